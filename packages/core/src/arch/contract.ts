@@ -1,0 +1,208 @@
+/**
+ * The backend contract: everything an architecture package implements and everything core hands
+ * it. A backend imports only this module's types and core's public helpers.
+ *
+ * The kernel's shape is kept: core models mm/mmu_gather.c and include/asm-generic/tlb.h and
+ * calls the arch hook `tlb_flush(tlb)` (here {@link ArchRuntime.tlbFlush}); the arch then uses its
+ * own flush primitives, IPIs or broadcast instructions, reported through {@link ArchContext}.
+ */
+import type { CostModel } from './cost-model.js';
+import type { Geometry } from './geometry.js';
+import type { Kconfig } from './kconfig.js';
+import type { Invalidation } from '../machine/tlb.js';
+import type { Cpumask, Mm } from '../machine/mm.js';
+import type { TraceEvent } from '../trace/events.js';
+
+/** Read-only view of `struct mmu_gather` as the arch `tlb_flush` sees it. */
+export interface GatherView {
+  readonly mm: Mm;
+  readonly start: number;
+  readonly end: number;
+  readonly fullmm: boolean;
+  readonly needFlushAll: boolean;
+  readonly freedTables: boolean;
+  readonly clearedPtes: boolean;
+  readonly clearedPmds: boolean;
+  readonly clearedPuds: boolean;
+  readonly clearedP4ds: boolean;
+  readonly unsharedTables: boolean;
+  readonly vmaExec: boolean;
+  readonly vmaHuge: boolean;
+  readonly vmaPfn: boolean;
+  /** MMU_GATHER_PAGE_SIZE: the size of the queued entries, 0 when unknown */
+  readonly pageSize: number;
+}
+
+/** The flags of the temporary VMA the generic `tlb_flush` builds for `flush_tlb_range`. */
+export interface VmaFlagsView {
+  exec: boolean;
+  hugetlb: boolean;
+}
+
+/** What a CPU looks like to a backend. */
+export interface CpuView {
+  readonly id: number;
+  /** the mm in this CPU's MMU (null: init_mm / kernel only) */
+  readonly loadedMm: Mm | null;
+  /** idle or in a kernel thread while still holding `loadedMm` (lazy TLB) */
+  readonly lazy: boolean;
+  /** a thread of loadedMm runs user code here */
+  readonly runningUser: boolean;
+  /** interrupts disabled (a GUP-fast walker is inside the page tables) */
+  readonly irqsOff: boolean;
+  /** the mm of the thread currently running (a kernel thread has none) */
+  readonly currentMm: Mm | null;
+}
+
+/** An IPI as delivered to one CPU. */
+export interface IpiInfo {
+  /** what the handler does, e.g. `flush_tlb_func`, `tlb_remove_table_smp_sync`, `do_kernel_range_flush` */
+  kind: string;
+  from: number;
+}
+
+export interface SendIpiOptions {
+  kind: string;
+  /** the sender waits for every handler to finish (smp_call_function_many with wait=1) */
+  wait: boolean;
+  /** the send targeted every other online CPU (counted in `ipiBroadcasts`) */
+  broadcast?: boolean;
+}
+
+/**
+ * The services core provides to a backend. All effects a backend has on the simulated hardware
+ * go through here, which is what lets the checker see them.
+ */
+export interface ArchContext {
+  readonly geometry: Geometry;
+  readonly kconfig: Kconfig;
+  readonly nrCpus: number;
+  readonly cpus: readonly CpuView[];
+  /** The CPU executing the current kernel path (the flush initiator). */
+  currentCpu(): number;
+  /** Simulated time in ns. */
+  now(): number;
+  /** Jiffies at HZ=1000 derived from `now()` (x86's once-a-second cpumask trim). */
+  jiffies(): number;
+  /** Executed TLB maintenance on `cpu` for `mm`: removes what it covers (checker input). */
+  invalidate(cpu: number, mm: Mm, inv: Invalidation): void;
+  /** Hardware broadcast (arm64 `TLBI ...IS`, ppc `tlbie`, x86 INVLPGB): every CPU, no IPI. */
+  invalidateAllCpus(mm: Mm, inv: Invalidation): void;
+  /**
+   * Record that `cpu` will perform `inv` before it next uses `mm` (x86 tlb_gen catch-up on
+   * switch, arm64 ASID rollover). Protects against H1 only while the CPU does not run mm.
+   */
+  invalidateDeferred(cpu: number, mm: Mm, inv: Invalidation): void;
+  /** Count `n` executions of a TLB instruction on `cpu` (cpu -1: not attributable to one CPU). */
+  instr(cpu: number, mnemonic: string, n?: number): void;
+  /** Bump an arch counter (`interrupts.TLB`, `nr_tlb_local_flush_one`...) on `cpu`. */
+  counter(cpu: number, name: string, n?: number): void;
+  /** A flush as the architecture counts it: full (whole address space) or ranged. */
+  countFlush(cpu: number, kind: 'full' | 'ranged'): void;
+  /** Send an IPI running `handler` on each target (deferred while the target has IRQs off). */
+  sendIpi(targets: readonly number[], handler: (cpu: number) => void, opts: SendIpiOptions): void;
+  /** The generic `tlb_remove_table_sync_one()`: a waiting no-op IPI to all other online CPUs. */
+  syncAllCpus(kind?: string): void;
+  /** Switch a CPU's MMU to another mm (null: init_mm) from inside arch code (x86 lazy -> init_mm). */
+  setLoadedMm(cpu: number, mm: Mm | null): void;
+  /** Leave lazy mode without loading anything new (cpu stays on loadedMm). */
+  setLazy(cpu: number, lazy: boolean): void;
+  mmCpumask(mm: Mm): Cpumask;
+  /** Per-mm arch state, created on first use. */
+  mmState<T>(mm: Mm, init: () => T): T;
+  /** true when trace events are being recorded; test it before building an event */
+  readonly tracing: boolean;
+  trace(ev: Omit<TraceEvent, 'ts'>): void;
+  /** Add to the run's cost estimate. */
+  cost(ns: number): void;
+  readonly costModel: CostModel;
+}
+
+/** Reclaim's batched unmap (`ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH`), per reclaiming task. */
+export interface TlbBatch {
+  /** arch_tlbbatch_add_pending(batch, mm, start, end) */
+  addPending(mm: Mm, start: number, end: number): void;
+  /** arch_tlbbatch_flush(batch) */
+  flush(): void;
+}
+
+/** The per-run instance of a backend: its hooks bound to one machine. */
+export interface ArchRuntime {
+  /**
+   * The arch `tlb_flush(tlb)`. Omit to get the kernel's generic default (asm-generic/tlb.h),
+   * which calls {@link flushTlbMm} / {@link flushTlbRange}.
+   */
+  tlbFlush?(g: GatherView): void;
+  /** flush_tlb_mm(mm) */
+  flushTlbMm(mm: Mm): void;
+  /** flush_tlb_range(vma, start, end) */
+  flushTlbRange(mm: Mm, start: number, end: number, vma: VmaFlagsView): void;
+  /** flush_tlb_page(vma, addr) */
+  flushTlbPage(mm: Mm, addr: number): void;
+  /** flush_tlb_kernel_range(start, end) */
+  flushTlbKernelRange?(start: number, end: number): void;
+  /** tlb_needs_table_invalidate() (default true) */
+  needsTableInvalidate?(): boolean;
+  /** tlb_remove_table_sync_one(): default is ctx.syncAllCpus() under RCU_TABLE_FREE */
+  tlbRemoveTableSyncOne?(): void;
+  /** pte_needs_flush(old, new) for mprotect (default: always true) */
+  pteNeedsFlush?(oldPte: number, newPte: number): boolean;
+  /** __tlb_remove_tlb_entry(tlb, ptep, addr) (ppc hash queues an HPTE invalidation) */
+  removeTlbEntry?(g: GatherView, addr: number): void;
+  /**
+   * switch_mm_irqs_off: `cpu` is about to run a thread of `next` (null: a kernel thread that
+   * does not borrow an mm). Core has already updated loadedMm and mm_cpumask when this returns
+   * unless the backend changed them. `prev` is the mm loaded before.
+   */
+  switchMm(cpu: number, prev: Mm | null, next: Mm): void;
+  /** enter_lazy_tlb: the CPU went idle or to a kernel thread while holding `mm`. */
+  enterLazy?(cpu: number, mm: Mm): void;
+  /** Observe each IPI delivery (x86 counts `interrupts.CAL`). */
+  onIpi?(cpu: number, ipi: IpiInfo): void;
+  /** ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: a new batch for one reclaim pass. */
+  createTlbBatch?(): TlbBatch;
+  /** arch_flush_tlb_batched_pending(mm) */
+  flushTlbBatchedPending?(mm: Mm): void;
+  /** The mm is being destroyed (free ASIDs, global ASIDs...). */
+  destroyMm?(mm: Mm): void;
+  /** Format an event this backend emitted as an ftrace text line, or undefined. */
+  ftrace?(ev: TraceEvent): string | undefined;
+}
+
+/** A static description of one option of a backend (for `tlbsim arches` and validation). */
+export interface OptionSpec {
+  name: string;
+  description: string;
+  default: string | number | boolean;
+  /** allowed values for enums / booleans */
+  choices?: readonly (string | number | boolean)[];
+}
+
+/**
+ * An architecture backend: what a factory such as `x86({ pcid: true })` returns.
+ */
+export interface ArchBackend {
+  /** short name used on the command line: `x86`, `arm64`, `ppc`, `generic` */
+  readonly name: string;
+  /** human label including the options that matter: `x86-64 (PCID, no PTI)` */
+  readonly label: string;
+  /** the resolved options (defaults filled in), for reports */
+  readonly options: Readonly<Record<string, string | number | boolean>>;
+  readonly optionSpecs: readonly OptionSpec[];
+  readonly kconfig: Kconfig;
+  readonly geometry: Geometry;
+  /** hugetlb page sizes (bytes) this configuration offers (hstates) */
+  readonly hugePageSizes: readonly number[];
+  /** Transparent huge pages at PMD level */
+  readonly thpPmdSize: number;
+  readonly cost: CostModel;
+  /** names of per-CPU counters this backend keeps, created at 0 for every CPU */
+  readonly perCpuCounters: readonly string[];
+  /** Bind the backend to a machine. */
+  create(ctx: ArchContext): ArchRuntime;
+}
+
+/** Identity helper for typing a backend factory's result (unstorage's `defineDriver` style). */
+export function defineArch<B extends ArchBackend>(b: B): B {
+  return b;
+}

@@ -1,0 +1,88 @@
+import type { ArchBackend, ArchContext, ArchRuntime } from './contract.js';
+import { withCostOverrides, type CostModel } from './cost-model.js';
+import { X86_64_4LEVEL, type Geometry } from './geometry.js';
+import { GENERIC_KCONFIG, type Kconfig } from './kconfig.js';
+import type { Mm } from '../machine/mm.js';
+import { INVALIDATE_ALL } from '../machine/tlb.js';
+
+export interface GenericOptions {
+  /** Kconfig overrides on top of config G (generic.md §8) */
+  kconfig?: Partial<Kconfig>;
+  geometry?: Geometry;
+  cost?: Partial<CostModel>;
+}
+
+const GENERIC_COST: CostModel = {
+  ipiSend: 1000,
+  ipiPerTarget: 200,
+  instructions: { local_flush_tlb_page: 100, local_flush_tlb_mm: 200 },
+  defaultInstruction: 100,
+  pageFree: 20,
+  tableFree: 40,
+  rcuCallback: 50,
+  sources: {
+    ipiSend: 'rule of thumb, ~1 us base (costs.md, secondary source [S])',
+    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (costs.md [S])',
+    local_flush_tlb_page: 'order of an INVLPG, 100s of cycles (costs.md, Amit 2019)',
+  },
+};
+
+/**
+ * The kernel's generic defaults as a backend: config G with the generic `tlb_flush`, and flush
+ * primitives in the classic IPI style (every other CPU in mm_cpumask runs a local flush; the
+ * initiator flushes itself). No ASIDs: a context switch flushes the TLB.
+ */
+export function generic(opts: GenericOptions = {}): ArchBackend {
+  const kconfig: Kconfig = { ...GENERIC_KCONFIG, ...(opts.kconfig ?? {}) };
+  return {
+    name: 'generic',
+    label: 'generic (asm-generic defaults)',
+    options: {},
+    optionSpecs: [],
+    kconfig,
+    geometry: opts.geometry ?? X86_64_4LEVEL,
+    hugePageSizes: [2 ** 21, 2 ** 30],
+    thpPmdSize: 2 ** 21,
+    cost: withCostOverrides(GENERIC_COST, opts.cost),
+    perCpuCounters: [],
+    create(ctx: ArchContext): ArchRuntime {
+      const ps = 2 ** ctx.geometry.pageShift;
+      const onMaskCpus = (mm: Mm, work: (cpu: number) => void) => {
+        const self = ctx.currentCpu();
+        const targets = ctx.mmCpumask(mm).list().filter((c) => c !== self);
+        if (ctx.cpus[self].loadedMm === mm) work(self);
+        ctx.sendIpi(targets, work, { kind: 'flush_tlb', wait: true });
+      };
+      const flushMm = (mm: Mm) =>
+        onMaskCpus(mm, (cpu) => {
+          ctx.instr(cpu, 'local_flush_tlb_mm');
+          ctx.countFlush(cpu, 'full');
+          ctx.invalidate(cpu, mm, INVALIDATE_ALL);
+        });
+      return {
+        flushTlbMm: flushMm,
+        flushTlbRange(mm, start, end) {
+          const s = start - (start % ps);
+          const n = Math.ceil((end - s) / ps);
+          onMaskCpus(mm, (cpu) => {
+            ctx.instr(cpu, 'local_flush_tlb_page', n);
+            ctx.countFlush(cpu, 'ranged');
+            ctx.invalidate(cpu, mm, { start: s, end: s + n * ps, stride: ps, leaf: true, walk: true });
+          });
+        },
+        flushTlbPage(mm, addr) {
+          const s = addr - (addr % ps);
+          onMaskCpus(mm, (cpu) => {
+            ctx.instr(cpu, 'local_flush_tlb_page');
+            ctx.countFlush(cpu, 'ranged');
+            ctx.invalidate(cpu, mm, { start: s, end: s + ps, stride: ps, leaf: true, walk: true });
+          });
+        },
+        switchMm(cpu, prev, next) {
+          // no ASIDs: loading another page-table root drops every cached translation
+          if (prev && prev !== next) ctx.invalidate(cpu, prev, INVALIDATE_ALL);
+        },
+      };
+    },
+  };
+}

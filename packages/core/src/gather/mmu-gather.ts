@@ -1,0 +1,471 @@
+import type { GatherView } from '../arch/contract.js';
+import type { Machine } from '../machine/machine.js';
+import type { Mm, Vma } from '../machine/mm.js';
+import { FrameKind } from '../machine/frames.js';
+import { TableState, type PageTable } from '../machine/page-table.js';
+import {
+  ENCODED_PAGE_BIT_DELAY_RMAP, ENCODED_PAGE_BIT_NR_PAGES_NEXT, MMU_GATHER_BUNDLE, PageBatch, SLOT_IS_COUNT,
+  maxGatherBatch, maxGatherBatchCount,
+} from './page-batch.js';
+import { TableBatch, maxTableBatch } from './table-batch.js';
+import { genericTlbFlush } from '../arch/generic-flush.js';
+
+const hex = (n: number) => (n === Infinity ? '~0' : '0x' + n.toString(16));
+
+/** What caused a flush, for traces and the forcedFlushes metric. */
+export type FlushCause = 'end_vma' | 'finish' | 'force' | 'batch_full' | 'page_size' | 'table_batch' | 'table_alloc_fail' | 'free_vmas' | 'unshare' | 'explicit';
+
+/**
+ * `struct mmu_gather` and the functions of mm/mmu_gather.c and include/asm-generic/tlb.h.
+ * Field names follow the kernel; see shared/spec/generic.md §2-§4 for the life cycle.
+ */
+export class MmuGather implements GatherView {
+  readonly mm: Mm;
+  fullmm = false;
+  needFlushAll = false;
+  freedTables = false;
+  clearedPtes = false;
+  clearedPmds = false;
+  clearedPuds = false;
+  clearedP4ds = false;
+  unsharedTables = false;
+  fullyUnsharedTables = false;
+  delayedRmap = false;
+  /** not initialised by __tlb_gather_mmu in the kernel; we start them false */
+  vmaExec = false;
+  vmaHuge = false;
+  vmaPfn = false;
+  start = 0;
+  end = 0;
+  pageSize = 0;
+  batchCount = 0;
+  readonly local: PageBatch;
+  active: PageBatch;
+  batch: TableBatch | null = null;
+  /** set when a page batch reports full, so the next arch flush counts as forced */
+  private cause: FlushCause = 'explicit';
+  private readonly maxBatch: number;
+  private readonly maxBatchCount: number;
+  private readonly maxTables: number;
+  finished = false;
+
+  constructor(readonly m: Machine, mm: Mm, fullmm: boolean) {
+    this.mm = mm;
+    this.fullmm = fullmm;
+    const ps = m.geometry.pageShift;
+    this.maxBatch = maxGatherBatch(ps);
+    this.maxBatchCount = maxGatherBatchCount(ps);
+    this.maxTables = maxTableBatch(ps, m.kconfig.MMU_GATHER_RCU_TABLE_FREE);
+    this.local = new PageBatch(MMU_GATHER_BUNDLE, -1);
+    this.active = this.local;
+    this.init(fullmm);
+  }
+
+  /** __tlb_gather_mmu (also used to re-initialise the same on-stack gather) */
+  init(fullmm: boolean): void {
+    const m = this.m;
+    this.fullmm = fullmm;
+    this.needFlushAll = false;
+    this.local.nr = 0;
+    this.local.next = null;
+    this.active = this.local;
+    this.batchCount = 0;
+    this.delayedRmap = false;
+    this.batch = null;
+    this.pageSize = 0;
+    this.vmaPfn = false;
+    this.fullyUnsharedTables = false;
+    this.finished = false;
+    this.resetRange();
+    this.mm.tlbFlushPending++; // inc_tlb_flush_pending
+    if (m.tracing) m.trace({ cpu: m.curCpu, name: 'tlb_gather_mmu', cat: 'gather', args: { mm: this.mm.name, fullmm } });
+  }
+
+  // ------------------------------------------------------------ range bookkeeping (tlb.h §3.1)
+  /** __tlb_reset_range */
+  resetRange(): void {
+    if (this.fullmm) {
+      this.start = this.end = Infinity; // ~0UL
+    } else {
+      this.start = this.m.geometry.taskSize;
+      this.end = 0;
+    }
+    this.freedTables = false;
+    this.clearedPtes = this.clearedPmds = this.clearedPuds = this.clearedP4ds = false;
+    this.unsharedTables = false;
+  }
+  /** __tlb_adjust_range */
+  adjustRange(addr: number, size: number): void {
+    if (addr < this.start) this.start = addr;
+    if (addr + size > this.end) this.end = addr + size;
+  }
+  flushPteRange(addr: number, size: number): void {
+    this.adjustRange(addr, size);
+    this.clearedPtes = true;
+  }
+  flushPmdRange(addr: number, size: number): void {
+    this.adjustRange(addr, size);
+    this.clearedPmds = true;
+  }
+  flushPudRange(addr: number, size: number): void {
+    this.adjustRange(addr, size);
+    this.clearedPuds = true;
+  }
+  flushP4dRange(addr: number, size: number): void {
+    this.adjustRange(addr, size);
+    this.clearedP4ds = true;
+  }
+
+  // ------------------------------------------------------------ leaf entries (tlb.h §3.2)
+  /** tlb_remove_tlb_entries(tlb, ptep, nr, addr) */
+  removeTlbEntries(addr: number, nr: number): void {
+    this.flushPteRange(addr, nr * 2 ** this.m.geometry.pageShift);
+    const hook = this.m.runtime.removeTlbEntry;
+    if (hook) for (let i = 0; i < nr; i++) hook.call(this.m.runtime, this, addr + i * 2 ** this.m.geometry.pageShift);
+  }
+  /** tlb_remove_huge_tlb_entry(h, tlb, ptep, addr): the cleared level follows the size */
+  removeHugeTlbEntry(size: number, addr: number): void {
+    const lv = this.m.geometry.levels;
+    if (size >= 2 ** lv[3].shift && lv[3].folding === 'none') this.flushP4dRange(addr, size);
+    else if (size >= 2 ** lv[2].shift) this.flushPudRange(addr, size);
+    else if (size >= 2 ** lv[1].shift) this.flushPmdRange(addr, size);
+    else this.flushPteRange(addr, size);
+    const hook = this.m.runtime.removeTlbEntry;
+    if (hook) hook.call(this.m.runtime, this, addr);
+  }
+
+  // ------------------------------------------------------------ freeing tables (tlb.h §3.3)
+  /**
+   * p?d_free_tlb for a table of logical level `level` (0 = pte table) mapping from `addr`.
+   * `table` is null for a level folded at run time: the range and freed_tables still change.
+   */
+  freeTableTlb(level: number, table: PageTable | null, addr: number): void {
+    const folding = this.m.geometry.levels[level].folding;
+    if (folding === 'compile') return; // asm-generic/pgtable-nop?d.h: empty macro
+    this.adjustRange(addr, 2 ** this.m.geometry.pageShift);
+    // a freed table counts as a cleared entry at its parent level
+    if (level === 0) this.clearedPmds = true;
+    else if (level === 1) this.clearedPuds = true;
+    else if (level === 2) this.clearedP4ds = true;
+    this.freedTables = true;
+    if (table) this.removeTable(table);
+  }
+
+  /** tlb_remove_table (mm/mmu_gather.c §4.5) */
+  removeTable(t: PageTable): void {
+    const m = this.m;
+    t.state = TableState.Queued;
+    if (!m.kconfig.MMU_GATHER_TABLE_FREE) {
+      // the table page goes through the page batch like any page
+      this.removePageSize(t.frame, 2 ** m.geometry.pageShift, t.base, true);
+      return;
+    }
+    if (m.bugs.freeTablesWithoutFlush) {
+      m.freeTable(t);
+      return;
+    }
+    if (!this.batch) {
+      const page = m.allocBatchPage('table');
+      if (page < 0) {
+        // tlb_table_invalidate + tlb_remove_table_one
+        this.cause = 'table_alloc_fail';
+        this.tableInvalidate();
+        if (m.kconfig.PT_RECLAIM) {
+          m.callRcu(() => m.freeTable(t));
+        } else {
+          this.tlbRemoveTableSyncOne();
+          m.freeTable(t);
+        }
+        return;
+      }
+      this.batch = new TableBatch(page);
+    }
+    this.batch.tables.push(t);
+    if (this.batch.nr === this.maxTables) {
+      this.cause = 'table_batch';
+      this.tableFlush();
+    }
+  }
+
+  /** tlb_remove_table_sync_one() */
+  tlbRemoveTableSyncOne(): void {
+    if (!this.m.kconfig.MMU_GATHER_RCU_TABLE_FREE) return;
+    if (this.m.runtime.tlbRemoveTableSyncOne) this.m.runtime.tlbRemoveTableSyncOne();
+    else this.m.syncAllCpus();
+  }
+
+  private tableInvalidate(): void {
+    const needs = this.m.runtime.needsTableInvalidate ? this.m.runtime.needsTableInvalidate() : true;
+    if (needs) this.flushMmuTlbonly();
+  }
+
+  /** tlb_table_flush */
+  private tableFlush(): void {
+    if (!this.batch) return;
+    this.tableInvalidate();
+    const b = this.batch;
+    this.batch = null;
+    const m = this.m;
+    const free = () => {
+      for (const t of b.tables) m.freeTable(t);
+      m.frames.free(b.page);
+    };
+    if (m.kconfig.MMU_GATHER_RCU_TABLE_FREE) m.callRcu(free);
+    else free();
+  }
+
+  // ------------------------------------------------------------ page batches (§4.2)
+  /** tlb_next_batch */
+  private nextBatch(): boolean {
+    if (this.delayedRmap && this.active !== this.local) return false;
+    if (this.active.next) {
+      this.active = this.active.next;
+      return true;
+    }
+    if (this.batchCount === this.maxBatchCount) return false;
+    const page = this.m.allocBatchPage('page');
+    if (page < 0) return false;
+    this.batchCount++;
+    this.m.metrics.batchPagesAllocated++;
+    const b = new PageBatch(this.maxBatch, page);
+    this.active.next = b;
+    this.active = b;
+    return true;
+  }
+
+  /**
+   * __tlb_remove_folio_pages_size: queue nr pages of one folio. Returns true when the gather is
+   * full (the caller must flush before adding more). `epoch` is when the PTEs were cleared.
+   */
+  removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, epoch: number): boolean {
+    if (this.end === 0) this.m.checker.warn(this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
+    const b = this.active;
+    let i = b.nr;
+    const flags = delayRmap ? ENCODED_PAGE_BIT_DELAY_RMAP : 0;
+    b.frame[i] = frame;
+    b.addr[i] = addr;
+    b.sizeShift[i] = sizeShift;
+    b.epoch[i] = epoch;
+    if (nr === 1) {
+      b.flags[i] = flags;
+      b.nr = i + 1;
+    } else {
+      b.flags[i] = flags | ENCODED_PAGE_BIT_NR_PAGES_NEXT;
+      i++;
+      b.frame[i] = nr;
+      b.flags[i] = SLOT_IS_COUNT;
+      b.nr = i + 1;
+    }
+    if (b.nr >= b.max - 1) {
+      if (!this.nextBatch()) {
+        this.cause = 'batch_full';
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** tlb_remove_page_size: queue one page of `size` bytes; flush at once if full. */
+  removePageSize(frame: number, size: number, addr: number, isTable = false): void {
+    const m = this.m;
+    if (m.kconfig.MMU_GATHER_PAGE_SIZE && this.pageSize !== size && !isTable) {
+      m.checker.warn(m.curCpu, addr, `page of size ${size} queued while the gather's page_size is ${this.pageSize}`);
+    }
+    const shift = Math.log2(size);
+    if (this.removeFolioPages(frame, 1, false, addr, shift, m.tlb.epoch)) this.flushMmu();
+  }
+
+  /** tlb_delay_rmap */
+  delayRmap(): boolean {
+    if (!this.m.kconfig.SMP || this.m.kconfig.MMU_GATHER_NO_GATHER) return false;
+    this.delayedRmap = true;
+    return true;
+  }
+
+  /** tlb_flush_rmaps: remove the delayed rmaps of `local` and `active` (after the TLB flush) */
+  flushRmaps(): void {
+    if (!this.delayedRmap) return;
+    const mc = this.m.frames.mapcount;
+    const walk = (b: PageBatch) => {
+      for (let i = 0; i < b.nr; i++) {
+        const f = b.flags[i];
+        if (f & SLOT_IS_COUNT) continue;
+        if (f & ENCODED_PAGE_BIT_DELAY_RMAP) {
+          const nr = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? b.frame[i + 1] : 1;
+          mc[b.frame[i]] -= nr;
+        }
+      }
+    };
+    walk(this.local);
+    if (this.active !== this.local) walk(this.active);
+    this.delayedRmap = false;
+  }
+
+  /** tlb_batch_pages_flush: free every queued page (each batch's slots, in order) */
+  private batchPagesFlush(): void {
+    const m = this.m;
+    const fr = m.frames;
+    let freedIdx: Int32Array | null = null;
+    for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
+      if (!freedIdx || freedIdx.length < b.nr) freedIdx = new Int32Array(Math.max(b.nr, 16));
+      let nf = 0;
+      for (let i = 0; i < b.nr; i++) {
+        const f = b.flags[i];
+        if (f & SLOT_IS_COUNT) continue;
+        const frame = b.frame[i];
+        const refs = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? b.frame[i + 1] : 1;
+        fr.refcount[frame] -= refs;
+        if (fr.refcount[frame] <= 0) {
+          if (fr.kind[frame] === FrameKind.Table) {
+            const t = m.tables.get(frame);
+            if (t) m.freeTable(t);
+            continue;
+          }
+          freedIdx[nf++] = i;
+        }
+      }
+      // check before the frames go back: the free is the moment a stale TLB entry becomes a hazard
+      m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch);
+      for (let k = 0; k < nf; k++) fr.free(b.frame[freedIdx[k]]);
+      m.metrics.pagesFreed += nf;
+      if (nf) m.cost(nf * m.arch.cost.pageFree);
+      b.nr = 0;
+    }
+    this.active = this.local;
+  }
+
+  /** tlb_batch_list_free */
+  private batchListFree(): void {
+    for (let b = this.local.next; b; b = b.next) this.m.frames.free(b.page);
+    this.local.next = null;
+  }
+
+  // ------------------------------------------------------------ flushing (§3.4, §4.3)
+  private anyBits(): boolean {
+    return this.freedTables || this.clearedPtes || this.clearedPmds || this.clearedPuds || this.clearedP4ds || this.unsharedTables;
+  }
+
+  /** tlb_flush_mmu_tlbonly: the arch tlb_flush if anything was recorded, then reset the range */
+  flushMmuTlbonly(cause?: FlushCause): void {
+    if (!this.anyBits()) return;
+    const m = this.m;
+    const why = cause ?? this.cause;
+    this.cause = 'explicit';
+    m.metrics.archFlushes++;
+    if (why === 'batch_full') m.metrics.forcedFlushes++;
+    const bits = [
+      this.fullmm && 'fullmm', this.needFlushAll && 'need_flush_all', this.freedTables && 'freed_tables',
+      this.clearedPtes && 'cleared_ptes', this.clearedPmds && 'cleared_pmds', this.clearedPuds && 'cleared_puds',
+      this.clearedP4ds && 'cleared_p4ds', this.unsharedTables && 'unshared_tables',
+    ].filter(Boolean).join(',');
+    m.note(`tlb_flush(${this.mm.name}) [${hex(this.start)}, ${hex(this.end)}) ${bits} cause=${why}`);
+    if (m.tracing) {
+      m.trace({ cpu: m.curCpu, name: 'tlb_flush_hook', cat: 'gather', args: {
+        mm: this.mm.name, cause: why, start: hex(this.start), end: hex(this.end), bits, vmaExec: this.vmaExec,
+        vmaHuge: this.vmaHuge, pageSize: this.pageSize,
+      } });
+    }
+    if (m.runtime.tlbFlush) m.runtime.tlbFlush(this);
+    else genericTlbFlush(m.runtime, m.kconfig, this);
+    this.resetRange();
+  }
+
+  /** tlb_flush_mmu_free */
+  private flushMmuFree(): void {
+    this.tableFlush();
+    if (!this.m.kconfig.MMU_GATHER_NO_GATHER) this.batchPagesFlush();
+  }
+
+  /** tlb_flush_mmu: TLB flush, then free tables (RCU) and pages */
+  flushMmu(cause?: FlushCause): void {
+    if (this.m.bugs.freePagesBeforeFlush) {
+      this.batchPagesFlush();
+      this.flushMmuTlbonly(cause);
+      this.tableFlush();
+      return;
+    }
+    this.flushMmuTlbonly(cause);
+    this.flushMmuFree();
+  }
+
+  /** tlb_change_page_size (MMU_GATHER_PAGE_SIZE) */
+  changePageSize(size: number): void {
+    if (!this.m.kconfig.MMU_GATHER_PAGE_SIZE) return;
+    if (this.pageSize && this.pageSize !== size) {
+      if (!this.fullmm && !this.needFlushAll) this.flushMmu('page_size');
+    }
+    this.pageSize = size;
+  }
+
+  // ------------------------------------------------------------ VMA hooks (§3.5)
+  /** tlb_update_vma_flags */
+  updateVmaFlags(vma: Vma): void {
+    this.vmaHuge = vma.flags.hugetlb;
+    this.vmaExec = vma.flags.exec;
+    this.vmaPfn = this.vmaPfn || vma.flags.pfnmap || vma.flags.mixedmap;
+  }
+  /** tlb_start_vma (flush_cache_range is a no-op on every modelled arch) */
+  startVma(vma: Vma): void {
+    if (this.fullmm) return;
+    this.updateVmaFlags(vma);
+  }
+  /** tlb_end_vma */
+  endVma(): void {
+    if (this.fullmm || this.m.kconfig.MMU_GATHER_MERGE_VMAS) return;
+    this.flushMmuTlbonly('end_vma');
+  }
+  /** tlb_free_vmas: flush before PFNMAP/MIXEDMAP VMAs are unlinked */
+  freeVmas(): void {
+    if (this.fullmm) return;
+    if (this.vmaPfn) this.flushMmuTlbonly('free_vmas');
+  }
+
+  // ------------------------------------------------------------ hugetlb unsharing (§3.9)
+  /** tlb_unshare_pmd_ptdesc: the caller cleared the PUD entry pointing at shared table `t` */
+  unsharePmdPtdesc(t: PageTable, addr: number): void {
+    if (t.share <= 0) this.m.checker.warn(this.m.curCpu, addr, 'unsharing a PMD table that is not shared');
+    t.share--;
+    const pudSize = 2 ** this.m.geometry.levels[2].shift;
+    this.flushPmdRange(addr - (addr % pudSize), pudSize);
+    if (t.share === 0) this.fullyUnsharedTables = true;
+    this.unsharedTables = true;
+  }
+  /** tlb_flush_unshared_tables */
+  flushUnsharedTables(): void {
+    if (this.unsharedTables) this.flushMmuTlbonly('unshare');
+    if (this.fullyUnsharedTables) {
+      this.tlbRemoveTableSyncOne();
+      this.fullyUnsharedTables = false;
+    }
+  }
+
+  // ------------------------------------------------------------ finish (§4.4)
+  /** tlb_finish_mmu */
+  finish(): void {
+    const m = this.m;
+    if (this.fullyUnsharedTables) m.checker.warn(m.curCpu, this.start, 'tlb_finish_mmu with fully_unshared_tables still set');
+    if (this.mm.tlbFlushPending > 1) {
+      // mm_tlb_flush_nested: another flusher is live; a stale TLB for its PTEs must not survive
+      this.fullmm = true;
+      this.resetRange();
+      this.freedTables = true;
+    }
+    this.flushMmu('finish');
+    this.batchListFree();
+    this.mm.tlbFlushPending--;
+    this.finished = true;
+    if (m.tracing) m.trace({ cpu: m.curCpu, name: 'tlb_finish_mmu', cat: 'gather', args: { mm: this.mm.name } });
+  }
+}
+
+/** tlb_gather_mmu / tlb_gather_mmu_fullmm */
+export function tlbGatherMmu(m: Machine, mm: Mm, fullmm = false): MmuGather {
+  return new MmuGather(m, mm, fullmm);
+}
+/** tlb_gather_mmu_vma: gather + vma flags + hugetlb page size, without flush_cache_range */
+export function tlbGatherMmuVma(m: Machine, vma: Vma, mm: Mm): MmuGather {
+  const g = new MmuGather(m, mm, false);
+  g.updateVmaFlags(vma);
+  if (vma.flags.hugetlb) g.changePageSize(2 ** vma.hugeShift);
+  return g;
+}

@@ -1,0 +1,46 @@
+/**
+ * `struct mmu_gather_batch`: encoded page slots (mm/mmu_gather.c). Slot flags follow the kernel's
+ * encoded-page bits; a large folio takes two slots (page | NR_PAGES_NEXT, then the count).
+ * Alongside each slot we keep the VA, mapping size and the TLB epoch at which its PTE was
+ * cleared, for the checker.
+ */
+export const ENCODED_PAGE_BIT_DELAY_RMAP = 1;
+export const ENCODED_PAGE_BIT_NR_PAGES_NEXT = 2;
+/** not a kernel bit: marks the count slot that follows NR_PAGES_NEXT */
+export const SLOT_IS_COUNT = 4;
+
+/** MMU_GATHER_BUNDLE: page pointers embedded in the on-stack gather */
+export const MMU_GATHER_BUNDLE = 8;
+/** Header of a batch page: next pointer + nr (u32) + max (u32) */
+const BATCH_HEADER_BYTES = 16;
+/** MAX_GATHER_BATCH = (PAGE_SIZE - header) / sizeof(void *) */
+export function maxGatherBatch(pageShift: number): number {
+  return (2 ** pageShift - BATCH_HEADER_BYTES) / 8;
+}
+/** MAX_GATHER_BATCH_COUNT = 10000 / MAX_GATHER_BATCH */
+export function maxGatherBatchCount(pageShift: number): number {
+  return Math.floor(10000 / maxGatherBatch(pageShift));
+}
+/** MAX_NR_FOLIOS_PER_FREE: cap on one free_pages_and_swap_cache() call */
+export const MAX_NR_FOLIOS_PER_FREE = 512;
+
+export class PageBatch {
+  nr = 0;
+  next: PageBatch | null = null;
+  readonly frame: Int32Array;
+  readonly flags: Uint8Array;
+  readonly addr: Float64Array;
+  readonly sizeShift: Uint8Array;
+  readonly epoch: Float64Array;
+  constructor(
+    readonly max: number,
+    /** the batch page's frame; -1 for the embedded `local` batch */
+    readonly page: number,
+  ) {
+    this.frame = new Int32Array(max);
+    this.flags = new Uint8Array(max);
+    this.addr = new Float64Array(max);
+    this.sizeShift = new Uint8Array(max);
+    this.epoch = new Float64Array(max);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * @tlbsim/core: the Linux mmu_gather engine, the simulated machine, the mm operations that drive
+ * the gather, the hazard checker, metrics and traces, and the backend contract.
+ */
+export * from './arch/contract.js';
+export * from './arch/cost-model.js';
+export * from './arch/geometry.js';
+export * from './arch/kconfig.js';
+export { generic, type GenericOptions } from './arch/generic.js';
+export { genericTlbFlush, tlbGetUnmapShift } from './arch/generic-flush.js';
+export { INVALIDATE_ALL, TlbModel, type Invalidation } from './machine/tlb.js';
+export { Machine, MAX_CPUS, prng, type MachineOptions, type BugOptions, type AllocFailures } from './machine/machine.js';
+export { Cpu, type Thread, type ThreadState, type Walker } from './machine/cpu.js';
+export { Cpumask, Mm, type Vma, type VmaFlags, type SimFile } from './machine/mm.js';
+export { PageTable, TableState } from './machine/page-table.js';
+export { Frames, FrameKind, FOLIO_ANON, FOLIO_DIRTY, FOLIO_LAZYFREE } from './machine/frames.js';
+export * from './machine/pte.js';
+export { MmuGather, tlbGatherMmu, tlbGatherMmuVma, type FlushCause } from './gather/mmu-gather.js';
+export { PageBatch, MMU_GATHER_BUNDLE, maxGatherBatch, maxGatherBatchCount } from './gather/page-batch.js';
+export { TableBatch, maxTableBatch } from './gather/table-batch.js';
+export { Checker } from './check/checker.js';
+export { Metrics, type RunMetrics, type CpuMetrics, type Violation } from './metrics/metrics.js';
+export * from './trace/events.js';
+export * from './mm/errors.js';
+export { mmap, splitVmaAt, type MmapArgs, type MmapResult } from './mm/mmap.js';
+export { touch, type TouchArgs, type HugetlbHooks } from './mm/fault.js';
+export { munmap, detachVmas, clearPtes, USER_PGTABLES_CEILING } from './mm/munmap.js';
+export { exitMmap, exitThread } from './mm/exit.js';
+export { madvise, zapPageRangeSingle, zapPageRangeSingleBatched, type Advice } from './mm/madvise.js';
+export { mprotect, changeProtection, reduces, type Prot, type Reduction } from './mm/mprotect.js';
+export { mremap, type MremapResult } from './mm/mremap.js';
+export { fork } from './mm/fork.js';
+export { reclaimFilePages, flushTlbBatchedPending, type ReclaimResult } from './mm/reclaim.js';
+export { unmapVmas, unmapSingleVma, unmapPageRange, zapPteRange, type ZapDetails } from './mm/zap.js';
+export { freePgtables, freePgdRange } from './mm/free-pgtables.js';
+export { walkToTable, lookupEntry, childLevel, entrySize } from './mm/pgtable.js';

@@ -1,0 +1,37 @@
+import type { Mm } from './mm.js';
+
+export const enum TableState {
+  Linked = 0,
+  /** the parent entry was cleared; the table may still be cached in walk caches */
+  Unlinked = 1,
+  /** handed to the gather's table batch or to RCU */
+  Queued = 2,
+  Freed = 3,
+}
+
+/**
+ * A page-table page: a real simulated frame with its entries in an Int32Array (see pte.ts).
+ * `share` is hugetlb's pt_share_count: the number of *other* mms sharing this PMD table.
+ */
+export class PageTable {
+  readonly entries: Int32Array;
+  /** number of non-zero entries */
+  present = 0;
+  share = 0;
+  state: TableState = TableState.Linked;
+  /** epoch at which the table was unlinked (for the walk-cache check) */
+  unlinkEpoch = -1;
+  /** epoch at which the table was last repurposed (hugetlb: became exclusive again) */
+  constructor(
+    readonly frame: number,
+    /** 0 = pte table, 1 = pmd table, ... */
+    readonly level: number,
+    /** lowest VA this table maps */
+    public base: number,
+    /** the mm whose tree first linked it */
+    public owner: Mm,
+    nEntries: number,
+  ) {
+    this.entries = new Int32Array(nEntries);
+  }
+}

@@ -1,0 +1,162 @@
+import type { Machine } from '../machine/machine.js';
+import type { Mm, Vma } from '../machine/mm.js';
+import { FOLIO_ANON, FOLIO_DIRTY, FrameKind } from '../machine/frames.js';
+import { PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, mkPte, pteFrame } from '../machine/pte.js';
+import { walkToTable } from './pgtable.js';
+import type { MmuGather } from '../gather/mmu-gather.js';
+import { fail, OK, type OpResult } from './errors.js';
+
+/** Hooks a hugetlb implementation installs (the asm-generic pattern: core has none by default). */
+export interface HugetlbHooks {
+  /** hugetlb_fault */
+  fault(m: Machine, mm: Mm, vma: Vma, addr: number, write: boolean): OpResult;
+  /** __unmap_hugepage_range (+ huge_pmd_unshare_flush) inside the caller's gather */
+  unmapRange(m: Machine, g: MmuGather, vma: Vma, start: number, end: number): void;
+  /** hugetlb_change_protection inside the caller's gather */
+  changeProtection?(m: Machine, g: MmuGather, vma: Vma, start: number, end: number, reductions: { start: number; end: number; epoch: number }[]): void;
+}
+
+export interface TouchArgs {
+  write?: boolean;
+  /** map a PMD-sized transparent huge page (the VMA must cover the aligned 2 MiB) */
+  thp?: boolean;
+  /** map a large folio of 2^order pages with PTEs (mTHP) */
+  order?: number;
+}
+
+function protBits(v: Vma, write: boolean): number {
+  return (v.flags.write && write ? PTE_WRITE : 0) | (v.flags.exec ? PTE_EXEC : 0);
+}
+
+/** Page-cache lookup for a file page, allocating it on a miss (the cache holds one reference). */
+export function filePage(m: Machine, v: Vma, addr: number): number {
+  const idx = v.pgoff + (addr - v.start) / 2 ** m.geometry.pageShift;
+  let f = v.file!.pages.get(idx);
+  if (f === undefined) {
+    f = m.frames.alloc(FrameKind.Data);
+    v.file!.pages.set(idx, f);
+  }
+  return f;
+}
+
+/**
+ * handle_mm_fault for `addr` from a thread of `mm` running on the current CPU: populates the page
+ * tables and maps a page. The faulting CPU may then cache the translation (it has mm loaded).
+ */
+export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpResult {
+  const ps = 2 ** m.geometry.pageShift;
+  const write = a.write ?? true;
+  const v = mm.findVma(addr);
+  if (!v) return fail('EFAULT', `no VMA at 0x${addr.toString(16)} (SIGSEGV)`);
+  if (write && !v.flags.write) return fail('EFAULT', `write to read-only mapping at 0x${addr.toString(16)} (SIGSEGV)`);
+  if (v.flags.hugetlb) {
+    if (!m.hugetlb) return fail('EINVAL', 'hugetlb VMA touched but no hugetlb implementation is installed (@tlbsim/hugetlb)');
+    return m.hugetlb.fault(m, mm, v, addr, write);
+  }
+  const fr = m.frames;
+  const young = PTE_YOUNG | (write ? PTE_DIRTY : 0);
+  if (a.thp) {
+    const pmdSize = 2 ** m.geometry.levels[1].shift;
+    const base = addr - (addr % pmdSize);
+    if (base < v.start || base + pmdSize > v.end || !v.flags.anon) return fail('EINVAL', 'THP needs an anonymous VMA covering the aligned PMD range');
+    const pmd = walkToTable(m, mm, base, 1, true)!;
+    const i = m.index(pmd, base);
+    if (pmd.entries[i] !== 0) return OK;
+    const order = m.geometry.levels[1].shift - m.geometry.pageShift;
+    const f = fr.alloc(FrameKind.Data, order);
+    fr.flags[f] = FOLIO_ANON | (write ? FOLIO_DIRTY : 0);
+    fr.mapcount[f] = 1;
+    // the deposited PTE table (pgtable_trans_huge_deposit) for a later split
+    m.deposits.set(f, m.newTable(0, base, mm));
+    pmd.entries[i] = mkPte(f, protBits(v, true) | young | PTE_LEAF);
+    pmd.present++;
+    return OK;
+  }
+  const pt = walkToTable(m, mm, addr, 0, true);
+  if (!pt) return fail('EFAULT', 'address is covered by a huge mapping');
+  const i = m.index(pt, addr);
+  const e = pt.entries[i];
+  if (e !== 0) {
+    if (write && !(e & PTE_WRITE)) return wpFault(m, mm, v, pt.entries, i, addr);
+    pt.entries[i] = e | young;
+    return OK;
+  }
+  if (v.flags.pfnmap) {
+    // a special PTE: a raw PFN with no struct page (frame 0)
+    pt.entries[i] = mkPte(0, protBits(v, true) | young);
+    pt.present++;
+    return OK;
+  }
+  if (v.flags.anon || (!v.flags.shared && write)) {
+    const order = a.order ?? 0;
+    if (order > 0) return mapLargeFolio(m, mm, v, addr, order, write);
+    const f = fr.alloc(FrameKind.Data);
+    fr.flags[f] = FOLIO_ANON;
+    fr.mapcount[f] = 1;
+    pt.entries[i] = mkPte(f, protBits(v, true) | young);
+    pt.present++;
+    mm.rss++;
+    return OK;
+  }
+  const f = filePage(m, v, addr);
+  fr.refcount[f]++;
+  fr.mapcount[f]++;
+  if (write) fr.flags[f] |= FOLIO_DIRTY;
+  // a private file mapping is mapped read-only until a write breaks COW
+  pt.entries[i] = mkPte(f, protBits(v, v.flags.shared) | young);
+  pt.present++;
+  mm.rss++;
+  void ps;
+  return OK;
+}
+
+/** An mTHP: one folio of 2^order pages mapped by consecutive PTEs of one table. */
+function mapLargeFolio(m: Machine, mm: Mm, v: Vma, addr: number, order: number, write: boolean): OpResult {
+  const ps = 2 ** m.geometry.pageShift;
+  const n = 2 ** order;
+  const base = addr - (addr % (n * ps));
+  if (base < v.start || base + n * ps > v.end) return fail('EINVAL', 'large folio does not fit in the VMA');
+  const pt = walkToTable(m, mm, base, 0, true)!;
+  const i0 = m.index(pt, base);
+  for (let k = 0; k < n; k++) if (pt.entries[i0 + k] !== 0) return fail('EINVAL', 'large folio range is partly mapped');
+  const fr = m.frames;
+  const f = fr.alloc(FrameKind.Data, order);
+  fr.flags[f] = FOLIO_ANON;
+  fr.refcount[f] = n;
+  fr.mapcount[f] = n;
+  for (let k = 0; k < n; k++) {
+    m.tailHead.set(f + k, f);
+    pt.entries[i0 + k] = mkPte(f + k, protBits(v, true) | PTE_YOUNG | (write ? PTE_DIRTY : 0));
+  }
+  pt.present += n;
+  mm.rss += n;
+  return OK;
+}
+
+/** do_wp_page: write to a write-protected PTE (COW after fork, or a private file page). */
+function wpFault(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number, addr: number): OpResult {
+  const fr = m.frames;
+  const old = ents[i];
+  const f = pteFrame(old);
+  const exclusive = fr.flags[f] & FOLIO_ANON && fr.mapcount[f] === 1 && fr.refcount[f] === 1;
+  if (exclusive || v.flags.shared) {
+    // wp_page_reuse: just make it writable (a permission increase needs no flush)
+    ents[i] = old | PTE_WRITE | PTE_YOUNG | PTE_DIRTY;
+    return OK;
+  }
+  // wp_page_copy: new page, ptep_clear_flush on the old PTE, then drop the old page
+  const nf = fr.alloc(FrameKind.Data);
+  fr.flags[nf] = FOLIO_ANON;
+  fr.mapcount[nf] = 1;
+  ents[i] = 0;
+  const epoch = m.tlb.epoch;
+  m.runtime.flushTlbPage(mm, addr - (addr % 2 ** m.geometry.pageShift));
+  ents[i] = mkPte(nf, PTE_WRITE | PTE_YOUNG | PTE_DIRTY | (v.flags.exec ? PTE_EXEC : 0));
+  fr.mapcount[f]--;
+  if (--fr.refcount[f] === 0) {
+    m.checker.pageFreed(mm, addr, m.geometry.pageShift, epoch);
+    fr.free(f);
+    m.metrics.pagesFreed++;
+  }
+  return OK;
+}

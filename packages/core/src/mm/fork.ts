@@ -1,0 +1,50 @@
+import type { Machine } from '../machine/machine.js';
+import type { Mm } from '../machine/mm.js';
+import { FOLIO_ANON } from '../machine/frames.js';
+import { PTE_LEAF, PTE_WRITE, pteFrame } from '../machine/pte.js';
+import { walkToTable } from './pgtable.js';
+import type { Reduction } from './mprotect.js';
+
+/**
+ * fork's dup_mmap: copy the VMAs; for private anonymous memory copy the PTEs write-protected in
+ * both parent and child (copy-on-write), then flush_tlb_mm(parent) so no CPU keeps a writable
+ * translation (checked as H3). Shared mappings are not copied (the child faults them in);
+ * hugetlb mappings are left to the hugetlb package (copy_hugetlb_page_range).
+ */
+export function fork(m: Machine, parent: Mm, childName: string): Mm {
+  const child = m.createMm(childName);
+  const ps = 2 ** m.geometry.pageShift;
+  const fr = m.frames;
+  const reductions: Reduction[] = [];
+  for (const v of parent.vmas) {
+    child.vmas.push({ ...v, flags: { ...v.flags } });
+    if (v.flags.shared || v.flags.hugetlb || v.flags.pfnmap) continue;
+    for (let a = v.start; a < v.end; a += ps) {
+      const pt = walkToTable(m, parent, a, 0, false);
+      if (!pt || pt.level !== 0) {
+        a = a - (a % (ps * 512)) + ps * 512 - ps;
+        continue;
+      }
+      const i = m.index(pt, a);
+      let e = pt.entries[i];
+      if (e === 0) continue;
+      const f = pteFrame(e);
+      if (f !== 0) {
+        const head = m.tailHead.get(f) ?? f;
+        fr.refcount[head]++;
+        fr.mapcount[head]++;
+        if (fr.flags[head] & FOLIO_ANON && e & PTE_WRITE) {
+          e &= ~PTE_WRITE;
+          pt.entries[i] = e;
+          reductions.push({ start: a, end: a + ps, epoch: m.tlb.epoch });
+        }
+      }
+      const cpt = walkToTable(m, child, a, 0, true)!;
+      cpt.entries[m.index(cpt, a)] = e & ~PTE_LEAF;
+      cpt.present++;
+    }
+  }
+  m.runtime.flushTlbMm(parent);
+  m.checker.permissionReduced(parent, reductions);
+  return child;
+}

@@ -1,0 +1,117 @@
+import type { Machine } from '../machine/machine.js';
+import type { Mm, Vma } from '../machine/mm.js';
+import { tlbGatherMmu, type MmuGather } from '../gather/mmu-gather.js';
+import { FOLIO_ANON, FOLIO_LAZYFREE } from '../machine/frames.js';
+import { PTE_DIRTY, PTE_LEAF, PTE_YOUNG, pteFrame } from '../machine/pte.js';
+import { alignUp } from '../arch/geometry.js';
+import { fail, OK, type OpResult } from './errors.js';
+import { entrySize, walkToTable } from './pgtable.js';
+import { unmapSingleVma } from './zap.js';
+import { flushTlbBatchedPending } from './reclaim.js';
+
+export type Advice = 'dontneed' | 'dontneed_locked' | 'free';
+
+/** The VMAs overlapping [start, end), and whether the range has holes (-> ENOMEM). */
+function vmasIn(mm: Mm, start: number, end: number): { vmas: Vma[]; holes: boolean } {
+  const vmas: Vma[] = [];
+  let holes = false;
+  let at = start;
+  for (let i = mm.firstVmaIndexEndingAfter(start); i < mm.vmas.length && mm.vmas[i].start < end; i++) {
+    const v = mm.vmas[i];
+    if (v.start > at) holes = true;
+    vmas.push(v);
+    at = v.end;
+  }
+  if (at < end) holes = true;
+  return { vmas, holes };
+}
+
+/**
+ * zap_page_range_single_batched: zap one VMA in the caller's gather; for hugetlb, finish and
+ * restart the gather so the pool refills before the hugetlb locks drop (generic.md §6.6).
+ */
+export function zapPageRangeSingleBatched(m: Machine, g: MmuGather, v: Vma, addr: number, end: number, reclaimPt: boolean): void {
+  unmapSingleVma(m, g, v, addr, end, { reclaimPt });
+  if (v.flags.hugetlb) {
+    g.finish();
+    g.init(false);
+  }
+}
+
+/** zap_page_range_single: its own gather around the batched version */
+export function zapPageRangeSingle(m: Machine, mm: Mm, v: Vma, addr: number, size: number): void {
+  const g = tlbGatherMmu(m, mm);
+  zapPageRangeSingleBatched(m, g, v, addr, addr + size, false);
+  g.finish();
+}
+
+/** madvise(2) for the advices that batch TLB flushes (v6.16+: one gather per call). */
+export function madvise(m: Machine, mm: Mm, start: number, length: number, advice: Advice): OpResult {
+  const ps = 2 ** m.geometry.pageShift;
+  if (start % ps) return fail('EINVAL', `madvise address 0x${start.toString(16)} is not page-aligned`);
+  if (length < 0) return fail('EINVAL', 'madvise length is negative');
+  const end = start + alignUp(length, ps);
+  if (end === start) return OK;
+  const { vmas, holes } = vmasIn(mm, start, end);
+  for (const v of vmas) {
+    if (advice !== 'free' && !v.flags.hugetlb && (v.flags.pfnmap || (v.flags.locked && advice === 'dontneed'))) {
+      return fail('EINVAL', `MADV_DONTNEED on a ${v.flags.pfnmap ? 'VM_PFNMAP' : 'VM_LOCKED'} VMA`);
+    }
+    if (advice === 'free' && !v.flags.anon) return fail('EINVAL', 'MADV_FREE on a non-anonymous VMA');
+  }
+  const g = tlbGatherMmu(m, mm); // madvise_init_tlb
+  for (const v of vmas) {
+    let s = Math.max(start, v.start);
+    let e = Math.min(end, v.end);
+    if (advice === 'free') {
+      madviseFreeVma(m, g, v, s, e);
+      continue;
+    }
+    if (v.flags.hugetlb) {
+      const hs = 2 ** v.hugeShift;
+      if (s % hs) {
+        g.finish();
+        return fail('EINVAL', 'MADV_DONTNEED on hugetlb must start huge-page aligned');
+      }
+      e -= e % hs;
+      if (e <= s) continue;
+    }
+    zapPageRangeSingleBatched(m, g, v, s, e, true);
+    s = e;
+  }
+  g.finish(); // madvise_finish_tlb
+  return holes ? fail('ENOMEM', 'part of the range is not mapped') : OK;
+}
+
+/** MADV_FREE on one anonymous VMA: clear young/dirty of mapped pages, queue nothing */
+function madviseFreeVma(m: Machine, g: MmuGather, v: Vma, s: number, e: number): void {
+  const ps = 2 ** m.geometry.pageShift;
+  const pmdSize = entrySize(m, 1);
+  g.startVma(v);
+  flushTlbBatchedPending(m, g.mm);
+  let addr = s;
+  while (addr < e) {
+    const next = Math.min(addr - (addr % pmdSize) + pmdSize, e);
+    const pmd = walkToTable(m, g.mm, addr, 1, false);
+    const pe = pmd ? pmd.entries[m.index(pmd, addr)] : 0;
+    if (pe !== 0 && !(pe & PTE_LEAF)) {
+      g.changePageSize(ps);
+      const pt = m.tables.get(pteFrame(pe))!;
+      for (let a = addr; a < next; a += ps) {
+        const i = m.index(pt, a);
+        const x = pt.entries[i];
+        if (x === 0) continue;
+        const f = pteFrame(x);
+        if (!(m.frames.flags[f] & FOLIO_ANON) || m.frames.mapcount[f] !== 1) continue;
+        if (x & (PTE_YOUNG | PTE_DIRTY)) {
+          pt.entries[i] = x & ~(PTE_YOUNG | PTE_DIRTY);
+          g.removeTlbEntries(a, 1);
+        }
+        m.frames.flags[f] |= FOLIO_LAZYFREE;
+      }
+    }
+    addr = next;
+  }
+  g.endVma();
+}
+

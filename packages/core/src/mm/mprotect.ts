@@ -1,0 +1,124 @@
+import type { Machine } from '../machine/machine.js';
+import type { Mm, Vma } from '../machine/mm.js';
+import { tlbGatherMmu, type MmuGather } from '../gather/mmu-gather.js';
+import { FOLIO_ANON } from '../machine/frames.js';
+import { PTE_EXEC, PTE_LEAF, PTE_WRITE, pteFrame } from '../machine/pte.js';
+import { alignUp } from '../arch/geometry.js';
+import { fail, OK, type OpResult } from './errors.js';
+import { entrySize, walkToTable } from './pgtable.js';
+import { splitVmaAt } from './mmap.js';
+import { flushTlbBatchedPending } from './reclaim.js';
+
+export interface Prot {
+  read: boolean;
+  write: boolean;
+  exec: boolean;
+}
+
+/** A permission reduction the checker must see invalidated by the time the call returns. */
+export interface Reduction {
+  start: number;
+  end: number;
+  epoch: number;
+}
+
+/** mprotect(2): one gather around the VMA loop (v6.2+), change_protection per VMA. */
+export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot: Prot): OpResult {
+  const ps = 2 ** m.geometry.pageShift;
+  if (start % ps) return fail('EINVAL', `mprotect address 0x${start.toString(16)} is not page-aligned`);
+  const end = start + alignUp(length, ps);
+  if (end === start) return OK;
+  // the whole range must be mapped
+  let at = start;
+  for (let i = mm.firstVmaIndexEndingAfter(start); i < mm.vmas.length && mm.vmas[i].start < end; i++) {
+    if (mm.vmas[i].start > at) break;
+    at = mm.vmas[i].end;
+  }
+  if (at < end) return fail('ENOMEM', 'mprotect range is not fully mapped');
+  for (const v of mm.vmas) {
+    if (v.end <= start || v.start >= end) continue;
+    if (prot.write && v.file && v.flags.shared && !v.flags.write && !v.flags.anon) {
+      // a read-only shared file mapping cannot be made writable here (no VM_MAYWRITE modelled)
+    }
+    if (v.flags.hugetlb) {
+      const hs = 2 ** v.hugeShift;
+      if (start % hs || end % hs) return fail('EINVAL', 'mprotect of a hugetlb VMA off a huge-page boundary');
+    }
+  }
+  splitVmaAt(mm, start, ps);
+  splitVmaAt(mm, end, ps);
+  const reductions: Reduction[] = [];
+  const g = tlbGatherMmu(m, mm);
+  for (let i = mm.firstVmaIndexEndingAfter(start); i < mm.vmas.length && mm.vmas[i].start < end; i++) {
+    const v = mm.vmas[i];
+    v.flags = { ...v.flags, ...prot };
+    if (v.flags.hugetlb) {
+      if (!m.hugetlb?.changeProtection) throw new Error('hugetlb mprotect needs @tlbsim/hugetlb');
+      m.hugetlb.changeProtection(m, g, v, v.start, v.end, reductions);
+    } else changeProtection(m, g, v, v.start, v.end, reductions);
+  }
+  g.finish();
+  m.checker.permissionReduced(mm, reductions);
+  return OK;
+}
+
+/** change_protection_range: tlb_start_vma, change_pte_range per PTE table, tlb_end_vma */
+export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number, end: number, reductions: Reduction[]): void {
+  const ps = 2 ** m.geometry.pageShift;
+  const pmdSize = entrySize(m, 1);
+  const fr = m.frames;
+  const rt = m.runtime;
+  g.startVma(v);
+  let addr = start;
+  while (addr < end) {
+    const next = Math.min(addr - (addr % pmdSize) + pmdSize, end);
+    const pmd = walkToTable(m, g.mm, addr, 1, false);
+    const pi = pmd ? m.index(pmd, addr) : 0;
+    const pe = pmd ? pmd.entries[pi] : 0;
+    if (pe !== 0 && pe & PTE_LEAF) {
+      // change_huge_pmd
+      g.changePageSize(pmdSize);
+      const np = newPte(m, v, pe);
+      pmd!.entries[pi] = np;
+      if (np !== pe && (rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true) && !m.bugs.skipMprotectFlush) g.flushPmdRange(addr - (addr % pmdSize), pmdSize);
+      if (reduces(pe, np)) reductions.push({ start: addr - (addr % pmdSize), end: addr - (addr % pmdSize) + pmdSize, epoch: m.tlb.epoch });
+    } else if (pe !== 0) {
+      g.changePageSize(ps);
+      flushTlbBatchedPending(m, g.mm);
+      const pt = m.tables.get(pteFrame(pe))!;
+      for (let a = addr; a < next; a += ps) {
+        const i = m.index(pt, a);
+        const old = pt.entries[i];
+        if (old === 0) continue;
+        const np = newPte(m, v, old);
+        pt.entries[i] = np;
+        if ((rt.pteNeedsFlush ? rt.pteNeedsFlush(old, np) : true) && !m.bugs.skipMprotectFlush) g.flushPteRange(a, ps);
+        if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: m.tlb.epoch });
+      }
+    }
+    addr = next;
+  }
+  void fr;
+  g.endVma();
+}
+
+/** The PTE after the VMA's new protection: writable only where no COW is pending. */
+function newPte(m: Machine, v: Vma, old: number): number {
+  const fr = m.frames;
+  const f = pteFrame(old);
+  let np = old & ~(PTE_WRITE | PTE_EXEC);
+  if (v.flags.exec) np |= PTE_EXEC;
+  if (v.flags.write) {
+    // a private page stays read-only while shared (COW) or while it is a page-cache page
+    const exclusive = f === 0 || v.flags.shared || (fr.flags[f] & FOLIO_ANON && fr.mapcount[f] === 1 && fr.refcount[f] <= 1) ||
+      (fr.flags[f] & FOLIO_ANON && m.tailHead.has(f));
+    if (exclusive) np |= PTE_WRITE;
+  }
+  return np;
+}
+
+/** Did the change remove write or exec permission? */
+export function reduces(old: number, np: number): boolean {
+  return ((old & PTE_WRITE) !== 0 && (np & PTE_WRITE) === 0) || ((old & PTE_EXEC) !== 0 && (np & PTE_EXEC) === 0);
+}
+

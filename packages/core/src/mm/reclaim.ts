@@ -1,0 +1,97 @@
+import type { Machine } from '../machine/machine.js';
+import type { Mm } from '../machine/mm.js';
+import { FOLIO_DIRTY } from '../machine/frames.js';
+import { lookupEntry } from './pgtable.js';
+import { pteFrame } from '../machine/pte.js';
+
+const PENDING_MASK = 0x7fff;
+
+/**
+ * flush_tlb_batched_pending (mm/rmap.c): before a PTE lock holder changes PTEs, flush what reclaim
+ * deferred for this mm and has not flushed yet.
+ */
+export function flushTlbBatchedPending(m: Machine, mm: Mm): void {
+  const v = mm.tlbFlushBatched;
+  const pending = v & PENDING_MASK;
+  const flushed = (v >>> 16) & PENDING_MASK;
+  if (pending === flushed) return;
+  if (m.runtime.flushTlbBatchedPending) m.runtime.flushTlbBatchedPending(mm);
+  else m.runtime.flushTlbMm(mm);
+  mm.tlbFlushBatched = pending | (pending << 16);
+}
+
+/** set_tlb_ubc_flush_pending's bookkeeping of mm->tlb_flush_batched */
+function markBatched(mm: Mm): void {
+  let pending = (mm.tlbFlushBatched & PENDING_MASK) + 1;
+  const flushed = (mm.tlbFlushBatched >>> 16) & PENDING_MASK;
+  // past half the mask the word restarts at 1 (as the kernel does to avoid overflow)
+  if (pending > PENDING_MASK / 2) {
+    mm.tlbFlushBatched = 1;
+    return;
+  }
+  mm.tlbFlushBatched = pending | (flushed << 16);
+  void pending;
+}
+
+export interface ReclaimResult {
+  /** folios freed */
+  freed: number;
+  /** PTE mappings removed */
+  unmapped: number;
+  batched: boolean;
+}
+
+/**
+ * Reclaim clean file folios (a kswapd-like pass running on the current CPU): for each folio,
+ * walk the rmap (every mm mapping the file page), clear the PTEs and either defer the flush into
+ * the task's batch (ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: try_to_unmap with TTU_BATCH_FLUSH) or
+ * flush each mapping at once (ptep_clear_flush). Then try_to_unmap_flush and free the folios.
+ */
+export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> }, pageIdx: readonly number[]): ReclaimResult {
+  const batchOk = m.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH && !!m.runtime.createTlbBatch;
+  const batch = batchOk ? m.runtime.createTlbBatch!() : null;
+  const ps = 2 ** m.geometry.pageShift;
+  const cleared: { mm: Mm; addr: number; epoch: number; frame: number }[] = [];
+  const folios: { idx: number; frame: number }[] = [];
+  for (const idx of pageIdx) {
+    const f = file.pages.get(idx);
+    if (f === undefined) continue;
+    folios.push({ idx, frame: f });
+    for (const mm of m.mms) {
+      if (mm.dead) continue;
+      for (const v of mm.vmas) {
+        if (v.file !== file || v.flags.hugetlb) continue;
+        const addr = v.start + (idx - v.pgoff) * ps;
+        if (addr < v.start || addr >= v.end) continue;
+        const slot = lookupEntry(m, mm, addr, 0);
+        if (!slot || pteFrame(slot.t.entries[slot.i]) !== f) continue;
+        slot.t.entries[slot.i] = 0;
+        slot.t.present--;
+        const epoch = m.tlb.epoch;
+        if (batch) {
+          batch.addPending(mm, addr, addr + ps);
+          markBatched(mm);
+        } else {
+          m.runtime.flushTlbPage(mm, addr);
+        }
+        m.frames.mapcount[f]--;
+        m.frames.refcount[f]--;
+        cleared.push({ mm, addr, epoch, frame: f });
+      }
+    }
+  }
+  if (batch) batch.flush(); // try_to_unmap_flush
+  let freed = 0;
+  for (const { idx, frame } of folios) {
+    if (m.frames.mapcount[frame] !== 0) continue;
+    if (m.frames.flags[frame] & FOLIO_DIRTY) continue; // would need writeback first
+    file.pages.delete(idx);
+    if (--m.frames.refcount[frame] === 0) {
+      for (const c of cleared) if (c.frame === frame) m.checker.pageFreed(c.mm, c.addr, m.geometry.pageShift, c.epoch);
+      m.frames.free(frame);
+      m.metrics.pagesFreed++;
+      freed++;
+    }
+  }
+  return { freed, unmapped: cleared.length, batched: !!batch };
+}

@@ -1,0 +1,235 @@
+import type { Machine } from '../machine/machine.js';
+import type { Mm, Vma } from '../machine/mm.js';
+import type { MmuGather } from '../gather/mmu-gather.js';
+import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
+import type { PageTable } from '../machine/page-table.js';
+import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
+import { childLevel, entrySize } from './pgtable.js';
+import { flushTlbBatchedPending } from './reclaim.js';
+
+/** struct zap_details, the parts the gather cares about */
+export interface ZapDetails {
+  /** PT_RECLAIM: free PTE tables that become empty (MADV_DONTNEED) */
+  reclaimPt?: boolean;
+}
+
+/** unmap_vmas: zap [start, end) of every VMA in `vmas` (sorted) */
+export function unmapVmas(m: Machine, g: MmuGather, vmas: readonly Vma[], start: number, end: number): void {
+  for (const v of vmas) {
+    if (v.start >= end) break;
+    unmapSingleVma(m, g, v, start, end, undefined);
+  }
+}
+
+/** unmap_single_vma */
+export function unmapSingleVma(m: Machine, g: MmuGather, v: Vma, start: number, end: number, d: ZapDetails | undefined): void {
+  const s = Math.max(start, v.start);
+  const e = Math.min(end, v.end);
+  if (s >= e) return;
+  if (v.flags.hugetlb) {
+    if (!m.hugetlb?.unmapRange) throw new Error('hugetlb VMA zapped but no hugetlb implementation is installed (@tlbsim/hugetlb)');
+    m.hugetlb.unmapRange(m, g, v, s, e);
+    return;
+  }
+  unmapPageRange(m, g, v, s, e, d);
+}
+
+/** unmap_page_range: tlb_start_vma, walk the tables, tlb_end_vma */
+export function unmapPageRange(m: Machine, g: MmuGather, v: Vma, addr: number, end: number, d: ZapDetails | undefined): void {
+  g.startVma(v);
+  zapLevel(m, g, v, g.mm.pgd, addr, end, d);
+  g.endVma();
+}
+
+/** zap_p?d_range over the entries of table `t` (a real, non-leaf level) */
+function zapLevel(m: Machine, g: MmuGather, v: Vma, t: PageTable, addr: number, end: number, d: ZapDetails | undefined): void {
+  const size = entrySize(m, t.level);
+  while (addr < end) {
+    const next = Math.min(addr - (addr % size) + size, end);
+    const i = m.index(t, addr);
+    const e = t.entries[i];
+    if (e !== 0) {
+      if (e & PTE_LEAF) {
+        if (t.level === 1) {
+          if (next - addr === size) zapHugePmd(m, g, v, t, i, addr);
+          else {
+            splitHugePmd(m, t, i, addr - (addr % size));
+            zapPteRange(m, g, v, t, i, addr, next, d);
+          }
+        }
+        // PUD-level THP/DAX is not modelled
+      } else if (t.level === 1) {
+        zapPteRange(m, g, v, t, i, addr, next, d);
+      } else {
+        zapLevel(m, g, v, m.tables.get(pteFrame(e))!, addr, next, d);
+      }
+    }
+    addr = next;
+  }
+}
+
+/** zap_huge_pmd for a PMD-mapped THP */
+function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number, addr: number): void {
+  const size = entrySize(m, 1);
+  g.changePageSize(size);
+  const e = pmd.entries[i];
+  pmd.entries[i] = 0;
+  pmd.present--;
+  g.flushPmdRange(addr, size); // tlb_remove_pmd_tlb_entry
+  const f = pteFrame(e);
+  // the deposited PTE table is freed directly, not through the gather
+  const dep = m.deposits.get(f);
+  if (dep) {
+    m.deposits.delete(f);
+    m.tables.delete(dep.frame);
+    m.frames.free(dep.frame);
+  }
+  m.frames.mapcount[f]--;
+  g.removePageSize(f, size, addr);
+  void v;
+}
+
+/** __split_huge_pmd: map the THP with the deposited PTE table, one PTE per subpage */
+function splitHugePmd(m: Machine, pmd: PageTable, i: number, base: number): void {
+  const e = pmd.entries[i];
+  const f = pteFrame(e);
+  const n = m.geometry.levels[0].entries;
+  const pt = m.deposits.get(f) ?? m.newTable(0, base, pmd.owner);
+  m.deposits.delete(f);
+  const flags = e & 0x1f & ~1;
+  for (let k = 0; k < n; k++) {
+    pt.entries[k] = mkPte(f + k, flags);
+    m.tailHead.set(f + k, f);
+  }
+  pt.present = n;
+  m.frames.refcount[f] = n;
+  m.frames.mapcount[f] = n;
+  pmd.entries[i] = mkPte(pt.frame, 0);
+  pmd.owner.nrPtes++;
+}
+
+/**
+ * zap_pte_range (generic.md §6.4): clear PTEs, queue pages, and run forced flushes under the
+ * PTE lock when a batch is full or a dirty file page needs its rmap delayed. With PT_RECLAIM
+ * (reclaimPt), a PTE table left empty is freed through the gather.
+ */
+export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pmdIdx: number, addr: number, end: number, d: ZapDetails | undefined): number {
+  const geo = m.geometry;
+  const ps = 2 ** geo.pageShift;
+  const pmdSize = entrySize(m, 1);
+  const start = addr;
+  const pt = m.tables.get(pteFrame(pmd.entries[pmdIdx]))!;
+  const ents = pt.entries;
+  const fr = m.frames;
+  const mm = g.mm;
+  let canReclaim = m.kconfig.PT_RECLAIM && !!d?.reclaimPt && end - addr >= pmdSize;
+  let directReclaim = true;
+  let pmdCleared = false;
+  const hasLarge = m.tailHead.size > 0;
+  for (;;) {
+    g.changePageSize(ps);
+    flushTlbBatchedPending(m, mm);
+    let forceFlush = false;
+    let forceBreak = false;
+    const epoch = m.tlb.epoch;
+    let i = m.index(pt, addr);
+    while (addr < end) {
+      const e = ents[i];
+      if (e === 0) {
+        i++;
+        addr += ps;
+        continue;
+      }
+      const frame = pteFrame(e);
+      if (frame === 0) {
+        // no struct page (PFNMAP): clear, record the TLB entry, queue nothing
+        ents[i] = 0;
+        pt.present--;
+        g.removeTlbEntries(addr, 1);
+        i++;
+        addr += ps;
+        continue;
+      }
+      let head = frame;
+      let nr = 1;
+      if (hasLarge) {
+        const h = m.tailHead.get(frame);
+        if (h !== undefined) {
+          head = h;
+          const folioEnd = h + 2 ** fr.orderOf(h);
+          const maxNr = Math.min((end - addr) / ps, ents.length - i, folioEnd - frame);
+          while (nr < maxNr && ents[i + nr] !== 0 && pteFrame(ents[i + nr]) === frame + nr) nr++;
+        }
+      }
+      // zap_present_folio_ptes
+      let delay = false;
+      let dirty = false;
+      for (let k = 0; k < nr; k++) {
+        if (ents[i + k] & PTE_DIRTY) dirty = true;
+        ents[i + k] = 0;
+      }
+      pt.present -= nr;
+      mm.rss -= nr;
+      if (!(fr.flags[head] & FOLIO_ANON) && dirty) {
+        fr.flags[head] |= FOLIO_DIRTY;
+        if (g.delayRmap()) {
+          delay = true;
+          forceFlush = true;
+        }
+      }
+      g.removeTlbEntries(addr, nr);
+      if (!delay) fr.mapcount[head] -= nr;
+      if (g.removeFolioPages(head, nr, delay, addr, geo.pageShift, epoch)) {
+        forceFlush = true;
+        forceBreak = true;
+      }
+      i += nr;
+      addr += nr * ps;
+      if (forceBreak) {
+        directReclaim = false;
+        break;
+      }
+    }
+    if (canReclaim && directReclaim && addr === end) {
+      // try_get_and_clear_pmd: uncontended in the simulation
+      pmd.entries[pmdIdx] = 0;
+      pmd.present--;
+      m.unlinkTable(pt);
+      pmdCleared = true;
+    }
+    if (forceFlush) {
+      g.flushMmuTlbonly(forceBreak ? undefined : 'force');
+      g.flushRmaps();
+      g.flushMmu();
+    }
+    if (addr !== end) continue;
+    break;
+  }
+  if (canReclaim) {
+    if (pmdCleared) {
+      g.freeTableTlb(0, pt, start - (start % pmdSize));
+      mm.nrPtes--;
+    } else if (pt.present === 0) {
+      // try_to_free_pte: recheck under the PMD and PTE locks that every entry is none
+      pmd.entries[pmdIdx] = 0;
+      pmd.present--;
+      m.unlinkTable(pt);
+      g.freeTableTlb(0, pt, start - (start % pmdSize));
+      mm.nrPtes--;
+    }
+  }
+  canReclaim = false;
+  return addr;
+}
+
+/** The real levels from the pgd down (logical indices), e.g. [4, 2, 1, 0] on x86-64 4-level. */
+export function realLevelsTopDown(m: Machine): number[] {
+  const r: number[] = [];
+  for (let l = 4; l >= 0; l = childLevel(m, l)) {
+    r.push(l);
+    if (l === 0) break;
+  }
+  return r;
+}
+
+export type { Mm };
