@@ -34,3 +34,9 @@ export { reclaimFilePages, flushTlbBatchedPending, type ReclaimResult } from './
 export { unmapVmas, unmapSingleVma, unmapPageRange, zapPteRange, type ZapDetails } from './mm/zap.js';
 export { freePgtables, freePgdRange } from './mm/free-pgtables.js';
 export { walkToTable, lookupEntry, childLevel, entrySize } from './mm/pgtable.js';
+export { toJsonl } from './trace/jsonl.js';
+export { toFtrace, formatTlbFlush } from './trace/ftrace.js';
+export { toPerfetto } from './trace/perfetto.js';
+export { scenarioSchema, opSchemas, OP_NAMES, LIMITS, didYouMean, editDistance, addrSchema, type Scenario, type Op, type OpName } from './scenario/schema.js';
+export { parseScenario, validateScenario, ScenarioError, formatPath } from './scenario/load.js';
+export { runScenario, collect, protOf, type RunResult, type RunOptions, type OpOutcome } from './scenario/run.js';

@@ -78,6 +78,7 @@ export class MmuGather implements GatherView {
     this.finished = false;
     this.resetRange();
     this.mm.tlbFlushPending++; // inc_tlb_flush_pending
+    m.note(`tlb_gather_mmu(${this.mm.name})${fullmm ? ' fullmm' : ''}`);
     if (m.tracing) m.trace({ cpu: m.curCpu, name: 'tlb_gather_mmu', cat: 'gather', args: { mm: this.mm.name, fullmm } });
   }
 

@@ -1,0 +1,189 @@
+import type { ArchBackend } from '../arch/contract.js';
+import { Machine, type BugOptions } from '../machine/machine.js';
+import type { Thread } from '../machine/cpu.js';
+import type { Mm, SimFile } from '../machine/mm.js';
+import type { CpuMetrics, RunMetrics, Violation } from '../metrics/metrics.js';
+import type { TraceEvent } from '../trace/events.js';
+import { mmap } from '../mm/mmap.js';
+import { touch } from '../mm/fault.js';
+import { munmap } from '../mm/munmap.js';
+import { madvise } from '../mm/madvise.js';
+import { mprotect, type Prot } from '../mm/mprotect.js';
+import { mremap } from '../mm/mremap.js';
+import { fork } from '../mm/fork.js';
+import { exitThread } from '../mm/exit.js';
+import { reclaimFilePages } from '../mm/reclaim.js';
+import type { OpResult } from '../mm/errors.js';
+import { ScenarioError } from './load.js';
+import type { Op, Scenario } from './schema.js';
+
+export interface OpOutcome {
+  index: number;
+  op: string;
+  ok: boolean;
+  errno?: string;
+  message?: string;
+}
+
+/** What one run of a scenario or workload on one backend produced. */
+export interface RunResult {
+  arch: string;
+  label: string;
+  options: Record<string, string | number | boolean>;
+  metrics: RunMetrics;
+  cpus: CpuMetrics[];
+  violations: Violation[];
+  ops: OpOutcome[];
+  events?: TraceEvent[];
+}
+
+export interface RunOptions {
+  trace?: boolean;
+  checker?: boolean;
+  bugs?: BugOptions;
+  /** called with the fresh machine before any op (e.g. to install hugetlb support) */
+  setup?: (m: Machine) => void;
+}
+
+export function protOf(p: string): Prot {
+  return { read: p.includes('r'), write: p.includes('w'), exec: p.includes('x') };
+}
+
+/** The machine's results in the stable shape reports use. */
+export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
+  return {
+    arch: m.arch.name,
+    label: m.arch.label,
+    options: { ...m.arch.options },
+    metrics: m.metrics.summary(),
+    cpus: m.metrics.perCpu(),
+    violations: m.metrics.violations,
+    ops,
+    ...(m.tracing ? { events: m.events } : {}),
+  };
+}
+
+/** Run a validated scenario on one backend. Scenario mistakes throw ScenarioError with a path. */
+export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, source?: string): RunResult {
+  const m = new Machine({ arch, cpus: s.machine.cpus, seed: s.machine.seed, trace: o.trace, checker: o.checker, bugs: o.bugs });
+  o.setup?.(m);
+  const procs = new Map<string, Mm>();
+  const threads = new Map<string, Thread>();
+  const files = new Map<string, SimFile>();
+  for (const f of s.files) files.set(f.name, m.createFile(f.name));
+  for (const p of s.processes) {
+    const mm = m.createMm(p.name);
+    procs.set(p.name, mm);
+    for (const t of p.threads) threads.set(t.name, m.addThread(mm, t.name, t.cpu, t.state));
+  }
+  const outcomes: OpOutcome[] = [];
+  s.ops.forEach((op, index) => {
+    const r = runOp(m, op, index, procs, threads, files, source);
+    outcomes.push({ index, op: op.op, ok: r.ok, ...(r.ok ? {} : { errno: r.errno, message: r.message }) });
+  });
+  return collect(m, outcomes);
+}
+
+function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: Map<string, Thread>, files: Map<string, SimFile>, source?: string): OpResult {
+  const path = `ops[${i}].${op.op}`;
+  const err = (field: string, msg: string): never => {
+    throw new ScenarioError(`${path}${field ? '.' + field : ''}`, msg, source);
+  };
+  const thread = (name: string): Thread => {
+    const t = threads.get(name)!;
+    if (t.state === 'exited') err('thread', `thread "${name}" has exited`);
+    return t;
+  };
+  const onThread = (name: string, fn: (mm: Mm) => OpResult): OpResult => {
+    const t = thread(name);
+    if (!t.mm) return err('thread', `thread "${name}" is a kernel thread`);
+    if (t.state !== 'running') m.run(t, t.cpu);
+    const mm = t.mm;
+    return m.op(op.op, t.cpu, () => fn(mm));
+  };
+  switch (op.op) {
+    case 'mmap': {
+      const a = op.args;
+      const mm = procs.get(a.process)!;
+      const p = protOf(a.prot);
+      const file = a.file ? files.get(a.file) : undefined;
+      const r = m.op('mmap', 0, () => mmap(m, mm, { addr: a.addr, length: a.length, ...p, shared: a.shared, file, pgoff: a.offset / 4096, hugetlb: a.hugetlb, hugeSize: a.hugeSize, pfnmap: a.pfnmap, locked: a.locked, name: a.name }));
+      if (!r.ok) err(r.errno === 'EEXIST' ? 'addr' : '', r.message!);
+      return r;
+    }
+    case 'touch': {
+      const a = op.args;
+      const stride = a.stride ?? 2 ** m.geometry.pageShift;
+      return onThread(a.thread, (mm) => {
+        for (let k = 0; k < a.pages; k++) {
+          const r = touch(m, mm, a.addr + k * stride, { write: a.write, thp: a.thp, order: a.order });
+          if (!r.ok) err('addr', `page ${k} at 0x${(a.addr + k * stride).toString(16)}: ${r.message}`);
+        }
+        return { ok: true };
+      });
+    }
+    case 'munmap':
+      return onThread(op.args.thread, (mm) => munmap(m, mm, op.args.addr, op.args.length));
+    case 'madvise':
+      return onThread(op.args.thread, (mm) => madvise(m, mm, op.args.addr, op.args.length, op.args.advice));
+    case 'mprotect':
+      return onThread(op.args.thread, (mm) => mprotect(m, mm, op.args.addr, op.args.length, protOf(op.args.prot)));
+    case 'mremap':
+      return onThread(op.args.thread, (mm) => mremap(m, mm, op.args.addr, op.args.oldLength, op.args.newLength, op.args.mayMove));
+    case 'fork':
+      return onThread(op.args.thread, (mm) => {
+        const child = fork(m, mm, op.args.child);
+        procs.set(op.args.child, child);
+        const ct = op.args.childThread;
+        threads.set(ct.name, m.addThread(child, ct.name, ct.cpu, ct.state));
+        return { ok: true };
+      });
+    case 'exit': {
+      const t = thread(op.args.thread);
+      if (t.state !== 'running') m.run(t, t.cpu);
+      m.op('exit', t.cpu, () => exitThread(m, t));
+      return { ok: true };
+    }
+    case 'exit_process': {
+      const mm = procs.get(op.args.process)!;
+      for (const t of [...threads.values()].filter((x) => x.mm === mm && x.state !== 'exited')) {
+        if (t.state !== 'running') m.run(t, t.cpu);
+        m.op('exit', t.cpu, () => exitThread(m, t));
+      }
+      return { ok: true };
+    }
+    case 'sleep':
+      m.op('sleep', 0, () => m.sleep(thread(op.args.thread)));
+      return { ok: true };
+    case 'run': {
+      const t = thread(op.args.thread);
+      const busy = m.cpus[op.args.cpu].curr;
+      if (busy && busy !== t && busy.state === 'running') err('cpu', `CPU ${op.args.cpu} already runs thread "${busy.name}"`);
+      if (t.state === 'running' && t.cpu !== op.args.cpu) m.sleep(t);
+      m.op('run', op.args.cpu, () => m.run(t, op.args.cpu));
+      return { ok: true };
+    }
+    case 'spawn': {
+      const mm = procs.get(op.args.process)!;
+      const ts = op.args.thread;
+      const busy = m.cpus[ts.cpu].curr;
+      if (ts.state === 'running' && busy && busy.state === 'running') err('thread.cpu', `CPU ${ts.cpu} already runs thread "${busy.name}"`);
+      m.op('spawn', ts.cpu, () => threads.set(ts.name, m.addThread(mm, ts.name, ts.cpu, ts.state)));
+      return { ok: true };
+    }
+    case 'reclaim': {
+      const f = files.get(op.args.file)!;
+      const pages = op.args.pages === 'all' ? [...f.pages.keys()].sort((a, b) => a - b) : op.args.pages;
+      m.op('reclaim', op.args.cpu, () => reclaimFilePages(m, f, pages));
+      return { ok: true };
+    }
+    case 'gup_fast_begin': {
+      if (m.cpus[op.args.cpu].irqsOff) err('cpu', `CPU ${op.args.cpu} already has a GUP-fast walk in progress`);
+      m.gupFastBegin(op.args.cpu, procs.get(op.args.process)!, op.args.addr);
+      return { ok: true };
+    }
+    case 'gup_fast_end':
+      m.op('gup_fast_end', op.args.cpu, () => m.gupFastEnd(op.args.cpu));
+      return { ok: true };
+  }
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/** Hard limits a scenario may not exceed (refused with a clear error, not a crash). */
+export const LIMITS = {
+  cpus: 1024,
+  /** pages one touch op may populate */
+  touchPages: 1 << 24,
+  /** bytes of one mapping */
+  length: 2 ** 46,
+  ops: 1_000_000,
+} as const;
+
+const SIZE_RE = /^(0x[0-9a-f]+|\d+)([kmgt]i?b?)?$/i;
+const UNITS: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** A non-negative integer given as a number, "0x..." or "2M"/"4KiB". */
+export const addrSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else {
+    const m = SIZE_RE.exec(v.trim());
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a number (use 4096, 0x1000 or 4K)` });
+      return z.NEVER;
+    }
+    n = Number(m[1]) * (m[2] ? UNITS[m[2][0].toLowerCase()] : 1);
+  }
+  if (!Number.isSafeInteger(n) || n < 0) {
+    ctx.addIssue({ code: 'custom', message: `${v} is not a non-negative integer` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const PAGE = 4096;
+const aligned = (what: string) =>
+  addrSchema.refine((n) => n % PAGE === 0, { message: `${what} must be page-aligned (a multiple of 4096)` });
+const length = aligned('length').refine((n) => n > 0 && n <= LIMITS.length, { message: `length must be from 4096 to ${LIMITS.length} bytes` });
+
+const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." or "-"');
+const prot = z.enum(['none', 'r', 'rw', 'rx', 'rwx']);
+const state = z.enum(['running', 'sleeping']);
+
+const threadSpec = z.strictObject({ name, cpu: z.number().int().min(0), state: state.default('running') });
+
+export const opSchemas = {
+  mmap: z.strictObject({
+    process: name,
+    addr: aligned('addr').optional(),
+    length,
+    prot: prot.default('rw'),
+    shared: z.boolean().default(false),
+    file: name.optional(),
+    /** offset into the file in bytes */
+    offset: aligned('offset').default(0),
+    hugetlb: z.boolean().default(false),
+    hugeSize: addrSchema.optional(),
+    pfnmap: z.boolean().default(false),
+    locked: z.boolean().default(false),
+    name: name.optional(),
+  }),
+  touch: z.strictObject({
+    thread: name,
+    addr: aligned('addr'),
+    pages: z.number().int().min(1).max(LIMITS.touchPages).default(1),
+    /** bytes between touched pages (default: one page) */
+    stride: aligned('stride').optional(),
+    write: z.boolean().default(true),
+    thp: z.boolean().default(false),
+    order: z.number().int().min(0).max(9).default(0),
+  }),
+  munmap: z.strictObject({ thread: name, addr: addrSchema, length: addrSchema }),
+  madvise: z.strictObject({ thread: name, addr: addrSchema, length: addrSchema, advice: z.enum(['dontneed', 'dontneed_locked', 'free']) }),
+  mprotect: z.strictObject({ thread: name, addr: addrSchema, length: addrSchema, prot }),
+  mremap: z.strictObject({ thread: name, addr: addrSchema, oldLength: length, newLength: length, mayMove: z.boolean().default(true) }),
+  fork: z.strictObject({ thread: name, child: name, childThread: threadSpec }),
+  exit: z.strictObject({ thread: name }),
+  exit_process: z.strictObject({ process: name }),
+  sleep: z.strictObject({ thread: name }),
+  run: z.strictObject({ thread: name, cpu: z.number().int().min(0) }),
+  spawn: z.strictObject({ process: name, thread: threadSpec }),
+  reclaim: z.strictObject({ cpu: z.number().int().min(0), file: name, pages: z.union([z.literal('all'), z.array(z.number().int().min(0))]).default('all') }),
+  gup_fast_begin: z.strictObject({ cpu: z.number().int().min(0), process: name, addr: addrSchema }),
+  gup_fast_end: z.strictObject({ cpu: z.number().int().min(0) }),
+} as const;
+
+export type OpName = keyof typeof opSchemas;
+export const OP_NAMES = Object.keys(opSchemas) as OpName[];
+export type Op = { [K in OpName]: { op: K; args: z.output<(typeof opSchemas)[K]> } }[OpName];
+
+/** One op: an object with exactly one key naming the operation. */
+const opSchema = z.record(z.string(), z.unknown()).transform((o, ctx): Op => {
+  const keys = Object.keys(o);
+  if (keys.length !== 1) {
+    ctx.addIssue({ code: 'custom', message: `an op is an object with exactly one key (one of ${OP_NAMES.join(', ')}), got ${keys.length ? keys.join(', ') : 'none'}` });
+    return z.NEVER;
+  }
+  const k = keys[0];
+  if (!(k in opSchemas)) {
+    ctx.addIssue({ code: 'custom', message: `unknown op "${k}"${didYouMean(k, OP_NAMES)}; valid ops: ${OP_NAMES.join(', ')}`, path: [k] });
+    return z.NEVER;
+  }
+  const r = opSchemas[k as OpName].safeParse(o[k]);
+  if (!r.success) {
+    for (const is of r.error.issues) ctx.addIssue({ ...is, code: 'custom', path: [k, ...is.path] } as never);
+    return z.NEVER;
+  }
+  return { op: k, args: r.data } as Op;
+});
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().default('scenario'),
+  description: z.string().optional(),
+  machine: z.strictObject({
+    cpus: z.number().int().min(1).max(LIMITS.cpus).default(2),
+    seed: z.number().int().default(1),
+  }).default({ cpus: 2, seed: 1 }),
+  files: z.array(z.strictObject({ name })).default([]),
+  processes: z.array(z.strictObject({ name, threads: z.array(threadSpec).default([]) })).min(1),
+  ops: z.array(opSchema).max(LIMITS.ops),
+});
+export type Scenario = z.output<typeof scenarioSchema>;
+
+/** " (did you mean x?)" for the closest valid name within edit distance 2. */
+export function didYouMean(s: string, valid: readonly string[]): string {
+  let best = '';
+  let bestD = 3;
+  for (const v of valid) {
+    const d = editDistance(s.toLowerCase(), v.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = v;
+    }
+  }
+  return best ? ` (did you mean "${best}"?)` : '';
+}
+
+export function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}
