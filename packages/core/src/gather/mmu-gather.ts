@@ -240,6 +240,11 @@ export class MmuGather implements GatherView {
    */
   removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, epoch: number): boolean {
     if (this.end === 0) this.m.checker.warn(this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
+    if (this.m.kconfig.MMU_GATHER_NO_GATHER) {
+      // s390: the arch frees at once, relying on its PTE clear having purged the TLB already
+      this.putPagesNow(frame, nr, addr, sizeShift, epoch);
+      return false;
+    }
     const b = this.active;
     let i = b.nr;
     const flags = delayRmap ? ENCODED_PAGE_BIT_DELAY_RMAP : 0;
@@ -264,6 +269,23 @@ export class MmuGather implements GatherView {
       }
     }
     return false;
+  }
+
+  /** MMU_GATHER_NO_GATHER's __tlb_remove_folio_pages: drop the references immediately. */
+  private putPagesNow(frame: number, nr: number, addr: number, sizeShift: number, epoch: number): void {
+    const m = this.m;
+    const fr = m.frames;
+    fr.refcount[frame] -= nr;
+    if (fr.refcount[frame] > 0) return;
+    if (fr.kind[frame] === FrameKind.Table) {
+      const t = m.tables.get(frame);
+      if (t) m.freeTable(t);
+      return;
+    }
+    m.checker.pageFreed(this.mm, addr, sizeShift, epoch);
+    fr.free(frame);
+    m.metrics.pagesFreed++;
+    m.cost(m.arch.cost.pageFree);
   }
 
   /** tlb_remove_page_size: queue one page of `size` bytes; flush at once if full. */

@@ -173,9 +173,12 @@ export class Machine {
     if (mm) mm.users++;
     if (state === 'running') this.run(t, cpu);
     else if (state === 'sleeping') {
-      // it ran here before blocking: the CPU idles, lazy on its mm (as Linux leaves it)
-      this.run(t, cpu);
-      this.sleep(t);
+      const busy = this.cpus[cpu].curr;
+      if (!busy || busy.state !== 'running') {
+        // it ran here before blocking: the CPU idles, lazy on its mm (as Linux leaves it)
+        this.run(t, cpu);
+        this.sleep(t);
+      }
     }
     return t;
   }
