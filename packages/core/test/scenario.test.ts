@@ -32,6 +32,17 @@ describe('scenario loading', () => {
     expect(s.ops[0]).toEqual({ op: 'mmap', args: expect.objectContaining({ addr: 0x400000, length: 0x200000, prot: 'rw' }) });
     expect(s.machine).toEqual({ cpus: 2, seed: 7 });
   });
+  it('parses the same scenario from JSON', () => {
+    const j = JSON.stringify({
+      machine: { cpus: 2, seed: 7 },
+      processes: [{ name: 'A', threads: [{ name: 't0', cpu: 0 }] }],
+      ops: [{ mmap: { process: 'A', addr: '0x400000', length: '2M' } }, { touch: { thread: 't0', addr: 4194304, pages: 8 } }],
+    });
+    const s = parseScenario(j, 'a.json');
+    expect(s.ops.map((o) => o.op)).toEqual(['mmap', 'touch']);
+    expect(runScenario(s, generic()).metrics.pagesFreed).toBe(0);
+    expect(() => parseScenario('{ "ops": [', 'b.json')).toThrowError(/b\.json: invalid JSON/);
+  });
   it('names the field of an unaligned address', () => {
     const e = err(base.replace('addr: 0x400000, pages: 8', 'addr: 0x400010, pages: 8'));
     expect(e.path).toBe('ops[1].touch.addr');

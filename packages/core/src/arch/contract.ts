@@ -139,6 +139,8 @@ export interface ArchRuntime {
   flushTlbRange(mm: Mm, start: number, end: number, vma: VmaFlagsView): void;
   /** flush_tlb_page(vma, addr) */
   flushTlbPage(mm: Mm, addr: number): void;
+  /** flush_cache_range(vma, start, end): a no-op on x86, arm64, riscv, powerpc and s390 */
+  flushCacheRange?(mm: Mm, start: number, end: number): void;
   /** flush_tlb_kernel_range(start, end) */
   flushTlbKernelRange?(start: number, end: number): void;
   /** tlb_needs_table_invalidate() (default true) */

@@ -427,10 +427,11 @@ export class MmuGather implements GatherView {
     this.vmaExec = vma.flags.exec;
     this.vmaPfn = this.vmaPfn || vma.flags.pfnmap || vma.flags.mixedmap;
   }
-  /** tlb_start_vma (flush_cache_range is a no-op on every modelled arch) */
+  /** tlb_start_vma: vma flags, then flush_cache_range over the whole VMA unless NO_FLUSH_CACHE */
   startVma(vma: Vma): void {
     if (this.fullmm) return;
     this.updateVmaFlags(vma);
+    if (!this.m.kconfig.MMU_GATHER_NO_FLUSH_CACHE) this.m.runtime.flushCacheRange?.(this.mm, vma.start, vma.end);
   }
   /** tlb_end_vma */
   endVma(): void {
