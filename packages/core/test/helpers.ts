@@ -15,7 +15,7 @@ export interface FlushRec {
 }
 
 export const CONFIG_G: Partial<Kconfig> = {};
-export const CONFIG_X: Partial<Kconfig> = { MMU_GATHER_MERGE_VMAS: true, PT_RECLAIM: true, ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: true };
+export const CONFIG_X: Partial<Kconfig> = { MMU_GATHER_MERGE_VMAS: true, PT_RECLAIM: true };
 export const CONFIG_P: Partial<Kconfig> = { MMU_GATHER_PAGE_SIZE: true, MMU_GATHER_MERGE_VMAS: true };
 
 function bitsOf(g: GatherView): string[] {

@@ -120,6 +120,9 @@ export class Machine {
     this.random = prng(opts.seed ?? 1);
     this.ctx = this.makeContext();
     this.runtime = opts.arch.create(this.ctx);
+    if (this.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH && !this.runtime.createTlbBatch) {
+      throw new Error(`${opts.arch.name}: selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH but provides no createTlbBatch (arch_tlbbatch_add_pending/arch_tlbbatch_flush)`);
+    }
   }
 
   // ---------------------------------------------------------------- tracing and cost
