@@ -1,0 +1,65 @@
+/**
+ * Batched unmap for reclaim/migration (ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH, arm64 since v6.5):
+ * arch_tlbbatch_should_defer, arch_tlbbatch_add_pending, arch_tlbbatch_flush and
+ * arch_flush_tlb_batched_pending. The TLBIs are broadcast when a folio is added; only the
+ * completing DSB ISH is deferred to the end of the batch.
+ */
+import type { Mm, TlbBatch } from '@tlbsim/core';
+import type { Arm64Config } from './options.js';
+import { TLBF_NOSYNC, TLBF_NOWALKCACHE, type TlbFlush } from './tlbflush.js';
+import { TTL_UNKNOWN } from './tlbi.js';
+
+/**
+ * arch_tlbbatch_should_defer: v6.5-v6.19 refused to defer when REPEAT_TLBI was active (each TLBI
+ * needed its own DSB); from v7.0 the workaround moved to the sync and deferral is always allowed.
+ */
+export function shouldDefer(cfg: Arm64Config): boolean {
+  return cfg.k >= 605 && !cfg.repeatEach;
+}
+
+/**
+ * One reclaim pass's batch (current->tlb_ubc.arch). When the kernel would not defer
+ * (arch_tlbbatch_should_defer false), try_to_unmap_one flushes each PTE at once with
+ * ptep_clear_flush (flush_tlb_page) and the batch stays empty; core asks for a batch whenever the
+ * Kconfig symbol is selected, so that choice is made here.
+ */
+export function createTlbBatch(tf: TlbFlush, cfg: Arm64Config): TlbBatch {
+  /** tlb_ubc->flush_required: try_to_unmap_flush does nothing for an empty batch */
+  let pending = false;
+  const page = tf.page;
+  const defer = shouldDefer(cfg);
+  return {
+    addPending(mm: Mm, start: number, end: number): void {
+      if (!defer) {
+        for (let a = start - (start % page); a < end; a += page) tf.flushTlbPage(mm, a);
+        return;
+      }
+      pending = true;
+      if (cfg.k >= 615) {
+        // v6.15+: a leaf-only, level-3 range flush of the folio without the completing DSB
+        tf.flushTlbRangeStride(mm, start, end, page, 3, TLBF_NOWALKCACHE | TLBF_NOSYNC);
+        return;
+      }
+      // v6.5-v6.14 took one address per call (__flush_tlb_page_nosync): DSB ISHST; TLBI VALE1IS
+      for (let a = start - (start % page); a < end; a += page) tf.doFlushTlbRange(mm, a, a + page, page, TTL_UNKNOWN, TLBF_NOWALKCACHE | TLBF_NOSYNC);
+    },
+    flush(): void {
+      if (!pending) return;
+      pending = false;
+      tf.tlbi.syncBatch();
+    },
+  };
+}
+
+/**
+ * arch_flush_tlb_batched_pending (flush_tlb_batched_pending when a PTE-lock holder races a
+ * deferred reclaim flush). v6.5-v6.15: a DSB ISH. From v6.16 (4b634918384c, "Close theoretical
+ * race where stale TLB entry remains valid") flush_tlb_mm: a DSB completes only the TLBIs its own
+ * CPU issued, and the reclaiming CPU may be another one.
+ */
+export function flushTlbBatchedPending(tf: TlbFlush, cfg: Arm64Config, mm: Mm): void {
+  // without deferral the kernel never marks mm->tlb_flush_batched, so there is nothing pending
+  if (!shouldDefer(cfg)) return;
+  if (cfg.k >= 616) tf.flushTlbMm(mm);
+  else tf.tlbi.dsb('ISH');
+}

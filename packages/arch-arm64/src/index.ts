@@ -1,0 +1,143 @@
+/**
+ * @tlbsim/arch-arm64: arm64 TLB maintenance as Linux does it. Broadcast `TLBI ...IS`
+ * instructions reach every CPU without an IPI; `DSB ISH` waits for their completion; ASIDs let
+ * an exiting mm skip flushing its leaf entries; RCU table freeing (plus the IPI fallback of
+ * tlb_remove_table_sync_one) protects lockless page-table walkers, since TLBIs do not.
+ *
+ *   new Machine({ arch: arm64({ granule: '4k', tlbiRange: true }), cpus: 4 })
+ */
+import {
+  PTE_DIRTY, PTE_PRESENT, defineArch, withCostOverrides, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig,
+  type Mm,
+} from '@tlbsim/core';
+import { AsidAllocator } from './asid.js';
+import { createTlbBatch, flushTlbBatchedPending } from './batch.js';
+import { ARM64_COST } from './cost.js';
+import { GRANULES, arm64Geometry, hugePageSizes, pmdSize, wantsHugePmdShare } from './granule.js';
+import { DEFAULTS, OPTION_SPECS, deriveConfig, resolveOptions, type Arm64Config, type Arm64Options, type ResolvedOptions } from './options.js';
+import { tlbFlush } from './tlb.js';
+import { TlbFlush } from './tlbflush.js';
+import { Tlbi } from './tlbi.js';
+
+export type { Arm64Options, ResolvedOptions, Granule, KernelVersion, Arm64Config } from './options.js';
+export { KERNEL_VERSIONS, OPTION_SPECS, VA_BITS, DEFAULTS, resolveOptions, deriveConfig, kver } from './options.js';
+export { GRANULES, MAX_TLBI_RANGE_PAGES, arm64Geometry, hugePageSizes, wantsHugePmdShare, type GranuleInfo } from './granule.js';
+export { ARM64_COST } from './cost.js';
+export { tlbGetLevel, tlbFlush } from './tlb.js';
+export { TlbFlush, TLBF_NONE, TLBF_NOWALKCACHE, TLBF_NOSYNC, TLBF_NONOTIFY, TLBF_NOBROADCAST } from './tlbflush.js';
+export { Tlbi, TTL_UNKNOWN, type TlbiOp, type DsbDomain } from './tlbi.js';
+export { AsidAllocator, type Arm64MmContext } from './asid.js';
+export { createTlbBatch, flushTlbBatchedPending, shouldDefer } from './batch.js';
+export { formatInsn, tlbiSequence, type SequenceOptions } from './sequence.js';
+
+/** The backend plus what tests and tools may want to inspect. */
+export interface Arm64Backend extends ArchBackend {
+  readonly config: Arm64Config;
+}
+
+/** The runtime of one machine, with the ASID allocator exposed for inspection. */
+export interface Arm64Runtime extends ArchRuntime {
+  readonly asids: AsidAllocator;
+}
+
+/**
+ * pte_needs_flush / huge_pmd_needs_flush (arm64, v6.19+): no flush for an invalid -> valid
+ * change or a change of software bits only. Of the simulated PTE bits only dirty is a software
+ * bit on arm64 (PTE_DIRTY); write, young (AF), exec (UXN) and leaf are hardware bits.
+ */
+export function arm64PteNeedsFlush(oldPte: number, newPte: number): boolean {
+  if (!(oldPte & PTE_PRESENT)) return false;
+  return ((oldPte ^ newPte) & ~PTE_DIRTY) !== 0;
+}
+
+function makeLabel(o: ResolvedOptions): string {
+  const parts = [o.granule.toUpperCase(), `${o.vaBits}-bit VA`];
+  if (o.tlbiRange) parts.push('TLBIRANGE');
+  if (!o.ttl) parts.push('no FEAT_TTL');
+  if (o.lpa2) parts.push('LPA2');
+  if (o.kpti) parts.push('KPTI');
+  if (o.repeatTlbi) parts.push('REPEAT_TLBI');
+  if (o.asidBits !== DEFAULTS.asidBits) parts.push(`${o.asidBits}-bit ASID`);
+  if (o.ptReclaim) parts.push('PT_RECLAIM');
+  parts.push(o.kernel);
+  return `arm64 (${parts.join(', ')})`;
+}
+
+/** The arm64 backend factory: `arm64({ granule: '16k', tlbiRange: true, kernel: 'v6.12' })`. */
+export function arm64(options: Arm64Options = {}): Arm64Backend {
+  const opts = resolveOptions(options);
+  const cfg = deriveConfig(opts);
+  const gi = GRANULES[opts.granule];
+  const geometry = arm64Geometry(gi, opts.vaBits);
+  // generic.md §5.2; arm64 selects neither MERGE_VMAS nor PAGE_SIZE, so tlb_end_vma flushes
+  const kconfig: Kconfig = {
+    MMU_GATHER_TABLE_FREE: true,
+    MMU_GATHER_RCU_TABLE_FREE: true,
+    MMU_GATHER_PAGE_SIZE: false,
+    MMU_GATHER_NO_RANGE: false,
+    MMU_GATHER_NO_GATHER: false,
+    MMU_GATHER_MERGE_VMAS: false,
+    MMU_GATHER_NO_FLUSH_CACHE: false,
+    PT_RECLAIM: opts.ptReclaim,
+    ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: cfg.k >= 605,
+    ARCH_WANT_HUGE_PMD_SHARE: wantsHugePmdShare(gi, opts.vaBits),
+    SMP: true,
+  };
+  const shifts = {
+    page: geometry.levels[0].shift,
+    pmd: geometry.levels[1].shift,
+    pud: geometry.levels[2].shift,
+    p4d: geometry.levels[3].shift,
+  };
+  return defineArch({
+    name: 'arm64',
+    label: makeLabel(opts),
+    options: { ...opts },
+    optionSpecs: OPTION_SPECS,
+    kconfig,
+    geometry,
+    hugePageSizes: hugePageSizes(gi, geometry),
+    thpPmdSize: pmdSize(geometry),
+    cost: withCostOverrides(ARM64_COST, options.cost),
+    perCpuCounters: [],
+    config: cfg,
+    create(ctx: ArchContext): Arm64Runtime {
+      // mms that may still have entries in some TLB: the targets of all-ASID invalidations
+      const live = new Set<Mm>();
+      const tlbi = new Tlbi(ctx, cfg, gi);
+      let asids: AsidAllocator | null = null;
+      const tf = new TlbFlush(ctx, cfg, gi, tlbi, (mm) => asids!.asid(mm), () => live);
+      asids = new AsidAllocator(ctx, cfg, (cpu) => tf.localFlushTlbAll(cpu));
+      const rt: Arm64Runtime = {
+        asids,
+        tlbFlush: (g) => tlbFlush(tf, cfg, g, shifts),
+        flushTlbMm: (mm) => tf.flushTlbMm(mm),
+        flushTlbRange(mm, start, end, vma) {
+          if (vma.hugetlb) {
+            const v = mm.findVma(start);
+            if (v?.flags.hugetlb) return tf.flushHugetlbTlbRange(mm, start, end, 2 ** v.hugeShift);
+          }
+          tf.flushTlbRange(mm, start, end);
+        },
+        flushTlbPage: (mm, addr) => tf.flushTlbPage(mm, addr),
+        flushTlbKernelRange: (start, end) => tf.flushTlbKernelRange(start, end),
+        switchMm(cpu, prev, next) {
+          // switch_mm: nothing to do when the CPU already runs (or lazily holds) this mm
+          if (prev === next) return;
+          live.add(next);
+          asids!.switchTo(cpu, next);
+        },
+        flushTlbBatchedPending: (mm) => flushTlbBatchedPending(tf, cfg, mm),
+        destroyMm(mm) {
+          // the ASID stays allocated until a rollover; the mm can no longer be run
+          live.delete(mm);
+        },
+      };
+      if (cfg.k >= 619) rt.pteNeedsFlush = arm64PteNeedsFlush;
+      if (kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH) rt.createTlbBatch = () => createTlbBatch(tf, cfg);
+      return rt;
+    },
+  });
+}
+
+export default arm64;
