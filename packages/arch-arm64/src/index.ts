@@ -113,10 +113,8 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
         tlbFlush: (g) => tlbFlush(tf, cfg, g, shifts),
         flushTlbMm: (mm) => tf.flushTlbMm(mm),
         flushTlbRange(mm, start, end, vma) {
-          if (vma.hugetlb) {
-            const v = mm.findVma(start);
-            if (v?.flags.hugetlb) return tf.flushHugetlbTlbRange(mm, start, end, 2 ** v.hugeShift);
-          }
+          // flush_hugetlb_tlb_range needs the hstate's size, which the caller's VMA carries
+          if (vma.hugetlb && vma.hugeShift) return tf.flushHugetlbTlbRange(mm, start, end, 2 ** vma.hugeShift);
           tf.flushTlbRange(mm, start, end);
         },
         flushTlbPage: (mm, addr) => tf.flushTlbPage(mm, addr),

@@ -133,7 +133,7 @@ describe('flush_hugetlb_tlb_range (flush_tlb_range on a hugetlb VMA)', () => {
   const run = (opts: Arm64Options, size: number, n = 1) => {
     const { m, mm, rt } = setup(opts);
     m.op('mmap', 0, () => expect(mmap(m, mm, { addr: 0x40000000, length: n * size, hugetlb: true, hugeSize: size }).ok).toBe(true));
-    return seqOf(m, () => m.op('flush', 0, () => rt.flushTlbRange(mm, 0x40000000, 0x40000000 + n * size, { exec: false, hugetlb: true })));
+    return seqOf(m, () => m.op('flush', 0, () => rt.flushTlbRange(mm, 0x40000000, 0x40000000 + n * size, { exec: false, hugetlb: true, hugeShift: Math.log2(size) })));
   };
   it('v7.1: CONT_PMD 32M -> PMD stride, level 2, non-leaf', () => {
     expect(run({}, 32 * M)).toEqual([ISHST, ...singles('VAE1IS', 0x40000000, 16, 2 * M, 2, 'L2'), ISH]);

@@ -37,6 +37,8 @@ export interface GatherView {
 export interface VmaFlagsView {
   exec: boolean;
   hugetlb: boolean;
+  /** log2 of the hugetlb page size (hstate) when `hugetlb`; the generic tlb_flush's fake VMA has none */
+  hugeShift?: number;
 }
 
 /** What a CPU looks like to a backend. */
@@ -139,6 +141,10 @@ export interface ArchRuntime {
   flushTlbRange(mm: Mm, start: number, end: number, vma: VmaFlagsView): void;
   /** flush_tlb_page(vma, addr) */
   flushTlbPage(mm: Mm, addr: number): void;
+  /** arch_supports_page_table_move(): mremap may move whole PTE tables (default true) */
+  supportsPageTableMove?(): boolean;
+  /** arch_tlbbatch_should_defer(mm): may reclaim defer this mm's flush into the batch (default true) */
+  tlbbatchShouldDefer?(mm: Mm): boolean;
   /** flush_cache_range(vma, start, end): a no-op on x86, arm64, riscv, powerpc and s390 */
   flushCacheRange?(mm: Mm, start: number, end: number): void;
   /** flush_tlb_kernel_range(start, end) */
@@ -195,6 +201,11 @@ export interface ArchBackend {
   readonly geometry: Geometry;
   /** hugetlb page sizes (bytes) this configuration offers (hstates) */
   readonly hugePageSizes: readonly number[];
+  /**
+   * false when the MMU never walks the Linux page tables (powerpc hash: the hashed page table is
+   * separate; sparc64): no paging-structure caches can point into a freed table. Default true.
+   */
+  readonly walksPageTables?: boolean;
   /** Transparent huge pages at PMD level */
   readonly thpPmdSize: number;
   readonly cost: CostModel;

@@ -57,8 +57,8 @@ export class Checker {
         this.report({ hazard: 'H2', cpu: cpu.id, address: t.base, what: `page table (level ${this.m.geometry.levels[t.level].name}) at ${hex(t.base)} ${how} while a GUP-fast walker on CPU${cpu.id} is inside it` });
         continue;
       }
-      // (a) paging-structure caches
-      if (t.unlinkEpoch < 0) continue;
+      // (a) paging-structure caches, on MMUs that walk the Linux page tables
+      if (t.unlinkEpoch < 0 || this.m.arch.walksPageTables === false) continue;
       const loadedNow = cpu.loadedMm === mm;
       if (!loadedNow && mm.users === 0 && how === 'freed') continue;
       if (this.m.tlb.walkMayBeCached(cpu.id, mm, t.base, span, t.unlinkEpoch, loadedNow)) {
@@ -68,7 +68,7 @@ export class Checker {
   }
 
   /** H3: when an mprotect/fork write-protect returns, no CPU may hold the old permission. */
-  permissionReduced(mm: Mm, ranges: readonly { start: number; end: number; epoch: number }[]): void {
+  permissionReduced(mm: Mm, ranges: readonly { start: number; end: number; epoch: number; shift?: number }[]): void {
     if (!this.enabled) return;
     const ps = 2 ** this.m.geometry.pageShift;
     let maxEpoch = -1;
@@ -78,8 +78,9 @@ export class Checker {
       if (!usesNow && mm.users === 0) continue;
       if (this.m.tlb.leafClearAfter(cpu.id, mm, maxEpoch, usesNow)) continue;
       outer: for (const r of ranges) {
-        for (let a = r.start; a < r.end; a += ps) {
-          if (this.m.tlb.leafMayBeCached(cpu.id, mm, a, ps, r.epoch, usesNow)) {
+        const size = r.shift ? 2 ** r.shift : ps;
+        for (let a = r.start; a < r.end; a += size) {
+          if (this.m.tlb.leafMayBeCached(cpu.id, mm, a, size, r.epoch, usesNow)) {
             this.report({ hazard: 'H3', cpu: cpu.id, address: a, what: `CPU${cpu.id} may still hold a translation of ${hex(a)} with more permission than its PTE grants` });
             break outer;
           }

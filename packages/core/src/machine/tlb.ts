@@ -38,6 +38,18 @@ export class CpuMmTlb {
   ranges: RangeRec[] = [];
 }
 
+/** index of the first record with epoch > t (records are appended in epoch order) */
+function firstAfter(rs: readonly RangeRec[], t: number): number {
+  let lo = 0;
+  let hi = rs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rs[mid].epoch <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function covers(r: RangeRec, addr: number, size: number): boolean {
   if (addr + size <= r.start || addr >= r.end) return false;
   if (r.stride <= size) return true;
@@ -119,9 +131,8 @@ export class TlbModel {
     const s = this.perCpu[cpu].get(mm);
     if (!s || s.leafSince > t) return false;
     if (!usesNow && s.deferredLeaf > t) return false;
-    for (let i = s.ranges.length - 1; i >= 0; i--) {
+    for (let i = firstAfter(s.ranges, t); i < s.ranges.length; i++) {
       const r = s.ranges[i];
-      if (r.epoch <= t) continue;
       if (r.leaf && (!r.deferred || !usesNow) && covers(r, addr, size)) return false;
     }
     return true;
@@ -138,9 +149,8 @@ export class TlbModel {
     const s = this.perCpu[cpu].get(mm);
     if (!s || s.walkSince > t) return false;
     if (!loadedNow && s.deferredWalk > t) return false;
-    for (let i = s.ranges.length - 1; i >= 0; i--) {
+    for (let i = firstAfter(s.ranges, t); i < s.ranges.length; i++) {
       const r = s.ranges[i];
-      if (r.epoch <= t) continue;
       // any walk invalidation inside the region removes the entries that point at the table
       if (r.walk && (!r.deferred || !loadedNow) && covers(r, base, span)) return false;
     }

@@ -14,6 +14,15 @@ export interface HugetlbHooks {
   unmapRange(m: Machine, g: MmuGather, vma: Vma, start: number, end: number): void;
   /** hugetlb_change_protection inside the caller's gather */
   changeProtection?(m: Machine, g: MmuGather, vma: Vma, start: number, end: number, reductions: { start: number; end: number; epoch: number }[]): void;
+  /**
+   * fork: copy_hugetlb_page_range from `src` to `dst` for one hugetlb VMA (the implementation
+   * decides vma_needs_copy). Write-protections of the parent's entries go into `reductions`.
+   */
+  copyRange?(m: Machine, src: Mm, dst: Mm, srcVma: Vma, dstVma: Vma, reductions: { start: number; end: number; epoch: number }[]): void;
+  /** __split_vma -> hugetlb_split: `vma` of `mm` is about to be split at `addr` (strictly inside it) */
+  split?(m: Machine, mm: Mm, vma: Vma, addr: number): void;
+  /** mremap(2) of a hugetlb VMA (hugetlb size rules, move_hugetlb_page_tables) */
+  mremap?(m: Machine, mm: Mm, vma: Vma, old: number, oldLen: number, newLen: number, mayMove: boolean): OpResult & { addr?: number; moved?: boolean };
 }
 
 export interface TouchArgs {
@@ -57,6 +66,7 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
   const young = PTE_YOUNG | (write ? PTE_DIRTY : 0);
   if (a.thp) {
     const pmdSize = 2 ** m.geometry.levels[1].shift;
+    if (m.arch.thpPmdSize !== pmdSize) return fail('EINVAL', `${m.arch.label} has no PMD-sized transparent huge pages`);
     const base = addr - (addr % pmdSize);
     if (base < v.start || base + pmdSize > v.end || !v.flags.anon) return fail('EINVAL', 'THP needs an anonymous VMA covering the aligned PMD range');
     const pmd = walkToTable(m, mm, base, 1, true)!;

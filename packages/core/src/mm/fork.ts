@@ -2,7 +2,7 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm } from '../machine/mm.js';
 import { FOLIO_ANON } from '../machine/frames.js';
 import { PTE_LEAF, PTE_WRITE, pteFrame } from '../machine/pte.js';
-import { walkToTable } from './pgtable.js';
+import { entrySize, walkToTable } from './pgtable.js';
 import type { Reduction } from './mprotect.js';
 
 /**
@@ -18,11 +18,16 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
   const reductions: Reduction[] = [];
   for (const v of parent.vmas) {
     child.vmas.push({ ...v, flags: { ...v.flags } });
+    if (v.flags.hugetlb && m.hugetlb?.copyRange) {
+      m.hugetlb.copyRange(m, parent, child, v, child.vmas[child.vmas.length - 1], reductions);
+      continue;
+    }
     if (v.flags.shared || v.flags.hugetlb || v.flags.pfnmap) continue;
     for (let a = v.start; a < v.end; a += ps) {
       const pt = walkToTable(m, parent, a, 0, false);
       if (!pt || pt.level !== 0) {
-        a = a - (a % (ps * 512)) + ps * 512 - ps;
+        const span = entrySize(m, 1);
+        a = a - (a % span) + span - ps;
         continue;
       }
       const i = m.index(pt, a);

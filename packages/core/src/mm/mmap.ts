@@ -119,10 +119,13 @@ export function insertVmaMerging(mm: Mm, vma: Vma): Vma {
   return vma;
 }
 
-/** Split the VMA containing `addr` so that a VMA starts exactly at addr. */
-export function splitVmaAt(mm: Mm, addr: number, ps: number): void {
+/** __split_vma: split the VMA containing `addr` so that a VMA starts exactly at addr. */
+export function splitVmaAt(m: Machine, mm: Mm, addr: number): void {
+  const ps = 2 ** m.geometry.pageShift;
   const v = mm.findVma(addr);
   if (!v || v.start === addr) return;
+  // hugetlb_split: the piece that loses PUD alignment can no longer share its PMD table
+  if (v.flags.hugetlb) m.hugetlb?.split?.(m, mm, v, addr);
   const tail: Vma = { ...v, flags: { ...v.flags }, start: addr, pgoff: v.pgoff + (addr - v.start) / ps };
   v.end = addr;
   const i = mm.vmas.indexOf(v);

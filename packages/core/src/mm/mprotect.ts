@@ -20,6 +20,8 @@ export interface Reduction {
   start: number;
   end: number;
   epoch: number;
+  /** log2 of the mapping size (a PMD-mapped THP is one 2 MiB translation); default PAGE_SHIFT */
+  shift?: number;
 }
 
 /** mprotect(2): one gather around the VMA loop (v6.2+), change_protection per VMA. */
@@ -45,10 +47,12 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
       if (start % hs || end % hs) return fail('EINVAL', 'mprotect of a hugetlb VMA off a huge-page boundary');
     }
   }
-  splitVmaAt(mm, start, ps);
-  splitVmaAt(mm, end, ps);
   const reductions: Reduction[] = [];
+  // do_mprotect_pkey: the gather is live before mprotect_fixup splits VMAs (a hugetlb split's
+  // own gather therefore sees a nested flusher)
   const g = tlbGatherMmu(m, mm);
+  splitVmaAt(m, mm, start);
+  splitVmaAt(m, mm, end);
   for (let i = mm.firstVmaIndexEndingAfter(start); i < mm.vmas.length && mm.vmas[i].start < end; i++) {
     const v = mm.vmas[i];
     v.flags = { ...v.flags, ...prot };
@@ -81,7 +85,7 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       const np = newPte(m, v, pe);
       pmd!.entries[pi] = np;
       if (np !== pe && (rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true) && !m.bugs.skipMprotectFlush) g.flushPmdRange(addr - (addr % pmdSize), pmdSize);
-      if (reduces(pe, np)) reductions.push({ start: addr - (addr % pmdSize), end: addr - (addr % pmdSize) + pmdSize, epoch: m.tlb.epoch });
+      if (reduces(pe, np)) reductions.push({ start: addr - (addr % pmdSize), end: addr - (addr % pmdSize) + pmdSize, epoch: m.tlb.epoch, shift: m.geometry.levels[1].shift });
     } else if (pe !== 0) {
       g.changePageSize(ps);
       flushTlbBatchedPending(m, g.mm);

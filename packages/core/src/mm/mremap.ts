@@ -27,7 +27,11 @@ export function mremap(m: Machine, mm: Mm, old: number, oldLen: number, newLen: 
   if (newLen === 0) return fail('EINVAL', 'mremap new length is 0');
   const v = mm.findVma(old);
   if (!v || old + oldLen > v.end) return fail('EFAULT', 'mremap old range is not one mapped VMA');
-  if (v.flags.hugetlb || v.flags.pfnmap) return fail('EINVAL', 'mremap of hugetlb/PFNMAP VMAs is not modelled');
+  if (v.flags.hugetlb) {
+    if (!m.hugetlb?.mremap) return fail('EINVAL', 'mremap of a hugetlb VMA needs @tlbsim/hugetlb');
+    return m.hugetlb.mremap(m, mm, v, old, oldLen, newLen, mayMove);
+  }
+  if (v.flags.pfnmap) return fail('EINVAL', 'mremap of PFNMAP VMAs is not modelled');
   if (newLen <= oldLen) {
     if (newLen < oldLen) munmap(m, mm, old + newLen, oldLen - newLen);
     return { ok: true, addr: old, moved: false };
@@ -65,7 +69,7 @@ function moveAll(m: Machine, mm: Mm, v: Vma, old: number, neu: number, len: numb
       done += extent;
       continue;
     }
-    if (extent === pmdSize) {
+    if (extent === pmdSize && (m.runtime.supportsPageTableMove?.() ?? true)) {
       // move_normal_pmd: relink the whole PTE table, flush the old PMD range
       const npmd = walkToTable(m, mm, n, 1, true)!;
       const ni = m.index(npmd, n);

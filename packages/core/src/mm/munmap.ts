@@ -15,9 +15,8 @@ export const USER_PGTABLES_CEILING = 0;
  * neighbours that bound free_pgtables.
  */
 export function detachVmas(m: Machine, mm: Mm, start: number, end: number): { detached: Vma[]; prev?: Vma; next?: Vma } {
-  const ps = 2 ** m.geometry.pageShift;
-  splitVmaAt(mm, start, ps);
-  splitVmaAt(mm, end, ps);
+  splitVmaAt(m, mm, start);
+  splitVmaAt(m, mm, end);
   const i = mm.firstVmaIndexEndingAfter(start);
   let j = i;
   while (j < mm.vmas.length && mm.vmas[j].start < end) j++;

@@ -68,7 +68,8 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
         slot.t.entries[slot.i] = 0;
         slot.t.present--;
         const epoch = m.tlb.epoch;
-        if (batch) {
+        // should_defer_flush: the arch may refuse to defer this mm (arch_tlbbatch_should_defer)
+        if (batch && (m.runtime.tlbbatchShouldDefer?.(mm) ?? true)) {
           batch.addPending(mm, addr, addr + ps);
           markBatched(mm);
         } else {

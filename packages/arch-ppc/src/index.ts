@@ -1,0 +1,70 @@
+/**
+ * @tlbsim/arch-ppc: powerpc book3s64 TLB flushing as Linux does it, for both MMUs.
+ *
+ *   ppc()                                  radix, POWER10, 64K pages, tlbie, v6.6
+ *   ppc({ mmu: 'hash', cpu: 'power9' })    hashed page table on POWER9 (bare metal)
+ *   ppc({ tlbie: false })                  disable_tlbie: global flushes become tlbiel by IPI
+ */
+import { GENERIC_KCONFIG, withCostOverrides, type ArchBackend, type ArchContext, type Kconfig } from '@tlbsim/core';
+import { PPC_COST } from './cost.js';
+import { ppcGeometry, ppcHugePageSizes, ppcThpSize } from './geometry.js';
+import { PPC_OPTION_SPECS, ppcLabel, resolvePpcOptions, type PpcOptions } from './options.js';
+import { createPpcRuntime, type PpcRuntime } from './tlb.js';
+
+/** What `config PPC` selects for mmu_gather (arch/powerpc/Kconfig; generic.md §5.2). */
+export const PPC_KCONFIG: Kconfig = {
+  ...GENERIC_KCONFIG,
+  MMU_GATHER_TABLE_FREE: true,
+  MMU_GATHER_RCU_TABLE_FREE: true,
+  MMU_GATHER_PAGE_SIZE: true,
+  MMU_GATHER_MERGE_VMAS: true,
+  MMU_GATHER_NO_RANGE: false,
+  MMU_GATHER_NO_GATHER: false,
+  PT_RECLAIM: false,
+  ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: false,
+  ARCH_WANT_HUGE_PMD_SHARE: false,
+  SMP: true,
+};
+
+/** Per-CPU counters this backend keeps (besides per-mnemonic instruction counts). */
+export const PPC_COUNTERS = [
+  'tlbie', 'tlbiel', 'tlbie_fixup', 'hcall.H_RPT_INVALIDATE', 'mm_cpumask_trim', 'trim_clock_fired',
+  'hpte_invalidate', 'hash_batch_flush', 'hash_untracked_flush',
+] as const;
+
+/** The powerpc (book3s64) backend. Throws on an unknown option or a bad value. */
+export function ppc(opts: PpcOptions = {}): ArchBackend {
+  const o = resolvePpcOptions(opts);
+  return {
+    name: 'ppc',
+    label: ppcLabel(o),
+    options: { ...o },
+    optionSpecs: PPC_OPTION_SPECS,
+    kconfig: PPC_KCONFIG,
+    geometry: ppcGeometry(o.mmu, o.pageSize),
+    hugePageSizes: ppcHugePageSizes(o.mmu),
+    thpPmdSize: ppcThpSize(o.mmu, o.pageSize),
+    cost: withCostOverrides(PPC_COST, opts.cost),
+    perCpuCounters: PPC_COUNTERS,
+    create(ctx: ArchContext): PpcRuntime {
+      return createPpcRuntime(ctx, o);
+    },
+  };
+}
+
+/** The ppc runtime of a machine built with `ppc()`, with its inspection helpers. */
+export function ppcRuntime(m: { arch: ArchBackend; runtime: unknown }): PpcRuntime {
+  if (m.arch.name !== 'ppc') throw new Error(`ppcRuntime: the machine runs arch '${m.arch.name}', not 'ppc'`);
+  return m.runtime as PpcRuntime;
+}
+
+export { PPC_COST } from './cost.js';
+export { PPC_OPTION_SPECS, POWER9_TLB_SETS_RADIX, resolvePpcOptions, ppcLabel } from './options.js';
+export type { PpcOptions, ResolvedPpcOptions, MmuMode, CpuModel, P9Errata, KernelEra, BasePageSize } from './options.js';
+export { ppcGeometry, ppcHugePageSizes, ppcThpSize, ppcFragments, radixAp } from './geometry.js';
+export { formatInsn, insnSequence, formatTlbieFtrace } from './trace-format.js';
+export { FlushType, TLB_MM_CPUMASK_TRIM_TIMER } from './flush-type.js';
+export { PPC64_TLB_BATCH_NR } from './hash-tlb.js';
+export { FIXUP_PID_VA } from './radix-tlbi.js';
+export type { PpcRuntime } from './tlb.js';
+export type { MmContext } from './mmu-context.js';

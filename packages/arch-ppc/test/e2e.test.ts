@@ -1,0 +1,297 @@
+/**
+ * End-to-end runs through core's mm operations, exact counts, checker at zero findings.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  Machine, exitThread, fork, madvise, mmap, mprotect, mremap, munmap, toFtrace, touch,
+} from '@tlbsim/core';
+import { ppc, ppcRuntime } from '../src/index.js';
+import {
+  BAR10, G, GP, Gs, K64, L, LP, Ls, M16, M2, P10_PID_LOCAL, S, SYNC, TAIL, capture, count, instr, ipiSends, pages, rig, running,
+} from './helpers.js';
+
+const RO = { read: true, write: false, exec: false };
+const RW = { read: true, write: true, exec: false };
+
+/** process A with threads running on `cpus`, [S, S+2M) mapped plus a neighbour at S+4M, `n` pages touched */
+function world(opts = {}, cpus = [0, 1], n = 10) {
+  const r = rig(opts);
+  running(r, cpus);
+  const { m, mm } = r;
+  m.op('mmap', 0, () => {
+    mmap(m, mm, { addr: S, length: M2 });
+    mmap(m, mm, { addr: S + 2 * M2, length: M2, name: 'neighbour' });
+  });
+  m.op('touch', 0, () => { for (const a of pages(S, n)) expect(touch(m, mm, a).ok).toBe(true); });
+  return r;
+}
+
+describe('radix end to end', () => {
+  it('munmap on a 2-CPU mm: one flush, PWC + 10 tlbie, the PTE table RCU-freed', () => {
+    const { m, mm } = world();
+    const f = capture(m, () => m.op('munmap', 0, () => munmap(m, mm, S, M2)));
+    expect(f.seq).toEqual([...SYNC, GP(1), ...Gs(S, 10), ...TAIL]);
+    expect(m.metrics.summary()).toMatchObject({ archFlushes: 1, ipis: 0, pagesFreed: 10, tablesFreed: 1, rcuCallbacks: 1, violations: 0 });
+    expect(m.metrics.perCpu()[0].counters).toMatchObject({ tlbie: 11, tlbiel: 0 });
+  });
+
+  it("madvise(MADV_DONTNEED): pages go, the table stays: 5 tlbie, no PWC", () => {
+    const { m, mm } = world();
+    const f = capture(m, () => m.op('madvise', 0, () => madvise(m, mm, S, 5 * K64, 'dontneed')));
+    expect(f.seq).toEqual([...SYNC, ...Gs(S, 5), ...TAIL]);
+    expect(m.metrics.pagesFreed).toBe(5);
+    expect(m.metrics.tablesFreed).toBe(0);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('mprotect RW->RO flushes (permission removed); RO->RW does not (pte_needs_flush, v6.6)', () => {
+    const { m, mm } = world({}, [0, 1], 4);
+    const down = capture(m, () => m.op('mprotect', 0, () => expect(mprotect(m, mm, S, M2, RO).ok).toBe(true)));
+    expect(down.seq).toEqual([...SYNC, ...Gs(S, 4), ...TAIL]);
+    const up = capture(m, () => m.op('mprotect', 0, () => expect(mprotect(m, mm, S, M2, RW).ok).toBe(true)));
+    expect(up.seq).toEqual([]);
+    expect(m.metrics.archFlushes).toBe(1);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('mprotect RO->RW still flushes before pte_needs_flush (v6.1)', () => {
+    const { m, mm } = world({ kernel: '6.1' }, [0, 1], 4);
+    m.op('mprotect', 0, () => mprotect(m, mm, S, M2, RO));
+    const up = capture(m, () => m.op('mprotect', 0, () => mprotect(m, mm, S, M2, RW)));
+    expect(up.seq).toEqual([...SYNC, ...Gs(S, 4), ...TAIL]);
+  });
+
+  it('a THP followed by small pages: the page-size change forces a flush (2M stride), then the 64K one', () => {
+    const r = rig();
+    running(r, [0, 1]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: 2 * M2 }));
+    m.op('touch', 0, () => {
+      expect(touch(m, mm, S, { thp: true }).ok).toBe(true);
+      touch(m, mm, S + M2);
+      touch(m, mm, S + M2 + K64);
+    });
+    const f = capture(m, () => m.op('madvise', 0, () => madvise(m, mm, S, 2 * M2, 'dontneed')));
+    expect(f.seq).toEqual([...SYNC, G(S, 1), ...TAIL, ...SYNC, ...Gs(S + M2, 2), ...TAIL]);
+    expect(m.metrics.archFlushes).toBe(2);
+    expect(m.metrics.pagesFreed).toBe(3);
+    expect(m.metrics.violations).toEqual([]);
+    const hooks = m.events.filter((e) => e.name === 'tlb_flush_hook').map((e) => [e.args!.cause, e.args!.pageSize]);
+    expect(hooks).toEqual([['page_size', M2], ['finish', K64]]);
+  });
+
+  it('THP then small pages, munmap on one CPU: 2M flush, then 64K pages + PWC for the freed table', () => {
+    const r = rig();
+    running(r, [0]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => {
+      mmap(m, mm, { addr: S, length: 2 * M2 });
+      mmap(m, mm, { addr: S + 4 * M2, length: M2, name: 'neighbour' });
+    });
+    m.op('touch', 0, () => {
+      touch(m, mm, S, { thp: true });
+      touch(m, mm, S + M2);
+    });
+    const f = capture(m, () => m.op('munmap', 0, () => munmap(m, mm, S, 2 * M2)));
+    expect(f.seq).toEqual([...SYNC, L(S, 1), ...BAR10, ...SYNC, LP(1, 0), L(S + M2), ...BAR10]);
+    expect(m.metrics.archFlushes).toBe(2);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('exit of a 3-CPU process: lazy shootdown by IPI, RIC=2 everywhere, all freed, checker clean', () => {
+    const r = world({}, [0, 1, 2], 16);
+    const { m, mm } = r;
+    const [t0, t1, t2] = m.threads;
+    m.op('exit', 1, () => exitThread(m, t1));
+    m.op('exit', 2, () => exitThread(m, t2));
+    const f = capture(m, () => m.op('exit', 0, () => exitThread(m, t0)));
+    expect(ipiSends(f.events)).toEqual([{ kind: 'do_exit_flush_lazy_tlb', targets: [1, 2] }]);
+    for (const c of [0, 1, 2]) expect(f.on(c)).toEqual(P10_PID_LOCAL(2));
+    expect(m.metrics.pagesFreed).toBe(16);
+    expect(m.metrics.tablesFreed).toBe(3); // pte, pmd, pud tables
+    expect(mm.dead).toBe(true);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('mprotect of a THP: one 2M-page invalidation (AP=2M), as the kernel flushes with the gather page size', () => {
+    const r = rig();
+    running(r, [0, 1]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: M2 }));
+    m.op('touch', 0, () => touch(m, mm, S, { thp: true }));
+    const f = capture(m, () => m.op('mprotect', 0, () => mprotect(m, mm, S, M2, RO)));
+    expect(f.seq).toEqual([...SYNC, G(S, 1), ...TAIL]);
+  });
+
+  // Known core limitation: Checker.permissionReduced tests a PMD-level reduction page by page at
+  // PAGE_SIZE, but a 2M translation is removed by one AP=2M tlbie at its base. Expected to pass
+  // once core passes the mapping size with each reduction (see README, "core changes").
+  it('mprotect of a THP: checker clean (H3 checks the 2M translation)', () => {
+    const r = rig();
+    running(r, [0, 1]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: M2 }));
+    m.op('touch', 0, () => touch(m, mm, S, { thp: true }));
+    m.op('mprotect', 0, () => mprotect(m, mm, S, M2, RO));
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('fork + COW: flush_tlb_mm of the parent (local PID RIC=0), then flush_tlb_page on the COW break', () => {
+    const r = rig();
+    const [t0] = running(r, [0]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: M2 }));
+    m.op('touch', 0, () => touch(m, mm, S));
+    const f1 = capture(m, () => m.op('fork', 0, () => fork(m, mm, 'B')));
+    expect(f1.seq).toEqual(P10_PID_LOCAL(0));
+    const f2 = capture(m, () => m.op('cow', 0, () => touch(m, mm, S, { write: true })));
+    expect(f2.seq).toEqual([...SYNC, L(S), ...BAR10]);
+    expect(m.metrics.violations).toEqual([]);
+    void t0;
+  });
+
+  it('mremap moving a whole PTE table: flush_tlb_range with the PWC rule and the 2M pass', () => {
+    const { m, mm } = world({}, [0, 1], 32);
+    const f = capture(m, () => m.op('mremap', 0, () => expect(mremap(m, mm, S, M2, 3 * M2).moved).toBe(true)));
+    // ptesync, tlbie PWC, 32 base pages, one 2M page, eieio; tlbsync; ptesync
+    expect(f.seq.slice(0, 2)).toEqual([...SYNC, GP(1)]);
+    expect(count(f.seq, 'tlbie va=')).toBe(33);
+    expect(count(f.seq, 'tlbie pid=')).toBe(1);
+    expect(f.seq.slice(-3)).toEqual(TAIL);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('mremap on v5.12: no PWC flush', () => {
+    const { m, mm } = world({ kernel: '5.12' }, [0, 1], 32);
+    const f = capture(m, () => m.op('mremap', 0, () => mremap(m, mm, S, M2, 3 * M2)));
+    expect(count(f.seq, 'tlbie pid=')).toBe(0);
+    expect(count(f.seq, 'tlbie va=')).toBe(33);
+  });
+
+  it('tlbie disabled: munmap on a 4-CPU mm IPIs 3 CPUs, each flushes locally', () => {
+    const { m, mm } = world({ tlbie: false }, [0, 1, 2, 3], 4);
+    const f = capture(m, () => m.op('munmap', 0, () => munmap(m, mm, S, M2)));
+    for (const c of [0, 1, 2, 3]) expect(f.on(c)).toEqual([...SYNC, LP(1, 0), ...Ls(S, 4), ...BAR10]);
+    expect(m.metrics.ipis).toBe(3);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('GUP-fast walker: tlbie sends no IPI, so the freed table waits for the RCU grace period', () => {
+    const { m, mm } = world({}, [0, 1], 4);
+    m.gupFastBegin(2, mm, S);
+    m.op('munmap', 0, () => munmap(m, mm, S, M2));
+    expect(m.metrics.ipis).toBe(0);
+    expect(m.metrics.tablesFreed).toBe(0);
+    m.gupFastEnd(2);
+    m.op('idle', 0, () => {});
+    expect(m.metrics.tablesFreed).toBe(1);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('table batch allocation failure: tlb_table_invalidate flushes, then the sync IPI to all other CPUs', () => {
+    const m = new Machine({ arch: ppc(), cpus: 4, trace: true, allocFailures: { tableBatch: 'always' } });
+    const mm = m.createMm('A');
+    ppcRuntime(m).mmContext(mm).id = 0x42;
+    m.addThread(mm, 't0', 0, 'running');
+    m.addThread(mm, 't1', 1, 'running');
+    m.op('mmap', 0, () => {
+      mmap(m, mm, { addr: S, length: M2 });
+      mmap(m, mm, { addr: S + 2 * M2, length: M2 });
+    });
+    m.op('touch', 0, () => touch(m, mm, S));
+    const f = capture(m, () => m.op('munmap', 0, () => munmap(m, mm, S, M2)));
+    // the flush happens when the table is queued (pages + PWC), then the broadcast sync
+    expect(f.seq).toEqual([...SYNC, GP(1), G(S), ...TAIL]);
+    expect(ipiSends(f.events)).toEqual([{ kind: 'tlb_remove_table_smp_sync', targets: [1, 2, 3] }]);
+    expect(m.metrics.ipiBroadcasts).toBe(1);
+    expect(m.metrics.tablesFreed).toBe(1);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('the checker sees a re-created bug (pages freed before the flush) on ppc too', () => {
+    const m = new Machine({ arch: ppc(), cpus: 2, bugs: { freePagesBeforeFlush: true } });
+    const mm = m.createMm('A');
+    m.addThread(mm, 't0', 0, 'running');
+    m.addThread(mm, 't1', 1, 'running');
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: M2 }));
+    m.op('touch', 0, () => touch(m, mm, S));
+    m.op('munmap', 0, () => munmap(m, mm, S, M2));
+    expect(m.metrics.violations.map((v) => [v.hazard, v.cpu])).toEqual([['H1', 0], ['H1', 1]]);
+  });
+
+  it('cost model: defaults cited, overridable', () => {
+    const a = world();
+    const b = world({ cost: { instructions: { 'tlbie RIC=0': 0, 'tlbie RIC=1': 0 } } });
+    a.m.op('munmap', 0, () => munmap(a.m, a.mm, S, M2));
+    b.m.op('munmap', 0, () => munmap(b.m, b.mm, S, M2));
+    expect(a.m.metrics.estimatedNs - b.m.metrics.estimatedNs).toBe(11 * 1474);
+    expect(b.m.arch.cost.instructions.ptesync).toBe(50);
+  });
+
+  it('ftrace: the powerpc:tlbie tracepoint lines', () => {
+    const { m, mm } = world({}, [0], 1);
+    m.op('munmap', 0, () => munmap(m, mm, S, K64));
+    const lines = toFtrace(m.events, m.runtime).split('\n').filter((l) => l.includes('tlbie:'));
+    expect(lines.map((l) => l.slice(l.indexOf('tlbie:')))).toEqual([
+      `tlbie: lpid=0 local=1 rB=0x${(S + 0xa0).toString(16)} rS=0x4200000000 ric=0 prs=1 r=1`,
+    ]);
+  });
+});
+
+describe('hash end to end', () => {
+  it('mprotect RW->RO on 2 CPUs: every changed HPTE invalidated with tlbie (core reports no addresses)', () => {
+    const r = rig({ mmu: 'hash' });
+    running(r, [0, 1]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: M16 }));
+    m.op('touch', 0, () => { for (const a of pages(S, 6)) touch(m, mm, a); });
+    const f = capture(m, () => m.op('mprotect', 0, () => mprotect(m, mm, S, M16, RO)));
+    expect(f.seq).toEqual([...Array(6).fill('hpte_invalidate va=?'), ...SYNC, ...Array(6).fill('tlbie hash va=?'), ...TAIL]);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('THP (16M) zap: hpte_do_hugepage_flush, 256 sub-page invalidations, each bracketed', () => {
+    const r = rig({ mmu: 'hash' });
+    running(r, [0]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: M16 }));
+    m.op('touch', 0, () => expect(touch(m, mm, S, { thp: true }).ok).toBe(true));
+    const f = capture(m, () => m.op('munmap', 0, () => munmap(m, mm, S, M16)));
+    expect(f.seq.slice(0, 5)).toEqual([`hpte_invalidate va=0x${S.toString(16)}`, 'ptesync', `tlbiel hash va=0x${S.toString(16)}`, ...BAR10]);
+    expect(instr(m)).toEqual({ tlbiel: 256, ptesync: 512, cp_abort: 256 });
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('fork and mremap: flushes the hash kernel does through unreported PTE updates are counted as untracked', () => {
+    const r = rig({ mmu: 'hash' });
+    running(r, [0]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => {
+      mmap(m, mm, { addr: S, length: M16 });
+      mmap(m, mm, { addr: S + M16, length: M16, name: 'blocks growth' });
+    });
+    m.op('touch', 0, () => { for (const a of pages(S, 3)) touch(m, mm, a); });
+    m.op('fork', 0, () => fork(m, mm, 'B'));
+    const cow = capture(m, () => m.op('cow', 0, () => touch(m, mm, S, { write: true })));
+    expect(cow.seq).toEqual([`hpte_invalidate va=0x${S.toString(16)}`, ...SYNC, `tlbiel hash va=0x${S.toString(16)}`, ...BAR10]);
+    m.op('mremap', 0, () => expect(mremap(m, mm, S, M16, 2 * M16).moved).toBe(true));
+    expect(m.metrics.perCpu()[0].counters.hash_untracked_flush).toBe(2);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('table batch allocation failure on hash: no invalidation for tables, only the sync IPI', () => {
+    const m = new Machine({ arch: ppc({ mmu: 'hash' }), cpus: 2, trace: true, allocFailures: { tableBatch: 'always' } });
+    const mm = m.createMm('A');
+    m.addThread(mm, 't0', 0, 'running');
+    m.op('mmap', 0, () => {
+      mmap(m, mm, { addr: S, length: M16 });
+      mmap(m, mm, { addr: S + 2 * M16, length: M16 });
+    });
+    m.op('touch', 0, () => touch(m, mm, S));
+    const f = capture(m, () => m.op('munmap', 0, () => munmap(m, mm, S, M16)));
+    expect(ipiSends(f.events)).toEqual([{ kind: 'tlb_remove_table_smp_sync', targets: [1] }]);
+    expect(count(f.seq, 'tlbiel')).toBe(1);
+    expect(m.metrics.tablesFreed).toBe(1);
+    expect(m.metrics.violations).toEqual([]);
+  });
+});

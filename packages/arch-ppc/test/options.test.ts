@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { Machine } from '@tlbsim/core';
+import { PPC_KCONFIG, PPC_OPTION_SPECS, ppc, ppcFragments, ppcRuntime } from '../src/index.js';
+
+describe('ppc() options', () => {
+  it('defaults: radix, POWER10, 64K pages, tlbie, GTSE, no copros, v6.6, ceilings 33/256', () => {
+    const a = ppc();
+    expect(a.name).toBe('ppc');
+    expect(a.options).toEqual({
+      mmu: 'radix', cpu: 'power10', p9Errata: 'none', tlbie: true, gtse: true, coprocessors: 0, pageSize: 65536, kernel: '6.6',
+      tlbSinglePageFlushCeiling: 33, tlbLocalSinglePageFlushCeiling: 256,
+    });
+    expect(a.label).toBe('powerpc book3s64 radix (POWER10, 64K pages, tlbie, v6.6)');
+  });
+  it('labels name what matters', () => {
+    expect(ppc({ mmu: 'hash', cpu: 'power9', p9Errata: 'erat+stq' }).label).toBe('powerpc book3s64 hash (POWER9 (ERAT+STQ errata), 64K pages, native HPT, v6.6)');
+    expect(ppc({ tlbie: false, coprocessors: 1, kernel: '6.1', pageSize: 4096 }).label)
+      .toBe('powerpc book3s64 radix (POWER10, 4K pages, tlbie disabled: tlbiel by IPI, 1 nMMU copro, v6.1)');
+    expect(ppc({ gtse: false, tlbSinglePageFlushCeiling: 10 }).label).toBe('powerpc book3s64 radix (POWER10, 64K pages, no GTSE: H_RPT_INVALIDATE, ceilings 10/256, v6.6)');
+  });
+  it('optionSpecs describe every option, with choices for the enums', () => {
+    expect(PPC_OPTION_SPECS.map((s) => s.name)).toEqual([
+      'mmu', 'cpu', 'p9Errata', 'tlbie', 'gtse', 'coprocessors', 'pageSize', 'kernel', 'tlbSinglePageFlushCeiling', 'tlbLocalSinglePageFlushCeiling', 'cost',
+    ]);
+    for (const k of Object.keys(ppc().options)) expect(PPC_OPTION_SPECS.some((s) => s.name === k)).toBe(true);
+    expect(PPC_OPTION_SPECS.find((s) => s.name === 'kernel')!.choices).toEqual(['6.6', '6.1', '5.12']);
+  });
+  it('unknown option: throws naming it and the valid options', () => {
+    expect(() => ppc({ radix: true } as never)).toThrow(
+      "ppc: unknown option 'radix'; valid options are mmu, cpu, p9Errata, tlbie, gtse, coprocessors, pageSize, kernel, tlbSinglePageFlushCeiling, tlbLocalSinglePageFlushCeiling, cost",
+    );
+  });
+  it.each([
+    [{ mmu: 'nohash' }, "option 'mmu' must be one of 'radix', 'hash'; got \"nohash\""],
+    [{ cpu: 'power8' }, "option 'cpu' must be one of 'power9', 'power10'; got \"power8\""],
+    [{ cpu: 'power9', p9Errata: 'stq' }, "option 'p9Errata' must be one of 'none', 'erat', 'erat+stq'; got \"stq\""],
+    [{ cpu: 'power9', p9Errata: 'none' }, "option 'p9Errata' cannot be 'none' on cpu 'power9'"],
+    [{ pageSize: 16384 }, "option 'pageSize' must be one of 65536, 4096; got 16384"],
+    [{ kernel: '7.0' }, "option 'kernel' must be one of '6.6', '6.1', '5.12'; got \"7.0\""],
+    [{ tlbie: 'no' }, "option 'tlbie' must be one of true, false; got \"no\""],
+    [{ coprocessors: -1 }, "option 'coprocessors' must be an integer from 0 to 4294967295; got -1"],
+    [{ coprocessors: 1.5 }, "option 'coprocessors' must be an integer from 0 to 4294967295; got 1.5"],
+    [{ tlbSinglePageFlushCeiling: '33' }, "option 'tlbSinglePageFlushCeiling' must be an integer from 0 to 4294967295; got \"33\""],
+    [{ p9Errata: 'erat' }, "option 'p9Errata' must be 'none' on cpu 'power10'"],
+    [{ mmu: 'hash', tlbie: false }, "option 'tlbie' false (disable_tlbie) is radix-only"],
+    [{ mmu: 'hash', gtse: false }, "option 'gtse' applies only to mmu 'radix'"],
+    [{ cost: 5 }, "option 'cost' must be an object"],
+  ])('bad value %j throws', (opts, msg) => {
+    expect(() => ppc(opts as never)).toThrow(msg);
+  });
+  it('resolved options round-trip', () => {
+    for (const o of [{}, { mmu: 'hash', cpu: 'power9' }, { cpu: 'power9', p9Errata: 'erat+stq', tlbie: false, kernel: '5.12' }] as const) {
+      const a = ppc(o);
+      expect(ppc(a.options as never).options).toEqual(a.options);
+    }
+    expect(ppc({ cpu: 'power9' }).options.p9Errata).toBe('erat');
+  });
+  it('debugfs tlbie_enabled cannot re-enable tlbie after disable_tlbie', () => {
+    const m = new Machine({ arch: ppc({ tlbie: false }), cpus: 2 });
+    expect(() => ppcRuntime(m).setTlbieEnabled(true)).toThrow('tlbie is not capable');
+  });
+});
+
+describe('configuration', () => {
+  it('Kconfig: PAGE_SIZE, RCU table free, MERGE_VMAS; no PMD sharing, no batched unmap, no PT_RECLAIM', () => {
+    expect(ppc().kconfig).toBe(PPC_KCONFIG);
+    expect(PPC_KCONFIG).toMatchObject({
+      MMU_GATHER_PAGE_SIZE: true, MMU_GATHER_RCU_TABLE_FREE: true, MMU_GATHER_TABLE_FREE: true, MMU_GATHER_MERGE_VMAS: true,
+      MMU_GATHER_NO_RANGE: false, MMU_GATHER_NO_GATHER: false, ARCH_WANT_HUGE_PMD_SHARE: false, ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: false, PT_RECLAIM: false,
+    });
+  });
+  it('tlb_needs_table_invalidate() is radix_enabled()', () => {
+    expect(ppcRuntime(new Machine({ arch: ppc(), cpus: 1 })).needsTableInvalidate!()).toBe(true);
+    expect(ppcRuntime(new Machine({ arch: ppc({ mmu: 'hash' }), cpus: 1 })).needsTableInvalidate!()).toBe(false);
+  });
+  it('geometry: radix 64K 5/9/9/13, 4K 9/9/9/13; hash 64K 8/10/10/8, 4K 9/7/9/9', () => {
+    const shape = (g: ReturnType<typeof ppc>['geometry']) => g.levels.map((l) => [l.name, l.shift, l.entries, l.folding]);
+    expect(shape(ppc().geometry)).toEqual([['pte', 16, 32, 'none'], ['pmd', 21, 512, 'none'], ['pud', 30, 512, 'none'], ['p4d', 39, 1, 'compile'], ['pgd', 39, 8192, 'none']]);
+    expect(shape(ppc({ pageSize: 4096 }).geometry)).toEqual([['pte', 12, 512, 'none'], ['pmd', 21, 512, 'none'], ['pud', 30, 512, 'none'], ['p4d', 39, 1, 'compile'], ['pgd', 39, 8192, 'none']]);
+    expect(shape(ppc({ mmu: 'hash' }).geometry)).toEqual([['pte', 16, 256, 'none'], ['pmd', 24, 1024, 'none'], ['pud', 34, 1024, 'none'], ['p4d', 44, 1, 'compile'], ['pgd', 44, 256, 'none']]);
+    expect(shape(ppc({ mmu: 'hash', pageSize: 4096 }).geometry)).toEqual([['pte', 12, 512, 'none'], ['pmd', 21, 128, 'none'], ['pud', 28, 512, 'none'], ['p4d', 37, 1, 'compile'], ['pgd', 37, 512, 'none']]);
+    expect(ppc().geometry.taskSize).toBe(2 ** 52);
+    expect(ppc({ pageSize: 4096 }).geometry.taskSize).toBe(2 ** 46);
+  });
+  it('page sizes: radix THP 2M, hugetlb 2M/1G; hash-64K THP 16M, hugetlb 16M/16G; hash-4K no THP', () => {
+    expect([ppc().thpPmdSize, ppc().hugePageSizes]).toEqual([2 ** 21, [2 ** 21, 2 ** 30]]);
+    expect([ppc({ mmu: 'hash' }).thpPmdSize, ppc({ mmu: 'hash' }).hugePageSizes]).toEqual([2 ** 24, [2 ** 24, 2 ** 34]]);
+    expect(ppc({ mmu: 'hash', pageSize: 4096 }).thpPmdSize).toBe(0);
+  });
+  it('page-table fragments per page', () => {
+    expect(ppcFragments('radix', 65536)).toEqual({ pte: 256, pmd: 16 });
+    expect(ppcFragments('hash', 65536)).toEqual({ pte: 16, pmd: 4 });
+    expect(ppcFragments('radix', 4096)).toEqual({ pte: 1, pmd: 1 });
+  });
+  it('per-CPU counters exist at 0', () => {
+    const m = new Machine({ arch: ppc(), cpus: 2 });
+    expect(m.metrics.perCpu()[1].counters).toEqual({
+      hash_batch_flush: 0, hash_untracked_flush: 0, 'hcall.H_RPT_INVALIDATE': 0, hpte_invalidate: 0, mm_cpumask_trim: 0,
+      tlbie: 0, tlbie_fixup: 0, tlbiel: 0, trim_clock_fired: 0,
+    });
+  });
+  it('PIDs are allocated per mm from 1', () => {
+    const m = new Machine({ arch: ppc(), cpus: 1 });
+    const rt = ppcRuntime(m);
+    expect([rt.mmContext(m.createMm('a')).id, rt.mmContext(m.createMm('b')).id]).toEqual([1, 2]);
+  });
+});
