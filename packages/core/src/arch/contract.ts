@@ -54,6 +54,8 @@ export interface CpuView {
   readonly irqsOff: boolean;
   /** the mm of the thread currently running (a kernel thread has none) */
   readonly currentMm: Mm | null;
+  /** the id of the thread currently running here (current->pid), null when idle */
+  readonly currentTid: number | null;
 }
 
 /** An IPI as delivered to one CPU. */
@@ -155,6 +157,10 @@ export interface ArchRuntime {
   tlbRemoveTableSyncOne?(): void;
   /** pte_needs_flush(old, new) for mprotect (default: always true) */
   pteNeedsFlush?(oldPte: number, newPte: number): boolean;
+  /** huge_pmd_needs_flush(old, new) for change_huge_pmd (default: pteNeedsFlush, else true) */
+  hugePmdNeedsFlush?(oldPmd: number, newPmd: number): boolean;
+  /** a new mm exists (mm_alloc / init_new_context) */
+  initMm?(mm: Mm): void;
   /** __tlb_remove_tlb_entry(tlb, ptep, addr) (ppc hash queues an HPTE invalidation) */
   removeTlbEntry?(g: GatherView, addr: number): void;
   /**

@@ -37,4 +37,7 @@ export class Cpu implements CpuView {
   get currentMm(): Mm | null {
     return this.curr?.mm ?? null;
   }
+  get currentTid(): number | null {
+    return this.curr?.id ?? null;
+  }
 }

@@ -1,13 +1,14 @@
 import { MAX_FRAMES } from './pte.js';
 
 /** What a physical frame currently holds. */
-export const enum FrameKind {
-  Free = 0,
-  Data = 1,
-  Table = 2,
+export const FrameKind = {
+  Free: 0,
+  Data: 1,
+  Table: 2,
   /** a page used by the gather for page or table batches */
-  Batch = 3,
-}
+  Batch: 3,
+} as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 /** Per-folio flag bits (frames.flags) */
 export const FOLIO_ANON = 1;
 export const FOLIO_DIRTY = 2;

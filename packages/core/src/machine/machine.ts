@@ -160,6 +160,7 @@ export class Machine {
     const mm = new Mm(id, name, null as unknown as PageTable, this.cpus.length);
     mm.pgd = this.newTable(4, 0, mm);
     this.mms.push(mm);
+    this.runtime.initMm?.(mm);
     return mm;
   }
 

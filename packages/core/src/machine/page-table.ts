@@ -1,13 +1,14 @@
 import type { Mm } from './mm.js';
 
-export const enum TableState {
-  Linked = 0,
+export const TableState = {
+  Linked: 0,
   /** the parent entry was cleared; the table may still be cached in walk caches */
-  Unlinked = 1,
+  Unlinked: 1,
   /** handed to the gather's table batch or to RCU */
-  Queued = 2,
-  Freed = 3,
-}
+  Queued: 2,
+  Freed: 3,
+} as const;
+export type TableState = (typeof TableState)[keyof typeof TableState];
 
 /**
  * A page-table page: a real simulated frame with its entries in an Int32Array (see pte.ts).

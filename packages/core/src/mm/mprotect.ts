@@ -84,7 +84,8 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       g.changePageSize(pmdSize);
       const np = newPte(m, v, pe);
       pmd!.entries[pi] = np;
-      if (np !== pe && (rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true) && !m.bugs.skipMprotectFlush) g.flushPmdRange(addr - (addr % pmdSize), pmdSize);
+      const needs = rt.hugePmdNeedsFlush ? rt.hugePmdNeedsFlush(pe, np) : rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true;
+      if (np !== pe && needs && !m.bugs.skipMprotectFlush) g.flushPmdRange(addr - (addr % pmdSize), pmdSize);
       if (reduces(pe, np)) reductions.push({ start: addr - (addr % pmdSize), end: addr - (addr % pmdSize) + pmdSize, epoch: m.tlb.epoch, shift: m.geometry.levels[1].shift });
     } else if (pe !== 0) {
       g.changePageSize(ps);

@@ -24,13 +24,14 @@ export const TLB_FLUSH_REASONS = [
   'remote IPI send',
   'remote wrong CPU',
 ] as const;
-export const enum TlbFlushReason {
-  TaskSwitch = 0,
-  RemoteShootdown = 1,
-  LocalShootdown = 2,
-  LocalMmShootdown = 3,
-  RemoteSendIpi = 4,
-  RemoteWrongCpu = 5,
-}
+export const TlbFlushReason = {
+  TaskSwitch: 0,
+  RemoteShootdown: 1,
+  LocalShootdown: 2,
+  LocalMmShootdown: 3,
+  RemoteSendIpi: 4,
+  RemoteWrongCpu: 5,
+} as const;
+export type TlbFlushReason = (typeof TlbFlushReason)[keyof typeof TlbFlushReason];
 /** TLB_FLUSH_ALL printed as a signed long */
 export const TLB_FLUSH_ALL_PAGES = -1;

@@ -1,0 +1,166 @@
+/**
+ * @tlbsim/arch-x86: x86-64 TLB shootdowns as Linux does them. `x86({ pcid: true, ... })` returns
+ * an ArchBackend for core's Machine.
+ */
+import {
+  GENERIC_KCONFIG, X86_64_4LEVEL, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig, type Mm,
+} from '@tlbsim/core';
+import { createTlbBatch, shouldDefer } from './batch.js';
+import { x86Cost } from './cost.js';
+import { IRQ_CAL, X86_COUNTERS, formatTlbFlush } from './counters.js';
+import { flushTlbFunc, flushTlbMm, flushTlbMmRange, flushTlbPage, getFlushTlbInfo } from './flush.js';
+import { mmFreeGlobalAsid, useGlobalAsid } from './invlpgb.js';
+import { flushTlbAll, flushTlbKernelRange } from './kernel-flush.js';
+import { enterLazyTlb, leaveMm, switchMmIrqsOff } from './lazy.js';
+import { X86_OPTION_SPECS, resolveX86Options, x86Label, type ResolvedX86Options, type X86Options } from './options.js';
+import { setVcpuPreempted } from './paravirt.js';
+import { PAGE_SHIFT, PMD_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
+import { pteNeedsFlush, tlbFlush } from './tlb.js';
+
+export { X86_COST, x86Cost } from './cost.js';
+export * from './counters.js';
+export { KERNEL_VERSIONS, PARAVIRT_MODES, X86_OPTION_SPECS, resolveX86Options, x86Label } from './options.js';
+export type { KernelVersion, Paravirt, ResolvedX86Options, X86Options } from './options.js';
+export {
+  HZ, INIT_MM_CTX_ID, MAX_ASID_AVAILABLE, TLB_FLUSH_ALL, TLB_GENERATION_INVALID, TLB_NR_DYN_ASIDS, kernPcid, userPcid,
+} from './state.js';
+export type { FlushTlbInfo, MmContext, TlbContext, TlbState } from './state.js';
+export type { X86TlbBatch } from './batch.js';
+export { pteNeedsFlush } from './tlb.js';
+
+/** The Kconfig x86-64 selects (generic.md §5.2), per kernel version and paravirt mode. */
+export function x86Kconfig(o: ResolvedX86Options): Kconfig {
+  // v6.15 makes RCU table freeing unconditional; v6.14's PT_RECLAIM (x86-64, default y) selects
+  // it; before that only a hypervisor flush hook frees tables through RCU (bare metal frees
+  // them with the pages, after the flush)
+  const rcu = o.kernel !== 'v6.13' || o.paravirt !== 'none';
+  return {
+    ...GENERIC_KCONFIG,
+    MMU_GATHER_TABLE_FREE: rcu,
+    MMU_GATHER_RCU_TABLE_FREE: rcu,
+    MMU_GATHER_MERGE_VMAS: true,
+    PT_RECLAIM: o.kernel !== 'v6.13',
+    ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: true,
+    ARCH_WANT_HUGE_PMD_SHARE: true,
+    SMP: true,
+  };
+}
+
+/** Inspection and control of one run's x86 state (tests, scenarios, the CLI). */
+export interface X86Internals {
+  readonly options: ResolvedX86Options;
+  /** cpu_tlbstate of `cpu` (live, mutable) */
+  tlbState(cpu: number): TlbState;
+  /** mm->context of `mm` (live, mutable) */
+  mmContext(mm: Mm): MmContext;
+  /** Set mm->context.tlb_gen, moving every CPU slot of the mm by the same amount. */
+  setTlbGen(mm: Mm, gen: number): void;
+  /** KVM: the host scheduled the vCPU out (true) or back in (false). */
+  setVcpuPreempted(cpu: number, preempted: boolean): void;
+  /** use_global_asid(mm) from the current CPU (INVLPGB). */
+  useGlobalAsid(mm: Mm): void;
+  /** flush_tlb_mm_range from the current CPU. */
+  flushTlbMmRange(mm: Mm, start: number, end: number, strideShift: number, freedTables: boolean): void;
+  /** A flush_tlb_info as get_flush_tlb_info builds it on the current CPU (ceiling applied). */
+  flushTlbInfo(mm: Mm | null, start: number, end: number, strideShift: number, freedTables: boolean, newTlbGen: number): FlushTlbInfo;
+  /** flush_tlb_func(info) on `cpu`, as if its IPI (or the local call) ran now. */
+  flushTlbFunc(cpu: number, info: FlushTlbInfo): void;
+  /** flush_tlb_all from the current CPU. */
+  flushTlbAll(): void;
+  /** leave_mm on `cpu` (cpuidle entering a TLB-flushing C-state). */
+  leaveMm(cpu: number): void;
+  /** tlb_single_page_flush_ceiling (debugfs read). */
+  readonly flushCeiling: number;
+  /** debugfs write of tlb_single_page_flush_ceiling (negative: -EINVAL). */
+  setFlushCeiling(strides: number): void;
+}
+
+export interface X86Runtime extends ArchRuntime {
+  readonly x86: X86Internals;
+}
+
+/** The x86 internals of a machine built with `x86()`. */
+export function x86Internals(m: { runtime: ArchRuntime }): X86Internals {
+  const x = (m.runtime as Partial<X86Runtime>).x86;
+  if (!x) throw new Error('x86Internals: this machine does not run the x86 backend');
+  return x;
+}
+
+function bind(ctx: ArchContext, opts: ResolvedX86Options): X86Runtime {
+  const k = new X86Kernel(ctx, opts);
+  const internals: X86Internals = {
+    options: opts,
+    tlbState: (cpu) => k.cpus[cpu],
+    mmContext: (mm) => k.mmCtx(mm),
+    setTlbGen(mm, gen) {
+      const c = k.mmCtx(mm);
+      const d = gen - c.tlbGen;
+      c.tlbGen = gen;
+      for (const st of k.cpus) for (const s of st.ctxs) if (s.ctxId === c.ctxId) s.tlbGen += d;
+    },
+    setVcpuPreempted: (cpu, p) => setVcpuPreempted(k, cpu, p),
+    useGlobalAsid: (mm) => useGlobalAsid(k, mm, ctx.currentCpu()),
+    flushTlbMmRange: (mm, s, e, sh, f) => flushTlbMmRange(k, mm, s, e, sh, f),
+    flushTlbInfo: (mm, s, e, sh, f, g) => getFlushTlbInfo(k, mm, s, e, sh, f, g),
+    flushTlbFunc: (cpu, info) => flushTlbFunc(k, cpu, info),
+    flushTlbAll: () => flushTlbAll(k),
+    leaveMm: (cpu) => leaveMm(k, cpu),
+    get flushCeiling() {
+      return k.ceiling;
+    },
+    setFlushCeiling(n) {
+      if (!Number.isInteger(n) || n < 0) {
+        throw new Error(`x86: tlb_single_page_flush_ceiling must be an integer >= 0 (debugfs returns -EINVAL for ${n})`);
+      }
+      k.ceiling = n;
+    },
+  };
+  return {
+    x86: internals,
+    tlbFlush: (g) => tlbFlush(k, g),
+    flushTlbMm: (mm) => flushTlbMm(k, mm),
+    flushTlbRange(mm, start, end, vma) {
+      // flush_tlb_range: hstate shift for hugetlb VMAs (core passes no size: find the VMA)
+      const shift = vma.hugetlb ? vma.hugeShift ?? PMD_SHIFT : PAGE_SHIFT;
+      flushTlbMmRange(k, mm, start, end, shift, true);
+    },
+    flushTlbPage: (mm, addr) => flushTlbPage(k, mm, addr),
+    flushTlbKernelRange: (start, end) => flushTlbKernelRange(k, start, end),
+    flushTlbBatchedPending: (mm) => flushTlbMm(k, mm),
+    pteNeedsFlush,
+    switchMm(cpu, prev, next) {
+      switchMmIrqsOff(k, cpu, prev, next);
+    },
+    enterLazy: (cpu) => enterLazyTlb(k, cpu),
+    onIpi(cpu) {
+      // every cross-call arrives on CALL_FUNCTION(_SINGLE)_VECTOR
+      ctx.counter(cpu, IRQ_CAL);
+    },
+    createTlbBatch: () => createTlbBatch(k),
+    tlbbatchShouldDefer: (mm) => shouldDefer(k, mm),
+    destroyMm(mm) {
+      mmFreeGlobalAsid(k, mm);
+      k.mms.delete(mm);
+    },
+    ftrace: formatTlbFlush,
+  };
+}
+
+/** The x86-64 backend. Defaults: bare-metal Intel, newest kernel (PCID, no PTI, no INVLPGB). */
+export function x86(options: X86Options = {}): ArchBackend {
+  const { resolved, cost } = resolveX86Options(options);
+  const kconfig = x86Kconfig(resolved);
+  return {
+    name: 'x86',
+    label: x86Label(resolved),
+    options: { ...resolved },
+    optionSpecs: X86_OPTION_SPECS,
+    kconfig,
+    geometry: X86_64_4LEVEL,
+    hugePageSizes: resolved.gbpages ? [2 ** 21, 2 ** 30] : [2 ** 21],
+    thpPmdSize: 2 ** 21,
+    cost: x86Cost(cost),
+    perCpuCounters: X86_COUNTERS,
+    create: (ctx) => bind(ctx, resolved),
+  };
+}
