@@ -40,3 +40,4 @@ export { toPerfetto } from './trace/perfetto.js';
 export { scenarioSchema, opSchemas, OP_NAMES, LIMITS, didYouMean, editDistance, addrSchema, type Scenario, type Op, type OpName } from './scenario/schema.js';
 export { parseScenario, validateScenario, ScenarioError, formatPath } from './scenario/load.js';
 export { runScenario, collect, protOf, type RunResult, type RunOptions, type OpOutcome } from './scenario/run.js';
+export * from './replay/index.js';

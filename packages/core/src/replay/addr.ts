@@ -86,7 +86,7 @@ export class AddressMap {
       const above = this.toSimSlot.get(s1 + 1);
       if (below !== undefined && this.free(below + 1, n)) base = below + 1;
       else if (above !== undefined && this.free(above - n, n)) base = above - n;
-      else base = this.island(n);
+      else base = this.island(n, s0);
       if (base === undefined) return null;
     }
     for (let k = 0; k < n; k++) {
@@ -142,13 +142,20 @@ export class AddressMap {
     return true;
   }
 
-  /** First run of n free slots with MARGIN free slots on both sides (fewer near the ends). */
-  private island(n: number): number | undefined {
+  /**
+   * A run of n free slots for a new island: near where the trace slot lies in the x86-64 user
+   * space (so the layout keeps its order and islands spread out), with MARGIN free slots on both
+   * sides if possible (then 1, then none).
+   */
+  private island(n: number, traceSlot: number): number | undefined {
+    const traceSlots = Math.ceil(X86_64_TASK_SIZE / this.slotSize);
+    const want = Math.min(this.nSlots - n, Math.max(0, Math.floor((traceSlot / traceSlots) * this.nSlots)));
     for (const margin of [MARGIN, 1, 0]) {
-      for (let i = 0; i + n <= this.nSlots; i++) {
-        const lo = Math.max(0, i - margin);
-        const hi = Math.min(this.nSlots, i + n + margin);
-        if (this.free(lo, hi - lo)) return i;
+      for (let d = 0; d <= this.nSlots; d++) {
+        for (const i of d === 0 ? [want] : [want - d, want + d]) {
+          if (i - margin < 0 || i + n + margin > this.nSlots) continue;
+          if (this.free(i - margin, n + 2 * margin)) return i;
+        }
       }
     }
     return undefined;

@@ -803,7 +803,8 @@ class Replayer {
       }
       this.onThread(rec, 'mremap', (mm) => {
         this.fillHoles(mm, old.start, old.end);
-        this.touchRange(mm, old.start, old.end);
+        // in place, only a shrink changes pages (the tail is unmapped)
+        if (neu.end < old.end) this.touchRange(mm, neu.end, old.end);
         if (neu.end > old.end && this.hasVma(mm, old.end, neu.end)) {
           this.divergences++;
           this.clearRange(mm, old.end, neu.end);
@@ -970,8 +971,8 @@ function assumptionText(rule: TouchRule, amap: AddressMap | null, tracePage: num
         : 'touch=all: before a range is unmapped, changed (mprotect, madvise, mremap, fork) or torn down (exit, execve), every page of it not mapped yet in an accessible (not PROT_NONE) anonymous mapping or a writable private mapping is touched by the calling thread (written if the mapping is writable, read otherwise; a mapped page, even write-protected after fork, counts as touched); read-only and shared file mappings are never touched.';
   const layout = !amap || amap.identity
     ? 'Addresses are the traced ones.'
-    : `Each ${tracePage}-byte trace page is one target page (addresses scaled by ${amap.scale}); the trace's 1 GiB regions are placed into the target's smaller address space.`;
-  return `${touched} ${layout} Mappings the kernel made at execve (program, interpreter, stack, vdso) are unknown until a call on them succeeds in the trace; such ranges are then created as anonymous read-write memory ("implied"). Threads keep their CPU while alive (round-robin placement); strace's print order is the order of operations, except that an address the kernel handed out waits for another thread's unfinished unmap of it.`;
+    : `Each ${tracePage}-byte trace page is one target page (addresses scaled by ${amap.scale}); the trace's 1 GiB regions are placed, in order and on first use, into the target's address space.`;
+  return `${touched} ${layout} Mappings the kernel made at execve (program, interpreter, stack, vdso) are unknown until a call on them succeeds in the trace; such ranges are then created as anonymous read-write memory ("implied"). Threads keep their CPU while alive (round-robin placement; more threads than CPUs share them). strace's print order is the order of operations (several -ff files are merged by timestamp), except that an address the kernel handed out waits for another thread's unfinished unmap of it.`;
 }
 
 function isOneShot(src: LineSource | (() => LineSource)): boolean {

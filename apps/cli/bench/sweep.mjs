@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The sweep's parallel speed-up: wall time of a 16-point sweep (x 3 architectures = 48 runs) on
+// one worker thread, then on all cores, and their ratio. Run with `pnpm bench` (after a build).
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const points = Number(process.env.BENCH_POINTS ?? 16);
+const args = ['sweep', '--workload', 'tlb_flush2', '--vary', `pages=500..${500 * points}:500`, '--arch', 'all', '--format', 'csv'];
+
+function time(jobs) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cli, ...args, '--jobs', String(jobs)], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr);
+    process.exit(1);
+  }
+  return { ms, out: r.stdout };
+}
+
+const cores = availableParallelism();
+console.log(`sweep of ${points} points x 3 architectures: tlbsim ${args.join(' ')}`);
+const one = time(1);
+const all = time(cores);
+if (one.out !== all.out) {
+  console.error('outputs differ between 1 and all workers');
+  process.exit(1);
+}
+console.log(`1 worker:        ${one.ms.toFixed(0)} ms`);
+console.log(`${`${cores} workers:`.padEnd(17)}${all.ms.toFixed(0)} ms`);
+console.log(`speed-up (1-worker / all-worker wall time): ${(one.ms / all.ms).toFixed(2)}x on ${cores} cores`);
+const load = loadavg()[0];
+if (load > 0.5) console.log(`note: load average ${load.toFixed(2)} from other processes; the ratio is meaningful on an otherwise idle machine`);

@@ -1,0 +1,34 @@
+import { oneOf, parse, str } from '../args.js';
+import { FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, runAll, scenarioJob, seedOf, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { UsageError } from '../errors.js';
+import { HELP } from '../help.js';
+import { emit } from '../io.js';
+
+/** tlbsim compare --workload NAME ... and tlbsim run SCENARIO ... */
+export function compare(argv: string[], command: 'compare' | 'run'): number {
+  const { values, positionals } = parse(command, argv, command === 'compare' ? { ...WORKLOAD_OPTIONS, ...RUN_OPTIONS } : { ...RUN_OPTIONS, hugetlb: { type: 'string' } });
+  if (values.help) {
+    process.stdout.write(HELP[command]);
+    return 0;
+  }
+  let job;
+  if (command === 'compare') {
+    if (positionals.length) throw new UsageError(`tlbsim compare takes no file argument (got "${positionals[0]}"); to run a scenario use tlbsim run ${positionals[0]}`);
+    job = workloadJob('compare', values);
+  } else {
+    if (positionals.length !== 1) throw new UsageError(`tlbsim run needs exactly one scenario file (YAML or JSON)${positionals.length ? `, got ${positionals.length}` : ''}`);
+    job = scenarioJob(positionals[0]);
+  }
+  const variants = variantsOf(values);
+  const format = oneOf('--format', str(values, 'format'), FORMATS, 'table');
+  const seed = seedOf(values);
+  const traceFormat = traceFormatOf(values);
+  const runs = runAll(job, variants, { seed, trace: !!traceFormat, hugetlb: hugetlbOf(values, job) });
+  if (job.kind === 'scenario' && format !== 'json') {
+    for (const r of runs) for (const o of r.result.ops) if (!o.ok) process.stderr.write(`tlbsim: ${r.variant.id}: ops[${o.index}].${o.op} failed: ${o.errno}: ${o.message}\n`);
+  }
+  const text = formatResults(job, seed, runs, format);
+  if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
+  emit(text, str(values, 'out'));
+  return 0;
+}

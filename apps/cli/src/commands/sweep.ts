@@ -1,0 +1,88 @@
+import { intOpt, list, oneOf, parse, str } from '../args.js';
+import { seedOf, variantsOf } from '../common.js';
+import type { Job } from '../engine.js';
+import { UsageError } from '../errors.js';
+import { HELP } from '../help.js';
+import { sweepReport } from '../html.js';
+import { emit, writeAtomic } from '../io.js';
+import { defaultJobs, progressBar, runPool, type Task } from '../pool.js';
+import { lineChart } from '../svg.js';
+import { allMetricKeys, checkMetricName, parseVaryValues, seriesOf, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
+import { checkParamName, findWorkload, resolveParams, WORKLOAD_NAMES, type Params } from '../workloads/index.js';
+
+/** tlbsim sweep --workload NAME --vary KEY=V1,V2,... */
+export async function sweep(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('sweep', argv, {
+    workload: { type: 'string', short: 'w' },
+    vary: { type: 'string', multiple: true },
+    set: { type: 'string', multiple: true, short: 's' },
+    arch: { type: 'string', multiple: true, short: 'a' },
+    format: { type: 'string', short: 'f' },
+    out: { type: 'string', short: 'o' },
+    plot: { type: 'string' },
+    metric: { type: 'string' },
+    report: { type: 'string' },
+    jobs: { type: 'string', short: 'j' },
+    seed: { type: 'string' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP.sweep);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`tlbsim sweep takes no file argument (got "${positionals[0]}")`);
+  const name = str(values, 'workload');
+  if (!name) throw new UsageError(`tlbsim sweep needs --workload NAME (one of ${WORKLOAD_NAMES.join(', ')})`);
+  const w = findWorkload(name);
+  const varies = list(values, 'vary');
+  if (varies.length !== 1) throw new UsageError(varies.length ? 'tlbsim sweep varies one parameter: give --vary once' : `tlbsim sweep needs --vary KEY=V1,V2,... (parameters of ${w.name}: ${w.params.map((p) => p.name).join(', ')})`);
+  const eq = varies[0].indexOf('=');
+  if (eq <= 0 || eq === varies[0].length - 1) throw new UsageError(`--vary ${varies[0]}: use KEY=V1,V2,... (e.g. --vary pages=1,8,64)`);
+  const key = varies[0].slice(0, eq).trim();
+  const sets = list(values, 'set');
+  checkParamName(w, key);
+  if (sets.some((s) => s.split('=')[0].trim() === key)) throw new UsageError(`--set ${key}=... and --vary ${key}=... conflict: vary it or fix it`);
+  const raw = parseVaryValues(key, varies[0].slice(eq + 1));
+  const points: { value: Params[string]; params: Params }[] = raw.map((v) => {
+    const params = resolveParams(w, [...sets, `${key}=${v}`]);
+    return { value: params[key], params };
+  });
+  const variants = variantsOf(values);
+  const format = oneOf('--format', str(values, 'format'), ['csv', 'json'] as const, 'csv');
+  const metric = str(values, 'metric') ?? 'ipis';
+  checkMetricName(metric);
+  if (str(values, 'metric') && !str(values, 'plot') && !str(values, 'report')) throw new UsageError('--metric chooses what --plot (and --report) draw: give --plot FILE.svg or --report FILE.html');
+  const jobs = intOpt('--jobs', str(values, 'jobs'), defaultJobs(), 1, 1024);
+  const seed = seedOf(values);
+
+  const tasks: Task[] = [];
+  for (const p of points) {
+    const job: Job = { kind: 'workload', workload: w.name, params: p.params };
+    for (const variant of variants) tasks.push({ id: tasks.length, job, variant, opts: { seed } });
+  }
+  const bar = progressBar(tasks.length, `sweep ${w.name} ${key}`);
+  let results;
+  try {
+    results = await runPool(tasks, jobs, bar.tick);
+  } finally {
+    bar.end();
+  }
+  const d: SweepData = {
+    workload: w,
+    key,
+    variants,
+    seed,
+    points: points.map((p, i) => ({ ...p, results: results.slice(i * variants.length, (i + 1) * variants.length) })),
+  };
+  if (!allMetricKeys(d).includes(metric)) {
+    throw new UsageError(`metric "${metric}" was not produced by any variant; available: ${allMetricKeys(d).join(', ')}`);
+  }
+  const data = format === 'json' ? sweepJson(d) : sweepCsv(d);
+  const plot = str(values, 'plot');
+  const report = str(values, 'report');
+  const svg = plot ? lineChart({ title: `${metric} vs ${key} (${w.name})`, xLabel: key, yLabel: metric, x: d.points.map((p) => p.value as string | number), series: seriesOf(d, metric) }) : '';
+  const html = report ? sweepReport(d, metric) : '';
+  if (plot) writeAtomic(plot, svg);
+  if (report) writeAtomic(report, html);
+  emit(data, str(values, 'out'));
+  return 0;
+}

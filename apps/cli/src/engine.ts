@@ -1,0 +1,71 @@
+import { Machine, collect, runScenario, type BugOptions, type RunResult, type Scenario, type TraceEvent } from '@tlbsim/core';
+import { makeBackend, type ArchVariant } from './arches.js';
+import { findWorkload, type Extra, type Params } from './workloads/index.js';
+import { hugetlbExtra, setupHugetlb } from './workloads/hugetlb-share.js';
+import type { Behaviour } from '@tlbsim/hugetlb';
+
+/** What to run: a built-in workload with its parameters, or a scenario file. */
+export type Job =
+  | { kind: 'workload'; workload: string; params: Params }
+  | { kind: 'scenario'; scenario: Scenario; source: string };
+
+export interface EngineOptions {
+  seed?: number;
+  /** hugetlb behaviour for scenarios (workloads take it as a parameter) */
+  hugetlb?: Behaviour;
+  trace?: boolean;
+  bugs?: BugOptions;
+}
+
+/** A run's results with the workload's own statistics (hugetlb.*). */
+export type Outcome = RunResult & { extra?: Extra };
+
+/** One architecture variant's run. */
+export interface VariantRun {
+  variant: ArchVariant;
+  nrCpus: number;
+  result: Outcome;
+  /** the backend's ftrace formatter for its own events */
+  ftrace?: (ev: TraceEvent) => string | undefined;
+}
+
+export const BUGS = {
+  'free-pages-before-flush': 'freePagesBeforeFlush',
+  'free-tables-without-flush': 'freeTablesWithoutFlush',
+  'skip-mprotect-flush': 'skipMprotectFlush',
+} as const satisfies Record<string, keyof BugOptions>;
+export type BugName = keyof typeof BUGS;
+export const BUG_NAMES = Object.keys(BUGS) as BugName[];
+
+export function bugOptions(names: readonly BugName[]): BugOptions | undefined {
+  if (!names.length) return undefined;
+  const b: BugOptions = {};
+  for (const n of names) b[BUGS[n]] = true;
+  return b;
+}
+
+/** Run `job` on one variant, deterministically (same inputs and seed: same result). */
+export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): VariantRun {
+  const arch = makeBackend(variant);
+  let m: Machine;
+  let result: RunResult;
+  let extra: Extra | void;
+  if (job.kind === 'workload') {
+    const w = findWorkload(job.workload);
+    m = new Machine({ arch, cpus: job.params.cpus as number, seed: o.seed ?? 1, trace: o.trace, checker: true, bugs: o.bugs });
+    extra = w.run(m, job.params);
+    result = collect(m);
+  } else {
+    const s = o.seed === undefined ? job.scenario : { ...job.scenario, machine: { ...job.scenario.machine, seed: o.seed } };
+    let captured!: Machine;
+    const setup = (mm: Machine) => {
+      captured = mm;
+      setupHugetlb(mm, o.hugetlb);
+    };
+    result = runScenario(s, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup }, job.source);
+    m = captured;
+    extra = hugetlbExtra(m);
+  }
+  const rt = m.runtime;
+  return { variant, nrCpus: m.cpus.length, result: extra ? { ...result, extra } : result, ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}) };
+}

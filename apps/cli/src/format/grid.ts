@@ -1,0 +1,72 @@
+/** A table of cells: the first column holds row names, the rest values (numbers or text). */
+export type Cell = string | number | boolean | undefined;
+export interface Grid {
+  header: string[];
+  rows: Cell[][];
+}
+
+export interface Style {
+  color: boolean;
+}
+
+const ESC = '\x1b[';
+const paint = (on: boolean, code: string, s: string) => (on ? `${ESC}${code}m${s}${ESC}0m` : s);
+export const bold = (on: boolean, s: string) => paint(on, '1', s);
+export const dim = (on: boolean, s: string) => paint(on, '2', s);
+export const red = (on: boolean, s: string) => paint(on, '31', s);
+export const green = (on: boolean, s: string) => paint(on, '32', s);
+export const cyan = (on: boolean, s: string) => paint(on, '36', s);
+
+/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColor(stream: { isTTY?: boolean }): boolean {
+  const nc = process.env.NO_COLOR;
+  if (nc !== undefined && nc !== '') return false;
+  return !!stream.isTTY;
+}
+
+const text = (c: Cell): string => (c === undefined ? '-' : String(c));
+
+/**
+ * An aligned plain-text table: names left, numbers right. `hot(row, col)` marks cells to paint red
+ * (violations).
+ */
+export function renderTable(g: Grid, s: Style, hot: (row: Cell[], col: number) => boolean = () => false): string {
+  const widths = g.header.map((h, i) => Math.max(h.length, ...g.rows.map((r) => text(r[i]).length)));
+  // a column of numbers is right-aligned (header too); names and text are left-aligned
+  const right = g.header.map((_, i) => i > 0 && g.rows.every((r) => typeof r[i] !== 'string'));
+  const pad = (v: string, i: number) => (right[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]));
+  const lines: string[] = [];
+  lines.push(g.header.map((h, i) => bold(s.color, pad(h, i))).join('  ').trimEnd());
+  lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of g.rows) {
+    const cells = r.map((c, i) => {
+      const t = pad(text(c), i);
+      if (i === 0) return t;
+      if (c === undefined) return dim(s.color, t);
+      return hot(r, i) ? red(s.color, t) : t;
+    });
+    lines.push(cells.join('  ').trimEnd());
+  }
+  return lines.join('\n') + '\n';
+}
+
+const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
+
+export function renderMarkdown(g: Grid): string {
+  const lines = [
+    `| ${g.header.map(mdEscape).join(' | ')} |`,
+    `|${g.header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...g.rows.map((r) => `| ${r.map((c) => mdEscape(text(c))).join(' | ')} |`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
+export function csvField(c: Cell): string {
+  const s = c === undefined ? '' : String(c);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderCsv(g: Grid): string {
+  return [g.header, ...g.rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
+}

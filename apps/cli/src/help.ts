@@ -1,0 +1,142 @@
+import { VERSION } from './report-data.js';
+
+const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x86, arm64, ppc, generic, all
+                         (default: all = x86, arm64, ppc), with options NAME:key=value,key=value
+                         e.g. --arch x86:invlpgb=on --arch arm64:granule=64k,tlbiRange=on
+                         (tlbsim arches lists every option)`;
+const SEED_HELP = `      --seed N           machine seed (default 1); same inputs and seed give byte-identical output`;
+const TRACE_HELP = `      --trace FILE       write the event stream of every run to FILE (atomically)
+      --trace-format F   perfetto (default; open in ui.perfetto.dev), jsonl or ftrace
+                         (default by extension: .jsonl -> jsonl, .txt/.trace -> ftrace)`;
+
+export const HELP: Record<string, string> = {
+  main: `tlbsim ${VERSION}: simulate Linux mmu_gather / TLB shootdowns across architectures
+
+Usage: tlbsim <command> [options]        (tlbsim <command> --help for details)
+
+Commands:
+  compare     run a built-in workload on each architecture, metrics side by side
+  run         run a scenario file (YAML or JSON) on each architecture
+  check       run the hazard checker; exit 1 when it finds anything
+  sweep       vary one workload parameter, in parallel; CSV/JSON, SVG plot, HTML report
+  workloads   list the built-in workloads with every parameter and default
+  arches      list the architectures with their options, defaults and Kconfig
+
+Examples:
+  tlbsim compare --workload munmap --set pages=64
+  tlbsim compare --workload munmap --arch x86 --arch x86:invlpgb=on --format markdown
+  tlbsim run scenario.yaml --trace run.json
+  tlbsim check --workload munmap --bug free-pages-before-flush
+  tlbsim sweep --workload munmap --vary pages=1,8,32,64,512 --plot ipis.svg --report sweep.html
+
+Exit status: 0 success, 1 check found something, 2 bad input (unknown name, out-of-range value,
+invalid scenario), 130 interrupted.
+`,
+  compare: `Usage: tlbsim compare --workload NAME [--set KEY=VALUE]... [--arch SPEC]... [options]
+
+Run one built-in workload on each architecture variant and print the metrics side by side:
+one column per variant, one row per metric (per-CPU detail in --format json).
+
+Options:
+  -w, --workload NAME    the workload (tlbsim workloads lists them)
+  -s, --set KEY=VALUE    set a workload parameter, repeatable (e.g. --set pages=64 --set peer=sleep)
+${ARCH_HELP}
+  -f, --format F         table (default), json, csv or markdown
+  -o, --out FILE         write the output to FILE (atomically) instead of stdout
+${SEED_HELP}
+${TRACE_HELP}
+
+Examples:
+  tlbsim compare --workload munmap --set pages=64
+  tlbsim compare --workload madvise-dontneed --set peer=sleep --set cpus=8 --format json
+  tlbsim compare --workload exit --set threads=4 --set cpus=4 --arch x86 --arch arm64:tlbiRange=on
+  tlbsim compare --workload hugetlb-share --set sharers=2 --set hugetlb=V1 --arch x86
+`,
+  run: `Usage: tlbsim run SCENARIO.{yaml,json} [--arch SPEC]... [options]
+
+Run a scenario file on each architecture variant (see docs/architecture.md and core's scenario
+schema: machine, files, processes, ops). Mistakes are refused with the field path, exit 2.
+
+Options:
+${ARCH_HELP}
+  -f, --format F         table (default), json, csv or markdown
+  -o, --out FILE         write the output to FILE (atomically) instead of stdout
+${SEED_HELP} (overrides the scenario's machine.seed)
+      --hugetlb V        hugetlb behaviour for hugetlb mappings: V0, V1 or V2 (default V2)
+${TRACE_HELP}
+
+Examples:
+  tlbsim run scenario.yaml
+  tlbsim run scenario.json --arch x86 --trace trace.json
+  tlbsim run scenario.yaml --arch x86 --trace flush.txt --trace-format ftrace
+`,
+  check: `Usage: tlbsim check (SCENARIO | --workload NAME [--set KEY=VALUE]...) [--bug NAME]... [options]
+
+Run the hazard checker (stale translations after free H1, page-table use after free H2, stale
+permissions H3, kernel warnings H4). Each finding is explained: the CPU, the address, what was
+freed, the operation and the events that led there. Exit status 1 when anything is found.
+
+Options:
+  -w, --workload NAME    a built-in workload instead of a scenario file
+  -s, --set KEY=VALUE    set a workload parameter, repeatable
+      --bug NAME         re-create a known kernel bug, repeatable:
+                           free-pages-before-flush    free gathered pages before the TLB flush
+                           free-tables-without-flush  free page tables with no flush or RCU grace period
+                           skip-mprotect-flush        mprotect records no flush for reduced permissions
+${ARCH_HELP}
+  -f, --format F         text (default) or json
+  -o, --out FILE         write the report to FILE (atomically) instead of stdout
+      --hugetlb V        (scenarios) hugetlb behaviour: V0, V1 or V2 (default V2)
+${SEED_HELP}
+${TRACE_HELP}
+
+Examples:
+  tlbsim check --workload munmap
+  tlbsim check --workload munmap --bug free-pages-before-flush --arch x86
+  tlbsim check --workload mprotect --bug skip-mprotect-flush --format json
+  tlbsim check scenario.yaml
+`,
+  sweep: `Usage: tlbsim sweep --workload NAME --vary KEY=V1,V2,... [--set KEY=VALUE]... [--arch SPEC]... [options]
+
+Run a workload for each value of one parameter on each architecture variant, in parallel on all
+cores (worker threads), with a progress bar on stderr when it is a terminal.
+
+Options:
+  -w, --workload NAME    the workload
+      --vary KEY=VALUES  the parameter to vary: a list (1,2,4,8), a range (1..16, 0..64:8 with a
+                         step) or a doubling range (1..1024*2)
+  -s, --set KEY=VALUE    fix another parameter, repeatable
+${ARCH_HELP}
+  -f, --format F         csv (default: one row per value and variant) or json
+  -o, --out FILE         write the data to FILE (atomically) instead of stdout
+      --plot FILE.svg    an SVG line chart: --metric against the varied parameter, one line per variant
+      --metric NAME      the metric to plot (default ipis; any of model.md §3, or tlbInstructions.X)
+      --report FILE.html one self-contained HTML page with the tables and charts
+  -j, --jobs N           worker threads (default: all cores)
+${SEED_HELP}
+
+Examples:
+  tlbsim sweep --workload munmap --vary pages=1..1024*2 --plot ipis.svg
+  tlbsim sweep --workload munmap --vary cpus=2,4,8,16 --set peer=spin --format json --out sweep.json
+  tlbsim sweep --workload tlb_flush2 --vary threads=1..8 --set cpus=8 --report tlb_flush2.html
+`,
+  workloads: `Usage: tlbsim workloads [NAME] [--format text|json|markdown]
+
+List the built-in workloads: what each does, every parameter with its default and range.
+
+Examples:
+  tlbsim workloads
+  tlbsim workloads munmap
+  tlbsim workloads --format json
+`,
+  arches: `Usage: tlbsim arches [NAME] [--format text|json|markdown]
+
+List the architectures: label, page size, every option with its default and values, and the
+Kconfig symbols each backend selects.
+
+Examples:
+  tlbsim arches
+  tlbsim arches arm64
+  tlbsim arches --format json
+`,
+};

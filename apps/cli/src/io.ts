@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UsageError } from './errors.js';
+
+/** Temporary files being written, removed on an error or Ctrl-C. */
+const temps = new Set<string>();
+
+/**
+ * Write `file` atomically: the data goes to a temporary file in the same directory, which is then
+ * renamed over `file`. An error or an interrupt never leaves a partial `file` behind.
+ */
+export function writeAtomic(file: string, data: string): void {
+  const abs = resolve(file);
+  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  temps.add(tmp);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, abs);
+  } catch (e) {
+    removeQuietly(tmp);
+    throw new UsageError(`cannot write ${file}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`);
+  } finally {
+    temps.delete(tmp);
+  }
+}
+
+function removeQuietly(f: string): void {
+  try {
+    unlinkSync(f);
+  } catch {
+    /* already gone */
+  }
+}
+
+export function removeTemps(): void {
+  for (const t of temps) removeQuietly(t);
+  temps.clear();
+}
+
+/** Output to a file (atomically) or to stdout. */
+export function emit(data: string, out: string | undefined): void {
+  if (out) writeAtomic(out, data);
+  else process.stdout.write(data);
+}
