@@ -7,6 +7,7 @@ import { compare } from './commands/compare.js';
 import { check } from './commands/check.js';
 import { sweep } from './commands/sweep.js';
 import { arches, workloads } from './commands/list.js';
+import { newArch } from './commands/new-arch.js';
 import { UsageError } from './errors.js';
 import { HELP } from './help.js';
 import { removeTemps } from './io.js';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   sweep,
   workloads,
   arches,
+  'new-arch': newArch,
 };
 const NAMES = Object.keys(COMMANDS);
 

@@ -21,6 +21,7 @@ Commands:
   sweep       vary one workload parameter, in parallel; CSV/JSON, SVG plot, HTML report
   workloads   list the built-in workloads with every parameter and default
   arches      list the architectures with their options, defaults and Kconfig
+  new-arch    scaffold a new architecture backend package (packages/arch-NAME)
 
 Examples:
   tlbsim compare --workload munmap --set pages=64
@@ -138,5 +139,17 @@ Examples:
   tlbsim arches
   tlbsim arches arm64
   tlbsim arches --format json
+`,
+  'new-arch': `Usage: tlbsim new-arch NAME [--dir WORKSPACE]
+
+Scaffold packages/arch-NAME: package.json, tsup config, the backend factory with every hook of the
+contract documented in place (doing what the kernel's generic code does), a conformance test file,
+a README and a changeset; the package joins the changesets fixed group. It builds and passes the
+shared conformance suite out of the box. --dir names the workspace root (default: the nearest
+directory above the current one holding pnpm-workspace.yaml).
+
+Examples:
+  tlbsim new-arch loongarch
+  tlbsim new-arch s390 --dir ~/src/tlbsim
 `,
 };

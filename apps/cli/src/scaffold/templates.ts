@@ -1,0 +1,171 @@
+/**
+ * The files `tlbsim new-arch NAME` writes: a backend package that builds and passes the shared
+ * conformance suite with the kernel's generic flush behaviour, ready to be specialised.
+ */
+export interface ScaffoldVars {
+  /** command-line name, e.g. `loongarch` */
+  name: string;
+  /** identifier for the factory, e.g. `loongarch` (dashes removed) */
+  factory: string;
+  /** version of the lockstep group (core's version) */
+  version: string;
+}
+
+export function scaffoldFiles(v: ScaffoldVars): Record<string, string> {
+  const pkg = `@tlbsim/arch-${v.name}`;
+  return {
+    'package.json': JSON.stringify({
+      name: pkg,
+      version: v.version,
+      description: `tlbsim backend: ${v.name} TLB flushing as Linux does it`,
+      license: 'MIT',
+      type: 'module',
+      sideEffects: false,
+      files: ['dist'],
+      main: './dist/index.cjs',
+      module: './dist/index.js',
+      types: './dist/index.d.ts',
+      exports: {
+        '.': {
+          import: { types: './dist/index.d.ts', default: './dist/index.js' },
+          require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+        },
+        './package.json': './package.json',
+      },
+      scripts: { build: 'tsup', typecheck: 'tsc --noEmit -p .', test: 'vitest run' },
+      peerDependencies: { '@tlbsim/core': 'workspace:^' },
+      devDependencies: { '@tlbsim/core': 'workspace:*' },
+    }, null, 2) + '\n',
+    'tsconfig.json': JSON.stringify({
+      extends: '../../tsconfig.base.json',
+      compilerOptions: { paths: { '@tlbsim/core': ['../core/src/index.ts'], '@tlbsim/core/conformance': ['../core/src/conformance/index.ts'] } },
+      include: ['src', 'test'],
+    }, null, 2) + '\n',
+    'tsup.config.ts': `import { defineConfig } from 'tsup';
+export default defineConfig({ entry: ['src/index.ts'], format: ['esm', 'cjs'], dts: true, clean: true, sourcemap: true, target: 'node20' });
+`,
+    'vitest.config.ts': `import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Tests run against core's workspace sources (no build needed).
+const core = (entry: string) => fileURLToPath(new URL(\`../core/src/\${entry}\`, import.meta.url));
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@tlbsim\\/core\\/conformance$/, replacement: core('conformance/index.ts') },
+      { find: /^@tlbsim\\/core$/, replacement: core('index.ts') },
+    ],
+  },
+  test: { include: ['test/**/*.test.ts'] },
+});
+`,
+    'src/index.ts': `/**
+ * ${pkg}: the ${v.name} backend for tlbsim.
+ *
+ * Scaffolded by \`tlbsim new-arch ${v.name}\`: every hook below does what the kernel's generic code
+ * does (asm-generic/tlb.h and the classic IPI-style flush of core's \`generic()\`). Specialise them
+ * one at a time against arch/${v.name}/ in the kernel, each with a golden scenario test first.
+ * Import only from '@tlbsim/core' (the contract and public helpers), never core internals.
+ */
+import {
+  GENERIC_KCONFIG, X86_64_4LEVEL, generic, makeGeometry, withCostOverrides,
+  type ArchBackend, type ArchContext, type ArchRuntime, type CostModel, type Kconfig, type OptionSpec,
+} from '@tlbsim/core';
+
+export interface ${cap(v.factory)}Options {
+  /** override any cost-model default */
+  cost?: Partial<CostModel>;
+}
+
+const OPTION_SPECS: OptionSpec[] = [];
+
+/**
+ * What arch/${v.name}/Kconfig selects. Start from the generic set and change each symbol to what the
+ * architecture's Kconfig says (see shared/spec/generic.md §5 for what each one changes).
+ */
+const KCONFIG: Kconfig = { ...GENERIC_KCONFIG };
+
+export function ${v.factory}(options: ${cap(v.factory)}Options = {}): ArchBackend {
+  for (const k of Object.keys(options)) {
+    if (k !== 'cost') throw new Error(\`${v.name}: unknown option "\${k}"; valid options: cost\`);
+  }
+  const base = generic({ kconfig: KCONFIG });
+  return {
+    name: '${v.name}',
+    label: '${v.name} (generic flush behaviour)',
+    options: {},
+    optionSpecs: OPTION_SPECS,
+    kconfig: KCONFIG,
+    // the page-table geometry: page shift, bits per level, levels, TASK_SIZE, folding
+    geometry: makeGeometry({ pageShift: 12, bitsPerLevel: 9, realLevels: 4, taskSize: X86_64_4LEVEL.taskSize, folding: 'compile' }),
+    // hugetlb page sizes the architecture offers (hstates)
+    hugePageSizes: [2 ** 21, 2 ** 30],
+    // PMD-sized transparent huge pages (0: none)
+    thpPmdSize: 2 ** 21,
+    // cited defaults; replace the generic guesses with measured figures and their sources
+    cost: withCostOverrides(base.cost, options.cost),
+    // per-CPU counters the kernel keeps for this architecture (bump with ctx.counter)
+    perCpuCounters: [],
+    create(ctx: ArchContext): ArchRuntime {
+      const g = base.create(ctx);
+      return {
+        // tlb_flush(tlb): omitted, so core uses asm-generic's default (flush_tlb_mm for fullmm or
+        // need_flush_all, else flush_tlb_range over the gathered range). Define it to specialise.
+        // tlbFlush(gather) { ... },
+
+        // flush_tlb_mm(mm): report every invalidation with ctx.invalidate / ctx.invalidateAllCpus
+        flushTlbMm: (mm) => g.flushTlbMm(mm),
+        // flush_tlb_range(vma, start, end)
+        flushTlbRange: (mm, start, end, vma) => g.flushTlbRange(mm, start, end, vma),
+        // flush_tlb_page(vma, addr)
+        flushTlbPage: (mm, addr) => g.flushTlbPage(mm, addr),
+        // switch_mm: what a context switch does to the TLB (ASIDs/PCIDs or a full flush)
+        switchMm: (cpu, prev, next) => g.switchMm(cpu, prev, next),
+        // optional hooks (see the contract's TSDoc): enterLazy, onIpi, needsTableInvalidate,
+        // tlbRemoveTableSyncOne, pteNeedsFlush, hugePmdNeedsFlush, removeTlbEntry, createTlbBatch
+        // (required if KCONFIG selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH), flushTlbBatchedPending,
+        // flushTlbKernelRange, supportsPageTableMove, destroyMm, initMm, ftrace.
+      };
+    },
+  };
+}
+`,
+    'test/conformance.test.ts': `// The shared backend conformance suite (see CONTRIBUTING.md). Add option sets as the backend grows;
+// skip a test only by name, with the reason: disableTests: { 'reclaim-batched': 'why' }.
+import { runArchConformance } from '@tlbsim/core/conformance';
+import { ${v.factory} } from '../src/index.js';
+
+runArchConformance({ name: '${v.name}', arch: () => ${v.factory}() });
+`,
+    'README.md': `# ${pkg}
+
+The ${v.name} backend for tlbsim, scaffolded by \`tlbsim new-arch ${v.name}\`. It starts with the kernel's
+generic flush behaviour and passes the shared conformance suite; specialise it against the
+kernel's arch/${v.name}/ (tlb.h, tlbflush.h, mm/tlb*.c), writing each rule's golden scenario as a test
+first. See the repository's CONTRIBUTING.md and docs/architecture.md.
+
+\`\`\`ts
+import { Machine } from '@tlbsim/core';
+import { ${v.factory} } from '${pkg}';
+const m = new Machine({ arch: ${v.factory}(), cpus: 4 });
+\`\`\`
+
+| option | default | meaning |
+|---|---|---|
+| cost | cited defaults | override any cost-model figure |
+`,
+  };
+}
+
+export function changesetFile(v: ScaffoldVars): string {
+  return `---
+"@tlbsim/arch-${v.name}": minor
+---
+
+@tlbsim/arch-${v.name}: a new backend for ${v.name}, scaffolded with the generic flush behaviour.
+`;
+}
+
+function cap(s: string): string {
+  return s[0].toUpperCase() + s.slice(1);
+}
