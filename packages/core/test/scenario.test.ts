@@ -58,6 +58,14 @@ describe('scenario loading', () => {
     expect(e.path).toBe('machine');
     expect(e.message).toContain('unknown field "speed"');
   });
+  it('names a misspelt field rather than the required one it leaves missing', () => {
+    const e = err(base.replace('{ thread: t0, addr: 0x400000, length: 0x8000 }', '{ thread: t0, addr: 0x400000, lenght: 0x8000 }'));
+    expect(e.path).toBe('ops[2].munmap');
+    expect(e.message).toContain('unknown field "lenght"');
+    const m = err(base.replace('{ thread: t0, addr: 0x400000, length: 0x8000 }', '{ thread: t0, addr: 0x400000 }'));
+    expect(m.path).toBe('ops[2].munmap.length');
+    expect(m.message).toContain('missing field');
+  });
   it('refuses too many CPUs and unknown threads', () => {
     expect(err(base.replace('cpus: 2', 'cpus: 2048')).path).toBe('machine.cpus');
     expect(err(base.replace('{ thread: t0, addr: 0x400000, pages: 8 }', '{ thread: t9, addr: 0x400000, pages: 8 }')).message).toContain('unknown thread "t9"');

@@ -1,6 +1,6 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { scenarioSchema, type Scenario } from './schema.js';
+import { issueMessage, orderIssues, scenarioSchema, type Scenario } from './schema.js';
 
 /** A scenario that cannot run: `path` names the field (e.g. `ops[3].munmap.addr`). */
 export class ScenarioError extends Error {
@@ -34,17 +34,16 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
 
 export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
   const r = scenarioSchema.safeParse(raw);
-  if (!r.success) throw fromZod(r.error, source);
+  if (!r.success) throw fromZod(r.error, raw, source);
   const s = r.data;
   checkReferences(s, source);
   return s;
 }
 
-function fromZod(err: z.ZodError, source: string): ScenarioError {
-  const is = err.issues[0];
-  let msg = is.message;
-  if (is.code === 'unrecognized_keys') msg = `unknown field${is.keys.length > 1 ? 's' : ''} ${is.keys.map((k) => `"${k}"`).join(', ')}`;
-  return new ScenarioError(formatPath(is.path), msg, source);
+function fromZod(err: z.ZodError, raw: unknown, source: string): ScenarioError {
+  const is = orderIssues(err.issues)[0];
+  // op issues were already put in words (with the op's own input) by the op schema
+  return new ScenarioError(formatPath(is.path), is.code === 'custom' ? is.message : issueMessage(is, raw), source);
 }
 
 /** Names must resolve and be unique; CPUs must exist; one running thread per CPU. */

@@ -102,7 +102,7 @@ const opSchema = z.record(z.string(), z.unknown()).transform((o, ctx): Op => {
   }
   const r = opSchemas[k as OpName].safeParse(o[k]);
   if (!r.success) {
-    for (const is of r.error.issues) ctx.addIssue({ ...is, code: 'custom', path: [k, ...is.path] } as never);
+    for (const is of orderIssues(r.error.issues)) ctx.addIssue({ code: 'custom', message: issueMessage(is, o[k]), path: [k, ...is.path] });
     return z.NEVER;
   }
   return { op: k, args: r.data } as Op;
@@ -120,6 +120,20 @@ export const scenarioSchema = z.strictObject({
   ops: z.array(opSchema).max(LIMITS.ops),
 });
 export type Scenario = z.output<typeof scenarioSchema>;
+
+/** Unknown fields first: a misspelt field usually also makes a required one missing. */
+export function orderIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return [...issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+}
+
+/** One issue in words: unknown fields by name, a missing field as missing (`raw` is the input). */
+export function issueMessage(is: z.core.$ZodIssue, raw: unknown): string {
+  if (is.code === 'unrecognized_keys') return `unknown field${is.keys.length > 1 ? 's' : ''} ${is.keys.map((k) => `"${k}"`).join(', ')}`;
+  let v: unknown = raw;
+  for (const p of is.path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  if (v === undefined && is.path.length) return 'missing field';
+  return is.message;
+}
 
 /** " (did you mean x?)" for the closest valid name within edit distance 2. */
 export function didYouMean(s: string, valid: readonly string[]): string {
