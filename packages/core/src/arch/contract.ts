@@ -161,6 +161,15 @@ export interface ArchRuntime {
   hugePmdNeedsFlush?(oldPmd: number, newPmd: number): boolean;
   /** a new mm exists (mm_alloc / init_new_context) */
   initMm?(mm: Mm): void;
+  /**
+   * A present entry changed outside the gather's zap path (pte_update -> hpte_need_flush on
+   * powerpc hash): mprotect's change_pte_range/change_huge_pmd, fork's write-protect, mremap's
+   * move_ptes. `level` 0 = PTE, 1 = PMD leaf.
+   */
+  pteUpdate?(mm: Mm, addr: number, oldPte: number, newPte: number, level: number): void;
+  /** arch_enter_lazy_mmu_mode / arch_leave_lazy_mmu_mode around a PTE-table loop on `cpu` */
+  enterLazyMmu?(cpu: number): void;
+  leaveLazyMmu?(cpu: number): void;
   /** __tlb_remove_tlb_entry(tlb, ptep, addr) (ppc hash queues an HPTE invalidation) */
   removeTlbEntry?(g: GatherView, addr: number): void;
   /**

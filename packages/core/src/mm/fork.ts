@@ -23,6 +23,8 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
       continue;
     }
     if (v.flags.shared || v.flags.hugetlb || v.flags.pfnmap) continue;
+    // copy_pte_range runs in lazy-MMU mode (hash batches the parent's write-protect updates)
+    m.runtime.enterLazyMmu?.(m.curCpu);
     for (let a = v.start; a < v.end; a += ps) {
       const pt = walkToTable(m, parent, a, 0, false);
       if (!pt || pt.level !== 0) {
@@ -39,8 +41,10 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
         fr.refcount[head]++;
         fr.mapcount[head]++;
         if (fr.flags[head] & FOLIO_ANON && e & PTE_WRITE) {
+          const old = e;
           e &= ~PTE_WRITE;
           pt.entries[i] = e;
+          m.runtime.pteUpdate?.(parent, a, old, e, 0);
           reductions.push({ start: a, end: a + ps, epoch: m.tlb.epoch });
         }
       }
@@ -48,6 +52,7 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
       cpt.entries[m.index(cpt, a)] = e & ~PTE_LEAF;
       cpt.present++;
     }
+    m.runtime.leaveLazyMmu?.(m.curCpu);
   }
   m.runtime.flushTlbMm(parent);
   m.checker.permissionReduced(parent, reductions);

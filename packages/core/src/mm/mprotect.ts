@@ -84,6 +84,7 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       g.changePageSize(pmdSize);
       const np = newPte(m, v, pe);
       pmd!.entries[pi] = np;
+      rt.pteUpdate?.(g.mm, addr - (addr % pmdSize), pe, np, 1);
       const needs = rt.hugePmdNeedsFlush ? rt.hugePmdNeedsFlush(pe, np) : rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true;
       if (np !== pe && needs && !m.bugs.skipMprotectFlush) g.flushPmdRange(addr - (addr % pmdSize), pmdSize);
       if (reduces(pe, np)) reductions.push({ start: addr - (addr % pmdSize), end: addr - (addr % pmdSize) + pmdSize, epoch: m.tlb.epoch, shift: m.geometry.levels[1].shift });
@@ -91,15 +92,18 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       g.changePageSize(ps);
       flushTlbBatchedPending(m, g.mm);
       const pt = m.tables.get(pteFrame(pe))!;
+      rt.enterLazyMmu?.(m.curCpu);
       for (let a = addr; a < next; a += ps) {
         const i = m.index(pt, a);
         const old = pt.entries[i];
         if (old === 0) continue;
         const np = newPte(m, v, old);
         pt.entries[i] = np;
+        rt.pteUpdate?.(g.mm, a, old, np, 0);
         if ((rt.pteNeedsFlush ? rt.pteNeedsFlush(old, np) : true) && !m.bugs.skipMprotectFlush) g.flushPteRange(a, ps);
         if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: m.tlb.epoch });
       }
+      rt.leaveLazyMmu?.(m.curCpu);
     }
     addr = next;
   }

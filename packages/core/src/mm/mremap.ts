@@ -88,16 +88,19 @@ function moveAll(m: Machine, mm: Mm, v: Vma, old: number, neu: number, len: numb
     const opt = m.tables.get(pteFrame(oe))!;
     const npt = walkToTable(m, mm, n, 0, true)!;
     let forceFlush = false;
+    m.runtime.enterLazyMmu?.(m.curCpu);
     for (let a = 0; a < extent; a += ps) {
       const oi = m.index(opt, o + a);
       const e = opt.entries[oi];
       if (e === 0) continue;
       opt.entries[oi] = 0;
       opt.present--;
+      m.runtime.pteUpdate?.(mm, o + a, e, 0, 0);
       forceFlush = true;
       npt.entries[m.index(npt, n + a)] = e;
       npt.present++;
     }
+    m.runtime.leaveLazyMmu?.(m.curCpu);
     if (forceFlush) m.runtime.flushTlbRange(mm, o, o + extent, vflags);
     done += extent;
   }

@@ -129,6 +129,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
   for (;;) {
     g.changePageSize(ps);
     flushTlbBatchedPending(m, mm);
+    m.runtime.enterLazyMmu?.(m.curCpu);
     let forceFlush = false;
     let forceBreak = false;
     const epoch = m.tlb.epoch;
@@ -197,6 +198,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       m.unlinkTable(pt);
       pmdCleared = true;
     }
+    m.runtime.leaveLazyMmu?.(m.curCpu);
     if (forceFlush) {
       g.flushMmuTlbonly(forceBreak ? undefined : 'force');
       g.flushRmaps();
