@@ -23,12 +23,23 @@ export class Checker {
   pagesFreed(mm: Mm, idx: ArrayLike<number>, count: number, addr: Float64Array, sizeShift: Uint8Array, epoch: Float64Array): void {
     if (!this.enabled || count === 0) return;
     let maxEpoch = -1;
-    for (let k = 0; k < count; k++) if (epoch[idx[k]] > maxEpoch) maxEpoch = epoch[idx[k]];
+    let lo = Infinity;
+    let hi = -Infinity;
+    let minShift = 64;
+    for (let k = 0; k < count; k++) {
+      const i = idx[k];
+      if (epoch[i] > maxEpoch) maxEpoch = epoch[i];
+      if (addr[i] < lo) lo = addr[i];
+      const e = addr[i] + 2 ** sizeShift[i];
+      if (e > hi) hi = e;
+      if (sizeShift[i] < minShift) minShift = sizeShift[i];
+    }
     const tlb = this.m.tlb;
     for (const cpu of this.m.cpus) {
       const usesNow = cpu.loadedMm === mm && !cpu.lazy;
       if (!usesNow && mm.users === 0) continue; // nobody can run this mm's user code again
       if (tlb.leafClearAfter(cpu.id, mm, maxEpoch, usesNow)) continue;
+      if (tlb.leafRangeCovers(cpu.id, mm, lo, hi, 2 ** minShift, maxEpoch, usesNow)) continue;
       for (let k = 0; k < count; k++) {
         const i = idx[k];
         const size = 2 ** sizeShift[i];

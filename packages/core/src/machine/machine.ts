@@ -111,6 +111,10 @@ export class Machine {
     this.geometry = opts.arch.geometry;
     this.kconfig = resolveKconfig(opts.arch.kconfig);
     this.cpus = Array.from({ length: opts.cpus }, (_, i) => new Cpu(i));
+    for (const l of this.geometry.levels) {
+      this.levelDiv.push(2 ** l.shift);
+      this.levelEntries.push(l.entries);
+    }
     this.tlb = new TlbModel(opts.cpus);
     this.metrics = new Metrics(opts.cpus, opts.arch.perCpuCounters);
     this.checker = new Checker(this, opts.checker ?? true);
@@ -331,9 +335,11 @@ export class Machine {
 
   // ---------------------------------------------------------------- page-table helpers
   index(t: PageTable, addr: number): number {
-    const l = this.geometry.levels[t.level];
-    return Math.floor(addr / 2 ** l.shift) % l.entries;
+    return Math.floor(addr / this.levelDiv[t.level]) % this.levelEntries[t.level];
   }
+  /** 2^shift and entries per level, precomputed for index() on the fault and zap paths */
+  private readonly levelDiv: number[] = [];
+  private readonly levelEntries: number[] = [];
 
   /** Free a page-table page now (after whatever flush / grace period protects it). */
   freeTable(t: PageTable): void {

@@ -138,6 +138,20 @@ export class TlbModel {
     return true;
   }
 
+  /**
+   * Second fast path: does one leaf invalidation newer than `t` cover all of [lo, hi) at a stride
+   * no larger than the smallest mapping in it (so every translation in the batch is removed)?
+   */
+  leafRangeCovers(cpu: number, mm: Mm, lo: number, hi: number, minSize: number, t: number, usesNow: boolean): boolean {
+    const s = this.perCpu[cpu].get(mm);
+    if (!s) return true;
+    for (let i = firstAfter(s.ranges, t); i < s.ranges.length; i++) {
+      const r = s.ranges[i];
+      if (r.leaf && (!r.deferred || !usesNow) && r.stride <= minSize && r.start <= lo && r.end >= hi) return true;
+    }
+    return false;
+  }
+
   /** Fast path: is this CPU safe for every leaf cleared at or before epoch `t`? */
   leafClearAfter(cpu: number, mm: Mm, t: number, usesNow: boolean): boolean {
     const s = this.perCpu[cpu].get(mm);
