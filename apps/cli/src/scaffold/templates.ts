@@ -32,7 +32,7 @@ export function scaffoldFiles(v: ScaffoldVars): Record<string, string> {
         },
         './package.json': './package.json',
       },
-      scripts: { build: 'tsup', typecheck: 'tsc --noEmit -p .', test: 'vitest run' },
+      scripts: { build: 'tsup', typecheck: 'tsc --noEmit -p .', lint: 'publint run . --strict --pack npm', test: 'vitest run' },
       peerDependencies: { '@tlbsim/core': 'workspace:^' },
       devDependencies: { '@tlbsim/core': 'workspace:*' },
     }, null, 2) + '\n',
