@@ -6,6 +6,7 @@ import { ScenarioError, didYouMean } from '@tlbsim/core';
 import { compare } from './commands/compare.js';
 import { check } from './commands/check.js';
 import { sweep } from './commands/sweep.js';
+import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
 import { UsageError } from './errors.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   workloads,
   arches,
   'new-arch': newArch,
+  replay: replayCommand,
 };
 const NAMES = Object.keys(COMMANDS);
 

@@ -115,13 +115,18 @@ export function metricsGrid(runs: readonly VariantRun[]): Grid {
 /** compare / run output in any of the formats. */
 export function formatResults(job: Job, seed: number, runs: readonly VariantRun[], format: Format, extra: Record<string, unknown> = {}): string {
   if (format === 'json') return JSON.stringify(resultsDocument(job, seed, runs, extra), null, 2) + '\n';
+  return formatGrid(describeJob(job, seed), runs, format);
+}
+
+/** The metrics grid of runs under a title, with the variants' legend: table, csv or markdown. */
+export function formatGrid(title: string, runs: readonly VariantRun[], format: Exclude<Format, 'json'>): string {
   const g = metricsGrid(runs);
   if (format === 'csv') return renderCsv(g);
   const legend = runs.map((r) => [r.variant.id, r.result.label] as const);
   if (format === 'markdown') {
-    return `### ${describeJob(job, seed)}\n\n${renderMarkdown(g)}\n${legend.map(([id, l]) => `- \`${id}\`: ${l}`).join('\n')}\n`;
+    return `### ${title}\n\n${renderMarkdown(g)}\n${legend.map(([id, l]) => `- \`${id}\`: ${l}`).join('\n')}\n`;
   }
   const color = useColor(process.stdout);
   const w = Math.max(...legend.map(([id]) => id.length));
-  return `${describeJob(job, seed)}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}\n`;
+  return `${title}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}\n`;
 }

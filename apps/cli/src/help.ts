@@ -1,7 +1,7 @@
 import { VERSION } from './report-data.js';
 
-const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x86, arm64, ppc, generic, all
-                         (default: all = x86, arm64, ppc), with options NAME:key=value,key=value
+const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x86, arm64, ppc, riscv, generic, all
+                         (default: all = x86, arm64, ppc, riscv), with options NAME:key=value,key=value
                          e.g. --arch x86:invlpgb=on --arch arm64:granule=64k,tlbiRange=on
                          (tlbsim arches lists every option)`;
 const SEED_HELP = `      --seed N           machine seed (default 1); same inputs and seed give byte-identical output`;
@@ -22,6 +22,7 @@ Commands:
   workloads   list the built-in workloads with every parameter and default
   arches      list the architectures with their options, defaults and Kconfig
   new-arch    scaffold a new architecture backend package (packages/arch-NAME)
+  replay      replay an strace of a real program's memory system calls on each architecture
 
 Examples:
   tlbsim compare --workload munmap --set pages=64
@@ -29,6 +30,7 @@ Examples:
   tlbsim run scenario.yaml --trace run.json
   tlbsim check --workload munmap --bug free-pages-before-flush
   tlbsim sweep --workload munmap --vary pages=1,8,32,64,512 --plot ipis.svg --report sweep.html
+  tlbsim replay trace.txt --arch x86 --arch arm64
 
 Exit status: 0 success, 1 check found something, 2 bad input (unknown name, out-of-range value,
 invalid scenario), 130 interrupted.
@@ -151,5 +153,41 @@ directory above the current one holding pnpm-workspace.yaml).
 Examples:
   tlbsim new-arch loongarch
   tlbsim new-arch s390 --dir ~/src/tlbsim
+`,
+  replay: `Usage: tlbsim replay FILE... [--arch SPEC]... [--touch all|none|written] [--cpus N] [--strict] [options]
+
+Replay what a real program did to its memory, as strace recorded it, on each architecture
+variant: the metrics side by side as in tlbsim compare, then the trace lines (call sites) that
+sent the most IPIs and executed the most TLB instructions on each variant. FILE is the output of
+  strace -f -tt -e trace=memory,process -o FILE PROGRAM
+(also without -tt or -f; with strace -ff give every FILE.PID file). Files are streamed.
+
+strace shows no page faults, so the replay assumes which pages were touched (--touch); the
+report states the assumption. Calls that failed in the trace (= -1 ENOMEM) are counted, not
+applied. A line that cannot be replayed is skipped and reported with its FILE:LINE (on stderr;
+in the json document), with the count at the end.
+
+Options:
+${ARCH_HELP}
+      --touch RULE       which pages the program is assumed to have touched before they are
+                         unmapped or changed: all (default: every accessible anonymous or
+                         writable private page), written (writable ones only) or none
+      --cpus N           simulated CPUs (default: as many as the trace has threads alive at
+                         once, at most 64; more threads than CPUs share them)
+      --strict           an unparseable line is an error (exit 2, naming FILE:LINE), not skipped
+  -f, --format F         table (default), json, csv or markdown
+  -o, --out FILE         write the output to FILE (atomically) instead of stdout
+${TRACE_HELP}
+
+Same inputs give byte-identical output. The json document is compare's plus a "replay" section
+(files, lines, syscalls, failures, skipped lines, the assumption) and each result's "callSites"
+(the top 10 by IPIs and by TLB instructions; table and markdown show 5).
+
+Examples:
+  strace -f -tt -e trace=memory,process -o trace.txt ./myprogram
+  tlbsim replay trace.txt
+  tlbsim replay trace.txt --arch x86 --arch x86:invlpgb=on --touch written --format markdown
+  tlbsim replay trace.txt --cpus 8 --strict --format json --out replay.json
+  tlbsim replay trace.* --arch arm64 --trace replay.json     (the files of strace -ff -o trace)
 `,
 };

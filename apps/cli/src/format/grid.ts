@@ -52,10 +52,11 @@ export function renderTable(g: Grid, s: Style, hot: (row: Cell[], col: number) =
 
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
 
-export function renderMarkdown(g: Grid): string {
+/** `left`: columns (besides the first) to align left, e.g. text; the others are right-aligned. */
+export function renderMarkdown(g: Grid, left: readonly number[] = []): string {
   const lines = [
     `| ${g.header.map(mdEscape).join(' | ')} |`,
-    `|${g.header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    `|${g.header.map((_, i) => (i === 0 || left.includes(i) ? ' --- ' : ' ---: ')).join('|')}|`,
     ...g.rows.map((r) => `| ${r.map((c) => mdEscape(text(c))).join(' | ')} |`),
   ];
   return lines.join('\n') + '\n';

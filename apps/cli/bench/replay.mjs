@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// tlbsim replay's speed: lines replayed per second on the largest strace fixture, per architecture.
+// Each architecture replays the file as `tlbsim replay FILE --arch A` does (streamed with readline,
+// read twice: a pass counting the threads, then the replay), repeatedly for about a second after a
+// warm-up. Then the whole command on every architecture, wall time including Node's start-up.
+// Run with `pnpm bench` (after a build). BENCH_FILE=path replays another file; BENCH_SECONDS=N.
+import { spawnSync } from 'node:child_process';
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { replay } from '@tlbsim/core';
+import { x86 } from '@tlbsim/arch-x86';
+import { arm64 } from '@tlbsim/arch-arm64';
+import { ppc } from '@tlbsim/arch-ppc';
+import { riscv } from '@tlbsim/arch-riscv';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const DIRS = [fileURLToPath(new URL('../../../packages/core/test/fixtures/strace/', import.meta.url)), fileURLToPath(new URL('../test/fixtures/strace/', import.meta.url))];
+const lineCount = (f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).length;
+
+function largestFixture() {
+  const files = DIRS.flatMap((d) => {
+    try {
+      return readdirSync(d).filter((f) => f.endsWith('.txt')).map((f) => join(d, f));
+    } catch {
+      return [];
+    }
+  });
+  if (!files.length) throw new Error('no strace fixture found');
+  return files.map((f) => ({ f, n: lineCount(f) })).sort((a, b) => b.n - a.n)[0].f;
+}
+
+const file = process.env.BENCH_FILE ?? largestFixture();
+const seconds = Number(process.env.BENCH_SECONDS ?? 1);
+const input = () => [{ name: basename(file), lines: () => createInterface({ input: createReadStream(file), crlfDelay: Infinity }) }];
+const ARCHES = { x86, arm64, ppc, riscv };
+
+const first = await replay(input(), x86());
+console.log(`tlbsim replay: ${basename(file)} (${first.lines} lines, ${first.syscalls} syscalls, ${first.threads} threads on ${first.cpus.length} CPUs, touch=all)`);
+console.log(`${'arch'.padEnd(6)}  ${'lines replayed per second'.padStart(25)}  ${'ms per replay'.padStart(13)}  runs`);
+for (const [name, make] of Object.entries(ARCHES)) {
+  for (let i = 0; i < 2; i++) await replay(input(), make()); // warm-up
+  let runs = 0;
+  let lines = 0;
+  const t0 = process.hrtime.bigint();
+  let ms = 0;
+  while (ms < seconds * 1000 || runs < 5) {
+    const r = await replay(input(), make());
+    if (r.metrics.violations !== 0) throw new Error(`${name}: the checker found something`);
+    lines += r.lines;
+    runs++;
+    ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  }
+  console.log(`${name.padEnd(6)}  ${Math.round((lines / ms) * 1000).toLocaleString('en-US').padStart(25)}  ${(ms / runs).toFixed(1).padStart(13)}  ${runs}`);
+}
+
+const t0 = process.hrtime.bigint();
+const r = spawnSync(process.execPath, [cli, 'replay', file, '--arch', 'all', '--format', 'csv'], { encoding: 'utf8' });
+if (r.status !== 0) {
+  process.stderr.write(r.stderr);
+  process.exit(1);
+}
+console.log(`tlbsim replay ${basename(file)} --arch all (the whole command, Node start-up included): ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`);

@@ -1,0 +1,61 @@
+import { replay, ReplayError, type Machine, type ReplayInput, type ReplayResult, type TouchRule, type TraceEvent } from '@tlbsim/core';
+import { makeBackend, type ArchVariant } from '../arches.js';
+import type { VariantRun } from '../engine.js';
+import { UsageError } from '../errors.js';
+import { hugetlbExtra, setupHugetlb } from '../workloads/hugetlb-share.js';
+import type { Extra } from '../workloads/params.js';
+
+export const TOUCH_RULES: readonly TouchRule[] = ['all', 'none', 'written'];
+
+/** One architecture variant's replay: a VariantRun (so the compare formatters and traces take it). */
+export interface ReplayRun extends VariantRun {
+  /** `extra.replay` holds the per-variant replay figures (rows `replay.*` of the table) */
+  result: ReplayResult & { extra: Extra };
+}
+
+export interface ReplayRunOptions {
+  touch: TouchRule;
+  /** undefined: as many CPUs as the trace has threads alive at once (at most 64) */
+  cpus?: number;
+  strict: boolean;
+  trace: boolean;
+}
+
+/**
+ * Replay the inputs on every variant, one after the other. Without `cpus` the first variant's
+ * replay reads the inputs twice (the engine's first pass counts the threads); that count does not
+ * depend on the architecture, so the other variants are given it and read the inputs once.
+ */
+export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVariant[], o: ReplayRunOptions): Promise<ReplayRun[]> {
+  const runs: ReplayRun[] = [];
+  let cpus = o.cpus;
+  for (const variant of variants) {
+    const arch = makeBackend(variant);
+    let m!: Machine;
+    const setup = (mm: Machine) => {
+      m = mm;
+      setupHugetlb(mm); // hugetlb mappings in the trace work, as in scenarios (V2)
+    };
+    let r: ReplayResult;
+    try {
+      r = await replay(inputs, arch, { cpus, touch: o.touch, strict: o.strict, trace: o.trace, setup });
+    } catch (e) {
+      // --strict: `FILE:LINE: reason`
+      if (e instanceof ReplayError) throw new UsageError(`${e.message} (--strict)`);
+      throw e;
+    }
+    cpus ??= r.cpus.length;
+    const extra: Extra = {
+      replay: { skippedCount: r.skippedCount, divergences: r.divergences, implied: r.implied, assumption: r.assumption },
+      ...hugetlbExtra(m),
+    };
+    const rt = m.runtime;
+    runs.push({
+      variant,
+      nrCpus: m.cpus.length,
+      result: { ...r, extra },
+      ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}),
+    });
+  }
+  return runs;
+}
