@@ -18,22 +18,16 @@ export function shouldDefer(cfg: Arm64Config): boolean {
 }
 
 /**
- * One reclaim pass's batch (current->tlb_ubc.arch). When the kernel would not defer
- * (arch_tlbbatch_should_defer false), try_to_unmap_one flushes each PTE at once with
- * ptep_clear_flush (flush_tlb_page) and the batch stays empty; core asks for a batch whenever the
- * Kconfig symbol is selected, so that choice is made here.
+ * One reclaim pass's batch (current->tlb_ubc.arch). Core asks arch_tlbbatch_should_defer
+ * ({@link shouldDefer}) before adding a mapping; when it is false, try_to_unmap_one flushes that
+ * PTE at once with ptep_clear_flush (flush_tlb_page) and never reaches this batch.
  */
 export function createTlbBatch(tf: TlbFlush, cfg: Arm64Config): TlbBatch {
   /** tlb_ubc->flush_required: try_to_unmap_flush does nothing for an empty batch */
   let pending = false;
   const page = tf.page;
-  const defer = shouldDefer(cfg);
   return {
     addPending(mm: Mm, start: number, end: number): void {
-      if (!defer) {
-        for (let a = start - (start % page); a < end; a += page) tf.flushTlbPage(mm, a);
-        return;
-      }
       pending = true;
       if (cfg.k >= 615) {
         // v6.15+: a leaf-only, level-3 range flush of the folio without the completing DSB
@@ -58,8 +52,6 @@ export function createTlbBatch(tf: TlbFlush, cfg: Arm64Config): TlbBatch {
  * CPU issued, and the reclaiming CPU may be another one.
  */
 export function flushTlbBatchedPending(tf: TlbFlush, cfg: Arm64Config, mm: Mm): void {
-  // without deferral the kernel never marks mm->tlb_flush_batched, so there is nothing pending
-  if (!shouldDefer(cfg)) return;
   if (cfg.k >= 616) tf.flushTlbMm(mm);
   else tf.tlbi.dsb('ISH');
 }

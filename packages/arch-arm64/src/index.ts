@@ -11,7 +11,7 @@ import {
   type Mm,
 } from '@tlbsim/core';
 import { AsidAllocator } from './asid.js';
-import { createTlbBatch, flushTlbBatchedPending } from './batch.js';
+import { createTlbBatch, flushTlbBatchedPending, shouldDefer } from './batch.js';
 import { ARM64_COST } from './cost.js';
 import { GRANULES, arm64Geometry, hugePageSizes, pmdSize, wantsHugePmdShare } from './granule.js';
 import { DEFAULTS, OPTION_SPECS, deriveConfig, resolveOptions, type Arm64Config, type Arm64Options, type ResolvedOptions } from './options.js';
@@ -132,7 +132,10 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
         },
       };
       if (cfg.k >= 619) rt.pteNeedsFlush = arm64PteNeedsFlush;
-      if (kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH) rt.createTlbBatch = () => createTlbBatch(tf, cfg);
+      if (kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH) {
+        rt.createTlbBatch = () => createTlbBatch(tf, cfg);
+        rt.tlbbatchShouldDefer = () => shouldDefer(cfg);
+      }
       return rt;
     },
   });

@@ -278,6 +278,65 @@ describe('reclaim: batched unmap (G20)', () => {
     expect(m.metrics.violations).toEqual([]);
   });
 
+  it('arch_tlbbatch_should_defer: false only for REPEAT_TLBI on v6.5-v6.19; no hook before batched unmap (v6.5)', () => {
+    const defer = (o: Arm64Options) => (new Machine({ arch: arm64(o), cpus: 1 }).runtime as Arm64Runtime).tlbbatchShouldDefer;
+    expect(defer({ kernel: 'v6.1', repeatTlbi: true })).toBeUndefined();
+    const mm = new Machine({ arch: arm64(), cpus: 1 }).createMm('A');
+    const on = (o: Arm64Options) => defer(o)!(mm);
+    expect([on({ kernel: 'v6.5', repeatTlbi: true }), on({ kernel: 'v6.12', repeatTlbi: true }), on({ kernel: 'v6.19', repeatTlbi: true })]).toEqual([false, false, false]);
+    expect([on({ kernel: 'v7.0', repeatTlbi: true }), on({ repeatTlbi: true }), on({ kernel: 'v6.5' }), on({})]).toEqual([true, true, true, true]);
+  });
+
+  it('REPEAT_TLBI v6.19: reclaim of 6 mappings (2 pages x 3 mms) is 6 flush_tlb_page sequences, nothing batched, no batch DSB', () => {
+    const m = new Machine({ arch: arm64({ repeatTlbi: true, kernel: 'v6.19' }), cpus: 4, trace: true });
+    const f = m.createFile('data');
+    const mms = ['A', 'B', 'C'].map((n, i) => {
+      const mm = m.createMm(n);
+      m.addThread(mm, n, i + 1, 'running');
+      m.op('mmap', i + 1, () => expect(mmap(m, mm, { addr: 0x400000, length: 2 * P, file: f, shared: true, write: false }).ok).toBe(true));
+      m.op('touch', i + 1, () => { touch(m, mm, 0x400000, { write: false }); touch(m, mm, 0x401000, { write: false }); });
+      return mm;
+    });
+    const rt = m.runtime as Arm64Runtime;
+    const asids = mms.map((mm) => rt.asids.asid(mm));
+    // the batch exists (ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH) but core never adds to it
+    let added = 0;
+    const create = rt.createTlbBatch!;
+    rt.createTlbBatch = () => {
+      const b = create();
+      return { addPending: (...a) => { added++; b.addPending(...a); }, flush: () => b.flush() };
+    };
+    const flushes = m.metrics.rangedFlushes;
+    let r!: ReturnType<typeof reclaimFilePages>;
+    const seq = seqOf(m, () => m.op('reclaim', 0, () => { r = reclaimFilePages(m, f, [0, 1]); }));
+    const page = (va: number, a: number) => [ISHST, `TLBI VALE1IS 0x${va.toString(16)} asid=${a}`, ISH, `TLBI VALE1IS 0x${va.toString(16)} asid=${a}`, ISH];
+    expect(seq).toEqual([0x400000, 0x401000].flatMap((va) => asids.flatMap((a) => page(va, a))));
+    expect(r).toEqual({ freed: 2, unmapped: 6, batched: true });
+    expect(added).toBe(0);
+    expect(m.metrics.rangedFlushes - flushes).toBe(6);
+    expect(m.metrics.perCpu()[0].instructions).toEqual({ 'DSB ISHST': 6, 'TLBI VALE1IS': 12, 'DSB ISH': 12 });
+    // nothing deferred: no mm is marked, so a later PTE-lock holder has no pending batch to flush
+    expect(mms.map((mm) => mm.tlbFlushBatched)).toEqual([0, 0, 0]);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
+  it('the same reclaim without the erratum defers: 6 TLBIs at add time, one DSB ISH for the batch, every mm marked', () => {
+    const m = new Machine({ arch: arm64({ kernel: 'v6.19' }), cpus: 4, trace: true });
+    const f = m.createFile('data');
+    const mms = ['A', 'B', 'C'].map((n, i) => {
+      const mm = m.createMm(n);
+      m.addThread(mm, n, i + 1, 'running');
+      m.op('mmap', i + 1, () => mmap(m, mm, { addr: 0x400000, length: 2 * P, file: f, shared: true, write: false }));
+      m.op('touch', i + 1, () => { touch(m, mm, 0x400000, { write: false }); touch(m, mm, 0x401000, { write: false }); });
+      return mm;
+    });
+    const seq = seqOf(m, () => m.op('reclaim', 0, () => reclaimFilePages(m, f, [0, 1])));
+    expect(seq.filter((x) => x === ISH)).toEqual([ISH]);
+    expect(seq.filter((x) => x.startsWith('TLBI VALE1IS'))).toHaveLength(6);
+    expect(mms.every((mm) => mm.tlbFlushBatched !== 0)).toBe(true);
+    expect(m.metrics.violations).toEqual([]);
+  });
+
   it('a 16-page folio with range on: DSB ISHST; RVALE1IS scale=0 num=7 ttl=3 (no DSB ISH until the flush)', () => {
     const { m, mm, rt } = setup({ tlbiRange: true });
     const b = rt.createTlbBatch!();

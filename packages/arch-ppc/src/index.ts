@@ -43,6 +43,8 @@ export function ppc(opts: PpcOptions = {}): ArchBackend {
     kconfig: PPC_KCONFIG,
     geometry: ppcGeometry(o.mmu, o.pageSize),
     hugePageSizes: ppcHugePageSizes(o.mmu),
+    // the hashed page table is separate from the Linux tables: the hash MMU never walks them
+    walksPageTables: o.mmu === 'radix',
     thpPmdSize: ppcThpSize(o.mmu, o.pageSize),
     cost: withCostOverrides(PPC_COST, opts.cost),
     perCpuCounters: PPC_COUNTERS,

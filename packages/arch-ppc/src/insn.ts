@@ -131,7 +131,7 @@ export function hashTlbi(r: PpcRun, cpu: number, local: boolean, vas: ArrayLike<
   if (r.ctx.tracing) {
     for (let i = from; i < from + n; i++) {
       const va = vas[i];
-      r.ctx.trace({ cpu, name: 'tlbie', cat: 'tlb', args: { insn, form: 'hash', local: local ? 1 : 0, va: Number.isNaN(va) ? null : hex(va), psize: psizeShift, apsize: apShift } });
+      r.ctx.trace({ cpu, name: 'tlbie', cat: 'tlb', args: { insn, form: 'hash', local: local ? 1 : 0, va: hex(va), psize: psizeShift, apsize: apShift } });
     }
   }
 }

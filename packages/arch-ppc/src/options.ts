@@ -18,7 +18,8 @@ export type P9Errata = 'erat' | 'erat+stq' | 'none';
  *   flush escalation, flush_tlb_range PWC rule);
  * - '6.1': v5.17..v6.3 (fullmm -> __flush_all_mm(fullmm=true), P9-only escalation, PWC rule);
  * - '5.12': ~v5.12..v5.16 (flush escalation with any copro, flush_tlb_range without the PWC
- *   rule and with RIC=0 PID flushes).
+ *   rule and with RIC=0 PID flushes; mremap without page-table moves: both the PWC rule and
+ *   HAVE_MOVE_PMD came with v5.14).
  */
 export type KernelEra = '6.6' | '6.1' | '5.12';
 export type BasePageSize = 4096 | 65536;

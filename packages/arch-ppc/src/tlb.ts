@@ -3,11 +3,10 @@
  * as book3s/64/tlbflush.h dispatches it), the flush_tlb_* primitives, switch_mm's cpumask
  * accounting, and the extras tests and tools use (per-mm context, trim clock, debugfs knobs).
  */
-import { PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG } from '@tlbsim/core';
+import { PTE_DIRTY, PTE_EXEC, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from '@tlbsim/core';
 import type { ArchContext, ArchRuntime, GatherView, Mm } from '@tlbsim/core';
 import { exitLazyFlushTlb } from './flush-type.js';
 import { HashMmu } from './hash-tlb.js';
-import { LEAF_ALL } from './insn.js';
 import { PpcRun, switchMm, type MmContext } from './mmu-context.js';
 import type { ResolvedPpcOptions } from './options.js';
 import { onEachCpuMask } from './radix-tlbi.js';
@@ -82,7 +81,6 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
     },
     switchMm(cpu: number, _prev: Mm | null, next: Mm) {
       switchMm(r, cpu, next);
-      hash?.mms.add(next);
     },
     /**
      * __mmdrop -> cleanup_lazy_tlbs (MMU_LAZY_TLB_SHOOTDOWN, v6.4+): every CPU still in the mask
@@ -90,7 +88,6 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
      * final fullmm flush already trimmed the mask; hash never trims it.
      */
     destroyMm(mm: Mm) {
-      hash?.mms.delete(mm);
       if (o.kernel !== '6.6') return;
       onEachCpuMask(r, mm, 'do_shoot_lazy_tlb', (cpu) => {
         const c = ctx.cpus[cpu];
@@ -113,6 +110,9 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
       flushTlbKernelRange: (start, end) => radixFlushTlbKernelRange(r, start, end),
       // tlb_needs_table_invalidate() = radix_enabled(): the MMU caches Linux page-table walks
       needsTableInvalidate: () => true,
+      // arch_supports_page_table_move() = radix_enabled(), with HAVE_MOVE_PMD from v5.14 (the
+      // same series brought flush_tlb_range's PWC rule, which the 5.12 era lacks)
+      supportsPageTableMove: () => o.kernel !== '5.12',
     };
     // pte_needs_flush / huge_pmd_needs_flush: present in the v6.4+ era only
     if (o.kernel === '6.6') rt.pteNeedsFlush = pteFlagsNeedFlush;
@@ -120,53 +120,56 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
   }
 
   const h = hash;
-  const pmdSize = 2 ** r.pmdShift;
   const thp = o.pageSize === 65536;
   return {
     ...common,
-    /** hash__tlb_flush, plus what core can only tell us here (see HashMmu.flushUntracked) */
+    /**
+     * hash__tlb_flush drains the batch. A THP's HPTEs went at its PMD clear or update
+     * (zap_huge_pmd / change_huge_pmd -> hpte_do_hugepage_flush, reported through pteUpdate).
+     */
     tlbFlush(g: GatherView) {
-      const cpu = ctx.currentCpu();
-      h.tlbFlushPending(cpu);
-      const pending = h.pendingPteUpdates[cpu];
-      if (pending) {
-        h.pendingPteUpdates[cpu] = 0;
-        h.flushUntracked(cpu, g.mm, pending, g.start, g.end);
-      }
-      // THP: the kernel invalidates the HPTEs at the PMD clear (hpte_do_hugepage_flush); core
-      // reports that clear only as cleared_pmds with page_size == PMD_SIZE
-      if (thp && !g.fullmm && !g.vmaHuge && g.clearedPmds && g.pageSize === pmdSize) {
-        for (let a = g.start - (g.start % pmdSize); a < g.end; a += pmdSize) h.flushHugepage(cpu, g.mm, a);
-      }
-      if (g.freedTables) h.noWalkCache(g.mm);
+      h.tlbFlush(ctx.currentCpu(), g.mm);
     },
+    /** the zap's PTE clear (ptep_get_and_clear_full -> hpte_need_flush; hugetlb outside lazy-MMU mode) */
     removeTlbEntry(g: GatherView, addr: number) {
+      h.needFlush(ctx.currentCpu(), g.mm, addr, g.pageSize > 0 ? Math.log2(g.pageSize) : r.pageShift);
+    },
+    /**
+     * pte_update -> hpte_need_flush: mprotect's ptep_modify_prot_start, fork's
+     * ptep_set_wrprotect, mremap's ptep_get_and_clear; a PMD leaf (change_huge_pmd's
+     * pmdp_invalidate -> pmd_hugepage_update) -> hpte_do_hugepage_flush, never batched.
+     */
+    pteUpdate(mm: Mm, addr: number, oldPte: number, _newPte: number, level: number) {
+      if (!(oldPte & PTE_PRESENT)) return;
       const cpu = ctx.currentCpu();
-      const shift = g.pageSize > 0 ? Math.log2(g.pageSize) : r.pageShift;
-      // hugetlb unmap runs outside lazy-MMU mode: each huge HPTE is flushed at once
-      if (shift !== r.pageShift) h.flushNow(cpu, g.mm, addr, shift);
-      else h.needFlush(cpu, g.mm, addr, shift);
+      if (level === 0) h.needFlush(cpu, mm, addr, r.pageShift);
+      else if (level === 1 && thp) h.hugepageUpdate(cpu, mm, addr);
     },
-    flushTlbMm: (mm) => h.untrackedFlush(ctx.currentCpu(), mm, LEAF_ALL),
-    flushTlbRange(mm, start, end) {
+    enterLazyMmu: (cpu: number) => h.enterLazyMmu(cpu),
+    leaveLazyMmu: (cpu: number) => h.leaveLazyMmu(cpu),
+    /**
+     * hash__flush_tlb_mm is empty: the PTE updates flushed the HPTEs. fork calls it after the
+     * hugetlb package write-protected the parent's private hugetlb pages (huge_ptep_set_wrprotect
+     * -> hpte_need_flush, at once in the kernel), which reach the backend only through this call.
+     */
+    flushTlbMm(mm) {
+      for (const v of mm.vmas) {
+        if (v.flags.hugetlb && !v.flags.shared) h.untrackedFlush(ctx.currentCpu(), mm, { start: v.start, end: v.end, stride: 2 ** v.hugeShift, leaf: true, walk: false });
+      }
+    },
+    /** hash__flush_tlb_range is empty too, but for the hugetlb package's huge PTE updates, reported only as this range */
+    flushTlbRange(mm, start, end, vma) {
+      if (!vma.hugetlb) return;
       const ps = 2 ** r.pageShift;
-      const s = start - (start % ps);
-      h.untrackedFlush(ctx.currentCpu(), mm, { start: s, end, stride: ps, leaf: true, walk: false });
+      h.untrackedFlush(ctx.currentCpu(), mm, { start: start - (start % ps), end, stride: ps, leaf: true, walk: false });
     },
-    /** ptep_clear_flush: the PTE update flushes its HPTE at once (flush_tlb_page itself is empty) */
-    flushTlbPage: (mm, addr) => h.flushNow(ctx.currentCpu(), mm, addr, r.pageShift),
+    /** ptep_clear_flush: the PTE clear flushes its HPTE (outside lazy-MMU mode: at once); flush_tlb_page itself is empty */
+    flushTlbPage: (mm, addr) => h.needFlush(ctx.currentCpu(), mm, addr, r.pageShift),
     flushTlbKernelRange() {
       // hash__flush_tlb_kernel_range is empty: kernel HPTEs are handled where they change
     },
     needsTableInvalidate: () => false,
-    tlbRemoveTableSyncOne() {
-      for (const mm of h.mms) if (!mm.dead) h.noWalkCache(mm);
-      ctx.syncAllCpus();
-    },
-    /** hash: every modified hashed PTE flushes its HPTE; pte_needs_flush is always true */
-    pteNeedsFlush(oldPte: number) {
-      if (!(oldPte & PTE_LEAF)) h.pendingPteUpdates[ctx.currentCpu()]++;
-      return true;
-    },
+    // arch_supports_page_table_move() = radix_enabled(): mremap moves PTEs one by one on hash
+    supportsPageTableMove: () => false,
   };
 }

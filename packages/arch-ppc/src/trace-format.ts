@@ -22,10 +22,10 @@ export function formatInsn(e: TraceEvent): string | undefined {
         case 'va': return `${a.insn} va=${a.va} ap=${a.ap} ric=${a.ric} pid=${pid(a.pid)}`;
         case 'pid': return `${a.insn} pid=${pid(a.pid)} ric=${a.ric}${a.insn === 'tlbiel' ? ` set=${a.set}` : ''}`;
         case 'lpid': return `${a.insn} lpid=${a.lpid} ric=${a.ric} prs=${a.prs}`;
-        case 'hash': return `${a.insn} hash va=${a.va ?? '?'}`;
+        case 'hash': return `${a.insn} hash va=${a.va}`;
         default: return `${a.insn}`;
       }
-    case 'hpte_invalidate': return `hpte_invalidate va=${a.va ?? '?'}`;
+    case 'hpte_invalidate': return `hpte_invalidate va=${a.va}`;
     case 'hcall': return `hcall ${a.hcall} type=${a.type}`;
     case 'ptesync': case 'eieio': case 'tlbsync': case 'cp_abort': case 'isync': case 'slbia IH=3':
       return e.name;

@@ -3,8 +3,8 @@
  * Hash, 64K pages: a PTE table has 256 entries and maps 16M; S is 16M-aligned.
  */
 import { describe, expect, it } from 'vitest';
-import { exitThread, mmap, munmap, touch } from '@tlbsim/core';
-import { ppc } from '../src/index.js';
+import { Machine, exitThread, fork, mmap, mprotect, mremap, munmap, touch, type TraceEvent } from '@tlbsim/core';
+import { ppc, ppcRuntime } from '../src/index.js';
 import { K64, M16, S, SYNC, TAIL, capture, instr, ipiSends, pages, rig, running } from './helpers.js';
 
 const hpte = (va: number) => `hpte_invalidate va=0x${va.toString(16)}`;
@@ -47,7 +47,8 @@ describe('G19 hash MMU: the per-CPU batch of 192', () => {
     const r = hashRig({}, [0], 10);
     const f = capture(r.m, () => r.m.op('munmap', 0, () => munmap(r.m, r.mm, S, 10 * K64)));
     const reasons = f.events.filter((e) => e.name === 'flush_tlb_pending').map((e) => e.args!.reason);
-    expect(reasons).toEqual(['tlb_flush']); // drained at the gather flush: same instructions as at lazy-mode exit
+    // zap_pte_range leaves lazy-MMU mode (flushing) before tlb_finish_mmu reaches hash__tlb_flush
+    expect(reasons).toEqual(['leave_lazy_mmu']);
     expect(r.rt.hashBatch(0)!.index).toBe(0);
   });
   it('an mm that ran on two CPUs: global tlbie, 200 tlbie, 0 IPIs (POWER10: no fixups)', () => {
@@ -88,7 +89,7 @@ describe('G19 hash MMU: the per-CPU batch of 192', () => {
     const f = capture(m, () => m.op('munmap', 0, () => munmap(m, mm, S, 2 * M16)));
     expect(f.seq).toEqual([...localBatch(pages(S, 3)), ...localBatch(pages(S + M16, 3))]);
     const reasons = f.events.filter((e) => e.name === 'flush_tlb_pending').map((e) => e.args!.reason);
-    expect(reasons).toEqual(['leave_lazy_mmu', 'tlb_flush']);
+    expect(reasons).toEqual(['leave_lazy_mmu', 'leave_lazy_mmu']);
     expect(m.metrics.perCpu()[0].counters.hash_batch_flush).toBe(2);
   });
   it('freed tables need no TLB flush on hash: RCU free only, checker clean', () => {
@@ -112,6 +113,154 @@ describe('G19 hash MMU: the per-CPU batch of 192', () => {
     expect(ipiSends(f.events)).toEqual([{ kind: 'do_shoot_lazy_tlb', targets: [1] }]);
     expect(m.cpus[1].loadedMm).toBe(null);
     expect(m.metrics.violations).toEqual([]);
+  });
+});
+
+const RO = { read: true, write: false, exec: false };
+const RW = { read: true, write: true, exec: false };
+const reasons = (events: readonly TraceEvent[]) => events.filter((e) => e.name === 'flush_tlb_pending').map((e) => e.args!.reason);
+const ctr = (r: ReturnType<typeof rig>, cpu = 0) => r.m.metrics.perCpu()[cpu].counters;
+
+describe('hash: HPTE invalidations driven by pte_update and lazy-MMU mode (core pteUpdate / enterLazyMmu / leaveLazyMmu)', () => {
+  it('mprotect of 20 pages: 20 HPTE invalidations, one batch at arch_leave_lazy_mmu_mode; the gather flush adds nothing', () => {
+    const r = hashRig({}, [0], 20);
+    const f = capture(r.m, () => r.m.op('mprotect', 0, () => mprotect(r.m, r.mm, S, M16, RO)));
+    expect(f.seq).toEqual(localBatch(pages(S, 20)));
+    expect(reasons(f.events)).toEqual(['leave_lazy_mmu']);
+    expect(ctr(r)).toMatchObject({ hpte_invalidate: 20, hash_batch_flush: 1, tlbiel: 20, tlbie: 0, hash_untracked_flush: 0 });
+    expect(r.m.metrics.archFlushes).toBe(1); // tlb_flush is reached (cleared_ptes) and finds the batch empty
+    expect(r.m.metrics.violations).toEqual([]);
+  });
+  it('mprotect of 200 pages in one table: 192 when the batch fills, 8 at lazy-MMU exit; no stale permission', () => {
+    const r = hashRig({}, [0, 1], 200);
+    const f = capture(r.m, () => r.m.op('mprotect', 0, () => mprotect(r.m, r.mm, S, M16, RO)));
+    const all = pages(S, 200);
+    expect(f.seq).toEqual([...globalBatch(all.slice(0, 192)), ...globalBatch(all.slice(192))]);
+    expect(reasons(f.events)).toEqual(['batch_full', 'leave_lazy_mmu']);
+    expect(ctr(r)).toMatchObject({ hpte_invalidate: 200, hash_batch_flush: 2, tlbie: 200 });
+    expect(r.m.metrics.violations).toEqual([]);
+  });
+  it('mprotect RO->RW invalidates every present HPTE too (ptep_modify_prot_start updates each PTE; pte_needs_flush does not matter on hash)', () => {
+    const r = hashRig({}, [0], 5);
+    r.m.op('mprotect', 0, () => mprotect(r.m, r.mm, S, M16, RO));
+    const up = capture(r.m, () => r.m.op('mprotect', 0, () => mprotect(r.m, r.mm, S, M16, RW)));
+    expect(up.seq).toEqual(localBatch(pages(S, 5)));
+  });
+  it('mprotect over two PTE tables: change_pte_range per table, two lazy-MMU sections, two batches', () => {
+    const r = rig({ mmu: 'hash' });
+    running(r, [0]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: 2 * M16 }));
+    m.op('touch', 0, () => { for (const a of [...pages(S + M16 - 2 * K64, 2), ...pages(S + M16, 3)]) touch(m, mm, a); });
+    const f = capture(m, () => m.op('mprotect', 0, () => mprotect(m, mm, S, 2 * M16, RO)));
+    expect(f.seq).toEqual([...localBatch(pages(S + M16 - 2 * K64, 2)), ...localBatch(pages(S + M16, 3))]);
+    expect(reasons(f.events)).toEqual(['leave_lazy_mmu', 'leave_lazy_mmu']);
+  });
+  it("fork write-protects the parent's 4 writable anon pages: 4 invalidations in one batch; file pages and a second fork add none", () => {
+    const r = rig({ mmu: 'hash' });
+    running(r, [0]);
+    const { m, mm } = r;
+    const file = m.createFile('lib');
+    const F = S + 2 * M16;
+    m.op('mmap', 0, () => {
+      mmap(m, mm, { addr: S, length: M16 });
+      mmap(m, mm, { addr: F, length: M16, file, write: false });
+    });
+    m.op('touch', 0, () => {
+      for (const a of pages(S, 4)) touch(m, mm, a);
+      for (const a of pages(F, 2)) touch(m, mm, a, { write: false });
+    });
+    const f1 = capture(m, () => m.op('fork', 0, () => fork(m, mm, 'B')));
+    expect(f1.seq).toEqual(localBatch(pages(S, 4))); // flush_tlb_mm(parent) is empty on hash
+    expect(reasons(f1.events)).toEqual(['leave_lazy_mmu']);
+    const f2 = capture(m, () => m.op('fork', 0, () => fork(m, mm, 'C')));
+    expect(f2.seq).toEqual([]); // already read-only: copy_present_pte does not write-protect again
+    expect(ctr(r)).toMatchObject({ hpte_invalidate: 4, hash_batch_flush: 1, hash_untracked_flush: 0 });
+    expect(m.metrics.violations).toEqual([]);
+  });
+  it('fork on a 2-CPU mm: the write-protect batch is a global tlbie flush, no IPI', () => {
+    const r = hashRig({}, [0, 1], 3);
+    const f = capture(r.m, () => r.m.op('fork', 0, () => fork(r.m, r.mm, 'B')));
+    expect(f.seq).toEqual(globalBatch(pages(S, 3)));
+    expect(r.m.metrics.ipis).toBe(0);
+    expect(r.m.metrics.violations).toEqual([]);
+  });
+  it('mremap of a whole PTE table: no page-table move on hash, move_ptes invalidates each moved PTE in one batch', () => {
+    const r = hashRig({}, [0], 10);
+    const { m, mm } = r;
+    expect(r.rt.supportsPageTableMove!()).toBe(false);
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S + M16, length: M16, name: 'blocks growth' }));
+    let to = 0;
+    const f = capture(m, () => m.op('mremap', 0, () => {
+      const res = mremap(m, mm, S, M16, 2 * M16);
+      expect(res.moved).toBe(true);
+      to = res.addr!;
+    }));
+    expect(f.seq).toEqual(localBatch(pages(S, 10))); // flush_tlb_range and the old table's free add nothing
+    expect(reasons(f.events)).toEqual(['leave_lazy_mmu']);
+    expect(m.metrics.tablesFreed).toBe(1); // the emptied old PTE table stayed behind and was freed
+    // the PTEs moved, not the table: unmapping the new range finds them in a new table
+    const un = capture(m, () => m.op('munmap', 0, () => munmap(m, mm, to, 2 * M16)));
+    expect(un.seq).toEqual(localBatch(pages(to, 10)));
+    expect(m.metrics.violations).toEqual([]);
+  });
+  it('mprotect of a THP: one flush_hash_hugepage (256 sub-pages) from pmdp_invalidate, nothing more at tlb_flush', () => {
+    const r = rig({ mmu: 'hash' });
+    running(r, [0]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: M16 }));
+    m.op('touch', 0, () => touch(m, mm, S, { thp: true }));
+    const f = capture(m, () => m.op('mprotect', 0, () => mprotect(m, mm, S, M16, RO)));
+    expect(f.seq.slice(0, 5)).toEqual([hpte(S), ...SYNC, hl(S), ...BAR10]);
+    expect(instr(m)).toEqual({ tlbiel: 256, ptesync: 512, cp_abort: 256 });
+    expect(m.metrics.violations).toEqual([]);
+  });
+  it('mprotect of [THP, hole, THP]: exactly the two THPs are invalidated (512 sub-pages), not the hole', () => {
+    const r = rig({ mmu: 'hash' });
+    running(r, [0]);
+    const { m, mm } = r;
+    m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: 3 * M16 }));
+    m.op('touch', 0, () => {
+      touch(m, mm, S, { thp: true });
+      touch(m, mm, S + 2 * M16, { thp: true });
+    });
+    const f = capture(m, () => m.op('mprotect', 0, () => mprotect(m, mm, S, 3 * M16, RO)));
+    const firsts = f.seq.filter((x) => x.startsWith('tlbiel hash')).filter((_, i) => i % 256 === 0);
+    expect(firsts).toEqual([hl(S), hl(S + 2 * M16)]);
+    expect(instr(m).tlbiel).toBe(512);
+    expect(m.metrics.violations).toEqual([]);
+  });
+  it('hpte_need_flush: a batch holding another mm is flushed first (batch_switch); outside lazy-MMU mode each update flushes at once', () => {
+    const r = rig({ mmu: 'hash' });
+    running(r, [0]);
+    const { m, mm, rt } = r;
+    const b = m.createMm('B');
+    const f = capture(m, () => m.op('hooks', 0, () => {
+      rt.enterLazyMmu!(0);
+      rt.pteUpdate!(mm, S, 0x43, 0x41, 0);
+      rt.pteUpdate!(mm, S + K64, 0x43, 0x41, 0);
+      rt.pteUpdate!(b, S, 0x43, 0x41, 0);
+      rt.leaveLazyMmu!(0);
+      rt.pteUpdate!(mm, S + 2 * K64, 0x43, 0x41, 0);
+      rt.pteUpdate!(mm, S + 3 * K64, 0x43, 0x41, 0);
+    }));
+    expect(reasons(f.events)).toEqual(['batch_switch', 'leave_lazy_mmu']);
+    expect(ctr(r)).toMatchObject({ hpte_invalidate: 5, hash_batch_flush: 4 });
+    expect(f.seq.filter((x) => x.startsWith('hpte'))).toEqual([hpte(S), hpte(S + K64), hpte(S), hpte(S + 2 * K64), hpte(S + 3 * K64)]);
+  });
+  it('the hash MMU walks no Linux page tables: walksPageTables false, no walk-cache report for tlb_remove_table_sync_one', () => {
+    expect(ppc({ mmu: 'hash' }).walksPageTables).toBe(false);
+    expect(ppc().walksPageTables).toBe(true);
+    const m = new Machine({ arch: ppc({ mmu: 'hash' }), cpus: 2 });
+    expect(ppcRuntime(m).tlbRemoveTableSyncOne).toBeUndefined(); // core's default: the sync IPI only
+  });
+});
+
+describe('arch_supports_page_table_move', () => {
+  it('radix from v5.14 (HAVE_MOVE_PMD), never on hash', () => {
+    const move = (o: Parameters<typeof ppc>[0]) => ppcRuntime(new Machine({ arch: ppc(o), cpus: 1 })).supportsPageTableMove!();
+    expect([move({}), move({ kernel: '6.1' }), move({ kernel: '5.12' })]).toEqual([true, true, false]);
+    expect([move({ mmu: 'hash' }), move({ mmu: 'hash', kernel: '6.1' })]).toEqual([false, false]);
   });
 });
 

@@ -288,14 +288,17 @@ export class MmuGather implements GatherView {
     m.cost(m.arch.cost.pageFree);
   }
 
-  /** tlb_remove_page_size: queue one page of `size` bytes; flush at once if full. */
-  removePageSize(frame: number, size: number, addr: number, isTable = false): void {
+  /**
+   * tlb_remove_page_size: queue one page of `size` bytes; flush at once if full. `epoch` is when
+   * its entry was cleared (default: now).
+   */
+  removePageSize(frame: number, size: number, addr: number, isTable = false, epoch = this.m.tlb.epoch): void {
     const m = this.m;
     if (m.kconfig.MMU_GATHER_PAGE_SIZE && this.pageSize !== size && !isTable) {
       m.checker.warn(m.curCpu, addr, `page of size ${size} queued while the gather's page_size is ${this.pageSize}`);
     }
     const shift = Math.log2(size);
-    if (this.removeFolioPages(frame, 1, false, addr, shift, m.tlb.epoch)) this.flushMmu();
+    if (this.removeFolioPages(frame, 1, false, addr, shift, epoch)) this.flushMmu();
   }
 
   /** tlb_delay_rmap */

@@ -24,12 +24,17 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
     }
     if (v.flags.shared || v.flags.hugetlb || v.flags.pfnmap) continue;
     // copy_pte_range runs in lazy-MMU mode (hash batches the parent's write-protect updates)
+    const tableSpan = entrySize(m, 1);
     m.runtime.enterLazyMmu?.(m.curCpu);
     for (let a = v.start; a < v.end; a += ps) {
+      if (a !== v.start && a % tableSpan === 0) {
+        // one lazy-MMU section per PTE table, as copy_pte_range has
+        m.runtime.leaveLazyMmu?.(m.curCpu);
+        m.runtime.enterLazyMmu?.(m.curCpu);
+      }
       const pt = walkToTable(m, parent, a, 0, false);
       if (!pt || pt.level !== 0) {
-        const span = entrySize(m, 1);
-        a = a - (a % span) + span - ps;
+        a = a - (a % tableSpan) + tableSpan - ps;
         continue;
       }
       const i = m.index(pt, a);
@@ -44,8 +49,9 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
           const old = e;
           e &= ~PTE_WRITE;
           pt.entries[i] = e;
+          const changed = m.tlb.epoch;
           m.runtime.pteUpdate?.(parent, a, old, e, 0);
-          reductions.push({ start: a, end: a + ps, epoch: m.tlb.epoch });
+          reductions.push({ start: a, end: a + ps, epoch: changed });
         }
       }
       const cpt = walkToTable(m, child, a, 0, true)!;

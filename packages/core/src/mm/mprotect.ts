@@ -84,10 +84,12 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       g.changePageSize(pmdSize);
       const np = newPte(m, v, pe);
       pmd!.entries[pi] = np;
+      // the reduction happens when the entry changes: an invalidation the hook issues is newer
+      const changed = m.tlb.epoch;
       rt.pteUpdate?.(g.mm, addr - (addr % pmdSize), pe, np, 1);
       const needs = rt.hugePmdNeedsFlush ? rt.hugePmdNeedsFlush(pe, np) : rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true;
       if (np !== pe && needs && !m.bugs.skipMprotectFlush) g.flushPmdRange(addr - (addr % pmdSize), pmdSize);
-      if (reduces(pe, np)) reductions.push({ start: addr - (addr % pmdSize), end: addr - (addr % pmdSize) + pmdSize, epoch: m.tlb.epoch, shift: m.geometry.levels[1].shift });
+      if (reduces(pe, np)) reductions.push({ start: addr - (addr % pmdSize), end: addr - (addr % pmdSize) + pmdSize, epoch: changed, shift: m.geometry.levels[1].shift });
     } else if (pe !== 0) {
       g.changePageSize(ps);
       flushTlbBatchedPending(m, g.mm);
@@ -99,9 +101,10 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
         if (old === 0) continue;
         const np = newPte(m, v, old);
         pt.entries[i] = np;
+        const changed = m.tlb.epoch;
         rt.pteUpdate?.(g.mm, a, old, np, 0);
         if ((rt.pteNeedsFlush ? rt.pteNeedsFlush(old, np) : true) && !m.bugs.skipMprotectFlush) g.flushPteRange(a, ps);
-        if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: m.tlb.epoch });
+        if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: changed });
       }
       rt.leaveLazyMmu?.(m.curCpu);
     }

@@ -47,16 +47,19 @@ export function mremap(m: Machine, mm: Mm, old: number, oldLen: number, newLen: 
   if (!r.ok) return r;
   const nv = mm.findVma(r.addr!)!;
   nv.anonRoot = v.anonRoot; // the moved pages keep their anon_vma
-  moveAll(m, mm, v, old, r.addr!, oldLen);
+  movePageTables(m, mm, v.flags.exec, old, r.addr!, oldLen);
   munmap(m, mm, old, oldLen);
   return { ok: true, addr: r.addr, moved: true };
 }
 
-/** move_page_tables */
-function moveAll(m: Machine, mm: Mm, v: Vma, old: number, neu: number, len: number): void {
+/**
+ * move_page_tables: relink whole PTE tables where both ranges are PMD-aligned (move_normal_pmd) or
+ * move PTEs (move_ptes), flushing the old range after each.
+ */
+export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, neu: number, len: number): void {
   const ps = 2 ** m.geometry.pageShift;
   const pmdSize = entrySize(m, 1);
-  const vflags = { exec: v.flags.exec, hugetlb: false };
+  const vflags = { exec, hugetlb: false };
   flushTlbBatchedPending(m, mm);
   let done = 0;
   while (done < len) {

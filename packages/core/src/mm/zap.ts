@@ -75,6 +75,8 @@ function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number,
   const e = pmd.entries[i];
   pmd.entries[i] = 0;
   pmd.present--;
+  const cleared = m.tlb.epoch;
+  m.runtime.pteUpdate?.(g.mm, addr, e, 0, 1); // pmdp_huge_get_and_clear_full
   g.flushPmdRange(addr, size); // tlb_remove_pmd_tlb_entry
   const f = pteFrame(e);
   // the deposited PTE table is freed directly, not through the gather
@@ -85,7 +87,7 @@ function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number,
     m.frames.free(dep.frame);
   }
   m.frames.mapcount[f]--;
-  g.removePageSize(f, size, addr);
+  g.removePageSize(f, size, addr, false, cleared);
   void v;
 }
 

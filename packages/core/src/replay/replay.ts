@@ -8,7 +8,7 @@ import { touch } from '../mm/fault.js';
 import { munmap } from '../mm/munmap.js';
 import { madvise } from '../mm/madvise.js';
 import { mprotect } from '../mm/mprotect.js';
-import { mremap } from '../mm/mremap.js';
+import { movePageTables, mremap } from '../mm/mremap.js';
 import { fork } from '../mm/fork.js';
 import { exitMmap, exitThread } from '../mm/exit.js';
 import { entrySize, walkToTable } from '../mm/pgtable.js';
@@ -855,7 +855,7 @@ class Replayer {
     if (!r.ok) return r;
     const nv = mm.findVma(neu);
     if (nv) nv.anonRoot = v.anonRoot; // the moved pages keep their anon_vma
-    moveAll(m, mm, v.flags.exec, old, neu, oldLen);
+    movePageTables(m, mm, v.flags.exec, old, neu, oldLen);
     if (!dontUnmap) munmap(m, mm, old, oldLen);
     return { ok: true };
   }
@@ -907,55 +907,6 @@ class Replayer {
       }
     }
     return 0;
-  }
-}
-
-/** move_page_tables, as core's mm/mremap.ts does it (PTE tables relinked or PTEs moved, old range flushed). */
-function moveAll(m: Machine, mm: Mm, exec: boolean, old: number, neu: number, len: number): void {
-  const ps = 2 ** m.geometry.pageShift;
-  const pmdSize = entrySize(m, 1);
-  const vflags = { exec, hugetlb: false };
-  flushTlbBatchedPending(m, mm);
-  let done = 0;
-  while (done < len) {
-    const o = old + done;
-    const n = neu + done;
-    const extent = Math.min(pmdSize - (o % pmdSize), pmdSize - (n % pmdSize), len - done);
-    const opmd = walkToTable(m, mm, o, 1, false);
-    const oe = opmd ? opmd.entries[m.index(opmd, o)] : 0;
-    if (oe === 0 || oe & PTE_LEAF) {
-      done += extent;
-      continue;
-    }
-    if (extent === pmdSize) {
-      const npmd = walkToTable(m, mm, n, 1, true)!;
-      const ni = m.index(npmd, n);
-      if (npmd.entries[ni] === 0) {
-        opmd!.entries[m.index(opmd!, o)] = 0;
-        opmd!.present--;
-        npmd.entries[ni] = oe;
-        npmd.present++;
-        m.tables.get(pteFrame(oe))!.base = n;
-        m.runtime.flushTlbRange(mm, o, o + pmdSize, vflags);
-        done += extent;
-        continue;
-      }
-    }
-    const opt = m.tables.get(pteFrame(oe))!;
-    const npt = walkToTable(m, mm, n, 0, true)!;
-    let moved = false;
-    for (let a = 0; a < extent; a += ps) {
-      const oi = m.index(opt, o + a);
-      const e = opt.entries[oi];
-      if (e === 0) continue;
-      opt.entries[oi] = 0;
-      opt.present--;
-      moved = true;
-      npt.entries[m.index(npt, n + a)] = e;
-      npt.present++;
-    }
-    if (moved) m.runtime.flushTlbRange(mm, o, o + extent, vflags);
-    done += extent;
   }
 }
 
