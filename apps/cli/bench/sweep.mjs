@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The sweep's parallel speed-up: wall time of a 16-point sweep (x 3 architectures = 48 runs) on
+// The sweep's parallel speed-up: wall time of a 16-point sweep (x 4 architectures = 64 runs) on
 // one worker thread, then on all cores, and their ratio. Run with `pnpm bench` (after a build).
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -21,7 +21,7 @@ function time(jobs) {
 }
 
 const cores = availableParallelism();
-console.log(`sweep of ${points} points x 3 architectures: tlbsim ${args.join(' ')}`);
+console.log(`sweep of ${points} points x ${4} architectures: tlbsim ${args.join(' ')}`);
 const one = time(1);
 const all = time(cores);
 if (one.out !== all.out) {
