@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Machine, exitThread, fork, madvise, mmap, mprotect, mremap, munmap, reclaimFilePages, touch, type Mm,
+  Machine, exitMmap, exitThread, fork, madvise, mmap, mprotect, mremap, munmap, reclaimFilePages, touch, type Mm,
 } from '@tlbsim/core';
 import { arm64, type Arm64Options, type Arm64Runtime } from '../src/index.js';
 import { seqOf, setup, singles } from './helpers.js';
@@ -191,9 +191,13 @@ describe('mprotect', () => {
     for (const [kernel, n] of [['v7.1', 0], ['v6.18', 16]] as const) {
       const { m, mm } = setup({ kernel });
       populate(m, mm, 0x400000, 16);
-      m.op('mprotect', 0, () => mprotect(m, mm, 0x400000, 16 * P, RO));
+      // fork write-protects every PTE (COW); mprotect to read-only then changes the VMA's flags
+      // (mprotect_fixup does not return early) but leaves every PTE as it is
+      const child = m.op('fork', 0, () => fork(m, mm, 'child'));
       const seq = seqOf(m, () => m.op('mprotect', 0, () => mprotect(m, mm, 0x400000, 16 * P, RO)));
       expect(seq.filter((s) => s.startsWith('TLBI')).length).toBe(n);
+      // the child goes away: the pages are exclusive again, so making them writable changes them
+      m.op('exit', 0, () => exitMmap(m, child));
       // RO -> RW changes a hardware bit: arm64 flushes even a permission increase
       const up = seqOf(m, () => m.op('mprotect', 0, () => mprotect(m, mm, 0x400000, 16 * P, RW)));
       expect(up.filter((s) => s.startsWith('TLBI')).length).toBe(16);

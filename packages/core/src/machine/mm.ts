@@ -34,6 +34,8 @@ export interface Vma {
   hugeShift: number;
   /** identity shared by a parent's anonymous VMA and its forked copies (the anon_vma root) */
   anonRoot: number;
+  /** a private file mapping that has anonymous (COW) pages has an anon_vma (fork copies it) */
+  hasAnonVma?: boolean;
   /** user label for traces */
   name?: string;
 }

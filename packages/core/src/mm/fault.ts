@@ -98,6 +98,7 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
     return OK;
   }
   if (v.flags.anon || (!v.flags.shared && write)) {
+    if (!v.flags.anon) v.hasAnonVma = true; // anon_vma_prepare on the first private copy
     const order = a.order ?? 0;
     if (order > 0) return mapLargeFolio(m, mm, v, addr, order, write);
     const f = fr.alloc(FrameKind.Data);
@@ -155,6 +156,7 @@ function wpFault(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number, addr: 
     return OK;
   }
   // wp_page_copy: new page, ptep_clear_flush on the old PTE, then drop the old page
+  if (!v.flags.anon) v.hasAnonVma = true;
   const nf = fr.alloc(FrameKind.Data);
   fr.flags[nf] = FOLIO_ANON;
   fr.mapcount[nf] = 1;

@@ -1,19 +1,22 @@
 import type { Machine } from '../machine/machine.js';
-import type { Mm } from '../machine/mm.js';
-import { FOLIO_ANON } from '../machine/frames.js';
-import { PTE_LEAF, PTE_WRITE, pteFrame } from '../machine/pte.js';
+import type { Mm, Vma } from '../machine/mm.js';
+import type { PageTable } from '../machine/page-table.js';
+import { PTE_LEAF, PTE_WRITE, PTE_YOUNG, pteFrame } from '../machine/pte.js';
 import { entrySize, walkToTable } from './pgtable.js';
 import type { Reduction } from './mprotect.js';
 
 /**
- * fork's dup_mmap: copy the VMAs; for private anonymous memory copy the PTEs write-protected in
- * both parent and child (copy-on-write), then flush_tlb_mm(parent) so no CPU keeps a writable
- * translation (checked as H3). Shared mappings are not copied (the child faults them in);
- * hugetlb mappings are left to the hugetlb package (copy_hugetlb_page_range).
+ * fork's dup_mmap: copy the VMAs; copy_page_range only where vma_needs_copy says so (PFNMAP and
+ * MIXEDMAP VMAs, and VMAs with an anon_vma: private memory that has anonymous pages); in a COW
+ * mapping every writable entry is write-protected in parent and child (copy_present_pte,
+ * copy_huge_pmd); then flush_tlb_mm(parent) so no CPU keeps a writable translation (checked as
+ * H3). Shared mappings are left for the child to fault in; hugetlb goes to the hugetlb package.
  */
 export function fork(m: Machine, parent: Mm, childName: string): Mm {
   const child = m.createMm(childName);
   const ps = 2 ** m.geometry.pageShift;
+  const pmdShift = m.geometry.levels[1].shift;
+  const tableSpan = entrySize(m, 1);
   const fr = m.frames;
   const reductions: Reduction[] = [];
   for (const v of parent.vmas) {
@@ -22,45 +25,76 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
       m.hugetlb.copyRange(m, parent, child, v, child.vmas[child.vmas.length - 1], reductions);
       continue;
     }
-    if (v.flags.shared || v.flags.hugetlb || v.flags.pfnmap) continue;
-    // copy_pte_range runs in lazy-MMU mode (hash batches the parent's write-protect updates)
-    const tableSpan = entrySize(m, 1);
-    m.runtime.enterLazyMmu?.(m.curCpu);
-    for (let a = v.start; a < v.end; a += ps) {
-      if (a !== v.start && a % tableSpan === 0) {
-        // one lazy-MMU section per PTE table, as copy_pte_range has
-        m.runtime.leaveLazyMmu?.(m.curCpu);
-        m.runtime.enterLazyMmu?.(m.curCpu);
-      }
-      const pt = walkToTable(m, parent, a, 0, false);
-      if (!pt || pt.level !== 0) {
-        a = a - (a % tableSpan) + tableSpan - ps;
-        continue;
-      }
-      const i = m.index(pt, a);
-      let e = pt.entries[i];
-      if (e === 0) continue;
-      const f = pteFrame(e);
-      if (f !== 0) {
-        const head = m.tailHead.get(f) ?? f;
-        fr.refcount[head]++;
-        fr.mapcount[head]++;
-        if (fr.flags[head] & FOLIO_ANON && e & PTE_WRITE) {
-          const old = e;
-          e &= ~PTE_WRITE;
-          pt.entries[i] = e;
+    if (v.flags.hugetlb || !vmaNeedsCopy(m, v)) continue;
+    const cow = !v.flags.shared; // is_cow_mapping: private and (may)writable
+    for (let a = v.start; a < v.end; ) {
+      const next = Math.min(a - (a % tableSpan) + tableSpan, v.end);
+      const pmd = walkToTable(m, parent, a, 1, false);
+      const pi = pmd ? m.index(pmd, a) : 0;
+      let pe = pmd ? pmd.entries[pi] : 0;
+      if (pe !== 0 && pe & PTE_LEAF) {
+        // copy_huge_pmd: share the THP, write-protect it in both
+        const f = pteFrame(pe);
+        fr.refcount[f]++;
+        fr.mapcount[f]++;
+        if (cow && pe & PTE_WRITE) {
+          const old = pe;
+          pe &= ~PTE_WRITE;
+          pmd!.entries[pi] = pe;
           const changed = m.tlb.epoch;
-          m.runtime.pteUpdate?.(parent, a, old, e, 0);
-          reductions.push({ start: a, end: a + ps, epoch: changed });
+          m.runtime.pteUpdate?.(parent, a - (a % tableSpan), old, pe, 1);
+          reductions.push({ start: a - (a % tableSpan), end: a - (a % tableSpan) + tableSpan, epoch: changed, shift: pmdShift });
         }
+        const cpmd = walkToTable(m, child, a, 1, true)!;
+        cpmd.entries[m.index(cpmd, a)] = pe;
+        cpmd.present++;
+        // the child's deposited PTE table is not modelled: deposits are kept per folio
+      } else if (pe !== 0) {
+        copyPteRange(m, parent, child, m.tables.get(pteFrame(pe))!, a, next, cow, reductions);
       }
-      const cpt = walkToTable(m, child, a, 0, true)!;
-      cpt.entries[m.index(cpt, a)] = e & ~PTE_LEAF;
-      cpt.present++;
+      a = next;
     }
-    m.runtime.leaveLazyMmu?.(m.curCpu);
   }
   m.runtime.flushTlbMm(parent);
   m.checker.permissionReduced(parent, reductions);
   return child;
+}
+
+/** vma_needs_copy: PFNMAP/MIXEDMAP, or an anon_vma (private memory with anonymous pages) */
+function vmaNeedsCopy(m: Machine, v: Vma): boolean {
+  if (v.flags.pfnmap || v.flags.mixedmap) return true;
+  if (v.flags.shared) return false;
+  return v.flags.anon || v.hasAnonVma === true;
+}
+
+/** copy_pte_range, in one lazy-MMU section per PTE table */
+function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: number, end: number, cow: boolean, reductions: Reduction[]): void {
+  const ps = 2 ** m.geometry.pageShift;
+  const fr = m.frames;
+  m.runtime.enterLazyMmu?.(m.curCpu);
+  for (; a < end; a += ps) {
+    const i = m.index(pt, a);
+    let e = pt.entries[i];
+    if (e === 0) continue;
+    const f = pteFrame(e);
+    if (f !== 0) {
+      const head = m.tailHead.size ? m.tailHead.get(f) ?? f : f;
+      fr.refcount[head]++;
+      fr.mapcount[head]++;
+    }
+    if (cow && e & PTE_WRITE) {
+      // copy_present_pte: ptep_set_wrprotect on the parent, the child gets the same
+      const old = e;
+      e &= ~PTE_WRITE;
+      pt.entries[i] = e;
+      const changed = m.tlb.epoch;
+      m.runtime.pteUpdate?.(parent, a, old, e, 0);
+      reductions.push({ start: a, end: a + ps, epoch: changed });
+    }
+    const cpt = walkToTable(m, child, a, 0, true)!;
+    // the child's copy starts old (pte_mkold)
+    cpt.entries[m.index(cpt, a)] = e & ~(PTE_LEAF | PTE_YOUNG);
+    cpt.present++;
+  }
+  m.runtime.leaveLazyMmu?.(m.curCpu);
 }

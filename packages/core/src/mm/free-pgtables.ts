@@ -94,7 +94,8 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
   }
   if (lim(end) - 1 > lim(c) - 1) return;
   if (table) {
-    if (table.present !== 0) return; // still maps something outside this walk
+    // the kernel frees it regardless: floor/ceiling guarantee nothing else maps there
+    if (table.present !== 0) m.checker.warn(m.curCpu, s, `free_pgtables frees a ${geo.levels[level].name} table at 0x${s.toString(16)} that still maps ${table.present} entries`);
     parent.entries[pi] = 0;
     parent.present--;
     m.unlinkTable(table);

@@ -1,7 +1,7 @@
 import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import { tlbGatherMmu, type MmuGather } from '../gather/mmu-gather.js';
-import { FOLIO_ANON, FOLIO_LAZYFREE } from '../machine/frames.js';
+import { FOLIO_ANON, FOLIO_DIRTY, FOLIO_LAZYFREE } from '../machine/frames.js';
 import { PTE_DIRTY, PTE_LEAF, PTE_YOUNG, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, OK, type OpResult } from './errors.js';
@@ -87,27 +87,48 @@ export function madvise(m: Machine, mm: Mm, start: number, length: number, advic
 function madviseFreeVma(m: Machine, g: MmuGather, v: Vma, s: number, e: number): void {
   const ps = 2 ** m.geometry.pageShift;
   const pmdSize = entrySize(m, 1);
+  const fr = m.frames;
   g.startVma(v);
-  flushTlbBatchedPending(m, g.mm);
   let addr = s;
   while (addr < e) {
     const next = Math.min(addr - (addr % pmdSize) + pmdSize, e);
     const pmd = walkToTable(m, g.mm, addr, 1, false);
-    const pe = pmd ? pmd.entries[m.index(pmd, addr)] : 0;
-    if (pe !== 0 && !(pe & PTE_LEAF)) {
+    const pi = pmd ? m.index(pmd, addr) : 0;
+    const pe = pmd ? pmd.entries[pi] : 0;
+    if (pe !== 0 && pe & PTE_LEAF) {
+      // madvise_free_huge_pmd: a whole, exclusively mapped THP that is young or dirty is
+      // invalidated at once (pmdp_invalidate) and recorded at PMD level
+      const f = pteFrame(pe);
+      if (next - addr === pmdSize && fr.mapcount[f] === 1) {
+        g.changePageSize(pmdSize);
+        if (pe & (PTE_YOUNG | PTE_DIRTY)) {
+          m.runtime.flushTlbRange(g.mm, addr, addr + pmdSize, { exec: v.flags.exec, hugetlb: false });
+          pmd!.entries[pi] = pe & ~(PTE_YOUNG | PTE_DIRTY);
+          g.flushPmdRange(addr, pmdSize); // tlb_remove_pmd_tlb_entry
+        }
+        fr.flags[f] = (fr.flags[f] & ~FOLIO_DIRTY) | FOLIO_LAZYFREE;
+      }
+    } else if (pe !== 0) {
+      // madvise_free_pte_range
       g.changePageSize(ps);
+      flushTlbBatchedPending(m, g.mm);
       const pt = m.tables.get(pteFrame(pe))!;
       for (let a = addr; a < next; a += ps) {
         const i = m.index(pt, a);
         const x = pt.entries[i];
         if (x === 0) continue;
-        const f = pteFrame(x);
-        if (!(m.frames.flags[f] & FOLIO_ANON) || m.frames.mapcount[f] !== 1) continue;
+        const sub = pteFrame(x);
+        const f = m.tailHead.size ? m.tailHead.get(sub) ?? sub : sub;
+        if (!(fr.flags[f] & FOLIO_ANON)) continue;
+        // a dirty folio that another mm also maps is left alone (folio_maybe_mapped_shared);
+        // a clean shared one still has its PTE made old and clean
+        const pages = 2 ** fr.orderOf(f);
+        if (fr.flags[f] & FOLIO_DIRTY && fr.mapcount[f] > pages) continue;
         if (x & (PTE_YOUNG | PTE_DIRTY)) {
           pt.entries[i] = x & ~(PTE_YOUNG | PTE_DIRTY);
           g.removeTlbEntries(a, 1);
         }
-        m.frames.flags[f] |= FOLIO_LAZYFREE;
+        fr.flags[f] = (fr.flags[f] & ~FOLIO_DIRTY) | FOLIO_LAZYFREE;
       }
     }
     addr = next;

@@ -39,9 +39,6 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
   if (at < end) return fail('ENOMEM', 'mprotect range is not fully mapped');
   for (const v of mm.vmas) {
     if (v.end <= start || v.start >= end) continue;
-    if (prot.write && v.file && v.flags.shared && !v.flags.write && !v.flags.anon) {
-      // a read-only shared file mapping cannot be made writable here (no VM_MAYWRITE modelled)
-    }
     if (v.flags.hugetlb) {
       const hs = 2 ** v.hugeShift;
       if (start % hs || end % hs) return fail('EINVAL', 'mprotect of a hugetlb VMA off a huge-page boundary');
@@ -51,9 +48,15 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
   // do_mprotect_pkey: the gather is live before mprotect_fixup splits VMAs (a hugetlb split's
   // own gather therefore sees a nested flusher)
   const g = tlbGatherMmu(m, mm);
-  splitVmaAt(m, mm, start);
-  splitVmaAt(m, mm, end);
+  const same = (v: Vma) => v.flags.read === prot.read && v.flags.write === prot.write && v.flags.exec === prot.exec;
   for (let i = mm.firstVmaIndexEndingAfter(start); i < mm.vmas.length && mm.vmas[i].start < end; i++) {
+    // mprotect_fixup: newflags == oldflags leaves the VMA alone (no split, no walk, no flush)
+    if (same(mm.vmas[i])) continue;
+    if (mm.vmas[i].start < start) {
+      splitVmaAt(m, mm, start);
+      continue; // the next iteration sees the piece that starts at `start`
+    }
+    if (mm.vmas[i].end > end) splitVmaAt(m, mm, end);
     const v = mm.vmas[i];
     v.flags = { ...v.flags, ...prot };
     if (v.flags.hugetlb) {

@@ -7,6 +7,36 @@ import { entrySize, walkToTable } from './pgtable.js';
 import { mmap } from './mmap.js';
 import { munmap } from './munmap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
+import { splitHugePmd } from './zap.js';
+
+/** move_normal_pud: relink the PMD table under `o` to `n` when the new PUD slot is empty */
+function movePud(m: Machine, mm: Mm, o: number, n: number): boolean {
+  const opud = walkToTable(m, mm, o, 2, false);
+  if (!opud || opud.level !== 2) return false;
+  const oi = m.index(opud, o);
+  const oe = opud.entries[oi];
+  if (oe === 0 || oe & PTE_LEAF) return false;
+  const npud = walkToTable(m, mm, n, 2, true)!;
+  const ni = m.index(npud, n);
+  if (npud.entries[ni] !== 0) return false;
+  opud.entries[oi] = 0;
+  opud.present--;
+  npud.entries[ni] = oe;
+  npud.present++;
+  rebase(m, m.tables.get(pteFrame(oe))!, n);
+  return true;
+}
+
+/** a moved table and the tables below it now map from `base` */
+function rebase(m: Machine, t: import('../machine/page-table.js').PageTable, base: number): void {
+  const delta = base - t.base;
+  const walk = (x: import('../machine/page-table.js').PageTable) => {
+    x.base += delta;
+    if (x.level === 0) return;
+    for (const e of x.entries) if (e !== 0 && !(e & PTE_LEAF)) walk(m.tables.get(pteFrame(e))!);
+  };
+  walk(t);
+}
 
 export interface MremapResult extends OpResult {
   addr?: number;
@@ -53,26 +83,55 @@ export function mremap(m: Machine, mm: Mm, old: number, oldLen: number, newLen: 
 }
 
 /**
- * move_page_tables: relink whole PTE tables where both ranges are PMD-aligned (move_normal_pmd) or
- * move PTEs (move_ptes), flushing the old range after each.
+ * move_page_tables: per chunk, relink a whole PMD table (move_normal_pud, where the PUD level is
+ * real and both ranges are PUD-aligned), move a PMD-mapped THP (move_huge_pmd), relink a whole
+ * PTE table (move_normal_pmd), or move PTEs (move_ptes), flushing the old range after each.
  */
 export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, neu: number, len: number): void {
   const ps = 2 ** m.geometry.pageShift;
   const pmdSize = entrySize(m, 1);
+  const pudSize = entrySize(m, 2);
+  const pudReal = m.geometry.levels[2].folding === 'none';
+  const tableMove = m.runtime.supportsPageTableMove?.() ?? true;
   const vflags = { exec, hugetlb: false };
-  flushTlbBatchedPending(m, mm);
   let done = 0;
   while (done < len) {
     const o = old + done;
     const n = neu + done;
+    if (pudReal && tableMove && o % pudSize === 0 && n % pudSize === 0 && len - done >= pudSize && movePud(m, mm, o, n)) {
+      m.runtime.flushTlbRange(mm, o, o + pudSize, vflags);
+      done += pudSize;
+      continue;
+    }
     const extent = Math.min(pmdSize - (o % pmdSize), pmdSize - (n % pmdSize), len - done);
     const opmd = walkToTable(m, mm, o, 1, false);
-    const oe = opmd ? opmd.entries[m.index(opmd, o)] : 0;
-    if (oe === 0 || oe & PTE_LEAF) {
+    const oi = opmd ? m.index(opmd, o) : 0;
+    let oe = opmd ? opmd.entries[oi] : 0;
+    if (oe === 0) {
       done += extent;
       continue;
     }
-    if (extent === pmdSize && (m.runtime.supportsPageTableMove?.() ?? true)) {
+    if (oe & PTE_LEAF) {
+      const npmd = walkToTable(m, mm, n, 1, true)!;
+      const ni = m.index(npmd, n);
+      if (extent === pmdSize && npmd.entries[ni] === 0) {
+        // move_huge_pmd: the THP moves whole; flush_pmd_tlb_range over the old PMD
+        opmd!.entries[oi] = 0;
+        opmd!.present--;
+        npmd.entries[ni] = oe;
+        npmd.present++;
+        const dep = m.deposits.get(pteFrame(oe));
+        if (dep) dep.base = n;
+        m.runtime.flushTlbRange(mm, o, o + pmdSize, vflags);
+        done += extent;
+        continue;
+      }
+      // a THP only partly moved is split first (pmdp_invalidate flushes it), then its PTEs move
+      splitHugePmd(m, opmd!, oi, o - (o % pmdSize));
+      m.runtime.flushTlbRange(mm, o - (o % pmdSize), o - (o % pmdSize) + pmdSize, vflags);
+      oe = opmd!.entries[oi];
+    }
+    if (extent === pmdSize && tableMove) {
       // move_normal_pmd: relink the whole PTE table, flush the old PMD range
       const npmd = walkToTable(m, mm, n, 1, true)!;
       const ni = m.index(npmd, n);
@@ -88,6 +147,7 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
       }
     }
     // move_ptes
+    flushTlbBatchedPending(m, mm);
     const opt = m.tables.get(pteFrame(oe))!;
     const npt = walkToTable(m, mm, n, 0, true)!;
     let forceFlush = false;

@@ -2,7 +2,7 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm } from '../machine/mm.js';
 import { FOLIO_DIRTY } from '../machine/frames.js';
 import { lookupEntry } from './pgtable.js';
-import { pteFrame } from '../machine/pte.js';
+import { PTE_DIRTY, pteFrame } from '../machine/pte.js';
 
 const PENDING_MASK = 0x7fff;
 
@@ -25,7 +25,7 @@ function markBatched(mm: Mm): void {
   let pending = (mm.tlbFlushBatched & PENDING_MASK) + 1;
   const flushed = (mm.tlbFlushBatched >>> 16) & PENDING_MASK;
   // past half the mask the word restarts at 1 (as the kernel does to avoid overflow)
-  if (pending > PENDING_MASK / 2) {
+  if (pending - 1 > PENDING_MASK >> 1) {
     mm.tlbFlushBatched = 1;
     return;
   }
@@ -65,6 +65,7 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
         if (addr < v.start || addr >= v.end) continue;
         const slot = lookupEntry(m, mm, addr, 0);
         if (!slot || pteFrame(slot.t.entries[slot.i]) !== f) continue;
+        if (slot.t.entries[slot.i] & PTE_DIRTY) m.frames.flags[f] |= FOLIO_DIRTY;
         slot.t.entries[slot.i] = 0;
         slot.t.present--;
         const epoch = m.tlb.epoch;

@@ -53,7 +53,10 @@ function zapLevel(m: Machine, g: MmuGather, v: Vma, t: PageTable, addr: number, 
         if (t.level === 1) {
           if (next - addr === size) zapHugePmd(m, g, v, t, i, addr);
           else {
-            splitHugePmd(m, t, i, addr - (addr % size));
+            const base = addr - (addr % size);
+            splitHugePmd(m, t, i, base);
+            // pmdp_invalidate in __split_huge_pmd_locked: flush_pmd_tlb_range over the THP
+            m.runtime.flushTlbRange(g.mm, base, base + size, { exec: v.flags.exec, hugetlb: false });
             zapPteRange(m, g, v, t, i, addr, next, d);
           }
         }
@@ -92,7 +95,7 @@ function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number,
 }
 
 /** __split_huge_pmd: map the THP with the deposited PTE table, one PTE per subpage */
-function splitHugePmd(m: Machine, pmd: PageTable, i: number, base: number): void {
+export function splitHugePmd(m: Machine, pmd: PageTable, i: number, base: number): void {
   const e = pmd.entries[i];
   const f = pteFrame(e);
   const n = m.geometry.levels[0].entries;
