@@ -16,7 +16,7 @@ import { ARM64_COST } from './cost.js';
 import { GRANULES, arm64Geometry, hugePageSizes, pmdSize, wantsHugePmdShare } from './granule.js';
 import { DEFAULTS, OPTION_SPECS, deriveConfig, resolveOptions, type Arm64Config, type Arm64Options, type ResolvedOptions } from './options.js';
 import { tlbFlush } from './tlb.js';
-import { TlbFlush } from './tlbflush.js';
+import { TLBF_NONE, TlbFlush } from './tlbflush.js';
 import { Tlbi } from './tlbi.js';
 
 export type { Arm64Options, ResolvedOptions, Granule, KernelVersion, Arm64Config } from './options.js';
@@ -118,6 +118,10 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
           tf.flushTlbRange(mm, start, end);
         },
         flushTlbPage: (mm, addr) => tf.flushTlbPage(mm, addr),
+        // flush_pmd_tlb_range: __flush_tlb_range at PMD stride, not leaf-only, level 2 (asm/tlbflush.h)
+        // (its own since v5.9's TTL series; the generic flush_tlb_range before)
+        flushPmdTlbRange: (mm, start, end) =>
+          cfg.k >= 509 ? tf.flushTlbRangeStride(mm, start, end, 2 ** ctx.geometry.levels[1].shift, 2, TLBF_NONE) : tf.flushTlbRange(mm, start, end),
         flushTlbKernelRange: (start, end) => tf.flushTlbKernelRange(start, end),
         switchMm(cpu, prev, next) {
           // switch_mm: nothing to do when the CPU already runs (or lazily holds) this mm

@@ -12,7 +12,7 @@ import type { ResolvedPpcOptions } from './options.js';
 import { onEachCpuMask } from './radix-tlbi.js';
 import {
   radixFlushAllMm, radixFlushHugetlbTlbRange, radixFlushTlbKernelRange, radixFlushTlbMm,
-  radixFlushTlbPagePsize, radixFlushTlbRange, radixTlbFlush,
+  radixFlushTlbPagePsize, radixFlushTlbRange, radixFlushTlbRangePsize, radixTlbFlush,
 } from './radix-tlb.js';
 import { formatTlbieFtrace } from './trace-format.js';
 
@@ -107,6 +107,8 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
         else radixFlushTlbRange(r, mm, start, end);
       },
       flushTlbPage: (mm, addr) => radixFlushTlbPagePsize(r, mm, addr, r.pageShift),
+      // radix__flush_pmd_tlb_range: the range in 2M pages, no page-walk-cache flush
+      flushPmdTlbRange: (mm, start, end) => radixFlushTlbRangePsize(r, mm, start, end, r.pmdShift, false),
       flushTlbKernelRange: (start, end) => radixFlushTlbKernelRange(r, start, end),
       // tlb_needs_table_invalidate() = radix_enabled(): the MMU caches Linux page-table walks
       needsTableInvalidate: () => true,
@@ -144,6 +146,10 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
       const cpu = ctx.currentCpu();
       if (level === 0) h.needFlush(cpu, mm, addr, r.pageShift);
       else if (level === 1 && thp) h.hugepageUpdate(cpu, mm, addr);
+    },
+    // pmdp_invalidate on hash: pmd_hugepage_update flushes the THP's HPTEs; flush_pmd_tlb_range is empty
+    flushPmdTlbRange(mm: Mm, start: number) {
+      if (thp) h.hugepageUpdate(ctx.currentCpu(), mm, start);
     },
     enterLazyMmu: (cpu: number) => h.enterLazyMmu(cpu),
     leaveLazyMmu: (cpu: number) => h.leaveLazyMmu(cpu),

@@ -213,6 +213,10 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
     flushTlbRange(mm: Mm, start: number, end: number, vma: VmaFlagsView) {
       flushRange(mm, maskOf(mm), start, end - start, vma.hugetlb ? hugetlbStride(vma) : PAGE_SIZE);
     },
+    /** flush_pmd_tlb_range (tlbflush.c, __HAVE_ARCH_FLUSH_PMD_TLB_RANGE): the range at PMD stride */
+    flushPmdTlbRange(mm: Mm, start: number, end: number) {
+      flushTlbMmRange(mm, start, end, 2 ** PMD_SHIFT);
+    },
     /** flush_tlb_page */
     flushTlbPage(mm: Mm, addr: number) {
       flushRange(mm, maskOf(mm), addr, PAGE_SIZE, PAGE_SIZE);

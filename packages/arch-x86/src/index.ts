@@ -128,6 +128,8 @@ function bind(ctx: ArchContext, opts: ResolvedX86Options): X86Runtime {
     flushTlbKernelRange: (start, end) => flushTlbKernelRange(k, start, end),
     flushTlbBatchedPending: (mm) => flushTlbMm(k, mm),
     pteNeedsFlush,
+    // x86's pmdp_invalidate_ad clears the PMD without a flush (change_huge_pmd defers to the gather)
+    pmdpInvalidateAd: () => {},
     switchMm(cpu, prev, next) {
       switchMmIrqsOff(k, cpu, prev, next);
     },

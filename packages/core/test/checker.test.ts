@@ -2,7 +2,7 @@
  * The checker (model.md §2) is exact on the kernel's behaviour and finds each re-created bug.
  */
 import { describe, expect, it } from 'vitest';
-import { Machine, generic, mmap, mprotect, munmap, touch, exitThread, type BugOptions } from '../src/index.js';
+import { INVALIDATE_ALL, Machine, generic, mmap, mprotect, munmap, touch, exitThread, type BugOptions, type Mm } from '../src/index.js';
 
 // MERGE_VMAS (as x86 and powerpc select) leaves the only flush to tlb_finish_mmu, where the bugs bite
 function twoThreads(bugs: BugOptions = {}, peer: 'running' | 'sleeping' = 'running') {
@@ -66,4 +66,54 @@ describe('seeded bugs are found', () => {
     expect(m.metrics.violations).toEqual([]);
     expect(m.cpus[1].irqsOff).toBe(false);
   });
+});
+
+describe('hazards the review asked for', () => {
+  it('H2: a page table freed while its parent entry still points at it', () => {
+    const { m, mm } = twoThreads();
+    const pt = [...m.tables.values()].find((t) => t.level === 0 && t.owner === mm)!;
+    m.op('bad free', 0, () => m.freeTable(pt));
+    expect(m.metrics.violations.map((v) => [v.hazard, v.what.includes('still linked')])).toEqual([['H2', true]]);
+  });
+
+  /** a backend that skips other CPUs and defers their flush to their return, with or without keeping the promise */
+  function deferring(keepsPromise: boolean) {
+    const base = generic({ kconfig: { MMU_GATHER_MERGE_VMAS: true } });
+    return {
+      ...base,
+      name: 'deferring',
+      create(ctx: Parameters<typeof base.create>[0]) {
+        const g = base.create(ctx);
+        const lazyFlush = (mm: Mm) => {
+          const self = ctx.currentCpu();
+          ctx.invalidate(self, mm, INVALIDATE_ALL);
+          for (const c of ctx.mmCpumask(mm).list()) if (c !== self) ctx.invalidateDeferred(c, mm, INVALIDATE_ALL);
+        };
+        return {
+          ...g,
+          flushTlbMm: lazyFlush,
+          flushTlbRange: (mm: Mm) => lazyFlush(mm),
+          switchMm(cpu: number, prev: Mm | null, next: Mm) {
+            if (keepsPromise) ctx.invalidate(cpu, next, INVALIDATE_ALL);
+            void prev;
+          },
+        };
+      },
+    };
+  }
+  for (const keeps of [true, false]) {
+    it(`a lazy CPU's deferred flush ${keeps ? 'kept at its return: nothing to report' : 'not done at its return: H1'}`, () => {
+      const m = new Machine({ arch: deferring(keeps), cpus: 2 });
+      const mm = m.createMm('A');
+      m.addThread(mm, 't0', 0, 'running');
+      const t1 = m.addThread(mm, 't1', 1, 'running');
+      m.op('mmap', 0, () => mmap(m, mm, { addr: 0x400000, length: 0x200000 }));
+      m.op('touch', 1, () => { for (let i = 0; i < 4; i++) touch(m, mm, 0x400000 + i * 0x1000); });
+      m.sleep(t1); // CPU1 goes lazy, still holding the translations
+      m.op('munmap', 0, () => munmap(m, mm, 0x400000, 0x4000));
+      expect(m.metrics.violations).toEqual([]); // the free relied on CPU1's deferred flush
+      m.op('wake', 1, () => m.run(t1, 1));
+      expect(m.metrics.violations.map((v) => [v.hazard, v.cpu])).toEqual(keeps ? [] : [['H1', 1]]);
+    });
+  }
 });

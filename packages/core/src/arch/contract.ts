@@ -159,6 +159,17 @@ export interface ArchRuntime {
   pteNeedsFlush?(oldPte: number, newPte: number): boolean;
   /** huge_pmd_needs_flush(old, new) for change_huge_pmd (default: pteNeedsFlush, else true) */
   hugePmdNeedsFlush?(oldPmd: number, newPmd: number): boolean;
+  /**
+   * flush_pmd_tlb_range(vma, start, end): what pmdp_invalidate issues when a THP's PMD is
+   * invalidated (split, MADV_FREE, mremap's move_huge_pmd, change_huge_pmd). Default: the generic
+   * alias of flush_tlb_range.
+   */
+  flushPmdTlbRange?(mm: Mm, start: number, end: number): void;
+  /**
+   * pmdp_invalidate_ad in change_huge_pmd. Omit for the generic one (pmdp_invalidate, so
+   * flush_pmd_tlb_range at once); x86 defines its own, which does not flush.
+   */
+  pmdpInvalidateAd?(mm: Mm, addr: number): void;
   /** a new mm exists (mm_alloc / init_new_context) */
   initMm?(mm: Mm): void;
   /**

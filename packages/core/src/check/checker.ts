@@ -62,6 +62,11 @@ export class Checker {
     if (!this.enabled) return;
     const mm = t.owner;
     const span = tableSpan(this.m.geometry, t.level);
+    if (how === 'freed' && t.unlinkEpoch < 0 && t.level !== 4) {
+      // freed while its parent entry still points at it: any walker can step into the freed page
+      this.report({ hazard: 'H2', cpu: this.m.curCpu, address: t.base, what: `page table (level ${this.m.geometry.levels[t.level].name}) for ${hex(t.base)} freed while still linked into the page tables` });
+      return;
+    }
     for (const cpu of this.m.cpus) {
       // (b) a software walker (GUP-fast, IRQs off) still inside this table
       if (cpu.walker && cpu.walker.tables.includes(t.frame)) {
@@ -98,6 +103,15 @@ export class Checker {
         }
       }
     }
+  }
+
+  /**
+   * H1: a CPU returned to an mm without the full flush the arch had deferred for it (the
+   * invalidation that let earlier frees pass); it may use stale translations now.
+   */
+  brokenDeferral(cpu: number, mm: Mm): void {
+    if (!this.enabled) return;
+    this.report({ hazard: 'H1', cpu, address: 0, what: `CPU${cpu} runs ${mm.name} again without the TLB flush that was deferred until its return (stale translations of freed pages may be used)` });
   }
 
   /** H4: what the kernel would VM_WARN_ON. */

@@ -212,6 +212,8 @@ export class Machine {
       }
       c.lazy = false;
       this.runtime.switchMm(cpu, prevMm, next);
+      // the flush the arch promised (tlb_gen catch-up, ASID rollover) must have happened now
+      if (!this.tlb.settleDeferred(cpu, next)) this.checker.brokenDeferral(cpu, next);
     } else {
       // a kernel thread borrows whatever is loaded: lazy TLB
       if (!c.lazy && c.loadedMm) this.runtime.enterLazy?.(cpu, c.loadedMm);

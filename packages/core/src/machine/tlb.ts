@@ -32,6 +32,8 @@ interface RangeRec {
 export class CpuMmTlb {
   leafSince = Infinity;
   walkSince = Infinity;
+  /** epoch of the latest full leaf invalidation actually executed */
+  leafFlushed = -1;
   /** epoch of the latest full invalidation the CPU will perform before it next uses the mm */
   deferredLeaf = -1;
   deferredWalk = -1;
@@ -103,12 +105,30 @@ export class TlbModel {
         if (inv.walk) s.deferredWalk = e;
         return;
       }
-      if (inv.leaf) s.leafSince = loaded ? e : Infinity;
+      if (inv.leaf) {
+        s.leafSince = loaded ? e : Infinity;
+        s.leafFlushed = e;
+      }
       if (inv.walk) s.walkSince = loaded ? e : Infinity;
       if (inv.leaf && inv.walk) s.ranges = s.ranges.filter((r) => r.deferred);
       return;
     }
     s.ranges.push({ ...inv, deferred, epoch: e });
+  }
+
+  /**
+   * The CPU starts running `mm` again. A full invalidation it was recorded as owing (deferred)
+   * must have been executed by now; returns false when it was not (the promise was broken).
+   * Either way the promise is used up.
+   */
+  settleDeferred(cpu: number, mm: Mm): boolean {
+    const s = this.perCpu[cpu].get(mm);
+    if (!s) return true;
+    const owed = s.deferredLeaf > s.leafFlushed && s.leafSince <= s.deferredLeaf;
+    s.deferredLeaf = -1;
+    s.deferredWalk = -1;
+    if (s.ranges.some((r) => r.deferred)) s.ranges = s.ranges.filter((r) => !r.deferred);
+    return !owed;
   }
 
   /** The mm has nothing outstanding: forget range records (they can cover nothing newer). */

@@ -5,7 +5,7 @@ import { FOLIO_ANON, FOLIO_DIRTY, FOLIO_LAZYFREE } from '../machine/frames.js';
 import { PTE_DIRTY, PTE_LEAF, PTE_YOUNG, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, OK, type OpResult } from './errors.js';
-import { entrySize, walkToTable } from './pgtable.js';
+import { entrySize, pmdpInvalidate, walkToTable } from './pgtable.js';
 import { unmapSingleVma } from './zap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
 
@@ -102,7 +102,7 @@ function madviseFreeVma(m: Machine, g: MmuGather, v: Vma, s: number, e: number):
       if (next - addr === pmdSize && fr.mapcount[f] === 1) {
         g.changePageSize(pmdSize);
         if (pe & (PTE_YOUNG | PTE_DIRTY)) {
-          m.runtime.flushTlbRange(g.mm, addr, addr + pmdSize, { exec: v.flags.exec, hugetlb: false });
+          pmdpInvalidate(m, g.mm, addr, v.flags.exec);
           pmd!.entries[pi] = pe & ~(PTE_YOUNG | PTE_DIRTY);
           g.flushPmdRange(addr, pmdSize); // tlb_remove_pmd_tlb_entry
         }

@@ -5,8 +5,9 @@ import { FOLIO_ANON } from '../machine/frames.js';
 import { PTE_EXEC, PTE_LEAF, PTE_WRITE, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, OK, type OpResult } from './errors.js';
-import { entrySize, walkToTable } from './pgtable.js';
+import { entrySize, pmdpInvalidate, walkToTable } from './pgtable.js';
 import { splitVmaAt } from './mmap.js';
+import { splitHugePmd } from './zap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
 
 export interface Prot {
@@ -82,17 +83,27 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
     const pmd = walkToTable(m, g.mm, addr, 1, false);
     const pi = pmd ? m.index(pmd, addr) : 0;
     const pe = pmd ? pmd.entries[pi] : 0;
+    if (pe !== 0 && pe & PTE_LEAF && next - addr !== pmdSize) {
+      // change_pmd_range: a THP only partly in the range is split first (pmdp_invalidate flushes)
+      const base = addr - (addr % pmdSize);
+      splitHugePmd(m, pmd!, pi, base);
+      pmdpInvalidate(m, g.mm, base, v.flags.exec);
+      continue;
+    }
     if (pe !== 0 && pe & PTE_LEAF) {
       // change_huge_pmd
       g.changePageSize(pmdSize);
+      const base = addr - (addr % pmdSize);
+      // pmdp_invalidate_ad: the entry is invalidated (and on most arches flushed) before it changes
+      const invalidated = m.tlb.epoch;
+      if (rt.pmdpInvalidateAd) rt.pmdpInvalidateAd(g.mm, base);
+      else pmdpInvalidate(m, g.mm, base, v.flags.exec);
       const np = newPte(m, v, pe);
       pmd!.entries[pi] = np;
-      // the reduction happens when the entry changes: an invalidation the hook issues is newer
       const changed = m.tlb.epoch;
-      rt.pteUpdate?.(g.mm, addr - (addr % pmdSize), pe, np, 1);
       const needs = rt.hugePmdNeedsFlush ? rt.hugePmdNeedsFlush(pe, np) : rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true;
-      if (np !== pe && needs && !m.bugs.skipMprotectFlush) g.flushPmdRange(addr - (addr % pmdSize), pmdSize);
-      if (reduces(pe, np)) reductions.push({ start: addr - (addr % pmdSize), end: addr - (addr % pmdSize) + pmdSize, epoch: changed, shift: m.geometry.levels[1].shift });
+      if (needs && !m.bugs.skipMprotectFlush) g.flushPmdRange(base, pmdSize);
+      if (reduces(pe, np)) reductions.push({ start: base, end: base + pmdSize, epoch: Math.min(changed, invalidated), shift: m.geometry.levels[1].shift });
     } else if (pe !== 0) {
       g.changePageSize(ps);
       flushTlbBatchedPending(m, g.mm);

@@ -3,7 +3,7 @@ import type { Mm, Vma } from '../machine/mm.js';
 import { PTE_LEAF, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, type OpResult } from './errors.js';
-import { entrySize, walkToTable } from './pgtable.js';
+import { entrySize, pmdpInvalidate, walkToTable } from './pgtable.js';
 import { mmap } from './mmap.js';
 import { munmap } from './munmap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
@@ -122,13 +122,13 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
         npmd.present++;
         const dep = m.deposits.get(pteFrame(oe));
         if (dep) dep.base = n;
-        m.runtime.flushTlbRange(mm, o, o + pmdSize, vflags);
+        pmdpInvalidate(m, mm, o, exec); // move_huge_pmd: flush_pmd_tlb_range
         done += extent;
         continue;
       }
       // a THP only partly moved is split first (pmdp_invalidate flushes it), then its PTEs move
       splitHugePmd(m, opmd!, oi, o - (o % pmdSize));
-      m.runtime.flushTlbRange(mm, o - (o % pmdSize), o - (o % pmdSize) + pmdSize, vflags);
+      pmdpInvalidate(m, mm, o - (o % pmdSize), exec);
       oe = opmd!.entries[oi];
     }
     if (extent === pmdSize && tableMove) {

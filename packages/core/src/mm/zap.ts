@@ -4,7 +4,7 @@ import type { MmuGather } from '../gather/mmu-gather.js';
 import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
-import { childLevel, entrySize } from './pgtable.js';
+import { childLevel, entrySize, pmdpInvalidate } from './pgtable.js';
 import { flushTlbBatchedPending } from './reclaim.js';
 
 /** struct zap_details, the parts the gather cares about */
@@ -55,8 +55,7 @@ function zapLevel(m: Machine, g: MmuGather, v: Vma, t: PageTable, addr: number, 
           else {
             const base = addr - (addr % size);
             splitHugePmd(m, t, i, base);
-            // pmdp_invalidate in __split_huge_pmd_locked: flush_pmd_tlb_range over the THP
-            m.runtime.flushTlbRange(g.mm, base, base + size, { exec: v.flags.exec, hugetlb: false });
+            pmdpInvalidate(m, g.mm, base, v.flags.exec); // in __split_huge_pmd_locked
             zapPteRange(m, g, v, t, i, addr, next, d);
           }
         }
