@@ -6,7 +6,7 @@ import { parseArchSpecs, type ArchVariant } from './arches.js';
 import { runJob, BUG_NAMES, bugOptions, type BugName, type Job, type VariantRun } from './engine.js';
 import { UsageError } from './errors.js';
 import { renderCsv, renderMarkdown, renderTable, useColor, type Grid } from './format/grid.js';
-import { writeAtomic } from './io.js';
+import { writeAtomic, withDefaultSignals } from './io.js';
 import { metricKeys, metricValue, resultsDocument } from './report-data.js';
 import { findWorkload, resolveParams, WORKLOAD_NAMES } from './workloads/index.js';
 
@@ -80,7 +80,7 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
 
 /** Run a job on every variant (in order, in this thread). */
 export function runAll(job: Job, variants: readonly ArchVariant[], o: { seed: number; trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour }): VariantRun[] {
-  return variants.map((variant) => runJob(job, variant, { seed: o.seed, trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb }));
+  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { seed: o.seed, trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb })));
 }
 
 /** Write the event streams of the runs in the chosen trace format. */

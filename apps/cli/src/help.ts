@@ -33,7 +33,7 @@ Examples:
   tlbsim replay trace.txt --arch x86 --arch arm64
 
 Exit status: 0 success, 1 check found something, 2 bad input (unknown name, out-of-range value,
-invalid scenario), 130 interrupted.
+invalid scenario), 130 interrupted (143 on SIGTERM), 70 internal error (a bug: please report it).
 `,
   compare: `Usage: tlbsim compare --workload NAME [--set KEY=VALUE]... [--arch SPEC]... [options]
 
@@ -85,6 +85,7 @@ Options:
       --bug NAME         re-create a known kernel bug, repeatable:
                            free-pages-before-flush    free gathered pages before the TLB flush
                            free-tables-without-flush  free page tables with no flush or RCU grace period
+                                                      (needs a workload that frees tables: --set aligned=true)
                            skip-mprotect-flush        mprotect records no flush for reduced permissions
 ${ARCH_HELP}
   -f, --format F         text (default) or json

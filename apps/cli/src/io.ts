@@ -33,6 +33,21 @@ function removeQuietly(f: string): void {
   }
 }
 
+/**
+ * Run a long synchronous simulation with the default signal actions: a JavaScript handler cannot
+ * run while the loop is busy, so Ctrl-C (SIGINT) and SIGTERM end the process at once instead
+ * (nothing has been written yet: outputs are written, atomically, only after the runs).
+ */
+export function withDefaultSignals<T>(fn: () => T): T {
+  const saved = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, process.listeners(s)] as const);
+  for (const [s] of saved) process.removeAllListeners(s);
+  try {
+    return fn();
+  } finally {
+    for (const [s, ls] of saved) for (const l of ls) process.on(s, l as NodeJS.SignalsListener);
+  }
+}
+
 export function removeTemps(): void {
   for (const t of temps) removeQuietly(t);
   temps.clear();

@@ -414,6 +414,21 @@ describe('outputs and errors never leave partial files', () => {
   });
 });
 
+describe('Ctrl-C during a long compare', () => {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${sig} ends the run at once (the simulation loop cannot stall it) and writes nothing`, async () => {
+      const d = tmp();
+      const { tlbsimAsync } = await import('./helpers.js');
+      const p = tlbsimAsync(['compare', '--workload', 'munmap', '--set', 'pages=262144', '--set', 'iterations=200', '--set', 'cpus=8', '--arch', 'x86', '--out', 'o.txt'], d);
+      await new Promise((res) => setTimeout(res, 1500));
+      p.kill(sig);
+      const code = await new Promise((res) => p.on('close', (c, s) => res(c ?? s)));
+      expect(code).toBe(sig);
+      expect(readdirSync(d)).toEqual([]);
+    });
+  }
+});
+
 describe('workload semantics', () => {
   const json = (args: string[]) => {
     const r = tlbsim(['compare', ...args, '--format', 'json']);

@@ -256,6 +256,9 @@ describe('bad input', () => {
     // a trace without bad lines passes --strict
     expect(replay([...FF, '--strict', '--arch', 'x86', '--format', 'csv']).code).toBe(0);
   });
+  it('a file that is not strace output: exit 2, naming it', () => {
+    expect(expectUsageError(replay(['README.md']))).toMatch(/^tlbsim: error: no strace system-call line in README\.md \(\d+ lines read; expected the output of strace/);
+  });
   it('a missing or unreadable FILE: exit 2, one line naming it', () => {
     expect(expectUsageError(replay(['nope.txt']))).toBe('tlbsim: error: cannot read strace output nope.txt: no such file');
     expect(expectUsageError(replay(['tiny.txt', 'missing.20001']))).toContain('missing.20001: no such file');

@@ -75,7 +75,8 @@ export function newArch(argv: string[]): number {
 next:
   npx -y pnpm@10.34.0 install          # link the new package into the workspace
   cd packages/arch-${name} && npx vitest run   # the conformance suite passes with the generic flush
-  then specialise src/index.ts hook by hook, golden scenario test first (CONTRIBUTING.md)
+  then specialise src/index.ts hook by hook, golden scenario test first (CONTRIBUTING.md);
+  to offer it as --arch ${name}, add it to FACTORIES and ALL_ARCHES in apps/cli/src/arches.ts
 `);
   return 0;
 }

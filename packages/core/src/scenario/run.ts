@@ -78,7 +78,14 @@ export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, 
   }
   const outcomes: OpOutcome[] = [];
   s.ops.forEach((op, index) => {
-    const r = runOp(m, op, index, procs, threads, files, source);
+    let r: OpResult;
+    try {
+      r = runOp(m, op, index, procs, threads, files, source);
+    } catch (e) {
+      // the same scenario can fit one architecture and not another (page size, TASK_SIZE)
+      if (e instanceof ScenarioError) throw new ScenarioError(e.path, `${e.detail} (on ${arch.label})`, e.source);
+      throw e;
+    }
     outcomes.push({ index, op: op.op, ok: r.ok, ...(r.ok ? {} : { errno: r.errno, message: r.message }) });
   });
   return collect(m, outcomes);

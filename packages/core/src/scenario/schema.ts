@@ -69,10 +69,10 @@ export const opSchemas = {
     thp: z.boolean().default(false),
     order: z.number().int().min(0).max(9).default(0),
   }),
-  munmap: z.strictObject({ thread: name, addr: addrSchema, length: addrSchema }),
-  madvise: z.strictObject({ thread: name, addr: addrSchema, length: addrSchema, advice: z.enum(['dontneed', 'dontneed_locked', 'free']) }),
-  mprotect: z.strictObject({ thread: name, addr: addrSchema, length: addrSchema, prot }),
-  mremap: z.strictObject({ thread: name, addr: addrSchema, oldLength: length, newLength: length, mayMove: z.boolean().default(true) }),
+  munmap: z.strictObject({ thread: name, addr: aligned('addr'), length: addrSchema }),
+  madvise: z.strictObject({ thread: name, addr: aligned('addr'), length: addrSchema, advice: z.enum(['dontneed', 'dontneed_locked', 'free']) }),
+  mprotect: z.strictObject({ thread: name, addr: aligned('addr'), length: addrSchema, prot }),
+  mremap: z.strictObject({ thread: name, addr: aligned('addr'), oldLength: length, newLength: length, mayMove: z.boolean().default(true) }),
   fork: z.strictObject({ thread: name, child: name, childThread: threadSpec }),
   exit: z.strictObject({ thread: name }),
   exit_process: z.strictObject({ process: name }),
@@ -80,7 +80,7 @@ export const opSchemas = {
   run: z.strictObject({ thread: name, cpu: z.number().int().min(0) }),
   spawn: z.strictObject({ process: name, thread: threadSpec }),
   reclaim: z.strictObject({ cpu: z.number().int().min(0), file: name, pages: z.union([z.literal('all'), z.array(z.number().int().min(0))]).default('all') }),
-  gup_fast_begin: z.strictObject({ cpu: z.number().int().min(0), process: name, addr: addrSchema }),
+  gup_fast_begin: z.strictObject({ cpu: z.number().int().min(0), process: name, addr: aligned('addr') }),
   gup_fast_end: z.strictObject({ cpu: z.number().int().min(0) }),
 } as const;
 
