@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ScenarioError, generic, parseScenario, runScenario, toFtrace, toJsonl, toPerfetto } from '../src/index.js';
 
@@ -111,5 +112,19 @@ describe('scenario runs', () => {
   it('formats tlb:tlb_flush lines as the kernel prints them', () => {
     const txt = toFtrace([{ ts: 1_500_000, cpu: 1, name: 'tlb_flush', cat: 'tlb', args: { pages: -1, reason: 1 } }]);
     expect(txt.trim().split('\n').pop()).toBe('          tlbsim-1       [001] d..1.     0.001500: tlb_flush: pages:-1 reason:remote shootdown (1)');
+  });
+});
+
+describe('docs/scenarios.md', () => {
+  it('its example parses and runs, with every op of the table it documents', () => {
+    const md = readFileSync(new URL('../../../docs/scenarios.md', import.meta.url), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(md)![1];
+    const r = runScenario(parseScenario(yaml, 'scenarios.md'), generic());
+    expect(r.ops.every((o) => o.ok)).toBe(true);
+    expect(r.violations).toEqual([]);
+    expect(r.metrics.pagesFreed).toBe(16);
+    for (const op of ['mmap', 'touch', 'munmap', 'madvise', 'mprotect', 'mremap', 'fork', 'exit', 'exit_process', 'sleep', 'spawn', 'reclaim', 'gup_fast_begin']) {
+      expect(md).toContain(`\`${op}\``);
+    }
   });
 });
