@@ -1,4 +1,4 @@
-import { GENERIC_KCONFIG, Machine, generic, genericTlbFlush, type ArchBackend, type GatherView, type Kconfig, type MachineOptions } from '../src/index.js';
+import { GENERIC_KCONFIG, Machine, gatherBits, generic, genericTlbFlush, type ArchBackend, type GatherView, type Kconfig, type MachineOptions } from '../src/index.js';
 
 /** One call of the arch tlb_flush hook, as the generic layer made it. */
 export interface FlushRec {
@@ -18,16 +18,8 @@ export const CONFIG_G: Partial<Kconfig> = {};
 export const CONFIG_X: Partial<Kconfig> = { MMU_GATHER_MERGE_VMAS: true, PT_RECLAIM: true };
 export const CONFIG_P: Partial<Kconfig> = { MMU_GATHER_PAGE_SIZE: true, MMU_GATHER_MERGE_VMAS: true };
 
-function bitsOf(g: GatherView): string[] {
-  const b: string[] = [];
-  if (g.freedTables) b.push('freed_tables');
-  if (g.clearedPtes) b.push('cleared_ptes');
-  if (g.clearedPmds) b.push('cleared_pmds');
-  if (g.clearedPuds) b.push('cleared_puds');
-  if (g.clearedP4ds) b.push('cleared_p4ds');
-  if (g.unsharedTables) b.push('unshared_tables');
-  return b;
-}
+/** the flush bits, without fullmm/need_flush_all (recorded as their own fields) */
+const bitsOf = (g: GatherView): string[] => gatherBits(g).filter((b) => b !== 'fullmm' && b !== 'need_flush_all');
 
 /** The generic backend with a Kconfig, recording every tlb_flush hook call. */
 export function recordingArch(k: Partial<Kconfig>, log: FlushRec[], getMachine: () => Machine): ArchBackend {

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import {
+  gatherBits,
   GENERIC_KCONFIG, INVALIDATE_ALL, Machine, exitThread, fork, generic, genericTlbFlush, mmap, touch,
   type ArchBackend, type GatherView, type Kconfig, type Mm, type SimFile, type Thread,
 } from '@tlbsim/core';
@@ -27,16 +28,8 @@ export interface FlushRec {
   pagesFreedBefore: number;
 }
 
-function bitsOf(g: GatherView): string[] {
-  const b: string[] = [];
-  if (g.freedTables) b.push('freed_tables');
-  if (g.clearedPtes) b.push('cleared_ptes');
-  if (g.clearedPmds) b.push('cleared_pmds');
-  if (g.clearedPuds) b.push('cleared_puds');
-  if (g.clearedP4ds) b.push('cleared_p4ds');
-  if (g.unsharedTables) b.push('unshared_tables');
-  return b;
-}
+/** the flush bits, without fullmm/need_flush_all (recorded as their own fields) */
+const bitsOf = (g: GatherView): string[] => gatherBits(g).filter((b) => b !== 'fullmm' && b !== 'need_flush_all');
 
 /** The generic backend with `k` (and optionally other hstates), recording every tlb_flush call. */
 export function recordingArch(k: Partial<Kconfig>, log: FlushRec[], getMachine: () => Machine, hugePageSizes?: number[]): ArchBackend {

@@ -15,6 +15,20 @@ export function genericTlbFlush(rt: ArchRuntime, k: Kconfig, g: GatherView): voi
   else if (g.end !== 0) rt.flushTlbRange(g.mm, g.start, g.end, { exec: g.vmaExec, hugetlb: g.vmaHuge });
 }
 
+/** The gather's flush bits that are set, by their kernel names (for traces, notes and tests). */
+export function gatherBits(g: GatherView): string[] {
+  const b: string[] = [];
+  if (g.fullmm) b.push('fullmm');
+  if (g.needFlushAll) b.push('need_flush_all');
+  if (g.freedTables) b.push('freed_tables');
+  if (g.clearedPtes) b.push('cleared_ptes');
+  if (g.clearedPmds) b.push('cleared_pmds');
+  if (g.clearedPuds) b.push('cleared_puds');
+  if (g.clearedP4ds) b.push('cleared_p4ds');
+  if (g.unsharedTables) b.push('unshared_tables');
+  return b;
+}
+
 /** tlb_get_unmap_shift: the smallest level whose entries were cleared */
 export function tlbGetUnmapShift(g: GatherView, shifts: { page: number; pmd: number; pud: number; p4d: number }): number {
   if (g.clearedPtes) return shifts.page;

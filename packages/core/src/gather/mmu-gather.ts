@@ -8,7 +8,7 @@ import {
   maxGatherBatch, maxGatherBatchCount,
 } from './page-batch.js';
 import { TableBatch, maxTableBatch } from './table-batch.js';
-import { genericTlbFlush } from '../arch/generic-flush.js';
+import { gatherBits, genericTlbFlush } from '../arch/generic-flush.js';
 
 const hex = (n: number) => (n === Infinity ? '~0' : '0x' + n.toString(16));
 
@@ -379,11 +379,7 @@ export class MmuGather implements GatherView {
     this.cause = 'explicit';
     m.metrics.archFlushes++;
     if (why === 'batch_full') m.metrics.forcedFlushes++;
-    const bits = [
-      this.fullmm && 'fullmm', this.needFlushAll && 'need_flush_all', this.freedTables && 'freed_tables',
-      this.clearedPtes && 'cleared_ptes', this.clearedPmds && 'cleared_pmds', this.clearedPuds && 'cleared_puds',
-      this.clearedP4ds && 'cleared_p4ds', this.unsharedTables && 'unshared_tables',
-    ].filter(Boolean).join(',');
+    const bits = gatherBits(this).join(',');
     m.note(`tlb_flush(${this.mm.name}) [${hex(this.start)}, ${hex(this.end)}) ${bits} cause=${why}`);
     if (m.tracing) {
       m.trace({ cpu: m.curCpu, name: 'tlb_flush_hook', cat: 'gather', args: {
