@@ -7,7 +7,7 @@
  *   new Machine({ arch: arm64({ granule: '4k', tlbiRange: true }), cpus: 4 })
  */
 import {
-  PTE_DIRTY, PTE_PRESENT, defineArch, withCostOverrides, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig,
+  GENERIC_KCONFIG, PTE_DIRTY, PTE_PRESENT, defineArch, withCostOverrides, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig,
   type Mm,
 } from '@tlbsim/core';
 import { AsidAllocator } from './asid.js';
@@ -69,15 +69,10 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
   const cfg = deriveConfig(opts);
   const gi = GRANULES[opts.granule];
   const geometry = arm64Geometry(gi, opts.vaBits);
-  // generic.md §5.2; arm64 selects neither MERGE_VMAS nor PAGE_SIZE, so tlb_end_vma flushes
+  // generic.md §5.2: the generic set (RCU table free; neither MERGE_VMAS nor PAGE_SIZE, so
+  // tlb_end_vma flushes) plus what depends on version, granule and VA size
   const kconfig: Kconfig = {
-    MMU_GATHER_TABLE_FREE: true,
-    MMU_GATHER_RCU_TABLE_FREE: true,
-    MMU_GATHER_PAGE_SIZE: false,
-    MMU_GATHER_NO_RANGE: false,
-    MMU_GATHER_NO_GATHER: false,
-    MMU_GATHER_MERGE_VMAS: false,
-    MMU_GATHER_NO_FLUSH_CACHE: false,
+    ...GENERIC_KCONFIG,
     PT_RECLAIM: opts.ptReclaim,
     ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: cfg.k >= 605,
     ARCH_WANT_HUGE_PMD_SHARE: wantsHugePmdShare(gi, opts.vaBits),
