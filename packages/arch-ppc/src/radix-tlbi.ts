@@ -29,46 +29,29 @@ function fixupCount(r: PpcRun, cpu: number): void {
 const leafRange = (start: number, n: number, stride: number): Invalidation => ({ start, end: start + n * stride, stride, leaf: true, walk: false });
 
 // ------------------------------------------------------------------ POWER9 errata fixups
+/** One POWER9 errata fix-up: a ptesync, then one extra tlbie, counted */
+function fixup(r: PpcRun, cpu: number, tlbie: () => void): void {
+  barrier(r, cpu, 'ptesync');
+  tlbie();
+  fixupCount(r, cpu);
+}
+
 /** fixup_tlbie_pid: after a PID tlbie (not PWC-only) on POWER9 */
 export function fixupTlbiePid(r: PpcRun, cpu: number, pid: number): void {
-  if (r.eratBug) {
-    barrier(r, cpu, 'ptesync');
-    tlbiPid(r, cpu, false, 0, RIC_FLUSH_TLB);
-    fixupCount(r, cpu);
-  }
-  if (r.stqBug) {
-    barrier(r, cpu, 'ptesync');
-    tlbiVa(r, cpu, false, FIXUP_PID_VA, pid, AP_64K, RIC_FLUSH_TLB);
-    fixupCount(r, cpu);
-  }
+  if (r.eratBug) fixup(r, cpu, () => tlbiPid(r, cpu, false, 0, RIC_FLUSH_TLB));
+  if (r.stqBug) fixup(r, cpu, () => tlbiVa(r, cpu, false, FIXUP_PID_VA, pid, AP_64K, RIC_FLUSH_TLB));
 }
 
 /** fixup_tlbie_va: after a single-page tlbie */
 export function fixupTlbieVa(r: PpcRun, cpu: number, va: number, pid: number, ap: number): void {
-  if (r.eratBug) {
-    barrier(r, cpu, 'ptesync');
-    tlbiVa(r, cpu, false, va, 0, ap, RIC_FLUSH_TLB);
-    fixupCount(r, cpu);
-  }
-  if (r.stqBug) {
-    barrier(r, cpu, 'ptesync');
-    tlbiVa(r, cpu, false, va, pid, ap, RIC_FLUSH_TLB);
-    fixupCount(r, cpu);
-  }
+  if (r.eratBug) fixup(r, cpu, () => tlbiVa(r, cpu, false, va, 0, ap, RIC_FLUSH_TLB));
+  if (r.stqBug) fixup(r, cpu, () => tlbiVa(r, cpu, false, va, pid, ap, RIC_FLUSH_TLB));
 }
 
 /** fixup_tlbie_va_range: after the page loop, on the last page */
 export function fixupTlbieVaRange(r: PpcRun, cpu: number, last: number, pid: number, ap: number): void {
-  if (r.eratBug) {
-    barrier(r, cpu, 'ptesync');
-    tlbiPid(r, cpu, false, 0, RIC_FLUSH_TLB);
-    fixupCount(r, cpu);
-  }
-  if (r.stqBug) {
-    barrier(r, cpu, 'ptesync');
-    tlbiVa(r, cpu, false, last, pid, ap, RIC_FLUSH_TLB);
-    fixupCount(r, cpu);
-  }
+  if (r.eratBug) fixup(r, cpu, () => tlbiPid(r, cpu, false, 0, RIC_FLUSH_TLB));
+  if (r.stqBug) fixup(r, cpu, () => tlbiVa(r, cpu, false, last, pid, ap, RIC_FLUSH_TLB));
 }
 
 // ------------------------------------------------------------------ whole PID
