@@ -9,6 +9,7 @@ import { sweep } from './commands/sweep.js';
 import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
+import { metrics } from './commands/metrics.js';
 import { UsageError } from './errors.js';
 import { HELP } from './help.js';
 import { removeTemps } from './io.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   sweep,
   workloads,
   arches,
+  metrics,
   'new-arch': newArch,
   replay: replayCommand,
 };

@@ -8,6 +8,7 @@ import { UsageError } from './errors.js';
 import { renderCsv, renderMarkdown, renderTable, useColor, type Grid } from './format/grid.js';
 import { writeAtomic, withDefaultSignals } from './io.js';
 import { metricKeys, metricValue, resultsDocument } from './report-data.js';
+import { brief, legendLines, metricOf } from './metrics-registry.js';
 import { findWorkload, resolveParams, WORKLOAD_NAMES } from './workloads/index.js';
 
 export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
@@ -124,9 +125,14 @@ export function formatGrid(title: string, runs: readonly VariantRun[], format: E
   if (format === 'csv') return renderCsv(g);
   const legend = runs.map((r) => [r.variant.id, r.result.label] as const);
   if (format === 'markdown') {
-    return `### ${title}\n\n${renderMarkdown(g)}\n${legend.map(([id, l]) => `- \`${id}\`: ${l}`).join('\n')}\n`;
+    const rows = g.rows.map((r) => r[0] as string).flatMap((k) => {
+      const d = metricOf(k);
+      return d ? [`- \`${k}\` (${d.unit}): ${brief(d)}`] : [];
+    });
+    return `### ${title}\n\n${renderMarkdown(g)}\n${legend.map(([id, l]) => `- \`${id}\`: ${l}`).join('\n')}\n\nRows:\n\n${rows.join('\n')}\n`;
   }
   const color = useColor(process.stdout);
   const w = Math.max(...legend.map(([id]) => id.length));
-  return `${title}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}\n`;
+  const rows = legendLines(g.rows.map((r) => r[0] as string));
+  return `${title}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}\n\nrows (tlbsim metrics KEY for the full definition):\n${rows.map((l) => `  ${l}`).join('\n')}\n`;
 }

@@ -21,6 +21,7 @@ Commands:
   sweep       vary one workload parameter, in parallel; CSV/JSON, SVG plot, HTML report
   workloads   list the built-in workloads with every parameter and default
   arches      list the architectures with their options, defaults and Kconfig
+  metrics     what every metric means: unit, definition, kernel counterpart, backends
   new-arch    scaffold a new architecture backend package (packages/arch-NAME)
   replay      replay an strace of a real program's memory system calls on each architecture
 
@@ -132,6 +133,24 @@ Examples:
   tlbsim workloads
   tlbsim workloads munmap
   tlbsim workloads --format json
+`,
+  metrics: `Usage: tlbsim metrics [KEY...] [--arch NAME] [--format text|json|markdown]
+
+What every number tlbsim prints means: each metric, TLB instruction and per-CPU counter with its
+unit, a one-sentence definition, its kernel counterpart (a /proc/interrupts row, a /proc/vmstat
+name, a tracepoint) or "model only", and which backends produce it. docs/metrics.md is this
+command's markdown output.
+
+Options:
+  -a, --arch NAME        only the metrics this architecture produces
+  -f, --format F         text (default), json or markdown
+
+Examples:
+  tlbsim metrics
+  tlbsim metrics ipis counters.interrupts.TLB
+  tlbsim metrics --arch arm64 --format markdown
+
+Exit status: 0 success, 2 bad input (unknown metric or architecture).
 `,
   arches: `Usage: tlbsim arches [NAME] [--format text|json|markdown]
 

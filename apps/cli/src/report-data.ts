@@ -1,6 +1,7 @@
 import type { RunResult, Violation } from '@tlbsim/core';
 import pkg from '../package.json' with { type: 'json' };
 import type { Job, Outcome, VariantRun } from './engine.js';
+import { unitsOf } from './metrics-registry.js';
 
 export const VERSION: string = pkg.version;
 
@@ -60,6 +61,7 @@ export function resultsDocument(job: Job, seed: number, runs: readonly VariantRu
     ...(job.kind === 'scenario' ? { scenario: { source: job.source, cpus: job.scenario.machine.cpus } } : {}),
     seed,
     ...extra,
+    units: unitsOf(metricKeys(runs.map((r) => r.result))),
     results: runs.map((r) => resultJson(r, job.kind === 'scenario')),
   };
 }

@@ -7,6 +7,7 @@ import { cntxAsid, cntxVersion } from './asid.js';
 import { RISCV_COST } from './cost.js';
 import { OPTION_SPECS, SBI_RANGE_FLUSH_LIMIT, TLB_FLUSH_ALL_THRESHOLD, resolveOptions, type ResolvedOptions, type RiscvOptions } from './options.js';
 import { COUNTER_IPI, COUNTER_SBI, contexts, createRuntime } from './tlbflush.js';
+import { RISCV_METRIC_DOCS } from './metric-docs.js';
 
 export type { RiscvOptions, ResolvedOptions, SatpMode, Rfence } from './options.js';
 export { OPTION_SPECS, DEFAULTS, TLB_FLUSH_ALL_THRESHOLD, SBI_RANGE_FLUSH_LIMIT, resolveOptions } from './options.js';
@@ -69,6 +70,7 @@ export function riscv(opts: RiscvOptions = {}): ArchBackend {
     thpPmdSize: 2 ** 21,
     cost: withCostOverrides(RISCV_COST, opts.cost),
     perCpuCounters: [COUNTER_IPI, COUNTER_SBI],
+    metricDocs: RISCV_METRIC_DOCS,
     create: (ctx: ArchContext) => createRuntime(ctx, o),
   };
 }
@@ -78,3 +80,4 @@ export function riscvMmContext(mm: Mm): { id: number; asid: number; version: num
   const c = contexts.get(mm);
   return c ? { id: c.id, asid: cntxAsid(c.id), version: cntxVersion(c.id) } : undefined;
 }
+export { RISCV_METRIC_DOCS } from './metric-docs.js';

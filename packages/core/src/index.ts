@@ -20,6 +20,7 @@ export { PageBatch, MMU_GATHER_BUNDLE, maxGatherBatch, maxGatherBatchCount } fro
 export { TableBatch, maxTableBatch } from './gather/table-batch.js';
 export { Checker } from './check/checker.js';
 export { Metrics, type RunMetrics, type CpuMetrics, type Violation } from './metrics/metrics.js';
+export * from './metrics/registry.js';
 export * from './trace/events.js';
 export * from './mm/errors.js';
 export { mmap, splitVmaAt, type MmapArgs, type MmapResult } from './mm/mmap.js';

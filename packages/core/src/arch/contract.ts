@@ -9,6 +9,7 @@
 import type { CostModel } from './cost-model.js';
 import type { Geometry } from './geometry.js';
 import type { Kconfig } from './kconfig.js';
+import type { ArchMetricDocs } from '../metrics/registry.js';
 import type { Invalidation } from '../machine/tlb.js';
 import type { Cpumask, Mm } from '../machine/mm.js';
 import type { TraceEvent } from '../trace/events.js';
@@ -237,6 +238,8 @@ export interface ArchBackend {
   readonly cost: CostModel;
   /** names of per-CPU counters this backend keeps, created at 0 for every CPU */
   readonly perCpuCounters: readonly string[];
+  /** what each counter and instruction mnemonic this backend reports means (the metric registry) */
+  readonly metricDocs?: ArchMetricDocs;
   /** Bind the backend to a machine. */
   create(ctx: ArchContext): ArchRuntime;
 }

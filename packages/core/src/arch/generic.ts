@@ -4,6 +4,7 @@ import { X86_64_4LEVEL, type Geometry } from './geometry.js';
 import { GENERIC_KCONFIG, type Kconfig } from './kconfig.js';
 import type { Mm } from '../machine/mm.js';
 import { INVALIDATE_ALL } from '../machine/tlb.js';
+import type { ArchMetricDocs } from '../metrics/registry.js';
 
 export interface GenericOptions {
   /** Kconfig overrides on top of config G (generic.md §8) */
@@ -27,6 +28,14 @@ const GENERIC_COST: CostModel = {
   },
 };
 
+const GENERIC_METRIC_DOCS: ArchMetricDocs = {
+  counters: {},
+  instructions: {
+    local_flush_tlb_page: { unit: 'instructions', definition: 'one page flushed on one CPU by the generic IPI-style flush_tlb_range/flush_tlb_page', kernel: 'model only' },
+    local_flush_tlb_mm: { unit: 'instructions', definition: 'a whole address space flushed on one CPU by the generic flush_tlb_mm (also every context switch: no ASIDs)', kernel: 'model only' },
+  },
+};
+
 /**
  * The kernel's generic defaults as a backend: config G with the generic `tlb_flush`, and flush
  * primitives in the classic IPI style (every other CPU in mm_cpumask runs a local flush; the
@@ -45,6 +54,7 @@ export function generic(opts: GenericOptions = {}): ArchBackend {
     thpPmdSize: 2 ** 21,
     cost: withCostOverrides(GENERIC_COST, opts.cost),
     perCpuCounters: [],
+    metricDocs: GENERIC_METRIC_DOCS,
     create(ctx: ArchContext): ArchRuntime {
       const ps = 2 ** ctx.geometry.pageShift;
       const onMaskCpus = (mm: Mm, work: (cpu: number) => void) => {
