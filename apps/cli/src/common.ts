@@ -9,6 +9,7 @@ import { renderCsv, renderMarkdown, renderTable, useColor, type Grid } from './f
 import { writeAtomic, withDefaultSignals } from './io.js';
 import { metricKeys, metricValue, resultsDocument } from './report-data.js';
 import { brief, legendLines, metricOf } from './metrics-registry.js';
+import { parseCostSpecs } from './costs.js';
 import { findWorkload, resolveParams, WORKLOAD_NAMES } from './workloads/index.js';
 
 export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
@@ -19,6 +20,7 @@ export type TraceFormat = (typeof TRACE_FORMATS)[number];
 /** Options shared by compare, run and check. */
 export const RUN_OPTIONS: OptionDefs = {
   arch: { type: 'string', multiple: true, short: 'a' },
+  cost: { type: 'string', multiple: true },
   format: { type: 'string', short: 'f' },
   out: { type: 'string', short: 'o' },
   seed: { type: 'string' },
@@ -64,8 +66,14 @@ export function bugsOf(v: Values): BugName[] {
   return list(v, 'bug').map((b) => oneOf('--bug', b, BUG_NAMES, BUG_NAMES[0]));
 }
 
+/** The --arch columns, with the --cost overrides of their architecture. */
 export function variantsOf(v: Values): ArchVariant[] {
-  return parseArchSpecs(list(v, 'arch'));
+  const costs = parseCostSpecs(list(v, 'cost'));
+  const variants = parseArchSpecs(list(v, 'arch'));
+  for (const arch of costs.keys()) {
+    if (!variants.some((x) => x.name === arch)) throw new UsageError(`--cost ${arch}:...: no --arch column runs ${arch}`);
+  }
+  return variants.map((x) => (costs.has(x.name) ? { ...x, cost: costs.get(x.name) } : x));
 }
 
 export function traceFormatOf(v: Values): TraceFormat | undefined {

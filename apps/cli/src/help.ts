@@ -3,7 +3,10 @@ import { VERSION } from './report-data.js';
 const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x86, arm64, ppc, riscv, generic, all
                          (default: all = x86, arm64, ppc, riscv), with options NAME:key=value,key=value
                          e.g. --arch x86:invlpgb=on --arch arm64:granule=64k,tlbiRange=on
-                         (tlbsim arches lists every option)`;
+                         (tlbsim arches lists every option)
+      --cost ARCH:KEY=NS  override cost figures of estimatedNs (a model estimate) for ARCH's
+                         columns, repeatable: --cost x86:ipiSend=1500,INVLPG=120
+                         (tlbsim arches ARCH --costs lists every figure and its source)`;
 const SEED_HELP = `      --seed N           machine seed (default 1); same inputs and seed give byte-identical output`;
 const TRACE_HELP = `      --trace FILE       write the event stream of every run to FILE (atomically)
       --trace-format F   perfetto (default; open in ui.perfetto.dev), jsonl or ftrace
@@ -152,14 +155,16 @@ Examples:
 
 Exit status: 0 success, 2 bad input (unknown metric or architecture).
 `,
-  arches: `Usage: tlbsim arches [NAME] [--format text|json|markdown]
+  arches: `Usage: tlbsim arches [NAME] [--costs] [--format text|json|markdown]
 
 List the architectures: label, page size, every option with its default and values, and the
-Kconfig symbols each backend selects.
+Kconfig symbols each backend selects. --costs lists the cost model instead: every figure (ns)
+estimatedNs multiplies by its count, with its source; --cost ARCH:KEY=NS overrides one.
 
 Examples:
   tlbsim arches
   tlbsim arches arm64
+  tlbsim arches x86 --costs
   tlbsim arches --format json
 `,
   'new-arch': `Usage: tlbsim new-arch NAME [--dir WORKSPACE]

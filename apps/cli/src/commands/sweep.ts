@@ -17,6 +17,7 @@ export async function sweep(argv: string[]): Promise<number> {
     vary: { type: 'string', multiple: true },
     set: { type: 'string', multiple: true, short: 's' },
     arch: { type: 'string', multiple: true, short: 'a' },
+    cost: { type: 'string', multiple: true },
     format: { type: 'string', short: 'f' },
     out: { type: 'string', short: 'o' },
     plot: { type: 'string' },

@@ -87,7 +87,7 @@ export class Metrics {
       rcuCallbacks: this.rcuCallbacks,
       batchPagesAllocated: this.batchPagesAllocated,
       forcedFlushes: this.forcedFlushes,
-      estimatedNs: Math.round(this.estimatedNs),
+      estimatedNs: roundSignificant(this.estimatedNs, 3),
       violations: this.violations.length,
     };
   }
@@ -108,4 +108,14 @@ export function sortedRecord(m: Map<string, number>): Record<string, number> {
   const r: Record<string, number> = {};
   for (const k of [...m.keys()].sort()) r[k] = m.get(k)!;
   return r;
+}
+
+/**
+ * `x` rounded to `digits` significant figures: estimatedNs rests on cited and assumed costs, so
+ * printing 12357 would claim a precision the model does not have.
+ */
+export function roundSignificant(x: number, digits: number): number {
+  if (x === 0 || !Number.isFinite(x)) return Math.round(x);
+  const step = 10 ** Math.max(0, Math.floor(Math.log10(Math.abs(x))) - digits + 1);
+  return Math.round(x / step) * step;
 }

@@ -118,7 +118,7 @@ export const CORE_METRICS: Readonly<Record<CoreRunKey, MetricDoc & { scope: Metr
   estimatedNs: {
     unit: 'ns (model estimate)',
     scope: 'run',
-    definition: "a model estimate of the time spent: every counted IPI, instruction, page free, table free and RCU callback times the backend's cost figure (tlbsim arches --costs); not a measurement",
+    definition: "a model estimate of the time spent: every counted IPI, instruction, page free, table free and RCU callback times the backend's cost figure (tlbsim arches --costs), rounded to 3 significant figures; not a measurement",
     kernel: 'model only',
   },
   violations: {
