@@ -1,11 +1,10 @@
-import { generic, KCONFIG_SYMBOLS, didYouMean, type ArchBackend, type CostModel, type OptionSpec } from '@tlbsim/core';
+import { generic, KCONFIG_SYMBOLS, OptionError, parseArchOptionText, type ArchBackend, type CostModel, type OptionValue } from '@tlbsim/core';
 import { x86 } from '@tlbsim/arch-x86';
 import { arm64 } from '@tlbsim/arch-arm64';
 import { ppc } from '@tlbsim/arch-ppc';
 import { riscv } from '@tlbsim/arch-riscv';
 import { UsageError, unknownChoice } from './errors.js';
 
-type OptionValue = string | number | boolean;
 type Factory = (opts: Record<string, OptionValue> & { cost?: Partial<CostModel> }) => ArchBackend;
 
 /** Every backend the CLI offers, by its command-line name. */
@@ -50,45 +49,8 @@ export function makeBackend(v: Pick<ArchVariant, 'name' | 'given' | 'id' | 'cost
   }
 }
 
-const TRUE = ['on', 'true', 'yes', '1'];
-const FALSE = ['off', 'false', 'no', '0'];
-const SIZE = /^(\d+)([kmg])(i?b)?$/i;
-
-function parseNumber(raw: string): number {
-  const s = raw.trim();
-  const m = SIZE.exec(s);
-  if (m) return Number(m[1]) * 1024 ** ('kmg'.indexOf(m[2].toLowerCase()) + 1);
-  return s === '' ? NaN : Number(s);
-}
-
 function fmtChoice(c: OptionValue): string {
   return typeof c === 'boolean' ? (c ? 'on' : 'off') : String(c);
-}
-
-/** Parse one option value by its spec: booleans on/off/true/false, numbers, enums. */
-export function parseOptionValue(arch: string, spec: OptionSpec, raw: string): OptionValue {
-  const where = `option ${arch}:${spec.name}`;
-  const r = raw.trim().toLowerCase();
-  if (typeof spec.default === 'boolean') {
-    if (TRUE.includes(r)) return true;
-    if (FALSE.includes(r)) return false;
-    throw new UsageError(`${where} is a boolean: use on/off or true/false, got "${raw}"`);
-  }
-  if (spec.choices && spec.choices.length) {
-    for (const c of spec.choices) if (String(c).toLowerCase() === r) return c;
-    if (spec.choices.every((c) => typeof c === 'number')) {
-      const n = parseNumber(raw);
-      if (spec.choices.includes(n)) return n;
-    }
-    const valid = spec.choices.map(fmtChoice);
-    throw new UsageError(`${where} cannot be "${raw}"${didYouMean(raw, valid)}; valid values: ${valid.join(', ')}`);
-  }
-  if (typeof spec.default === 'number') {
-    const n = parseNumber(raw);
-    if (!Number.isFinite(n)) throw new UsageError(`${where} is a number, got "${raw}"`);
-    return n;
-  }
-  return raw;
 }
 
 /** Parse `--arch` values: `x86`, `all`, `arm64:granule=64k,tlbiRange=on`. None given: all. */
@@ -110,24 +72,17 @@ export function parseArchSpecs(specs: readonly string[]): ArchVariant[] {
       continue;
     }
     if (!FACTORIES[name]) throw unknownChoice('architecture', name, [...ARCH_NAMES, 'all'], 'architectures');
-    const specsByName = new Map(defaultBackend(name).optionSpecs.map((s) => [s.name, s]));
     const given: Record<string, OptionValue> = {};
     const parts: string[] = [];
-    for (const kv of rest ? rest.split(',') : []) {
-      const eq = kv.indexOf('=');
-      const key = (eq < 0 ? kv : kv.slice(0, eq)).trim();
-      const valid = [...specsByName.keys()];
-      if (!key) throw new UsageError(`--arch ${spec}: empty option (use ${name}:key=value,key=value)`);
-      const os = specsByName.get(key);
-      if (!os) {
-        if (!valid.length) throw new UsageError(`unknown option "${key}" for architecture ${name}: ${name} has no options`);
-        throw new UsageError(`unknown option "${key}" for architecture ${name}${didYouMean(key, valid)}; valid options: ${valid.join(', ')}`);
+    try {
+      // names, aliases and values are checked by core's option resolver, as the library checks them
+      for (const { name: key, value } of parseArchOptionText(name, defaultBackend(name).optionSpecs, rest)) {
+        given[key] = value;
+        parts.push(`${key}=${fmtChoice(value)}`);
       }
-      if (eq < 0) throw new UsageError(`--arch ${spec}: option ${key} needs a value (${name}:${key}=VALUE)`);
-      if (key === 'cost') throw new UsageError(`option ${name}:cost takes a cost-model object: set it through the library API (${name}({ cost: {...} }))`);
-      const value = parseOptionValue(name, os, kv.slice(eq + 1));
-      given[key] = value;
-      parts.push(`${key}=${fmtChoice(value)}`);
+    } catch (e) {
+      if (e instanceof OptionError) throw new UsageError(`--arch ${spec}: ${e.message}`);
+      throw e;
     }
     const v: ArchVariant = { id: parts.length ? `${name}:${parts.join(',')}` : name, name, given };
     makeBackend(v); // reject combinations the factory refuses, now, as bad input

@@ -7,21 +7,21 @@
  *   new Machine({ arch: arm64({ granule: '4k', tlbiRange: true }), cpus: 4 })
  */
 import {
-  GENERIC_KCONFIG, PTE_DIRTY, PTE_PRESENT, defineArch, withCostOverrides, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig,
+  GENERIC_KCONFIG, PTE_DIRTY, PTE_PRESENT, defineArch, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig,
   type Mm,
 } from '@tlbsim/core';
 import { AsidAllocator } from './asid.js';
 import { createTlbBatch, flushTlbBatchedPending, shouldDefer } from './batch.js';
 import { ARM64_COST } from './cost.js';
 import { GRANULES, arm64Geometry, hugePageSizes, pmdSize, wantsHugePmdShare } from './granule.js';
-import { DEFAULTS, OPTION_SPECS, deriveConfig, resolveOptions, type Arm64Config, type Arm64Options, type ResolvedOptions } from './options.js';
+import { ARM64_OPTIONS, OPTION_SPECS, deriveConfig, type Arm64Config, type Arm64Options } from './options.js';
 import { tlbFlush } from './tlb.js';
 import { TLBF_NONE, TlbFlush } from './tlbflush.js';
 import { Tlbi } from './tlbi.js';
 import { ARM64_METRIC_DOCS } from './metric-docs.js';
 
 export type { Arm64Options, ResolvedOptions, Granule, KernelVersion, Arm64Config } from './options.js';
-export { KERNEL_VERSIONS, OPTION_SPECS, VA_BITS, DEFAULTS, resolveOptions, deriveConfig, kver } from './options.js';
+export { ARM64_OPTIONS, KERNEL_VERSIONS, OPTION_SPECS, VA_BITS, DEFAULTS, arm64Label, resolveOptions, deriveConfig, kver } from './options.js';
 export { GRANULES, MAX_TLBI_RANGE_PAGES, arm64Geometry, hugePageSizes, wantsHugePmdShare, type GranuleInfo } from './granule.js';
 export { ARM64_COST } from './cost.js';
 export { tlbGetLevel, tlbFlush } from './tlb.js';
@@ -51,22 +51,9 @@ export function arm64PteNeedsFlush(oldPte: number, newPte: number): boolean {
   return ((oldPte ^ newPte) & ~PTE_DIRTY) !== 0;
 }
 
-function makeLabel(o: ResolvedOptions): string {
-  const parts = [o.granule.toUpperCase(), `${o.vaBits}-bit VA`];
-  if (o.tlbiRange) parts.push('TLBIRANGE');
-  if (!o.ttl) parts.push('no FEAT_TTL');
-  if (o.lpa2) parts.push('LPA2');
-  if (o.kpti) parts.push('KPTI');
-  if (o.repeatTlbi) parts.push('REPEAT_TLBI');
-  if (o.asidBits !== DEFAULTS.asidBits) parts.push(`${o.asidBits}-bit ASID`);
-  if (o.ptReclaim) parts.push('PT_RECLAIM');
-  parts.push(o.kernel);
-  return `arm64 (${parts.join(', ')})`;
-}
-
 /** The arm64 backend factory: `arm64({ granule: '16k', tlbiRange: true, kernel: 'v6.12' })`. */
 export function arm64(options: Arm64Options = {}): Arm64Backend {
-  const opts = resolveOptions(options);
+  const { options: opts, label, cost } = resolveArchOptions(ARM64_OPTIONS, options);
   const cfg = deriveConfig(opts);
   const gi = GRANULES[opts.granule];
   const geometry = arm64Geometry(gi, opts.vaBits);
@@ -87,14 +74,14 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
   };
   return defineArch({
     name: 'arm64',
-    label: makeLabel(opts),
+    label,
     options: { ...opts },
     optionSpecs: OPTION_SPECS,
     kconfig,
     geometry,
     hugePageSizes: hugePageSizes(gi, geometry),
     thpPmdSize: pmdSize(geometry),
-    cost: withCostOverrides(ARM64_COST, options.cost),
+    cost: withCostOverrides(ARM64_COST, cost),
     perCpuCounters: [],
     metricDocs: ARM64_METRIC_DOCS,
     config: cfg,

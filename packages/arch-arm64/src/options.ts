@@ -1,9 +1,9 @@
 /**
  * The options of the arm64 backend: what hardware (granule, FEAT_TLBIRANGE, FEAT_TTL, LPA2,
- * KPTI, errata, ASID width) and which kernel release is modelled. Validation is strict: an
- * unknown option or a bad value throws an Error naming it and listing the valid choices.
+ * KPTI, errata, ASID width) and which kernel release is modelled. Core's option resolver checks
+ * each value; the combinations the kernel cannot build are arm64's own rules.
  */
-import type { CostModel, OptionSpec } from '@tlbsim/core';
+import { oneOfText, optionDefaults, optionError, resolveArchOptions, type ArchOptionsDef, type CostModel, type OptionSpec } from '@tlbsim/core';
 
 export type Granule = '4k' | '16k' | '64k';
 
@@ -64,32 +64,26 @@ export interface ResolvedOptions {
   ptReclaim: boolean;
 }
 
-export const DEFAULTS: ResolvedOptions = {
-  granule: '4k',
-  vaBits: 48,
-  tlbiRange: false,
-  ttl: true,
-  lpa2: false,
-  kpti: false,
-  repeatTlbi: false,
-  asidBits: 16,
-  kernel: 'v7.1',
-  ptReclaim: false,
-};
+
+const BOOL = [true, false] as const;
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { name: 'granule', description: 'translation granule (PAGE_SIZE)', default: '4k', choices: ['4k', '16k', '64k'] },
-  { name: 'vaBits', description: 'user VA bits: 4k 39/48/52, 16k 47/48/52, 64k 48/52 (52 on 4k/16k needs lpa2; the two-level 16k/36 and 64k/42 are not supported by core yet)', default: 48, choices: [39, 47, 48, 52] },
-  { name: 'tlbiRange', description: 'FEAT_TLBIRANGE: range TLBIs (kernel v5.10+ uses them)', default: false, choices: [true, false] },
-  { name: 'ttl', description: 'FEAT_TTL: TTL level hints in non-range TLBIs (kernel v5.9+ writes them)', default: true, choices: [true, false] },
-  { name: 'lpa2', description: 'FEAT_LPA2 in use (4k/16k, vaBits 52, kernel v6.9+)', default: false, choices: [true, false] },
-  { name: 'kpti', description: 'kernel unmapped at EL0: user-ASID TLBIs are issued twice', default: false, choices: [true, false] },
-  { name: 'repeatTlbi', description: 'ARM64_WORKAROUND_REPEAT_TLBI (per-TLBI repeat before v7.0, one trailing TLBI+DSB from v7.0)', default: false, choices: [true, false] },
-  { name: 'asidBits', description: 'ASID width (ID_AA64MMFR0_EL1.ASIDBits)', default: 16, choices: [8, 16] },
-  { name: 'kernel', description: 'kernel release whose arm64 TLB code is modelled', default: 'v7.1', choices: KERNEL_VERSIONS },
-  { name: 'ptReclaim', description: 'CONFIG_PT_RECLAIM (arm64: kernel v6.19+ only)', default: false, choices: [true, false] },
-  { name: 'cost', description: 'partial CostModel overriding the cited defaults (ns)', default: 'defaults' },
+  { name: 'granule', kind: 'enum', description: 'translation granule (PAGE_SIZE)', default: '4k', choices: ['4k', '16k', '64k'] },
+  // the sizes any granule allows; the granule's own list is checked in deriveOptions
+  { name: 'vaBits', kind: 'enum', unit: 'bits', description: 'user VA bits: 4k 39/48/52, 16k 47/48/52, 64k 48/52 (52 on 4k/16k needs lpa2; the two-level 16k/36 and 64k/42 are not supported by core yet)', default: 48, choices: [39, 47, 48, 52] },
+  { name: 'tlbiRange', kind: 'boolean', description: 'FEAT_TLBIRANGE: range TLBIs (kernel v5.10+ uses them)', default: false, choices: BOOL },
+  { name: 'ttl', kind: 'boolean', description: 'FEAT_TTL: TTL level hints in non-range TLBIs (kernel v5.9+ writes them)', default: true, choices: BOOL },
+  { name: 'lpa2', kind: 'boolean', description: 'FEAT_LPA2 in use (4k/16k, vaBits 52, kernel v6.9+)', default: false, choices: BOOL },
+  { name: 'kpti', kind: 'boolean', description: 'kernel unmapped at EL0: user-ASID TLBIs are issued twice', default: false, choices: BOOL },
+  { name: 'repeatTlbi', kind: 'boolean', description: 'ARM64_WORKAROUND_REPEAT_TLBI (per-TLBI repeat before v7.0, one trailing TLBI+DSB from v7.0)', default: false, choices: BOOL },
+  { name: 'asidBits', kind: 'enum', unit: 'bits', description: 'ASID width (ID_AA64MMFR0_EL1.ASIDBits)', default: 16, choices: [8, 16] },
+  { name: 'kernel', kind: 'enum', description: 'kernel release whose arm64 TLB code is modelled', default: 'v7.1', choices: KERNEL_VERSIONS },
+  { name: 'ptReclaim', kind: 'boolean', description: 'CONFIG_PT_RECLAIM (arm64: kernel v6.19+ only)', default: false, choices: BOOL },
+  { name: 'cost', kind: 'cost', description: 'partial CostModel overriding the cited defaults (ns)', default: 'defaults' },
 ];
+
+/** Every option's default (the specs' defaults). */
+export const DEFAULTS: ResolvedOptions = optionDefaults(OPTION_SPECS);
 
 /** CONFIG_PGTABLE_LEVELS for a granule and VA size: each level resolves log2(PAGE_SIZE / 8) bits. */
 export function arm64Levels(granule: Granule, vaBits: number): number {
@@ -102,13 +96,6 @@ export function kver(v: KernelVersion | string): number {
   const m = /^v(\d+)\.(\d+)$/.exec(v);
   if (!m) throw new Error(`arm64: not a kernel version: ${v}`);
   return Number(m[1]) * 100 + Number(m[2]);
-}
-
-const list = (xs: readonly unknown[]) => xs.map((x) => (typeof x === 'string' ? `'${x}'` : String(x))).join(', ');
-
-function bad(name: string, value: unknown, choices: readonly unknown[], why = ''): never {
-  const shown = typeof value === 'string' ? `'${value}'` : String(value);
-  throw new Error(`arm64: invalid value ${shown} for option '${name}'${why ? ` (${why})` : ''}; valid choices: ${list(choices)}`);
 }
 
 /**
@@ -144,43 +131,53 @@ export function deriveConfig(opts: ResolvedOptions): Arm64Config {
   };
 }
 
-/** Fill in defaults and validate every option and the combinations the kernel cannot build. */
-export function resolveOptions(opts: Arm64Options = {}): ResolvedOptions {
-  if (opts === null || typeof opts !== 'object') throw new Error('arm64: options must be an object');
-  const known = OPTION_SPECS.map((s) => s.name);
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new Error(`arm64: unknown option '${k}'; valid options: ${known.join(', ')}`);
-  }
-  const r: ResolvedOptions = { ...DEFAULTS };
-  const o = opts as Record<string, unknown>;
-  for (const s of OPTION_SPECS) {
-    if (s.name === 'cost' || o[s.name] === undefined) continue;
-    const v = o[s.name];
-    if (s.name === 'vaBits') continue; // checked against the granule below
-    if (!s.choices!.includes(v as never)) bad(s.name, v, s.choices!);
-    (r as unknown as Record<string, unknown>)[s.name] = v;
-  }
-  if (o.cost !== undefined && (o.cost === null || typeof o.cost !== 'object')) {
-    throw new Error("arm64: option 'cost' must be an object (a partial CostModel)");
-  }
-  const vaChoices = VA_BITS[r.granule];
-  if (o.vaBits !== undefined) {
-    if (!vaChoices.includes(o.vaBits as number)) bad('vaBits', o.vaBits, vaChoices, `granule ${r.granule}`);
-    r.vaBits = o.vaBits as number;
-  }
-  if (arm64Levels(r.granule, r.vaBits) < 3) {
-    bad('vaBits', r.vaBits, vaChoices.filter((b) => arm64Levels(r.granule, b) >= 3), `${r.granule} with ${r.vaBits}-bit VA has two page-table levels (PMD folded into the PGD), which @tlbsim/core's page-table walkers do not handle yet`);
+/** The combinations the kernel cannot build, and the VA sizes of the chosen granule. */
+function deriveOptions(r: ResolvedOptions, given: ReadonlySet<string>): void {
+  const usable = (bits: readonly number[]) => bits.filter((b) => arm64Levels(r.granule, b) >= 3);
+  const fail = (name: string, allowed: string, why: string): never => {
+    throw optionError('arm64', name, allowed, why);
+  };
+  const vaChoices = usable(VA_BITS[r.granule]);
+  if (given.has('vaBits') && !vaChoices.includes(r.vaBits)) {
+    fail('vaBits', `${oneOfText(vaChoices)} with granule '${r.granule}'`, `got ${r.vaBits}`);
   }
   const k = kver(r.kernel);
   if (r.lpa2) {
-    if (r.granule === '64k') bad('lpa2', true, [false], 'FEAT_LPA2 is used only with the 4k and 16k granules; 64k reaches 52 bits with FEAT_LPA');
-    if (r.vaBits !== 52) bad('lpa2', true, [false], `LPA2 is in use only with vaBits 52, not ${r.vaBits}`);
-    if (k < 609) bad('lpa2', true, [false], `kernel ${r.kernel} has no LPA2 support (v6.9+)`);
+    if (r.granule === '64k') fail('lpa2', "false with granule '64k'", 'FEAT_LPA2 is used only with the 4k and 16k granules; 64k reaches 52 bits with FEAT_LPA');
+    if (r.vaBits !== 52) fail('lpa2', `false with vaBits ${r.vaBits}`, 'LPA2 is in use only with vaBits 52');
+    if (k < 609) fail('lpa2', `false with kernel '${r.kernel}'`, 'LPA2 support came with v6.9');
   }
   if (r.vaBits === 52) {
-    if (r.granule !== '64k' && !r.lpa2) bad('vaBits', 52, vaChoices.filter((b) => b !== 52), `52-bit VA with the ${r.granule} granule needs lpa2: true (without FEAT_LPA2 the kernel runs with a 48/47-bit VA)`);
-    if (r.granule === '64k' && k < 504) bad('vaBits', 52, vaChoices.filter((b) => b !== 52), `kernel ${r.kernel} has no 52-bit user VA (v5.4+)`);
+    const others = oneOfText(vaChoices.filter((b) => b !== 52));
+    if (r.granule !== '64k' && !r.lpa2) fail('vaBits', `${others} without lpa2`, `52-bit VA with the ${r.granule} granule needs lpa2: true; without FEAT_LPA2 the kernel runs with a 48/47-bit VA`);
+    if (r.granule === '64k' && k < 504) fail('vaBits', `${others} with kernel '${r.kernel}'`, '52-bit user VA came with v5.4');
   }
-  if (r.ptReclaim && k < 619) bad('ptReclaim', true, [false], `arm64 cannot enable PT_RECLAIM before v6.19 (ARCH_SUPPORTS_PT_RECLAIM was x86-only); kernel is ${r.kernel}`);
-  return r;
+  if (r.ptReclaim && k < 619) fail('ptReclaim', `false with kernel '${r.kernel}'`, 'arm64 cannot enable PT_RECLAIM before v6.19; ARCH_SUPPORTS_PT_RECLAIM was x86-only');
+}
+
+/** The arm64 option declaration: specs, the rules between options, the label. */
+export const ARM64_OPTIONS: ArchOptionsDef<ResolvedOptions> = {
+  arch: 'arm64',
+  specs: OPTION_SPECS,
+  derive: deriveOptions,
+  label: arm64Label,
+};
+
+/** Fill in defaults and validate every option and the combinations the kernel cannot build. */
+export function resolveOptions(opts: Arm64Options = {}): ResolvedOptions {
+  return resolveArchOptions(ARM64_OPTIONS, opts).options;
+}
+
+/** The label for reports: the options that change what the kernel does. */
+export function arm64Label(o: ResolvedOptions): string {
+  const parts = [o.granule.toUpperCase(), `${o.vaBits}-bit VA`];
+  if (o.tlbiRange) parts.push('TLBIRANGE');
+  if (!o.ttl) parts.push('no FEAT_TTL');
+  if (o.lpa2) parts.push('LPA2');
+  if (o.kpti) parts.push('KPTI');
+  if (o.repeatTlbi) parts.push('REPEAT_TLBI');
+  if (o.asidBits !== DEFAULTS.asidBits) parts.push(`${o.asidBits}-bit ASID`);
+  if (o.ptReclaim) parts.push('PT_RECLAIM');
+  parts.push(o.kernel);
+  return `arm64 (${parts.join(', ')})`;
 }

@@ -5,10 +5,10 @@
  *   ppc({ mmu: 'hash', cpu: 'power9' })    hashed page table on POWER9 (bare metal)
  *   ppc({ tlbie: false })                  disable_tlbie: global flushes become tlbiel by IPI
  */
-import { GENERIC_KCONFIG, withCostOverrides, type ArchBackend, type ArchContext, type Kconfig } from '@tlbsim/core';
+import { GENERIC_KCONFIG, defineArch, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type Kconfig } from '@tlbsim/core';
 import { PPC_COST } from './cost.js';
 import { ppcGeometry, ppcHugePageSizes, ppcThpSize } from './geometry.js';
-import { PPC_OPTION_SPECS, ppcLabel, resolvePpcOptions, type PpcOptions } from './options.js';
+import { PPC_OPTIONS, PPC_OPTION_SPECS, type PpcOptions } from './options.js';
 import { createPpcRuntime, type PpcRuntime } from './tlb.js';
 import { PPC_METRIC_DOCS } from './metric-docs.js';
 
@@ -35,10 +35,10 @@ export const PPC_COUNTERS = [
 
 /** The powerpc (book3s64) backend. Throws on an unknown option or a bad value. */
 export function ppc(opts: PpcOptions = {}): ArchBackend {
-  const o = resolvePpcOptions(opts);
-  return {
+  const { options: o, label, cost } = resolveArchOptions(PPC_OPTIONS, opts);
+  return defineArch({
     name: 'ppc',
-    label: ppcLabel(o),
+    label,
     options: { ...o },
     optionSpecs: PPC_OPTION_SPECS,
     kconfig: PPC_KCONFIG,
@@ -47,13 +47,13 @@ export function ppc(opts: PpcOptions = {}): ArchBackend {
     // the hashed page table is separate from the Linux tables: the hash MMU never walks them
     walksPageTables: o.mmu === 'radix',
     thpPmdSize: ppcThpSize(o.mmu, o.pageSize),
-    cost: withCostOverrides(PPC_COST, opts.cost),
+    cost: withCostOverrides(PPC_COST, cost),
     perCpuCounters: PPC_COUNTERS,
     metricDocs: PPC_METRIC_DOCS,
     create(ctx: ArchContext): PpcRuntime {
       return createPpcRuntime(ctx, o);
     },
-  };
+  });
 }
 
 /** The ppc runtime of a machine built with `ppc()`, with its inspection helpers. */
@@ -63,7 +63,7 @@ export function ppcRuntime(m: { arch: ArchBackend; runtime: unknown }): PpcRunti
 }
 
 export { PPC_COST } from './cost.js';
-export { PPC_OPTION_SPECS, POWER9_TLB_SETS_RADIX, resolvePpcOptions, ppcLabel } from './options.js';
+export { PPC_OPTIONS, PPC_OPTION_SPECS, POWER9_TLB_SETS_RADIX, resolvePpcOptions, ppcLabel } from './options.js';
 export type { PpcOptions, ResolvedPpcOptions, MmuMode, CpuModel, P9Errata, KernelEra, BasePageSize } from './options.js';
 export { ppcGeometry, ppcHugePageSizes, ppcThpSize, ppcFragments, radixAp } from './geometry.js';
 export { formatInsn, insnSequence, formatTlbieFtrace } from './trace-format.js';

@@ -1,9 +1,9 @@
 /**
  * Options of the powerpc (book3s64) backend: which MMU, which CPU, the boot/debugfs knobs that
- * change flushing, and the kernel era. Unknown options and bad values throw, naming the option
- * and the valid choices.
+ * change flushing, and the kernel era. Core's option resolver checks each value; the rules
+ * between options are powerpc's own.
  */
-import type { CostModel, OptionSpec } from '@tlbsim/core';
+import { optionError, resolveArchOptions, showOptionValue, type ArchOptionsDef, type CostModel, type OptionSpec } from '@tlbsim/core';
 
 export type MmuMode = 'radix' | 'hash';
 export type CpuModel = 'power9' | 'power10';
@@ -66,73 +66,51 @@ export interface ResolvedPpcOptions {
 /** POWER9_TLB_SETS_RADIX: sets walked by a local whole-PID tlbiel on POWER9 */
 export const POWER9_TLB_SETS_RADIX = 128;
 
+const BOOL = [true, false] as const;
+
 export const PPC_OPTION_SPECS: readonly OptionSpec[] = [
-  { name: 'mmu', description: 'book3s64 MMU: radix or hash (hashed page table)', default: 'radix', choices: ['radix', 'hash'] },
-  { name: 'cpu', description: 'CPU generation (POWER10 = ISA 3.1: 1-tlbiel PID flush, cp_abort after tlbiel)', default: 'power10', choices: ['power9', 'power10'] },
-  { name: 'p9Errata', description: "POWER9 tlbie errata: 'erat' (every P9, the POWER9 default; Nimbus DD2.3+) or 'erat+stq' (Nimbus < DD2.3, Cumulus < DD1.3); 'none' is the only value on POWER10", default: 'none', choices: ['none', 'erat', 'erat+stq'] },
-  { name: 'tlbie', description: 'tlbie_enabled: false = disable_tlbie (radix only), global flushes become tlbiel by IPI', default: true, choices: [true, false] },
-  { name: 'gtse', description: 'MMU_FTR_GTSE (radix): false = guest without it, global flushes use the H_RPT_INVALIDATE hcall', default: true, choices: [true, false] },
-  { name: 'coprocessors', description: 'nest-MMU coprocessors attached to every mm (context.copros)', default: 0 },
-  { name: 'pageSize', description: 'PAGE_SIZE in bytes (distribution ppc64le kernels use 64K)', default: 65536, choices: [65536, 4096] },
-  { name: 'kernel', description: "kernel era: '6.6' (v6.4+), '6.1' (v5.17-v6.3), '5.12' (~v5.12-v5.16)", default: '6.6', choices: ['6.6', '6.1', '5.12'] },
-  { name: 'tlbSinglePageFlushCeiling', description: 'debugfs tlb_single_page_flush_ceiling: pages above which a global flush becomes a PID flush', default: 33 },
-  { name: 'tlbLocalSinglePageFlushCeiling', description: 'debugfs tlb_local_single_page_flush_ceiling: pages above which a local flush becomes a PID flush', default: POWER9_TLB_SETS_RADIX * 2 },
-  { name: 'cost', description: 'cost model overrides in ns (ipiSend, instructions[mnemonic], ...)', default: 'costs.md defaults' },
+  { name: 'mmu', kind: 'enum', description: 'book3s64 MMU: radix or hash (hashed page table)', default: 'radix', choices: ['radix', 'hash'] },
+  { name: 'cpu', kind: 'enum', description: 'CPU generation (POWER10 = ISA 3.1: 1-tlbiel PID flush, cp_abort after tlbiel)', default: 'power10', choices: ['power9', 'power10'] },
+  // the default follows cpu (resolvePpcRules): 'erat' on POWER9
+  { name: 'p9Errata', kind: 'enum', description: "POWER9 tlbie errata: 'erat' (every P9, the POWER9 default; Nimbus DD2.3+) or 'erat+stq' (Nimbus < DD2.3, Cumulus < DD1.3); 'none' is the only value on POWER10", default: 'none', choices: ['none', 'erat', 'erat+stq'] },
+  { name: 'tlbie', kind: 'boolean', description: 'tlbie_enabled: false = disable_tlbie (radix only), global flushes become tlbiel by IPI', default: true, choices: BOOL },
+  { name: 'gtse', kind: 'boolean', description: 'MMU_FTR_GTSE (radix): false = guest without it, global flushes use the H_RPT_INVALIDATE hcall', default: true, choices: BOOL },
+  { name: 'coprocessors', kind: 'integer', min: 0, max: 0xffffffff, unit: 'coprocessors', description: 'nest-MMU coprocessors attached to every mm (context.copros)', default: 0 },
+  { name: 'pageSize', kind: 'enum', unit: 'bytes', description: 'PAGE_SIZE in bytes (distribution ppc64le kernels use 64K)', default: 65536, choices: [65536, 4096] },
+  { name: 'kernel', kind: 'enum', description: "kernel era: '6.6' (v6.4+), '6.1' (v5.17-v6.3), '5.12' (~v5.12-v5.16)", default: '6.6', choices: ['6.6', '6.1', '5.12'] },
+  { name: 'tlbSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_single_page_flush_ceiling: pages above which a global flush becomes a PID flush', default: 33 },
+  { name: 'tlbLocalSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_local_single_page_flush_ceiling: pages above which a local flush becomes a PID flush', default: POWER9_TLB_SETS_RADIX * 2 },
+  { name: 'cost', kind: 'cost', description: 'cost model overrides in ns (ipiSend, instructions[mnemonic], ...)', default: 'costs.md defaults' },
 ];
 
-const KNOWN = PPC_OPTION_SPECS.map((s) => s.name);
-
-function choiceError(name: string, value: unknown, choices: readonly unknown[]): Error {
-  const list = choices.map((c) => (typeof c === 'string' ? `'${c}'` : String(c))).join(', ');
-  return new Error(`ppc: option '${name}' must be one of ${list}; got ${JSON.stringify(value)}`);
-}
-
-function pick<T>(name: string, value: unknown, choices: readonly T[], dflt: T): T {
-  if (value === undefined) return dflt;
-  if (!choices.includes(value as T)) throw choiceError(name, value, choices);
-  return value as T;
-}
-
-function u32(name: string, value: unknown, dflt: number): number {
-  if (value === undefined) return dflt;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new Error(`ppc: option '${name}' must be an integer from 0 to 4294967295; got ${JSON.stringify(value)}`);
+/** The rules between options, and p9Errata's default (update_tlbie_feature_flag's POWER9 check). */
+function resolvePpcRules(r: ResolvedPpcOptions, given: ReadonlySet<string>): void {
+  if (!given.has('p9Errata') && r.cpu === 'power9') r.p9Errata = 'erat';
+  if (r.cpu === 'power10' && r.p9Errata !== 'none') {
+    throw optionError('ppc', 'p9Errata', "'none' on cpu 'power10'", `POWER10 has no tlbie errata; got ${showOptionValue(r.p9Errata)}`);
   }
-  return value;
+  if (r.cpu === 'power9' && r.p9Errata === 'none') {
+    throw optionError('ppc', 'p9Errata', "one of 'erat', 'erat+stq' on cpu 'power9'", "every POWER9 has the ERAT erratum; got 'none'");
+  }
+  if (r.mmu === 'hash' && !r.tlbie) {
+    throw optionError('ppc', 'tlbie', "true with mmu 'hash'", "disable_tlbie is radix-only: the kernel rejects it on the hash MMU");
+  }
+  if (r.mmu === 'hash' && !r.gtse) {
+    throw optionError('ppc', 'gtse', "true with mmu 'hash'", 'GTSE applies only to radix; hash guests use hypervisor HPT calls, not modelled');
+  }
 }
 
-/** Validate and fill in defaults. Throws an Error naming the offending option. */
+/** The powerpc option declaration: specs, the rules between options, the label. */
+export const PPC_OPTIONS: ArchOptionsDef<ResolvedPpcOptions> = {
+  arch: 'ppc',
+  specs: PPC_OPTION_SPECS,
+  derive: resolvePpcRules,
+  label: ppcLabel,
+};
+
+/** Validate and fill in defaults. Throws an OptionError naming the offending option. */
 export function resolvePpcOptions(opts: PpcOptions = {}): ResolvedPpcOptions {
-  if (opts === null || typeof opts !== 'object') throw new Error('ppc: options must be an object');
-  for (const k of Object.keys(opts)) {
-    if (!KNOWN.includes(k)) throw new Error(`ppc: unknown option '${k}'; valid options are ${KNOWN.join(', ')}`);
-  }
-  const mmu = pick<MmuMode>('mmu', opts.mmu, ['radix', 'hash'], 'radix');
-  const cpu = pick<CpuModel>('cpu', opts.cpu, ['power9', 'power10'], 'power10');
-  const p9Errata = pick<P9Errata>('p9Errata', opts.p9Errata, ['none', 'erat', 'erat+stq'], cpu === 'power9' ? 'erat' : 'none');
-  if (cpu === 'power10' && p9Errata !== 'none') {
-    throw new Error(`ppc: option 'p9Errata' must be 'none' on cpu 'power10' (POWER10 has no tlbie errata); got ${JSON.stringify(p9Errata)}`);
-  }
-  if (cpu === 'power9' && p9Errata === 'none') {
-    throw new Error("ppc: option 'p9Errata' cannot be 'none' on cpu 'power9': every POWER9 has the ERAT erratum; use 'erat' or 'erat+stq'");
-  }
-  const tlbie = pick('tlbie', opts.tlbie, [true, false], true);
-  const gtse = pick('gtse', opts.gtse, [true, false], true);
-  if (mmu === 'hash' && !tlbie) {
-    throw new Error("ppc: option 'tlbie' false (disable_tlbie) is radix-only: the kernel rejects it on the hash MMU; use mmu 'radix'");
-  }
-  if (mmu === 'hash' && !gtse) {
-    throw new Error("ppc: option 'gtse' applies only to mmu 'radix' (hash guests use hypervisor HPT calls, not modelled)");
-  }
-  const coprocessors = u32('coprocessors', opts.coprocessors, 0);
-  const pageSize = pick<BasePageSize>('pageSize', opts.pageSize, [65536, 4096], 65536);
-  const kernel = pick<KernelEra>('kernel', opts.kernel, ['6.6', '6.1', '5.12'], '6.6');
-  const tlbSinglePageFlushCeiling = u32('tlbSinglePageFlushCeiling', opts.tlbSinglePageFlushCeiling, 33);
-  const tlbLocalSinglePageFlushCeiling = u32('tlbLocalSinglePageFlushCeiling', opts.tlbLocalSinglePageFlushCeiling, POWER9_TLB_SETS_RADIX * 2);
-  if (opts.cost !== undefined && (opts.cost === null || typeof opts.cost !== 'object')) {
-    throw new Error("ppc: option 'cost' must be an object of cost overrides");
-  }
-  return { mmu, cpu, p9Errata, tlbie, gtse, coprocessors, pageSize, kernel, tlbSinglePageFlushCeiling, tlbLocalSinglePageFlushCeiling };
+  return resolveArchOptions(PPC_OPTIONS, opts).options;
 }
 
 /** A label naming the options that matter, e.g. `powerpc book3s64 radix (POWER10, 64K pages, tlbie, v6.6)`. */

@@ -266,6 +266,6 @@ describe('arch_supports_page_table_move', () => {
 
 describe('G20 nohash / book3s32', () => {
   it('not modelled: this backend is book3s64 only, and says so', () => {
-    expect(() => ppc({ mmu: 'nohash' as never })).toThrow("ppc: option 'mmu' must be one of 'radix', 'hash'; got \"nohash\"");
+    expect(() => ppc({ mmu: 'nohash' as never })).toThrow("ppc: option 'mmu' must be one of 'radix', 'hash' (got 'nohash'; did you mean 'hash'?)");
   });
 });

@@ -27,24 +27,24 @@ describe('ppc() options', () => {
   });
   it('unknown option: throws naming it and the valid options', () => {
     expect(() => ppc({ radix: true } as never)).toThrow(
-      "ppc: unknown option 'radix'; valid options are mmu, cpu, p9Errata, tlbie, gtse, coprocessors, pageSize, kernel, tlbSinglePageFlushCeiling, tlbLocalSinglePageFlushCeiling, cost",
+      "ppc: unknown option 'radix' (valid options: mmu, cpu, p9Errata, tlbie, gtse, coprocessors, pageSize, kernel, tlbSinglePageFlushCeiling, tlbLocalSinglePageFlushCeiling, cost)",
     );
   });
   it.each([
-    [{ mmu: 'nohash' }, "option 'mmu' must be one of 'radix', 'hash'; got \"nohash\""],
-    [{ cpu: 'power8' }, "option 'cpu' must be one of 'power9', 'power10'; got \"power8\""],
-    [{ cpu: 'power9', p9Errata: 'stq' }, "option 'p9Errata' must be one of 'none', 'erat', 'erat+stq'; got \"stq\""],
-    [{ cpu: 'power9', p9Errata: 'none' }, "option 'p9Errata' cannot be 'none' on cpu 'power9'"],
-    [{ pageSize: 16384 }, "option 'pageSize' must be one of 65536, 4096; got 16384"],
-    [{ kernel: '7.0' }, "option 'kernel' must be one of '6.6', '6.1', '5.12'; got \"7.0\""],
-    [{ tlbie: 'no' }, "option 'tlbie' must be one of true, false; got \"no\""],
-    [{ coprocessors: -1 }, "option 'coprocessors' must be an integer from 0 to 4294967295; got -1"],
-    [{ coprocessors: 1.5 }, "option 'coprocessors' must be an integer from 0 to 4294967295; got 1.5"],
-    [{ tlbSinglePageFlushCeiling: '33' }, "option 'tlbSinglePageFlushCeiling' must be an integer from 0 to 4294967295; got \"33\""],
-    [{ p9Errata: 'erat' }, "option 'p9Errata' must be 'none' on cpu 'power10'"],
-    [{ mmu: 'hash', tlbie: false }, "option 'tlbie' false (disable_tlbie) is radix-only"],
-    [{ mmu: 'hash', gtse: false }, "option 'gtse' applies only to mmu 'radix'"],
-    [{ cost: 5 }, "option 'cost' must be an object"],
+    [{ mmu: 'nohash' }, "ppc: option 'mmu' must be one of 'radix', 'hash' (got 'nohash'; did you mean 'hash'?)"],
+    [{ cpu: 'power8' }, "ppc: option 'cpu' must be one of 'power9', 'power10' (got 'power8'; did you mean 'power9'?)"],
+    [{ cpu: 'power9', p9Errata: 'stq' }, "ppc: option 'p9Errata' must be one of 'none', 'erat', 'erat+stq' (got 'stq')"],
+    [{ cpu: 'power9', p9Errata: 'none' }, "ppc: option 'p9Errata' must be one of 'erat', 'erat+stq' on cpu 'power9' (every POWER9 has the ERAT erratum; got 'none')"],
+    [{ pageSize: 16384 }, "ppc: option 'pageSize' must be one of 65536, 4096 (got 16384)"],
+    [{ kernel: '7.0' }, "ppc: option 'kernel' must be one of '6.6', '6.1', '5.12' (got '7.0'; did you mean '6.6'?)"],
+    [{ tlbie: 'no' }, "ppc: option 'tlbie' must be one of true, false (got 'no')"],
+    [{ coprocessors: -1 }, "ppc: option 'coprocessors' must be an integer from 0 to 4294967295 (got -1)"],
+    [{ coprocessors: 1.5 }, "ppc: option 'coprocessors' must be an integer from 0 to 4294967295 (got 1.5)"],
+    [{ tlbSinglePageFlushCeiling: '33' }, "ppc: option 'tlbSinglePageFlushCeiling' must be an integer from 0 to 4294967295 (got '33')"],
+    [{ p9Errata: 'erat' }, "ppc: option 'p9Errata' must be 'none' on cpu 'power10' (POWER10 has no tlbie errata; got 'erat')"],
+    [{ mmu: 'hash', tlbie: false }, "ppc: option 'tlbie' must be true with mmu 'hash' (disable_tlbie is radix-only: the kernel rejects it on the hash MMU)"],
+    [{ mmu: 'hash', gtse: false }, "ppc: option 'gtse' must be true with mmu 'hash' (GTSE applies only to radix; hash guests use hypervisor HPT calls, not modelled)"],
+    [{ cost: 5 }, "ppc: option 'cost' must be an object with any of ipiSend, ipiPerTarget, instructions, defaultInstruction, pageFree, tableFree, rcuCallback, sources (got 5)"],
   ])('bad value %j throws', (opts, msg) => {
     expect(() => ppc(opts as never)).toThrow(msg);
   });

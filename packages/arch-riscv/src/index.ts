@@ -2,15 +2,15 @@
  * @tlbsim/arch-riscv: riscv64 as Linux drives it (sfence.vma, Svinval, SBI remote fences or IPIs,
  * the ASID allocator), built only against @tlbsim/core's public contract. See SPEC.md.
  */
-import { makeGeometry, withCostOverrides, type ArchBackend, type ArchContext, type Kconfig, type Mm } from '@tlbsim/core';
+import { defineArch, makeGeometry, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type Kconfig, type Mm } from '@tlbsim/core';
 import { cntxAsid, cntxVersion } from './asid.js';
 import { RISCV_COST } from './cost.js';
-import { OPTION_SPECS, SBI_RANGE_FLUSH_LIMIT, TLB_FLUSH_ALL_THRESHOLD, resolveOptions, type ResolvedOptions, type RiscvOptions } from './options.js';
+import { OPTION_SPECS, RISCV_OPTIONS, type ResolvedOptions, type RiscvOptions } from './options.js';
 import { COUNTER_IPI, COUNTER_SBI, contexts, createRuntime } from './tlbflush.js';
 import { RISCV_METRIC_DOCS } from './metric-docs.js';
 
 export type { RiscvOptions, ResolvedOptions, SatpMode, Rfence } from './options.js';
-export { OPTION_SPECS, DEFAULTS, TLB_FLUSH_ALL_THRESHOLD, SBI_RANGE_FLUSH_LIMIT, resolveOptions } from './options.js';
+export { OPTION_SPECS, RISCV_OPTIONS, DEFAULTS, TLB_FLUSH_ALL_THRESHOLD, SBI_RANGE_FLUSH_LIMIT, resolveOptions, riscvLabel } from './options.js';
 export { RISCV_COST, SBI_TARGET_COST_KEY } from './cost.js';
 export { AsidAllocator, NO_ASID, SATP_ASID_BITS, type MmContext } from './asid.js';
 export { COUNTER_IPI, COUNTER_SBI, PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT, P4D_SHIFT, PGDIR_SHIFT } from './tlbflush.js';
@@ -35,44 +35,30 @@ export function riscvKconfig(o: Pick<ResolvedOptions, 'ptReclaim'>): Kconfig {
   };
 }
 
-function label(o: ResolvedOptions): string {
-  const parts = [
-    o.asid ? `ASID ${o.asidBits}-bit` : 'no ASID',
-    o.rfence === 'sbi' ? 'SBI rfence' : 'IPI rfence',
-  ];
-  if (o.svinval) parts.push('Svinval');
-  if (o.svnapot) parts.push('Svnapot');
-  if (o.sifiveCip1200) parts.push('SiFive CIP-1200');
-  else if (o.tlbFlushAllThreshold !== TLB_FLUSH_ALL_THRESHOLD) parts.push(`threshold ${o.tlbFlushAllThreshold}`);
-  if (o.rfence === 'sbi' && o.sbiRangeFlushLimit !== SBI_RANGE_FLUSH_LIMIT) parts.push(`SBI range limit ${o.sbiRangeFlushLimit}`);
-  if (o.ptReclaim) parts.push('PT_RECLAIM');
-  return `riscv64 ${o.satpMode.replace('sv', 'Sv')} (${parts.join(', ')})`;
-}
-
 /**
  * A riscv64 backend. The page tables are built with five levels and folded at run time to the
  * satp mode (pgtable_l4_enabled / pgtable_l5_enabled), as riscv64 kernels do.
  */
 export function riscv(opts: RiscvOptions = {}): ArchBackend {
-  const o = resolveOptions(opts);
+  const { options: o, label, cost } = resolveArchOptions(RISCV_OPTIONS, opts);
   const levels = LEVELS[o.satpMode];
   // TASK_SIZE = PGDIR_SIZE * PTRS_PER_PGD / 2: 2^38 (Sv39), 2^47 (Sv48), 2^56 (Sv57)
   const geometry = makeGeometry({ pageShift: 12, bitsPerLevel: 9, realLevels: levels, taskSize: 2 ** (12 + 9 * levels - 1), folding: 'runtime' });
   const hugePageSizes = [...(o.svnapot ? [2 ** 16] : []), 2 ** 21, 2 ** 30];
-  return {
+  return defineArch({
     name: NAME,
-    label: label(o),
+    label,
     options: { ...o },
     optionSpecs: OPTION_SPECS,
     kconfig: riscvKconfig(o),
     geometry,
     hugePageSizes,
     thpPmdSize: 2 ** 21,
-    cost: withCostOverrides(RISCV_COST, opts.cost),
+    cost: withCostOverrides(RISCV_COST, cost),
     perCpuCounters: [COUNTER_IPI, COUNTER_SBI],
     metricDocs: RISCV_METRIC_DOCS,
     create: (ctx: ArchContext) => createRuntime(ctx, o),
-  };
+  });
 }
 
 /** The riscv context of an mm (mm->context.id split into ASID and version), if it has one yet. */

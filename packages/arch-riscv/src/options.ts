@@ -1,10 +1,9 @@
 /**
  * Options of the riscv backend: the hardware (satp mode, ASID width, Svinval, Svnapot, the SiFive
  * CIP-1200 erratum), how the kernel sends remote fences, and the tunable range threshold.
- * Validation is strict: an unknown option or a bad value throws an Error naming it and listing
- * what is accepted.
+ * Core's option resolver checks each value; the rules between options are riscv's own.
  */
-import type { CostModel, OptionSpec } from '@tlbsim/core';
+import { optionDefaults, optionError, resolveArchOptions, type ArchOptionsDef, type CostModel, type OptionSpec } from '@tlbsim/core';
 
 export type SatpMode = 'sv39' | 'sv48' | 'sv57';
 export type Rfence = 'sbi' | 'ipi';
@@ -55,76 +54,65 @@ export const TLB_FLUSH_ALL_THRESHOLD = 64;
 /** OpenSBI SBI_PLATFORM_TLB_RANGE_FLUSH_LIMIT_DEFAULT (1 << 12) */
 export const SBI_RANGE_FLUSH_LIMIT = 4096;
 
-export const DEFAULTS: ResolvedOptions = {
-  satpMode: 'sv39',
-  asid: true,
-  asidBits: 16,
-  rfence: 'sbi',
-  svinval: false,
-  svnapot: false,
-  tlbFlushAllThreshold: TLB_FLUSH_ALL_THRESHOLD,
-  sifiveCip1200: false,
-  sbiRangeFlushLimit: SBI_RANGE_FLUSH_LIMIT,
-  ptReclaim: false,
-};
-
 const BOOL = [true, false] as const;
 export const ASID_BITS = Array.from({ length: 16 }, (_, i) => i + 1);
 /** an upper bound for the threshold, only to catch nonsense (the kernel takes any unsigned long) */
 const MAX_THRESHOLD = 2 ** 20;
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { name: 'satpMode', description: 'satp translation mode: sv39 (3 levels), sv48 (4), sv57 (5); absent levels are folded at run time', default: 'sv39', choices: ['sv39', 'sv48', 'sv57'] },
-  { name: 'asid', description: 'the harts implement ASIDs; false = ASIDLEN 0 (every mm switch flushes ASID 0)', default: true, choices: BOOL },
-  { name: 'asidBits', description: 'implemented ASID bits; the kernel uses its allocator only if 2^asidBits > 2 x CPUs', default: 16, choices: ASID_BITS },
-  { name: 'rfence', description: "remote TLB fences: 'sbi' (SBI RFENCE ecall, firmware fences the harts) or 'ipi' (Linux IPIs, native IPI controller)", default: 'sbi', choices: ['sbi', 'ipi'] },
-  { name: 'svinval', description: 'Svinval: ranged local flushes become sfence.w.inval + sinval.vma x n + sfence.inval.ir', default: false, choices: BOOL },
-  { name: 'svnapot', description: 'Svnapot: 64 KiB hugetlb pages; hugetlb flush strides rounded down to a page-table level size', default: false, choices: BOOL },
-  { name: 'tlbFlushAllThreshold', description: `tlb_flush_all_threshold: strides above which a local range flush becomes a whole-ASID flush (a non-negative integer up to ${MAX_THRESHOLD})`, default: TLB_FLUSH_ALL_THRESHOLD },
-  { name: 'sifiveCip1200', description: 'SiFive CIP-1200 erratum: every address/ASID sfence.vma is the global form and the threshold is 0', default: false, choices: BOOL },
-  { name: 'sbiRangeFlushLimit', description: 'SBI firmware tlb_range_flush_limit (bytes; OpenSBI default 4096, some platforms 0): larger remote fences become whole-ASID fences on each hart; Number.MAX_SAFE_INTEGER = never (the SBI-spec minimum: leaf-only page fences)', default: SBI_RANGE_FLUSH_LIMIT },
-  { name: 'ptReclaim', description: 'CONFIG_PT_RECLAIM (not selectable on riscv in v6.17; later kernels make it follow RCU table free)', default: false, choices: BOOL },
-  { name: 'cost', description: 'partial CostModel overriding the estimated defaults (ns)', default: 'defaults' },
+  { name: 'satpMode', kind: 'enum', description: 'satp translation mode: sv39 (3 levels), sv48 (4), sv57 (5); absent levels are folded at run time', default: 'sv39', choices: ['sv39', 'sv48', 'sv57'] },
+  { name: 'asid', kind: 'boolean', description: 'the harts implement ASIDs; false = ASIDLEN 0 (every mm switch flushes ASID 0)', default: true, choices: BOOL },
+  { name: 'asidBits', kind: 'enum', unit: 'bits', description: 'implemented ASID bits; the kernel uses its allocator only if 2^asidBits > 2 x CPUs', default: 16, choices: ASID_BITS },
+  { name: 'rfence', kind: 'enum', description: "remote TLB fences: 'sbi' (SBI RFENCE ecall, firmware fences the harts) or 'ipi' (Linux IPIs, native IPI controller)", default: 'sbi', choices: ['sbi', 'ipi'] },
+  { name: 'svinval', kind: 'boolean', description: 'Svinval: ranged local flushes become sfence.w.inval + sinval.vma x n + sfence.inval.ir', default: false, choices: BOOL },
+  { name: 'svnapot', kind: 'boolean', description: 'Svnapot: 64 KiB hugetlb pages; hugetlb flush strides rounded down to a page-table level size', default: false, choices: BOOL },
+  { name: 'tlbFlushAllThreshold', kind: 'integer', min: 0, max: MAX_THRESHOLD, unit: 'strides', description: `tlb_flush_all_threshold: strides above which a local range flush becomes a whole-ASID flush (a non-negative integer up to ${MAX_THRESHOLD})`, default: TLB_FLUSH_ALL_THRESHOLD },
+  { name: 'sifiveCip1200', kind: 'boolean', description: 'SiFive CIP-1200 erratum: every address/ASID sfence.vma is the global form and the threshold is 0', default: false, choices: BOOL },
+  { name: 'sbiRangeFlushLimit', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, unit: 'bytes', description: 'SBI firmware tlb_range_flush_limit (bytes; OpenSBI default 4096, some platforms 0): larger remote fences become whole-ASID fences on each hart; Number.MAX_SAFE_INTEGER = never (the SBI-spec minimum: leaf-only page fences)', default: SBI_RANGE_FLUSH_LIMIT },
+  { name: 'ptReclaim', kind: 'boolean', description: 'CONFIG_PT_RECLAIM (not selectable on riscv in v6.17; later kernels make it follow RCU table free)', default: false, choices: BOOL },
+  { name: 'cost', kind: 'cost', description: 'partial CostModel overriding the estimated defaults (ns)', default: 'defaults' },
 ];
 
-const show = (x: unknown) => (typeof x === 'string' ? `'${x}'` : String(x));
+/** Every option's default (the specs' defaults). */
+export const DEFAULTS: ResolvedOptions = optionDefaults(OPTION_SPECS);
 
-function bad(name: string, value: unknown, accepted: string): never {
-  throw new Error(`riscv: invalid value ${show(value)} for option '${name}'; valid choices: ${accepted}`);
-}
-
-/** Fill in defaults and validate every option and the combinations that make no sense. */
-export function resolveOptions(opts: RiscvOptions = {}): ResolvedOptions {
-  if (opts === null || typeof opts !== 'object') throw new Error('riscv: options must be an object');
-  const known = OPTION_SPECS.map((s) => s.name);
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new Error(`riscv: unknown option '${k}'; valid options: ${known.join(', ')}`);
-  }
-  const o = opts as Record<string, unknown>;
-  const r: ResolvedOptions = { ...DEFAULTS };
-  for (const s of OPTION_SPECS) {
-    const v = o[s.name];
-    if (v === undefined || s.name === 'cost') continue;
-    if (s.name === 'tlbFlushAllThreshold') {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_THRESHOLD) bad(s.name, v, `a non-negative integer up to ${MAX_THRESHOLD}`);
-    } else if (s.name === 'sbiRangeFlushLimit') {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(s.name, v, 'a non-negative integer number of bytes');
-    } else if (!s.choices!.includes(v as never)) {
-      bad(s.name, v, s.name === 'asidBits' ? 'the integers 1 to 16' : s.choices!.map(show).join(', '));
-    }
-    (r as unknown as Record<string, unknown>)[s.name] = v;
-  }
-  if (o.cost !== undefined && (o.cost === null || typeof o.cost !== 'object')) {
-    throw new Error("riscv: option 'cost' must be an object (a partial CostModel)");
-  }
-  if (!r.asid && o.asidBits !== undefined) {
-    throw new Error("riscv: option 'asidBits' needs asid: true (asid: false means the harts implement no ASID bits)");
+/** The combinations that make no sense, and the CIP-1200 threshold. */
+function deriveOptions(r: ResolvedOptions, given: ReadonlySet<string>): void {
+  if (!r.asid && given.has('asidBits')) {
+    throw optionError('riscv', 'asidBits', 'left out with asid false', 'asid: false means the harts implement no ASID bits');
   }
   if (r.sifiveCip1200) {
-    if (o.tlbFlushAllThreshold !== undefined && o.tlbFlushAllThreshold !== 0) {
-      bad('tlbFlushAllThreshold', o.tlbFlushAllThreshold, "0 (with sifiveCip1200 the errata code sets tlb_flush_all_threshold to 0)");
+    if (given.has('tlbFlushAllThreshold') && r.tlbFlushAllThreshold !== 0) {
+      throw optionError('riscv', 'tlbFlushAllThreshold', '0 with sifiveCip1200', `the errata code sets tlb_flush_all_threshold to 0; got ${r.tlbFlushAllThreshold}`);
     }
     r.tlbFlushAllThreshold = 0; // errata_cip_1200_check_func
   }
-  return r;
+}
+
+/** The riscv option declaration: specs, the rules between options, the label. */
+export const RISCV_OPTIONS: ArchOptionsDef<ResolvedOptions> = {
+  arch: 'riscv',
+  specs: OPTION_SPECS,
+  derive: deriveOptions,
+  label: riscvLabel,
+};
+
+/** Fill in defaults and validate every option and the combinations that make no sense. */
+export function resolveOptions(opts: RiscvOptions = {}): ResolvedOptions {
+  return resolveArchOptions(RISCV_OPTIONS, opts).options;
+}
+
+/** The label for reports: the options that change what the kernel does. */
+export function riscvLabel(o: ResolvedOptions): string {
+  const parts = [
+    o.asid ? `ASID ${o.asidBits}-bit` : 'no ASID',
+    o.rfence === 'sbi' ? 'SBI rfence' : 'IPI rfence',
+  ];
+  if (o.svinval) parts.push('Svinval');
+  if (o.svnapot) parts.push('Svnapot');
+  if (o.sifiveCip1200) parts.push('SiFive CIP-1200');
+  else if (o.tlbFlushAllThreshold !== TLB_FLUSH_ALL_THRESHOLD) parts.push(`threshold ${o.tlbFlushAllThreshold}`);
+  if (o.rfence === 'sbi' && o.sbiRangeFlushLimit !== SBI_RANGE_FLUSH_LIMIT) parts.push(`SBI range limit ${o.sbiRangeFlushLimit}`);
+  if (o.ptReclaim) parts.push('PT_RECLAIM');
+  return `riscv64 ${o.satpMode.replace('sv', 'Sv')} (${parts.join(', ')})`;
 }

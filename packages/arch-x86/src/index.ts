@@ -3,7 +3,7 @@
  * an ArchBackend for core's Machine.
  */
 import {
-  GENERIC_KCONFIG, X86_64_4LEVEL, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig, type Mm,
+  GENERIC_KCONFIG, X86_64_4LEVEL, defineArch, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig, type Mm,
 } from '@tlbsim/core';
 import { createTlbBatch, shouldDefer } from './batch.js';
 import { x86Cost } from './cost.js';
@@ -12,7 +12,7 @@ import { flushTlbFunc, flushTlbMm, flushTlbMmRange, flushTlbPage, getFlushTlbInf
 import { mmFreeGlobalAsid, useGlobalAsid } from './invlpgb.js';
 import { flushTlbAll, flushTlbKernelRange } from './kernel-flush.js';
 import { enterLazyTlb, leaveMm, switchMmIrqsOff } from './lazy.js';
-import { X86_OPTION_SPECS, resolveX86Options, x86Label, type ResolvedX86Options, type X86Options } from './options.js';
+import { X86_OPTION_SPECS, resolveX86Options, type ResolvedX86Options, type X86Options } from './options.js';
 import { setVcpuPreempted } from './paravirt.js';
 import { PAGE_SHIFT, PMD_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
 import { pteNeedsFlush, tlbFlush } from './tlb.js';
@@ -20,7 +20,7 @@ import { X86_METRIC_DOCS } from './metric-docs.js';
 
 export { X86_COST, x86Cost } from './cost.js';
 export * from './counters.js';
-export { KERNEL_VERSIONS, PARAVIRT_MODES, X86_OPTION_SPECS, resolveX86Options, x86Label } from './options.js';
+export { KERNEL_VERSIONS, PARAVIRT_MODES, X86_OPTIONS, X86_OPTION_SPECS, resolveX86Options, x86Label } from './options.js';
 export type { KernelVersion, Paravirt, ResolvedX86Options, X86Options } from './options.js';
 export {
   HZ, INIT_MM_CTX_ID, MAX_ASID_AVAILABLE, TLB_FLUSH_ALL, TLB_GENERATION_INVALID, TLB_NR_DYN_ASIDS, kernPcid, userPcid,
@@ -151,11 +151,11 @@ function bind(ctx: ArchContext, opts: ResolvedX86Options): X86Runtime {
 
 /** The x86-64 backend. Defaults: bare-metal Intel, newest kernel (PCID, no PTI, no INVLPGB). */
 export function x86(options: X86Options = {}): ArchBackend {
-  const { resolved, cost } = resolveX86Options(options);
+  const { resolved, cost, label } = resolveX86Options(options);
   const kconfig = x86Kconfig(resolved);
-  return {
+  return defineArch({
     name: 'x86',
-    label: x86Label(resolved),
+    label,
     options: { ...resolved },
     optionSpecs: X86_OPTION_SPECS,
     kconfig,
@@ -166,6 +166,6 @@ export function x86(options: X86Options = {}): ArchBackend {
     perCpuCounters: X86_COUNTERS,
     metricDocs: X86_METRIC_DOCS,
     create: (ctx) => bind(ctx, resolved),
-  };
+  });
 }
 export { X86_METRIC_DOCS } from './metric-docs.js';

@@ -1,9 +1,9 @@
 /**
  * The backend's named options: defaults model a bare-metal Intel machine on the newest kernel
- * the spec covers (x86.md §0: post-v6.17 mainline), validated with messages that name the option
- * and list what it accepts.
+ * the spec covers (x86.md §0: post-v6.17 mainline), validated by core's option resolver; the
+ * rules between options are x86's own.
  */
-import type { CostModel, OptionSpec } from '@tlbsim/core';
+import { optionError, resolveArchOptions, showOptionValue, type ArchOptionsDef, type CostModel, type OptionSpec } from '@tlbsim/core';
 
 /**
  * Kernel versions whose TLB behaviour differs (x86.md §15). Each value names the oldest release
@@ -61,106 +61,43 @@ export interface ResolvedX86Options {
 }
 
 export const X86_OPTION_SPECS: readonly OptionSpec[] = [
-  { name: 'pcid', description: 'PCID: 6 dynamic ASID slots per CPU (off: every mm switch flushes the TLB). Default off under Xen PV, which runs without PCID', default: true, choices: [true, false] },
-  { name: 'pti', description: 'page-table isolation active (Meltdown mitigation): user PCID flushed with INVPCID or deferred to return-to-user', default: false, choices: [true, false] },
-  { name: 'invpcid', description: 'INVPCID instruction present', default: true, choices: [true, false] },
-  { name: 'invlpgb', description: 'AMD INVLPGB broadcast flush with global ASIDs for mms active on 4+ CPUs (kernel v6.15+, bare metal, PCID)', default: false, choices: [true, false] },
-  { name: 'invlpgbCountMax', description: 'invlpgb_count_max: pages per INVLPGB (CPUID 0x80000008 EDX[15:0] + 1), 1..65535', default: 8 },
-  { name: 'paravirt', description: 'flush_tlb_multi: native IPIs, KVM PV flush (preempted vCPUs flagged), Hyper-V or Xen PV hypercalls', default: 'none', choices: PARAVIRT_MODES },
-  { name: 'ceiling', description: 'tlb_single_page_flush_ceiling in strides: more strides than this becomes a full flush (0: always full unless less than one stride)', default: 33 },
-  { name: 'kernel', description: 'kernel behaviour: v6.15 (v6.15 and later), v6.14, v6.13 (v5.13 to v6.13)', default: 'v6.15', choices: KERNEL_VERSIONS },
-  { name: 'gbpages', description: '1 GiB hugetlb pages offered (GBPAGES)', default: true, choices: [true, false] },
+  { name: 'pcid', kind: 'boolean', description: 'PCID: 6 dynamic ASID slots per CPU (off: every mm switch flushes the TLB). Default off under Xen PV, which runs without PCID', default: true, choices: [true, false] },
+  { name: 'pti', kind: 'boolean', description: 'page-table isolation active (Meltdown mitigation): user PCID flushed with INVPCID or deferred to return-to-user', default: false, choices: [true, false] },
+  { name: 'invpcid', kind: 'boolean', description: 'INVPCID instruction present', default: true, choices: [true, false] },
+  { name: 'invlpgb', kind: 'boolean', description: 'AMD INVLPGB broadcast flush with global ASIDs for mms active on 4+ CPUs (kernel v6.15+, bare metal, PCID)', default: false, choices: [true, false] },
+  { name: 'invlpgbCountMax', kind: 'integer', min: 1, max: 65535, unit: 'pages', description: 'invlpgb_count_max: pages per INVLPGB (CPUID 0x80000008 EDX[15:0] + 1), 1..65535', default: 8 },
+  { name: 'paravirt', kind: 'enum', description: 'flush_tlb_multi: native IPIs, KVM PV flush (preempted vCPUs flagged), Hyper-V or Xen PV hypercalls', default: 'none', choices: PARAVIRT_MODES },
+  // tlb_single_page_flush_ceiling: powerpc's debugfs knob of the same name is its
+  // tlbSinglePageFlushCeiling option, so that name is accepted here too
+  { name: 'ceiling', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, unit: 'strides', aliases: ['tlbSinglePageFlushCeiling'], description: 'tlb_single_page_flush_ceiling in strides: more strides than this becomes a full flush (0: always full unless less than one stride)', default: 33 },
+  { name: 'kernel', kind: 'enum', description: 'kernel behaviour: v6.15 (v6.15 and later), v6.14, v6.13 (v5.13 to v6.13)', default: 'v6.15', choices: KERNEL_VERSIONS },
+  { name: 'gbpages', kind: 'boolean', description: '1 GiB hugetlb pages offered (GBPAGES)', default: true, choices: [true, false] },
 ];
 
-const COST_KEYS = ['ipiSend', 'ipiPerTarget', 'instructions', 'defaultInstruction', 'pageFree', 'tableFree', 'rcuCallback', 'sources'] as const;
-
-function fmt(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
-}
-
-function choiceList(xs: readonly unknown[]): string {
-  return xs.map(fmt).join(', ');
-}
-
-function bool(o: Record<string, unknown>, name: string): boolean | undefined {
-  const v = o[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') throw new Error(`x86: option '${name}' must be one of true, false (got ${fmt(v)})`);
-  return v;
-}
-
-function oneOf<T extends string>(o: Record<string, unknown>, name: string, choices: readonly T[]): T | undefined {
-  const v = o[name];
-  if (v === undefined) return undefined;
-  if (!choices.includes(v as T)) throw new Error(`x86: option '${name}' must be one of ${choiceList(choices)} (got ${fmt(v)})`);
-  return v as T;
-}
-
-function int(o: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
-  const v = o[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-    throw new Error(`x86: option '${name}' must be ${range} (got ${fmt(v)})`);
-  }
-  return v;
-}
-
-/** Check every option name and value; fill in defaults. Throws an Error naming the bad option. */
-export function resolveX86Options(input: unknown): { resolved: ResolvedX86Options; cost?: Partial<CostModel> } {
-  if (input === undefined) input = {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new Error(`x86: options must be an object (got ${fmt(input)})`);
-  }
-  const o = input as Record<string, unknown>;
-  const known = [...X86_OPTION_SPECS.map((s) => s.name), 'cost'];
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new Error(`x86: unknown option '${k}' (valid options: ${known.join(', ')})`);
-  }
-  const paravirt = oneOf(o, 'paravirt', PARAVIRT_MODES) ?? 'none';
-  const kernel = oneOf(o, 'kernel', KERNEL_VERSIONS) ?? 'v6.15';
-  const pcidIn = bool(o, 'pcid');
-  const ptiIn = bool(o, 'pti');
-  const invlpgbIn = bool(o, 'invlpgb');
-  const r: ResolvedX86Options = {
+/** The x86 option declaration: specs, the rules between options, the label. */
+export const X86_OPTIONS: ArchOptionsDef<ResolvedX86Options> = {
+  arch: 'x86',
+  specs: X86_OPTION_SPECS,
+  derive(r, given) {
     // a Xen PV guest has neither PCID nor PTI of its own (Xen isolates in the hypervisor)
-    pcid: pcidIn ?? paravirt !== 'xen',
-    pti: ptiIn ?? false,
-    invpcid: bool(o, 'invpcid') ?? true,
-    invlpgb: invlpgbIn ?? false,
-    invlpgbCountMax: int(o, 'invlpgbCountMax', 1, 65535) ?? 8,
-    paravirt,
-    ceiling: int(o, 'ceiling', 0, Number.MAX_SAFE_INTEGER) ?? 33,
-    kernel,
-    gbpages: bool(o, 'gbpages') ?? true,
-  };
-  if (paravirt === 'xen' && pcidIn === true) {
-    throw new Error(`x86: option 'pcid' must be false with paravirt 'xen' (Xen PV guests run without PCID); valid choices: false`);
-  }
-  if (paravirt === 'xen' && ptiIn === true) {
-    throw new Error(`x86: option 'pti' must be false with paravirt 'xen' (Xen PV isolates in the hypervisor); valid choices: false`);
-  }
-  if (r.invlpgb) {
-    if (kernel !== 'v6.15') throw new Error(`x86: option 'invlpgb' needs option 'kernel' 'v6.15' (INVLPGB support was merged in v6.15); got kernel ${fmt(kernel)}, valid choices with invlpgb: 'v6.15'`);
-    if (!r.pcid) throw new Error(`x86: option 'invlpgb' needs option 'pcid' true (global ASIDs are PCIDs); valid choices: pcid true`);
-    if (paravirt !== 'none') throw new Error(`x86: option 'invlpgb' is modelled on bare metal only; option 'paravirt' must be 'none' with it (got ${fmt(paravirt)})`);
-  }
-  let cost: Partial<CostModel> | undefined;
-  if (o.cost !== undefined) {
-    if (typeof o.cost !== 'object' || o.cost === null || Array.isArray(o.cost)) {
-      throw new Error(`x86: option 'cost' must be an object with any of ${COST_KEYS.join(', ')} (got ${fmt(o.cost)})`);
+    if (r.paravirt === 'xen') {
+      if (!given.has('pcid')) r.pcid = false;
+      else if (r.pcid) throw optionError('x86', 'pcid', "false with paravirt 'xen'", 'Xen PV guests run without PCID');
+      if (r.pti) throw optionError('x86', 'pti', "false with paravirt 'xen'", 'Xen PV isolates in the hypervisor');
     }
-    for (const [k, v] of Object.entries(o.cost)) {
-      if (!(COST_KEYS as readonly string[]).includes(k)) throw new Error(`x86: option 'cost' has unknown key '${k}' (valid keys: ${COST_KEYS.join(', ')})`);
-      if (k === 'instructions' || k === 'sources') {
-        if (typeof v !== 'object' || v === null) throw new Error(`x86: option 'cost.${k}' must be an object`);
-      } else if (typeof v !== 'number' || !(v >= 0)) {
-        throw new Error(`x86: option 'cost.${k}' must be a number >= 0 (got ${fmt(v)})`);
-      }
+    if (r.invlpgb) {
+      if (r.kernel !== 'v6.15') throw optionError('x86', 'invlpgb', `false with kernel ${showOptionValue(r.kernel)}`, 'INVLPGB support was merged in v6.15');
+      if (!r.pcid) throw optionError('x86', 'invlpgb', 'false with pcid false', 'global ASIDs are PCIDs');
+      if (r.paravirt !== 'none') throw optionError('x86', 'paravirt', "'none' with invlpgb", `INVLPGB is modelled on bare metal only; got ${showOptionValue(r.paravirt)}`);
     }
-    cost = o.cost as Partial<CostModel>;
-  }
-  return { resolved: r, cost };
+  },
+  label: x86Label,
+};
+
+/** Check every option name and value; fill in defaults. Throws an OptionError naming the bad option. */
+export function resolveX86Options(input: unknown): { resolved: ResolvedX86Options; cost?: Partial<CostModel>; label: string } {
+  const { options, cost, label } = resolveArchOptions(X86_OPTIONS, input);
+  return { resolved: options, cost, label };
 }
 
 /** The label for reports: the options that change what the kernel does. */

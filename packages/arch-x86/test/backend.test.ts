@@ -45,24 +45,35 @@ describe('x86() factory', () => {
     expect(x86({ kernel: 'v6.13', pcid: false }).label).toBe('x86-64 v6.13 (no PCID, no PTI)');
   });
 
-  it('rejects unknown options and bad values, naming the option and the valid choices', () => {
+  it('rejects unknown options and bad values, naming the option and what it allows', () => {
     expect(() => x86({ pcdi: true } as never)).toThrow(
-      "x86: unknown option 'pcdi' (valid options: pcid, pti, invpcid, invlpgb, invlpgbCountMax, paravirt, ceiling, kernel, gbpages, cost)",
+      "x86: unknown option 'pcdi' (did you mean 'pcid'? valid options: pcid, pti, invpcid, invlpgb, invlpgbCountMax, paravirt, ceiling, kernel, gbpages, cost)",
     );
     expect(() => x86({ paravirt: 'vmware' } as never)).toThrow("x86: option 'paravirt' must be one of 'none', 'kvm', 'hyperv', 'xen' (got 'vmware')");
-    expect(() => x86({ kernel: '6.15' } as never)).toThrow("x86: option 'kernel' must be one of 'v6.15', 'v6.14', 'v6.13' (got '6.15')");
+    expect(() => x86({ kernel: '6.15' } as never)).toThrow("x86: option 'kernel' must be one of 'v6.15', 'v6.14', 'v6.13' (got '6.15'; did you mean 'v6.15'?)");
     expect(() => x86({ pcid: 'yes' } as never)).toThrow("x86: option 'pcid' must be one of true, false (got 'yes')");
     expect(() => x86({ ceiling: -1 })).toThrow("x86: option 'ceiling' must be an integer >= 0 (got -1)");
     expect(() => x86({ ceiling: 1.5 })).toThrow("x86: option 'ceiling' must be an integer >= 0 (got 1.5)");
     expect(() => x86({ invlpgbCountMax: 0 })).toThrow("x86: option 'invlpgbCountMax' must be an integer from 1 to 65535 (got 0)");
-    expect(() => x86({ invlpgb: true, kernel: 'v6.14' })).toThrow(/option 'invlpgb' needs option 'kernel' 'v6.15'/);
-    expect(() => x86({ invlpgb: true, pcid: false })).toThrow(/option 'invlpgb' needs option 'pcid' true/);
-    expect(() => x86({ invlpgb: true, paravirt: 'kvm' })).toThrow(/option 'paravirt' must be 'none'/);
-    expect(() => x86({ paravirt: 'xen', pcid: true })).toThrow(/option 'pcid' must be false with paravirt 'xen'/);
-    expect(() => x86({ paravirt: 'xen', pti: true })).toThrow(/option 'pti' must be false with paravirt 'xen'/);
+    expect(() => x86({ invlpgb: true, kernel: 'v6.14' })).toThrow("x86: option 'invlpgb' must be false with kernel 'v6.14' (INVLPGB support was merged in v6.15)");
+    expect(() => x86({ invlpgb: true, pcid: false })).toThrow("x86: option 'invlpgb' must be false with pcid false (global ASIDs are PCIDs)");
+    expect(() => x86({ invlpgb: true, paravirt: 'kvm' })).toThrow("x86: option 'paravirt' must be 'none' with invlpgb (INVLPGB is modelled on bare metal only; got 'kvm')");
+    expect(() => x86({ paravirt: 'xen', pcid: true })).toThrow("x86: option 'pcid' must be false with paravirt 'xen' (Xen PV guests run without PCID)");
+    expect(() => x86({ paravirt: 'xen', pti: true })).toThrow("x86: option 'pti' must be false with paravirt 'xen' (Xen PV isolates in the hypervisor)");
     expect(() => x86({ cost: { ipiSend: -5 } })).toThrow("x86: option 'cost.ipiSend' must be a number >= 0 (got -5)");
-    expect(() => x86({ cost: { ipi: 5 } as never })).toThrow(/option 'cost' has unknown key 'ipi' \(valid keys: ipiSend, ipiPerTarget/);
+    expect(() => x86({ cost: { ipi: 5 } as never })).toThrow(
+      "x86: option 'cost' must be an object with any of ipiSend, ipiPerTarget, instructions, defaultInstruction, pageFree, tableFree, rcuCallback, sources (got unknown key 'ipi')",
+    );
     expect(() => x86(42 as never)).toThrow('x86: options must be an object (got 42)');
+  });
+
+  it("ceiling is also accepted as tlbSinglePageFlushCeiling (the kernel knob's name, as powerpc spells it)", () => {
+    const b = x86({ tlbSinglePageFlushCeiling: 10 } as never);
+    expect(b.options.ceiling).toBe(10);
+    expect(b.label).toBe('x86-64 v6.15 (PCID, no PTI, ceiling 10)');
+    expect(() => x86({ ceiling: 5, tlbSinglePageFlushCeiling: 10 } as never)).toThrow(
+      "x86: option 'ceiling' must be given once (given as 'ceiling' and as 'tlbSinglePageFlushCeiling')",
+    );
   });
 
   it('Kconfig per kernel version (generic.md §5.2)', () => {

@@ -6,6 +6,7 @@ export * from './arch/contract.js';
 export * from './arch/cost-model.js';
 export * from './arch/geometry.js';
 export * from './arch/kconfig.js';
+export * from './arch/options.js';
 export { generic, type GenericOptions } from './arch/generic.js';
 export { gatherBits, genericTlbFlush, tlbGetUnmapShift } from './arch/generic-flush.js';
 export { INVALIDATE_ALL, TlbModel, type Invalidation } from './machine/tlb.js';

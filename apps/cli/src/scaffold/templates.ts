@@ -68,8 +68,8 @@ export default defineConfig({
  * Import only from '@tlbsim/core' (the contract and public helpers), never core internals.
  */
 import {
-  GENERIC_KCONFIG, X86_64_4LEVEL, generic, makeGeometry, withCostOverrides,
-  type ArchBackend, type ArchContext, type ArchRuntime, type CostModel, type Kconfig, type OptionSpec,
+  GENERIC_KCONFIG, X86_64_4LEVEL, defineArch, generic, makeGeometry, resolveArchOptions, withCostOverrides,
+  type ArchBackend, type ArchContext, type ArchOptionsDef, type ArchRuntime, type CostModel, type Kconfig, type OptionSpec,
 } from '@tlbsim/core';
 
 export interface ${cap(v.factory)}Options {
@@ -77,7 +77,18 @@ export interface ${cap(v.factory)}Options {
   cost?: Partial<CostModel>;
 }
 
+/**
+ * One spec per option (kind boolean / enum / integer, default, unit, a one-line description):
+ * core's resolver checks what users give against them, for the library and for
+ * \`--arch ${v.name}:NAME=VALUE\` alike. Rules between options go in \`derive\`.
+ */
 const OPTION_SPECS: OptionSpec[] = [];
+type Resolved${cap(v.factory)}Options = Record<string, never>;
+const OPTIONS: ArchOptionsDef<Resolved${cap(v.factory)}Options> = {
+  arch: '${v.name}',
+  specs: OPTION_SPECS,
+  label: () => '${v.name} (generic flush behaviour)',
+};
 
 /**
  * What arch/${v.name}/Kconfig selects. Start from the generic set and change each symbol to what the
@@ -86,14 +97,12 @@ const OPTION_SPECS: OptionSpec[] = [];
 const KCONFIG: Kconfig = { ...GENERIC_KCONFIG };
 
 export function ${v.factory}(options: ${cap(v.factory)}Options = {}): ArchBackend {
-  for (const k of Object.keys(options)) {
-    if (k !== 'cost') throw new Error(\`${v.name}: unknown option "\${k}"; valid options: cost\`);
-  }
+  const { options: resolved, label, cost } = resolveArchOptions(OPTIONS, options);
   const base = generic({ kconfig: KCONFIG });
-  return {
+  return defineArch({
     name: '${v.name}',
-    label: '${v.name} (generic flush behaviour)',
-    options: {},
+    label,
+    options: { ...resolved },
     optionSpecs: OPTION_SPECS,
     kconfig: KCONFIG,
     // the page-table geometry: page shift, bits per level, levels, TASK_SIZE, folding
@@ -103,7 +112,7 @@ export function ${v.factory}(options: ${cap(v.factory)}Options = {}): ArchBacken
     // PMD-sized transparent huge pages (0: none)
     thpPmdSize: 2 ** 21,
     // cited defaults; replace the generic guesses with measured figures and their sources
-    cost: withCostOverrides(base.cost, options.cost),
+    cost: withCostOverrides(base.cost, cost),
     // per-CPU counters the kernel keeps for this architecture (bump with ctx.counter)
     perCpuCounters: [],
     create(ctx: ArchContext): ArchRuntime {
@@ -127,7 +136,7 @@ export function ${v.factory}(options: ${cap(v.factory)}Options = {}): ArchBacken
         // flushTlbKernelRange, supportsPageTableMove, destroyMm, initMm, ftrace.
       };
     },
-  };
+  });
 }
 `,
     'test/conformance.test.ts': `// The shared backend conformance suite (see CONTRIBUTING.md). Add option sets as the backend grows;

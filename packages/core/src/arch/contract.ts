@@ -10,6 +10,7 @@ import type { CostModel } from './cost-model.js';
 import type { Geometry } from './geometry.js';
 import type { Kconfig } from './kconfig.js';
 import type { ArchMetricDocs } from '../metrics/registry.js';
+import { checkOptionSpecs, type OptionSpec, type OptionValue } from './options.js';
 import type { Invalidation } from '../machine/tlb.js';
 import type { Cpumask, Mm } from '../machine/mm.js';
 import type { TraceEvent } from '../trace/events.js';
@@ -204,15 +205,6 @@ export interface ArchRuntime {
   ftrace?(ev: TraceEvent): string | undefined;
 }
 
-/** A static description of one option of a backend (for `tlbsim arches` and validation). */
-export interface OptionSpec {
-  name: string;
-  description: string;
-  default: string | number | boolean;
-  /** allowed values for enums / booleans */
-  choices?: readonly (string | number | boolean)[];
-}
-
 /**
  * An architecture backend: what a factory such as `x86({ pcid: true })` returns.
  */
@@ -222,7 +214,7 @@ export interface ArchBackend {
   /** human label including the options that matter: `x86-64 (PCID, no PTI)` */
   readonly label: string;
   /** the resolved options (defaults filled in), for reports */
-  readonly options: Readonly<Record<string, string | number | boolean>>;
+  readonly options: Readonly<Record<string, OptionValue>>;
   readonly optionSpecs: readonly OptionSpec[];
   readonly kconfig: Kconfig;
   readonly geometry: Geometry;
@@ -244,7 +236,18 @@ export interface ArchBackend {
   create(ctx: ArchContext): ArchRuntime;
 }
 
-/** Identity helper for typing a backend factory's result (unstorage's `defineDriver` style). */
+/**
+ * Declare a backend (every factory returns through it): checks that its option specs are
+ * coherent (unique names and aliases, each default allowed by its spec) and that `options`
+ * holds exactly the specs' options in spec order, so listings, labels and reports agree.
+ * Returns `b` itself, typed (unstorage's `defineDriver` style).
+ */
 export function defineArch<B extends ArchBackend>(b: B): B {
+  checkOptionSpecs(b.name, b.optionSpecs);
+  const names = b.optionSpecs.filter((s) => s.kind !== 'cost').map((s) => s.name);
+  const keys = Object.keys(b.options);
+  if (names.join(',') !== keys.join(',')) {
+    throw new Error(`${b.name}: options (${keys.join(', ')}) differ from the option specs (${names.join(', ')})`);
+  }
   return b;
 }

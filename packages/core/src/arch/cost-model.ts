@@ -18,6 +18,11 @@ export interface CostModel {
   sources: Record<string, string>;
 }
 
+/** Every key of a CostModel, in declaration order (what a `cost` override may set). */
+export const COST_MODEL_KEYS = [
+  'ipiSend', 'ipiPerTarget', 'instructions', 'defaultInstruction', 'pageFree', 'tableFree', 'rcuCallback', 'sources',
+] as const satisfies readonly (keyof CostModel)[];
+
 export function withCostOverrides(base: CostModel, over?: Partial<CostModel>): CostModel {
   if (!over) return base;
   return {

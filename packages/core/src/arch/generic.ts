@@ -1,7 +1,8 @@
-import type { ArchBackend, ArchContext, ArchRuntime } from './contract.js';
+import { defineArch, type ArchBackend, type ArchContext, type ArchRuntime } from './contract.js';
 import { withCostOverrides, type CostModel } from './cost-model.js';
 import { X86_64_4LEVEL, type Geometry } from './geometry.js';
 import { GENERIC_KCONFIG, type Kconfig } from './kconfig.js';
+import { checkCostOverrides } from './options.js';
 import type { Mm } from '../machine/mm.js';
 import { INVALIDATE_ALL } from '../machine/tlb.js';
 import type { ArchMetricDocs } from '../metrics/registry.js';
@@ -43,7 +44,10 @@ const GENERIC_METRIC_DOCS: ArchMetricDocs = {
  */
 export function generic(opts: GenericOptions = {}): ArchBackend {
   const kconfig: Kconfig = { ...GENERIC_KCONFIG, ...(opts.kconfig ?? {}) };
-  return {
+  // no listed options: kconfig and geometry are objects for tests and experiments; cost is
+  // every backend's option and is checked the same way everywhere
+  checkCostOverrides('generic', opts.cost);
+  return defineArch({
     name: 'generic',
     label: 'generic (asm-generic defaults)',
     options: {},
@@ -94,5 +98,5 @@ export function generic(opts: GenericOptions = {}): ArchBackend {
         },
       };
     },
-  };
+  });
 }
