@@ -124,14 +124,14 @@ export function metricsGrid(runs: readonly VariantRun[]): Grid {
 /** compare / run output in any of the formats. */
 export function formatResults(job: Job, seed: number, runs: readonly VariantRun[], format: Format, extra: Record<string, unknown> = {}): string {
   if (format === 'json') return JSON.stringify(resultsDocument(job, seed, runs, extra), null, 2) + '\n';
-  return formatGrid(describeJob(job, seed), runs, format);
+  return formatGrid(describeJob(job, seed), runs, format, job.kind === 'workload' && typeof job.params.pages === 'number' ? job.params.pages : undefined);
 }
 
 /** The metrics grid of runs under a title, with the variants' legend: table, csv or markdown. */
-export function formatGrid(title: string, runs: readonly VariantRun[], format: Exclude<Format, 'json'>): string {
+export function formatGrid(title: string, runs: readonly VariantRun[], format: Exclude<Format, 'json'>, pages?: number): string {
   const g = metricsGrid(runs);
   if (format === 'csv') return renderCsv(g);
-  const legend = runs.map((r) => [r.variant.id, r.result.label] as const);
+  const legend = runs.map((r) => [r.variant.id, `${r.result.label}; base page ${bytes(r.pageSize)}${pages === undefined ? '' : `: pages=${pages} is ${bytes(pages * r.pageSize)}`}`] as const);
   if (format === 'markdown') {
     const rows = g.rows.map((r) => r[0] as string).flatMap((k) => {
       const d = metricOf(k);
@@ -144,3 +144,10 @@ export function formatGrid(title: string, runs: readonly VariantRun[], format: E
   const rows = legendLines(g.rows.map((r) => r[0] as string));
   return `${title}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}\n\nrows (tlbsim metrics KEY for the full definition):\n${rows.map((l) => `  ${l}`).join('\n')}\n`;
 }
+
+/** 4096 -> "4 KiB" */
+export function bytes(n: number): string {
+  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (n >= size && n % size === 0) return `${n / size} ${unit}`;
+  return `${n} B`;
+}
+

@@ -24,6 +24,8 @@ export type Outcome = RunResult & { extra?: Extra };
 export interface VariantRun {
   variant: ArchVariant;
   nrCpus: number;
+  /** the architecture's base page (PAGE_SIZE), in bytes: workload `pages` count these */
+  pageSize: number;
   result: Outcome;
   /** the backend's ftrace formatter for its own events */
   ftrace?: (ev: TraceEvent) => string | undefined;
@@ -67,5 +69,5 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
     extra = hugetlbExtra(m);
   }
   const rt = m.runtime;
-  return { variant, nrCpus: m.cpus.length, result: extra ? { ...result, extra } : result, ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}) };
+  return { variant, nrCpus: m.cpus.length, pageSize: 2 ** arch.geometry.pageShift, result: extra ? { ...result, extra } : result, ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}) };
 }
