@@ -454,7 +454,7 @@ describe('workload semantics', () => {
   it('reclaim unmaps every page from every process', () => {
     for (const r of json(['--workload', 'reclaim', '--set', 'pages=10', '--set', 'cpus=4']).results) expect(r.metrics.violations).toBe(0);
   });
-  it('hugetlb-share: V0 no sync IPI, V1 one per unshared table, V2 one when the last sharer leaves (hugetlb.md §4.8); ppc shares nothing', () => {
+  it('hugetlb-share: V0 no sync IPI, V1 one per unshared table, V2 one when the last sharer leaves (hugetlb SPEC.md §4.8); ppc shares nothing', () => {
     const run = (v: string) => json(['--workload', 'hugetlb-share', '--set', `hugetlb=${v}`, '--set', 'gib=4', '--set', 'cpus=8']).results;
     const [v0, v1, v2] = ['V0', 'V1', 'V2'].map(run);
     for (const k of [0, 1]) {

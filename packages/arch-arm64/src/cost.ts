@@ -1,6 +1,6 @@
 /**
  * Cost defaults for arm64. Counts are the primary output; these only turn them into an estimate.
- * shared/spec/costs.md has no per-instruction latency for arm64 (only whole-workload shares), so
+ * core SPEC.md §11.2 has no per-instruction latency for arm64 (only whole-workload shares), so
  * the per-instruction figures are order-of-magnitude estimates, labelled as such, and the
  * completing DSB ISH carries most of the cost because it waits for every CPU in the
  * inner-shareable domain to finish the broadcast (DVM) operations.

@@ -1,5 +1,5 @@
 /**
- * Default costs (ns) for powerpc, seeded from shared/spec/costs.md. Counts are the primary
+ * Default costs (ns) for powerpc, seeded from the measurements of core SPEC.md §11.2. Counts are the primary
  * output; these only turn them into an estimate. Override any figure with the `cost` option.
  */
 import type { CostModel } from '@tlbsim/core';

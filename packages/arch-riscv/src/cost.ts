@@ -1,6 +1,6 @@
 /**
  * Cost defaults for riscv. Counts are tlbsim's primary output; these only turn them into an
- * estimate. shared/spec/costs.md has no RISC-V measurement, and none was found in the sources
+ * estimate. core SPEC.md §11.2 has no RISC-V measurement, and none was found in the sources
  * read, so every figure below is an order-of-magnitude estimate, labelled as such and overridable
  * with the `cost` option. The one relation taken from the kernel is the design rule behind
  * tlb_flush_all_threshold (Alexandre Ghiti, "riscv: Make __flush_tlb_range() loop over pte instead

@@ -1,6 +1,6 @@
 /**
  * Nanosecond costs for x86-64. Counts are the primary output; these only feed `estimatedNs`.
- * Figures come from shared/spec/costs.md where it has one; the rest are marked as estimates.
+ * Figures come from the measurements of core SPEC.md §11.2 where there is one; the rest are marked as estimates.
  */
 import { withCostOverrides, type CostModel } from '@tlbsim/core';
 

@@ -65,7 +65,7 @@ describe('x86() factory', () => {
     expect(() => x86(42 as never)).toThrow('x86: options must be an object (got 42)');
   });
 
-  it('Kconfig per kernel version (generic.md §5.2)', () => {
+  it('Kconfig per kernel version (core SPEC.md §8.2)', () => {
     const common = { MMU_GATHER_MERGE_VMAS: true, ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: true, ARCH_WANT_HUGE_PMD_SHARE: true, MMU_GATHER_PAGE_SIZE: false, MMU_GATHER_NO_RANGE: false, MMU_GATHER_NO_GATHER: false, SMP: true };
     expect(x86().kconfig).toMatchObject({ ...common, MMU_GATHER_TABLE_FREE: true, MMU_GATHER_RCU_TABLE_FREE: true, PT_RECLAIM: true });
     expect(x86({ kernel: 'v6.14' }).kconfig).toMatchObject({ ...common, MMU_GATHER_RCU_TABLE_FREE: true, PT_RECLAIM: true });

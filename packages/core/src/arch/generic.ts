@@ -6,7 +6,7 @@ import type { Mm } from '../machine/mm.js';
 import { INVALIDATE_ALL } from '../machine/tlb.js';
 
 export interface GenericOptions {
-  /** Kconfig overrides on top of config G (generic.md §8) */
+  /** Kconfig overrides on top of config G (core SPEC.md §8.2) */
   kconfig?: Partial<Kconfig>;
   geometry?: Geometry;
   cost?: Partial<CostModel>;
