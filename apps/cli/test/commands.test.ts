@@ -37,6 +37,15 @@ describe('help and version', () => {
       expect(tlbsim(['help', c]).stdout).toBe(a.stdout);
     });
   }
+  it('help and arches cite documents in the repository only', () => {
+    expect(tlbsim(['sweep', '--help']).stdout).toContain(
+      '--metric NAME      the metric to plot (default ipis; any of packages/core/SPEC.md §3, or tlbInstructions.X)');
+    const arches = tlbsim(['arches']).stdout;
+    expect(arches).toMatch(/^ {4}cost = packages\/arch-ppc\/SPEC\.md §9 +an object \(library API only\)$/m);
+    const all = ['--help', ...['compare', 'run', 'check', 'sweep', 'workloads', 'arches', 'replay'].map((c) => `${c} --help`)]
+      .map((a) => tlbsim(a.split(' ')).stdout).join('\n') + arches;
+    expect(all).not.toMatch(/shared\/spec|\.\.\/shared|\b(model|generic|costs|x86|arm64|ppc|hugetlb|conventions)\.md\b/);
+  });
   it('--version prints the package version', () => {
     const r = tlbsim(['--version']);
     expect(r.code).toBe(0);

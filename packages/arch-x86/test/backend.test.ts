@@ -82,7 +82,7 @@ describe('x86() factory', () => {
     expect(c.ipiSend).toBe(460);
     expect(c.ipiPerTarget).toBe(100);
     expect(c.instructions.INVLPG).toBe(140);
-    for (const k of ['ipiSend', 'ipiPerTarget', ...Object.keys(X86_COST.instructions)]) expect(c.sources[k]).toMatch(/costs\.md|estimate/);
+    for (const k of ['ipiSend', 'ipiPerTarget', ...Object.keys(X86_COST.instructions)]) expect(c.sources[k]).toMatch(/core SPEC\.md §11\.2|estimate/);
     const o = x86({ cost: { ipiSend: 1000, instructions: { INVLPG: 200 } } }).cost;
     expect(o.ipiSend).toBe(1000);
     expect(o.instructions.INVLPG).toBe(200);
