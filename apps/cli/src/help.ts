@@ -114,7 +114,7 @@ ${ARCH_HELP}
   -f, --format F         csv (default: one row per value and variant) or json
   -o, --out FILE         write the data to FILE (atomically) instead of stdout
       --plot FILE.svg    an SVG line chart: --metric against the varied parameter, one line per variant
-      --metric NAME      the metric to plot (default ipis; any of model.md §3, or tlbInstructions.X)
+      --metric NAME      the metric to plot (default ipis; any of packages/core/SPEC.md §3, or tlbInstructions.X)
       --report FILE.html one self-contained HTML page with the tables and charts
   -j, --jobs N           worker threads (default: all cores)
 ${SEED_HELP}

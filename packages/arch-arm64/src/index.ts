@@ -56,7 +56,7 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
   const cfg = deriveConfig(opts);
   const gi = GRANULES[opts.granule];
   const geometry = arm64Geometry(gi, opts.vaBits);
-  // generic.md §5.2: the generic set (RCU table free; neither MERGE_VMAS nor PAGE_SIZE, so
+  // core SPEC.md §8.2: the generic set (RCU table free; neither MERGE_VMAS nor PAGE_SIZE, so
   // tlb_end_vma flushes) plus what depends on version, granule and VA size
   const kconfig: Kconfig = {
     ...GENERIC_KCONFIG,

@@ -11,7 +11,7 @@ import { ppcGeometry, ppcHugePageSizes, ppcThpSize } from './geometry.js';
 import { PPC_OPTIONS, PPC_OPTION_SPECS, type PpcOptions } from './options.js';
 import { createPpcRuntime, type PpcRuntime } from './tlb.js';
 
-/** What `config PPC` selects for mmu_gather (arch/powerpc/Kconfig; generic.md §5.2). */
+/** What `config PPC` selects for mmu_gather (arch/powerpc/Kconfig; core SPEC.md §8.2). */
 export const PPC_KCONFIG: Kconfig = {
   ...GENERIC_KCONFIG,
   MMU_GATHER_TABLE_FREE: true,

@@ -1,5 +1,5 @@
 /**
- * The radix golden scenarios G1-G18 of shared/spec/ppc.md §7, with their exact instruction
+ * The radix golden scenarios G1-G18 of ppc SPEC.md §7, with their exact instruction
  * sequences. Baseline: radix, 64K pages, POWER10, tlbie enabled, no copros, v6.6, PID 0x42.
  */
 import { describe, expect, it } from 'vitest';
@@ -445,7 +445,7 @@ describe('G18 nest MMU attached (copros=1)', () => {
   });
 });
 
-describe('edge notes of §7', () => {
+describe('edge notes of ppc SPEC.md §7', () => {
   it('no cleared bit and no freed_tables: tlb_flush is never called', () => {
     const r = localRig();
     r.m.op('g', 0, () => {

@@ -17,7 +17,7 @@ export { COUNTER_IPI, COUNTER_SBI, PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT, P4D_SHIFT, 
 const NAME = 'riscv';
 const LEVELS = { sv39: 3, sv48: 4, sv57: 5 } as const;
 
-/** The Kconfig a riscv64 SMP kernel selects (arch/riscv/Kconfig; generic.md §5.2). */
+/** The Kconfig a riscv64 SMP kernel selects (arch/riscv/Kconfig; core SPEC.md §8.2). */
 export function riscvKconfig(o: Pick<ResolvedOptions, 'ptReclaim'>): Kconfig {
   return {
     MMU_GATHER_TABLE_FREE: true, // selected by MMU_GATHER_RCU_TABLE_FREE

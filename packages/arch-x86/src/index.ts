@@ -28,7 +28,7 @@ export type { FlushTlbInfo, MmContext, TlbContext, TlbState } from './state.js';
 export type { X86TlbBatch } from './batch.js';
 export { pteNeedsFlush } from './tlb.js';
 
-/** The Kconfig x86-64 selects (generic.md §5.2), per kernel version and paravirt mode. */
+/** The Kconfig x86-64 selects (core SPEC.md §8.2), per kernel version and paravirt mode. */
 export function x86Kconfig(o: ResolvedX86Options): Kconfig {
   // v6.15 makes RCU table freeing unconditional; v6.14's PT_RECLAIM (x86-64, default y) selects
   // it; before that only a hypervisor flush hook frees tables through RCU (bare metal frees

@@ -1,5 +1,5 @@
 /**
- * The golden scenarios S1-S20 of shared/spec/generic.md §8, through core's mm operations.
+ * The golden scenarios S1-S20 of core SPEC.md §10, through core's mm operations.
  * Config G: generic tlb_flush, no MERGE_VMAS; X: + MERGE_VMAS + PT_RECLAIM; P: + PAGE_SIZE + MERGE_VMAS.
  */
 import { describe, expect, it } from 'vitest';

@@ -7,7 +7,7 @@ import type { Mm } from '../machine/mm.js';
 import { INVALIDATE_ALL } from '../machine/tlb.js';
 
 export interface GenericOptions {
-  /** Kconfig overrides on top of config G (generic.md §8) */
+  /** Kconfig overrides on top of config G (core SPEC.md §8.2) */
   kconfig?: Partial<Kconfig>;
   geometry?: Geometry;
   cost?: Partial<CostModel>;
@@ -22,9 +22,9 @@ const GENERIC_COST: CostModel = {
   tableFree: 40,
   rcuCallback: 50,
   sources: {
-    ipiSend: 'rule of thumb, ~1 us base (costs.md, secondary source [S])',
-    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (costs.md [S])',
-    local_flush_tlb_page: 'order of an INVLPG, 100s of cycles (costs.md, Amit 2019)',
+    ipiSend: 'rule of thumb, ~1 us base (core SPEC.md §11.2, secondary source [S])',
+    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (core SPEC.md §11.2 [S])',
+    local_flush_tlb_page: 'order of an INVLPG, 100s of cycles (core SPEC.md §11.2, Amit 2019)',
   },
 };
 

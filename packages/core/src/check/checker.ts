@@ -7,7 +7,7 @@ import type { Violation } from '../metrics/metrics.js';
 const hex = (n: number) => '0x' + n.toString(16);
 
 /**
- * The hazard checker of model.md §2. It is called at the moments that matter (a page or table
+ * The hazard checker of core SPEC.md §2. It is called at the moments that matter (a page or table
  * returned to the allocator, a table repurposed, an mprotect returning) and asks the TLB model
  * whether any CPU may still hold what was removed.
  */

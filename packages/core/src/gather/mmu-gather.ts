@@ -17,7 +17,7 @@ export type FlushCause = 'end_vma' | 'finish' | 'force' | 'batch_full' | 'page_s
 
 /**
  * `struct mmu_gather` and the functions of mm/mmu_gather.c and include/asm-generic/tlb.h.
- * Field names follow the kernel; see shared/spec/generic.md §2-§4 for the life cycle.
+ * Field names follow the kernel; see core SPEC.md §5.2-§7 for the life cycle.
  */
 export class MmuGather implements GatherView {
   readonly mm: Mm;
@@ -82,7 +82,7 @@ export class MmuGather implements GatherView {
     if (m.tracing) m.trace({ cpu: m.curCpu, name: 'tlb_gather_mmu', cat: 'gather', args: { mm: this.mm.name, fullmm } });
   }
 
-  // ------------------------------------------------------------ range bookkeeping (tlb.h §3.1)
+  // ------------------------------------------------------------ range bookkeeping (core SPEC.md §6.1)
   /** __tlb_reset_range */
   resetRange(): void {
     if (this.fullmm) {
@@ -117,7 +117,7 @@ export class MmuGather implements GatherView {
     this.clearedP4ds = true;
   }
 
-  // ------------------------------------------------------------ leaf entries (tlb.h §3.2)
+  // ------------------------------------------------------------ leaf entries (core SPEC.md §6.2)
   /** tlb_remove_tlb_entries(tlb, ptep, nr, addr) */
   removeTlbEntries(addr: number, nr: number): void {
     this.flushPteRange(addr, nr * 2 ** this.m.geometry.pageShift);
@@ -135,7 +135,7 @@ export class MmuGather implements GatherView {
     if (hook) hook.call(this.m.runtime, this, addr);
   }
 
-  // ------------------------------------------------------------ freeing tables (tlb.h §3.3)
+  // ------------------------------------------------------------ freeing tables (core SPEC.md §6.3)
   /**
    * p?d_free_tlb for a table of logical level `level` (0 = pte table) mapping from `addr`.
    * `table` is null for a level folded at run time: the range and freed_tables still change.
@@ -152,7 +152,7 @@ export class MmuGather implements GatherView {
     if (table) this.removeTable(table);
   }
 
-  /** tlb_remove_table (mm/mmu_gather.c §4.5) */
+  /** tlb_remove_table (mm/mmu_gather.c; core SPEC.md §7.5) */
   removeTable(t: PageTable): void {
     const m = this.m;
     t.state = TableState.Queued;
@@ -215,7 +215,7 @@ export class MmuGather implements GatherView {
     else free();
   }
 
-  // ------------------------------------------------------------ page batches (§4.2)
+  // ------------------------------------------------------------ page batches (core SPEC.md §7.2)
   /** tlb_next_batch */
   private nextBatch(): boolean {
     if (this.delayedRmap && this.active !== this.local) return false;
@@ -366,7 +366,7 @@ export class MmuGather implements GatherView {
     this.local.next = null;
   }
 
-  // ------------------------------------------------------------ flushing (§3.4, §4.3)
+  // ------------------------------------------------------------ flushing (core SPEC.md §6.4, §7.3)
   private anyBits(): boolean {
     return this.freedTables || this.clearedPtes || this.clearedPmds || this.clearedPuds || this.clearedP4ds || this.unsharedTables;
   }
@@ -419,7 +419,7 @@ export class MmuGather implements GatherView {
     this.pageSize = size;
   }
 
-  // ------------------------------------------------------------ VMA hooks (§3.5)
+  // ------------------------------------------------------------ VMA hooks (core SPEC.md §6.5)
   /** tlb_update_vma_flags */
   updateVmaFlags(vma: Vma): void {
     this.vmaHuge = vma.flags.hugetlb;
@@ -443,7 +443,7 @@ export class MmuGather implements GatherView {
     if (this.vmaPfn) this.flushMmuTlbonly('free_vmas');
   }
 
-  // ------------------------------------------------------------ hugetlb unsharing (§3.9)
+  // ------------------------------------------------------------ hugetlb unsharing (core SPEC.md §6.9)
   /** tlb_unshare_pmd_ptdesc: the caller cleared the PUD entry pointing at shared table `t` */
   unsharePmdPtdesc(t: PageTable, addr: number): void {
     if (t.share <= 0) this.m.checker.warn(this.m.curCpu, addr, 'unsharing a PMD table that is not shared');
@@ -462,7 +462,7 @@ export class MmuGather implements GatherView {
     }
   }
 
-  // ------------------------------------------------------------ finish (§4.4)
+  // ------------------------------------------------------------ finish (core SPEC.md §7.4)
   /** tlb_finish_mmu */
   finish(): void {
     const m = this.m;

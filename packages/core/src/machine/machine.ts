@@ -59,7 +59,7 @@ export function prng(seed: number): () => number {
 }
 
 /**
- * The simulated machine of model.md §1: CPUs, threads, mms with real page tables, frames, IPIs,
+ * The simulated machine of core SPEC.md §1: CPUs, threads, mms with real page tables, frames, IPIs,
  * RCU, the TLB model and the checker, bound to one architecture backend.
  */
 export class Machine {

@@ -11,7 +11,7 @@ const TOP = 2 ** 64;
 const lim = (x: number) => (x === 0 ? TOP : x);
 
 /**
- * free_pgtables (mm/memory.c, generic.md §6.5): free the page tables under the VMAs being
+ * free_pgtables (mm/memory.c, core SPEC.md §9.5): free the page tables under the VMAs being
  * removed, coalescing VMAs closer than PMD_SIZE, within [floor, ceiling).
  */
 export function freePgtables(m: Machine, g: MmuGather, vmas: readonly Vma[], floor: number, ceiling: number): void {

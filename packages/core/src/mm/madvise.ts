@@ -28,7 +28,7 @@ function vmasIn(mm: Mm, start: number, end: number): { vmas: Vma[]; holes: boole
 
 /**
  * zap_page_range_single_batched: zap one VMA in the caller's gather; for hugetlb, finish and
- * restart the gather so the pool refills before the hugetlb locks drop (generic.md §6.6).
+ * restart the gather so the pool refills before the hugetlb locks drop (core SPEC.md §9.6).
  */
 export function zapPageRangeSingleBatched(m: Machine, g: MmuGather, v: Vma, addr: number, end: number, reclaimPt: boolean): void {
   unmapSingleVma(m, g, v, addr, end, { reclaimPt });

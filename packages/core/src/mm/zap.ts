@@ -113,7 +113,7 @@ export function splitHugePmd(m: Machine, pmd: PageTable, i: number, base: number
 }
 
 /**
- * zap_pte_range (generic.md §6.4): clear PTEs, queue pages, and run forced flushes under the
+ * zap_pte_range (core SPEC.md §9.4): clear PTEs, queue pages, and run forced flushes under the
  * PTE lock when a batch is full or a dirty file page needs its rmap delayed. With PT_RECLAIM
  * (reclaimPt), a PTE table left empty is freed through the gather.
  */
