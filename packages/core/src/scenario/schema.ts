@@ -89,14 +89,21 @@ export const OP_NAMES = Object.keys(opSchemas) as OpName[];
 export type Op = { [K in OpName]: { op: K; args: z.output<(typeof opSchemas)[K]> } }[OpName];
 
 /** One op: an object with exactly one key naming the operation. */
-const opSchema = z.record(z.string(), z.unknown()).transform((o, ctx): Op => {
+const opSchema = z.unknown().transform((v, ctx): Op => {
+  // not z.record: it refuses an object with an own `constructor` key as "not a record"
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    ctx.addIssue({ code: 'custom', message: `an op is an object with exactly one key (one of ${OP_NAMES.join(', ')}), got ${typeName(v)}` });
+    return z.NEVER;
+  }
+  const o = v as Record<string, unknown>;
   const keys = Object.keys(o);
   if (keys.length !== 1) {
     ctx.addIssue({ code: 'custom', message: `an op is an object with exactly one key (one of ${OP_NAMES.join(', ')}), got ${keys.length ? keys.join(', ') : 'none'}` });
     return z.NEVER;
   }
   const k = keys[0];
-  if (!(k in opSchemas)) {
+  // own keys only: `toString` or `__proto__` are not ops (`in` would find Object's methods)
+  if (!Object.hasOwn(opSchemas, k)) {
     ctx.addIssue({ code: 'custom', message: `unknown op "${k}"${didYouMean(k, OP_NAMES)}; valid ops: ${OP_NAMES.join(', ')}`, path: [k] });
     return z.NEVER;
   }
@@ -120,6 +127,14 @@ export const scenarioSchema = z.strictObject({
   ops: z.array(opSchema).max(LIMITS.ops),
 });
 export type Scenario = z.output<typeof scenarioSchema>;
+
+/** What a value is, in words for an error message: `null`, `an array`, `a string`... */
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return typeof v === 'undefined' ? 'nothing' : `a ${typeof v} (${JSON.stringify(v)})`;
+}
 
 /** Unknown fields first: a misspelt field usually also makes a required one missing. */
 export function orderIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
