@@ -1,6 +1,6 @@
 // Issue 17: scenario inputs that used to crash (exit 70) or pass without a word.
 import { describe, expect, it } from 'vitest';
-import { ScenarioError, parseScenario } from '../src/index.js';
+import { ScenarioError, generic, parseScenario, runScenario, type ArchBackend } from '../src/index.js';
 
 function parseErr(text: string, source = 'x.yaml'): ScenarioError {
   try {
@@ -10,6 +10,37 @@ function parseErr(text: string, source = 'x.yaml'): ScenarioError {
     return e as ScenarioError;
   }
   throw new Error('expected a ScenarioError');
+}
+
+function runErr(text: string): ScenarioError {
+  const s = parseScenario(text, 'x.yaml');
+  try {
+    runScenario(s, generic(), {}, 'x.yaml');
+  } catch (e) {
+    expect(e).toBeInstanceOf(ScenarioError);
+    return e as ScenarioError;
+  }
+  throw new Error('expected a ScenarioError');
+}
+
+/** generic() with every switchMm call recorded as "cpu:prev->next". */
+function recording(): { arch: ArchBackend; switches: string[] } {
+  const g = generic();
+  const switches: string[] = [];
+  const arch: ArchBackend = {
+    ...g,
+    create(ctx) {
+      const rt = g.create(ctx);
+      return {
+        ...rt,
+        switchMm(cpu, prev, next) {
+          switches.push(`${cpu}:${prev?.name ?? '-'}->${next.name}`);
+          rt.switchMm(cpu, prev, next);
+        },
+      };
+    },
+  };
+  return { arch, switches };
 }
 
 describe('op names inherited from Object are unknown ops', () => {
@@ -22,3 +53,65 @@ describe('op names inherited from Object are unknown ops', () => {
   }
 });
 
+const twoOnCpu0 = (ops: string, second = 'A') => `
+machine: { cpus: 2 }
+processes:
+  - name: A
+    threads: [ { name: t0, cpu: 0 } ]
+${second === 'A' ? '' : `  - name: ${second}\n    threads: []\n`}ops:
+  - spawn: { process: ${second}, thread: { name: t1, cpu: 0, state: sleeping } }
+  - mmap: { process: A, addr: 0x40000000, length: 64K }
+  - mmap: { process: ${second}, addr: 0x50000000, length: 64K }
+${ops}`;
+
+describe('a sleeping thread whose CPU runs another thread makes a system call: context switch', () => {
+  it('munmap by t1: t0 is switched out, switch_mm loads t1\'s mm, then t0 is switched back in', () => {
+    const { arch, switches } = recording();
+    const s = parseScenario(twoOnCpu0(`  - munmap: { thread: t1, addr: 0x50000000, length: 64K }\n  - munmap: { thread: t0, addr: 0x40000000, length: 64K }\n`, 'B'));
+    const r = runScenario(s, arch);
+    expect(r.ops.map((o) => [o.op, o.ok])).toEqual([['spawn', true], ['mmap', true], ['mmap', true], ['munmap', true], ['munmap', true]]);
+    // the initial switch-in of t0, then t1 in (A -> B), then t0 back (B -> A)
+    expect(switches).toEqual(['0:-->A', '0:A->B', '0:B->A']);
+  });
+  it('threads of one process: the switch keeps the mm (switchMm with prev === next)', () => {
+    const { arch, switches } = recording();
+    const r = runScenario(parseScenario(twoOnCpu0(`  - munmap: { thread: t1, addr: 0x40000000, length: 64K }\n`)), arch);
+    expect(r.ops.every((o) => o.ok)).toBe(true);
+    expect(switches).toEqual(['0:-->A', '0:A->A']);
+  });
+  it('exit of such a thread: switched in, then it exits; exit_process of the other process too', () => {
+    const r = runScenario(parseScenario(twoOnCpu0(`  - exit: { thread: t1 }\n  - exit_process: { process: A }\n`, 'B')), generic());
+    expect(r.ops.map((o) => o.op)).toEqual(['spawn', 'mmap', 'mmap', 'exit', 'exit_process']);
+    expect(r.metrics.pagesFreed).toBe(0);
+  });
+});
+
+describe('fork and spawn refuse a running thread on a busy CPU, with the field path', () => {
+  it('fork with childThread on the CPU the parent runs on', () => {
+    const e = runErr(`processes: [ { name: A, threads: [ { name: t0, cpu: 0 } ] } ]\nops:\n  - fork: { thread: t0, child: B, childThread: { name: b0, cpu: 0 } }\n`);
+    expect(e.message).toBe('x.yaml: ops[0].fork.childThread.cpu: CPU 0 already runs thread "t0" (give the child another CPU or state: sleeping) (on generic (asm-generic defaults))');
+  });
+  it('fork with a sleeping child thread on that CPU is fine', () => {
+    const r = runScenario(parseScenario(`processes: [ { name: A, threads: [ { name: t0, cpu: 0 } ] } ]\nops:\n  - fork: { thread: t0, child: B, childThread: { name: b0, cpu: 0, state: sleeping } }\n  - exit: { thread: b0 }\n`), generic());
+    expect(r.ops.map((o) => o.ok)).toEqual([true, true]);
+  });
+  it('spawn (unchanged)', () => {
+    const e = runErr(`processes: [ { name: A, threads: [ { name: t0, cpu: 0 } ] } ]\nops:\n  - spawn: { process: A, thread: { name: t1, cpu: 0 } }\n`);
+    expect(e.path).toBe('ops[0].spawn.thread.cpu');
+  });
+});
+
+describe('ops that make no sense are refused, not silently accepted', () => {
+  it('gup_fast_end with no gup_fast_begin on that CPU', () => {
+    const e = runErr(`processes: [ { name: A, threads: [ { name: t0, cpu: 0 } ] } ]\nops:\n  - gup_fast_end: { cpu: 1 }\n`);
+    expect(e.path).toBe('ops[0].gup_fast_end.cpu');
+    expect(e.detail).toBe('CPU 1 has no GUP-fast walk in progress (gup_fast_begin first) (on generic (asm-generic defaults))');
+  });
+  for (const op of ['mmap: { process: A, length: 4K }', 'spawn: { process: A, thread: { name: t9, cpu: 1 } }', 'gup_fast_begin: { cpu: 1, process: A, addr: 0 }', 'exit_process: { process: A }']) {
+    it(`${op.split(':')[0]} on an exited process`, () => {
+      const e = runErr(`processes: [ { name: A, threads: [ { name: t0, cpu: 0 } ] } ]\nops:\n  - exit: { thread: t0 }\n  - ${op}\n`);
+      expect(e.path).toBe(`ops[1].${op.split(':')[0]}.process`);
+      expect(e.detail).toBe('process "A" has exited (all its threads exited) (on generic (asm-generic defaults))');
+    });
+  }
+});
