@@ -115,3 +115,67 @@ describe('ops that make no sense are refused, not silently accepted', () => {
     });
   }
 });
+
+const oneOp = (field: string) => `processes: [ { name: A, threads: [ { name: t0, cpu: 0 } ] } ]\nops: [ { mmap: { process: A, ${field} } } ]\n`;
+
+describe('YAML and JSON are read by the same rules', () => {
+  it('YAML that does not parse is reported as YAML with its position', () => {
+    expect(parseErr('ops: [\n  - a: 1\n', 'y.yaml').message).toMatch(/^y\.yaml: invalid YAML at line 2, column 3: missed comma between flow collection entries$/);
+    expect(parseErr('a: [1\n', 'noext').message).toMatch(/^noext: invalid YAML at line \d+, column \d+: /);
+  });
+  it('duplicate keys are refused in YAML and in JSON', () => {
+    expect(parseErr('name: a\nname: b\nprocesses: []\nops: []\n', 'd.yaml').message).toBe('d.yaml: invalid YAML at line 2, column 1: duplicated mapping key');
+    expect(parseErr('{"processes": [{"name": "A"}], "ops": [], "processes": []}', 'd.json').message).toBe('d.json: invalid JSON at line 1, column 43: duplicate key "processes"');
+    expect(parseErr('{"ops": [{"sleep": {"thread": "t0", "thr\\u0065ad": "t1"}}]}', 'd.json').message).toBe('d.json: invalid JSON at line 1, column 37: duplicate key "thread"');
+  });
+  it('the same key in different objects is no duplicate', () => {
+    const s = parseScenario('{"processes": [{"name": "A", "threads": [{"name": "t0", "cpu": 0}]}, {"name": "B"}], "ops": [{"sleep": {"thread": "t0"}}, {"run": {"thread": "t0", "cpu": 0}}]}', 'ok.json');
+    expect(s.ops.map((o) => o.op)).toEqual(['sleep', 'run']);
+  });
+  it('a byte-order mark is dropped in both', () => {
+    const y = parseScenario('\uFEFF' + oneOp('length: 4K'), 'b.yaml');
+    const j = parseScenario('\uFEFF{"processes": [{"name": "A"}], "ops": [{"mmap": {"process": "A", "length": "4K"}}]}', 'b.json');
+    expect([y.ops[0].args, j.ops[0].args].map((a) => (a as { length: number }).length)).toEqual([4096, 4096]);
+  });
+  it('custom tags such as !!js/function are refused, not warned about', () => {
+    expect(parseErr(oneOp('length: !!js/function "function () { return 1 }"'), 't.yaml').message).toMatch(/^t\.yaml: invalid YAML at line 2, column \d+: unknown tag !<tag:yaml\.org,2002:js\/function>/);
+  });
+  it('an alias bomb is refused by size, deep nesting by depth', () => {
+    let bomb = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 9; i++) bomb += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+    expect(parseErr(bomb + 'processes: []\nops: []\n', 'bomb.yaml').message).toBe('bomb.yaml: more than 16000000 values (with YAML aliases expanded): too large to be a scenario');
+    expect(parseErr(`description: ${'['.repeat(40)}${']'.repeat(40)}\nprocesses: []\nops: []\n`, 'deep.yaml').message).toBe('deep.yaml: nested deeper than 32 levels (a scenario needs a few)');
+    expect(parseErr(`{"description": ${'['.repeat(100000)}${']'.repeat(100000)}, "ops": []}`, 'deep.json').message).toBe('deep.json: nested deeper than 32 levels (a scenario needs a few)');
+    expect(parseErr(`description: ${'['.repeat(100000)}${']'.repeat(100000)}\n`, 'deeper.yaml').message).toBe('deeper.yaml: invalid YAML at line 1, column 113: nesting exceeded maxDepth (100)');
+  });
+  it('more ops than the limit are refused before any op is validated', () => {
+    const e = parseErr(`{"processes": [{"name": "A"}], "ops": [${Array(1_000_001).fill('0').join(',')}]}`, 'big.json');
+    expect(e.message).toBe('big.json: ops: 1000001 ops: at most 1000000 are allowed');
+  });
+});
+
+describe('number fields say what they expected', () => {
+  const cases: [string, string][] = [
+    ['length: .inf', 'Infinity is not a finite number'],
+    ['length: -.inf', '-Infinity is not a finite number'],
+    ['length: .nan', 'NaN is not a finite number'],
+    ['length: null', 'expected a number (4096, 0x1000 or 4K), got null'],
+    ['length: []', 'expected a number (4096, 0x1000 or 4K), got an array'],
+    ['length: true', 'expected a number (4096, 0x1000 or 4K), got a boolean (true)'],
+    ['length: 1152921504606846976', '1152921504606847000 is too large (at most 2^53 - 1; no mapping is longer than 2^46 bytes)'],
+    ['length: -4096', '-4096 is negative'],
+    ['length: 4096.5', '4096.5 is not an integer'],
+    ['length: 4K, shared: 1', 'expected a boolean, got a number (1)'],
+  ];
+  for (const [field, msg] of cases) {
+    it(field, () => {
+      const e = parseErr(oneOp(field));
+      expect(e.path).toBe(field.includes('shared') ? 'ops[0].mmap.shared' : 'ops[0].mmap.length');
+      expect(e.detail).toBe(msg);
+    });
+  }
+  it('a thread cpu of .inf', () => {
+    const e = parseErr('processes: [ { name: A, threads: [ { name: t0, cpu: .inf } ] } ]\nops: []\n');
+    expect([e.path, e.detail]).toEqual(['processes[0].threads[0].cpu', 'Infinity is not a finite number']);
+  });
+});

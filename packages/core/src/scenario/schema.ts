@@ -8,13 +8,17 @@ export const LIMITS = {
   /** bytes of one mapping */
   length: 2 ** 46,
   ops: 1_000_000,
+  /** nesting levels of the document (a scenario needs about 5) */
+  depth: 32,
+  /** values in the document with YAML aliases expanded (1M ops of a few fields each fit) */
+  values: 16_000_000,
 } as const;
 
 const SIZE_RE = /^(0x[0-9a-f]+|\d+)([kmgt]i?b?)?$/i;
 const UNITS: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 
 /** A non-negative integer given as a number, "0x..." or "2M"/"4KiB". */
-export const addrSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+export const addrSchema = z.union([z.number(), z.string()], { error: (is) => `expected a number (4096, 0x1000 or 4K), got ${typeName(is.input)}` }).transform((v, ctx) => {
   let n: number;
   if (typeof v === 'number') n = v;
   else {
@@ -25,8 +29,9 @@ export const addrSchema = z.union([z.number(), z.string()]).transform((v, ctx) =
     }
     n = Number(m[1]) * (m[2] ? UNITS[m[2][0].toLowerCase()] : 1);
   }
-  if (!Number.isSafeInteger(n) || n < 0) {
-    ctx.addIssue({ code: 'custom', message: `${v} is not a non-negative integer` });
+  const why = !Number.isFinite(n) ? 'is not a finite number' : !Number.isInteger(n) ? 'is not an integer' : n < 0 ? 'is negative' : !Number.isSafeInteger(n) ? 'is too large (at most 2^53 - 1; no mapping is longer than 2^46 bytes)' : '';
+  if (why) {
+    ctx.addIssue({ code: 'custom', message: `${v} ${why}` });
     return z.NEVER;
   }
   return n;
@@ -147,6 +152,9 @@ export function issueMessage(is: z.core.$ZodIssue, raw: unknown): string {
   let v: unknown = raw;
   for (const p of is.path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
   if (v === undefined && is.path.length) return 'missing field';
+  // zod says "expected number, received number" for Infinity and NaN
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} is not a finite number`;
+  if (is.code === 'invalid_type') return `expected ${is.expected === 'object' ? 'an object' : is.expected === 'array' ? 'a list' : `a ${is.expected}`}, got ${typeName(v)}`;
   return is.message;
 }
 
