@@ -107,7 +107,7 @@ export function parseArchSpecs(specs: readonly string[]): ArchVariant[] {
       for (const n of ALL_ARCHES) push({ id: n, name: n, given: {} });
       continue;
     }
-    if (!FACTORIES[name]) throw unknownChoice('architecture', name, [...ARCH_NAMES, 'all'], 'architectures');
+    if (!Object.hasOwn(FACTORIES, name)) throw unknownChoice('architecture', name, [...ARCH_NAMES, 'all'], 'architectures');
     const specsByName = new Map(defaultBackend(name).optionSpecs.map((s) => [s.name, s]));
     const given: Record<string, OptionValue> = {};
     const parts: string[] = [];

@@ -1,6 +1,7 @@
 /**
  * tlbsim: the command line of the tlbsim simulator.
- * Exit status: 0 ok, 1 `check` found something, 2 bad input, 130 interrupted, 70 internal error.
+ * Exit status (see EXIT_HELP): 0 ok, 1 findings (`check`), 2 bad input, 70 a bug of ours, 130/143
+ * interrupted by SIGINT/SIGTERM.
  */
 import { ScenarioError, didYouMean } from '@tlbsim/core';
 import { compare } from './commands/compare.js';
@@ -15,17 +16,18 @@ import { removeTemps } from './io.js';
 import { terminateWorkers } from './pool.js';
 import { VERSION } from './report-data.js';
 
-const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
-  compare: (a) => compare(a, 'compare'),
-  run: (a) => compare(a, 'run'),
-  check,
-  sweep,
-  workloads,
-  arches,
-  'new-arch': newArch,
-  replay: replayCommand,
-};
-const NAMES = Object.keys(COMMANDS);
+// A Map, not a plain object: `tlbsim toString` or `tlbsim __proto__` must not find Object's own
+const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
+  ['compare', (a) => compare(a, 'compare')],
+  ['run', (a) => compare(a, 'run')],
+  ['check', check],
+  ['sweep', sweep],
+  ['workloads', workloads],
+  ['arches', arches],
+  ['new-arch', newArch],
+  ['replay', replayCommand],
+]);
+const NAMES = [...COMMANDS.keys()];
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -39,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'help') {
     const topic = rest[0];
-    if (topic && !HELP[topic]) throw new UsageError(`unknown command "${topic}"${didYouMean(topic, NAMES)}; valid commands: ${NAMES.join(', ')}`);
+    if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`unknown command "${topic}"${didYouMean(topic, NAMES)}; valid commands: ${NAMES.join(', ')}`);
     process.stdout.write(HELP[topic ?? 'main']);
     return 0;
   }
@@ -47,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const run = COMMANDS[cmd];
+  const run = COMMANDS.get(cmd);
   if (!run) {
     const what = cmd.startsWith('-') ? 'option' : 'command';
     throw new UsageError(`unknown ${what} "${cmd}"${didYouMean(cmd, NAMES)}; valid commands: ${NAMES.join(', ')} (tlbsim --help)`);

@@ -1,0 +1,71 @@
+// Issue 17: nothing a user can type crashes the CLI; limits, signals and outputs.
+// The CLI is spawned asynchronously (never spawnSync: it would block vitest's worker).
+import { spawn } from 'node:child_process';
+import { createReadStream, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI; `kill` sends a signal after that many ms (when it is still running). */
+function tlbsim(args: string[], o: { cwd?: string; kill?: [NodeJS.Signals, number]; timeoutMs?: number } = {}): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const guard = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    const k = o.kill ? setTimeout(() => p.kill(o.kill![0]), o.kill[1]) : undefined;
+    p.on('error', reject);
+    p.on('close', (code, signal) => {
+      clearTimeout(guard);
+      if (k) clearTimeout(k);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const sh = (cmd: string, args: string[]) =>
+  new Promise<void>((res, rej) => spawn(cmd, args, { stdio: 'ignore' }).on('close', (c) => (c === 0 ? res() : rej(new Error(`${cmd} exited ${c}`)))));
+const tmp = () => mkdtempSync(join(tmpdir(), 'tlbsim-robust-'));
+
+/** exit 2 with exactly one line `tlbsim: error: ...` and no stack trace; returns the message. */
+function usageError(r: Ran): string {
+  expect(r.code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(2);
+  expect(r.stderr).not.toMatch(/\n\s+at |\.[jt]s:\d+/);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^tlbsim: error: /);
+  return lines[0].slice('tlbsim: error: '.length);
+}
+
+const COMMANDS = 'compare, run, check, sweep, workloads, arches, new-arch, replay';
+
+// ---------------------------------------------------------------- block: command lookup
+describe('names inherited from Object are no commands', () => {
+  for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+    it(`tlbsim ${name}`, async () => {
+      expect(usageError(await tlbsim([name]))).toBe(`unknown command "${name}"; valid commands: ${COMMANDS} (tlbsim --help)`);
+    });
+    it(`tlbsim help ${name}`, async () => {
+      expect(usageError(await tlbsim(['help', name]))).toBe(`unknown command "${name}"; valid commands: ${COMMANDS}`);
+    });
+  }
+  it('tlbsim compare --arch toString', async () => {
+    expect(usageError(await tlbsim(['compare', '--workload', 'munmap', '--arch', 'toString']))).toBe('unknown architecture "toString"; valid architectures: x86, arm64, ppc, riscv, generic, all');
+  });
+  it('tlbsim compare --workload constructor', async () => {
+    expect(usageError(await tlbsim(['compare', '--workload', 'constructor']))).toMatch(/^unknown workload "constructor"; valid workloads: munmap, /);
+  });
+});
+
