@@ -69,3 +69,26 @@ describe('names inherited from Object are no commands', () => {
   });
 });
 
+// ---------------------------------------------------------------- block: repeated options
+describe('an option that takes one value, given twice or empty, is refused', () => {
+  it('--workload twice', async () => {
+    expect(usageError(await tlbsim(['compare', '--workload', 'munmap', '--workload', 'mprotect']))).toBe('option --workload of "tlbsim compare" is given twice ("munmap" and "mprotect"): give it once');
+  });
+  it('--format twice, short and long', async () => {
+    expect(usageError(await tlbsim(['compare', '--workload', 'munmap', '-f', 'json', '--format', 'csv']))).toBe('option --format of "tlbsim compare" is given twice ("json" and "csv"): give it once');
+  });
+  it('--set for the same key twice', async () => {
+    expect(usageError(await tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=1', '--set', 'pages=2']))).toBe('--set pages= is given twice ("1" and "2"): give it once');
+  });
+  it('--out ""', async () => {
+    const d = tmp();
+    expect(usageError(await tlbsim(['compare', '--workload', 'munmap', '--out', ''], { cwd: d }))).toBe('option --out of "tlbsim compare" needs a value, got an empty one');
+    expect(readdirSync(d)).toEqual([]);
+  });
+  it('--arch and --set stay repeatable', async () => {
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--arch', 'arm64', '--set', 'pages=2', '--set', 'cpus=2', '--format', 'csv']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('metric,x86,arm64');
+  });
+});
+
