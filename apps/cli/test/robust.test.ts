@@ -92,3 +92,68 @@ describe('an option that takes one value, given twice or empty, is refused', () 
   });
 });
 
+// ---------------------------------------------------------------- block: outputs
+describe('outputs', () => {
+  const cases: [string, string[]][] = [
+    ['compare --out X --trace X', ['compare', '--workload', 'munmap', '--out', 'X.json', '--trace', 'X.json']],
+    ['run --out F --trace F', ['run', 'S.yaml', '--out', 'F', '--trace', 'F']],
+    ['sweep --plot F --report F', ['sweep', '--workload', 'munmap', '--vary', 'pages=1,2', '--plot', 'F', '--report', 'F']],
+    ['sweep --out F --plot F', ['sweep', '--workload', 'munmap', '--vary', 'pages=1,2', '--out', 'F', '--plot', 'F']],
+  ];
+  for (const [what, args] of cases) {
+    it(`the same path twice is refused before any work: ${what}`, async () => {
+      const d = tmp();
+      writeFileSync(join(d, 'S.yaml'), 'processes: [ { name: A, threads: [ { name: t0, cpu: 0 } ] } ]\nops: []\n');
+      const [a, b] = args.filter((x) => x.startsWith('--') && ['--out', '--trace', '--plot', '--report'].includes(x));
+      const file = args[args.indexOf(a) + 1];
+      expect(usageError(await tlbsim(args, { cwd: d }))).toBe(`${a} and ${b} both write ${file}: give each output its own file`);
+      expect(readdirSync(d)).toEqual(['S.yaml']);
+    });
+  }
+  it('the same file reached through a symlink is the same path', async () => {
+    const d = tmp();
+    symlinkSync('real.json', join(d, 'link.json'));
+    expect(usageError(await tlbsim(['compare', '--workload', 'munmap', '--out', 'real.json', '--trace', 'link.json'], { cwd: d }))).toBe('--out and --trace both write link.json: give each output its own file');
+  });
+  it('a symlink is written through to its target; the link stays a link', async () => {
+    const d = tmp();
+    writeFileSync(join(d, 'target.txt'), 'old\n');
+    symlinkSync('target.txt', join(d, 'link.txt'));
+    symlinkSync('new.txt', join(d, 'dangling.txt'));
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--format', 'csv', '--arch', 'x86', '--out', 'link.txt', '--trace', 'dangling.txt'], { cwd: d });
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(d, 'link.txt')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(d, 'dangling.txt')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(d, 'target.txt'), 'utf8').split('\n')[0]).toBe('metric,x86');
+    expect(readFileSync(join(d, 'new.txt'), 'utf8')).toMatch(/^# tlbsim x86: /);
+    expect(readdirSync(d).sort()).toEqual(['dangling.txt', 'link.txt', 'new.txt', 'target.txt']);
+  });
+  it('a device is written directly, never replaced; a write error names the user\'s path (exit 2)', async () => {
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--out', '/dev/full']);
+    expect(usageError(r)).toBe('cannot write /dev/full: no space left on the device');
+    expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
+  });
+  it('a FIFO is written directly (a reader gets the data, the FIFO stays)', async () => {
+    const d = tmp();
+    const fifo = join(d, 'pipe');
+    await sh('mkfifo', [fifo]);
+    const reader = new Promise<string>((res) => {
+      let s = '';
+      createReadStream(fifo, 'utf8').on('data', (c) => (s += c)).on('end', () => res(s));
+    });
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--format', 'csv', '--out', fifo]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await reader).split('\n')[0]).toBe('metric,x86');
+    expect(statSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(d)).toEqual(['pipe']);
+  });
+  it('a directory as output is refused before the run', async () => {
+    const d = tmp();
+    mkdirSync(join(d, 'sub'));
+    expect(usageError(await tlbsim(['compare', '--workload', 'munmap', '--out', 'sub'], { cwd: d }))).toBe('cannot write sub: it is a directory');
+  });
+  it('a missing directory: the message names the path given, not a temporary file', async () => {
+    expect(usageError(await tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--out', '/nonexistent-dir/o.txt']))).toBe('cannot write /nonexistent-dir/o.txt: no such directory');
+  });
+});
+

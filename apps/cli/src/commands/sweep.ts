@@ -4,7 +4,7 @@ import type { Job } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
 import { sweepReport } from '../html.js';
-import { emit, writeAtomic } from '../io.js';
+import { checkOutputs, emit, writeAtomic } from '../io.js';
 import { defaultJobs, progressBar, runPool, type Task } from '../pool.js';
 import { lineChart } from '../svg.js';
 import { allMetricKeys, checkMetricName, parseVaryValues, seriesOf, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
@@ -30,6 +30,7 @@ export async function sweep(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new UsageError(`tlbsim sweep takes no file argument (got "${positionals[0]}")`);
+  checkOutputs({ '--out': str(values, 'out'), '--plot': str(values, 'plot'), '--report': str(values, 'report') });
   const name = str(values, 'workload');
   if (!name) throw new UsageError(`tlbsim sweep needs --workload NAME (one of ${WORKLOAD_NAMES.join(', ')})`);
   const w = findWorkload(name);
