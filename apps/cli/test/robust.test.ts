@@ -157,3 +157,23 @@ describe('outputs', () => {
   });
 });
 
+// ---------------------------------------------------------------- block: jobs
+describe('sweep --jobs is capped at the cores', () => {
+  const cores = availableParallelism();
+  it('more workers than cores: refused, naming the cap and --force-jobs', async () => {
+    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,2', '--jobs', String(cores + 1)]);
+    expect(usageError(r)).toBe(`--jobs ${cores + 1} is more than the ${cores} core${cores > 1 ? 's' : ''} of this machine: more workers only compete for them (add --force-jobs to start ${cores + 1} anyway)`);
+  });
+  it('--force-jobs starts them, with the output of one worker', async () => {
+    const args = ['sweep', '--workload', 'munmap', '--vary', 'pages=1,2,3', '--arch', 'x86'];
+    const one = await tlbsim([...args, '--jobs', '1']);
+    const many = await tlbsim([...args, '--jobs', String(cores + 2), '--force-jobs']);
+    expect([one.code, many.code]).toEqual([0, 0]);
+    expect(many.stdout).toBe(one.stdout);
+    expect(one.stdout.split('\n')).toHaveLength(5);
+  });
+  it('--jobs 1025 is out of range even when forced', async () => {
+    expect(usageError(await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,2', '--jobs', '1025', '--force-jobs']))).toBe('--jobs must be an integer from 1 to 1024, got "1025"');
+  });
+});
+
