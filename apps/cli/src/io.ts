@@ -139,6 +139,21 @@ export function withDefaultSignals<T>(fn: () => T): T {
   }
 }
 
+/**
+ * The same for an asynchronous step (the sweep's worker pool): with hundreds of workers busy the
+ * main thread may not get to a handler for a second, and exiting has to stop every worker; the
+ * default action ends the whole process at once.
+ */
+export async function withDefaultSignalsAsync<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, process.listeners(s)] as const);
+  for (const [s] of saved) process.removeAllListeners(s);
+  try {
+    return await fn();
+  } finally {
+    for (const [s, ls] of saved) for (const l of ls) process.on(s, l as NodeJS.SignalsListener);
+  }
+}
+
 export function removeTemps(): void {
   for (const t of temps) removeQuietly(t);
   temps.clear();

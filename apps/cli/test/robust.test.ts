@@ -177,3 +177,28 @@ describe('sweep --jobs is capped at the cores', () => {
   });
 });
 
+// ---------------------------------------------------------------- block: signals
+describe('SIGINT and SIGTERM end every phase at once, leaving no file', () => {
+  it('reading a FIFO that has no writer', async () => {
+    const d = tmp();
+    await sh('mkfifo', [join(d, 'in.yaml')]);
+    const r = await tlbsim(['run', 'in.yaml', '--out', 'o.txt'], { cwd: d, kill: ['SIGTERM', 500] });
+    expect(r.signal ?? r.code).toBe('SIGTERM');
+    expect(readdirSync(d)).toEqual(['in.yaml']);
+  });
+  it('parsing (and then simulating) a 200,000-op scenario', async () => {
+    const d = tmp();
+    const ops = Array.from({ length: 200_000 }, (_, i) => (i % 2 ? '  - run: {thread: t0, cpu: 0}\n' : '  - sleep: {thread: t0}\n')).join('');
+    writeFileSync(join(d, 's.yaml'), `processes:\n  - name: A\n    threads: [ { name: t0, cpu: 0 } ]\nops:\n${ops}`);
+    const r = await tlbsim(['run', 's.yaml', '--out', 'o.txt', '--trace', 't.json'], { cwd: d, kill: ['SIGINT', 400] });
+    expect(r.signal ?? r.code).toBe('SIGINT');
+    expect(readdirSync(d)).toEqual(['s.yaml']);
+  });
+  it('a sweep with many workers', async () => {
+    const d = tmp();
+    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1..400', '--jobs', '64', '--force-jobs', '--out', 'o.csv', '--plot', 'p.svg'], { cwd: d, kill: ['SIGINT', 1000] });
+    expect(r.signal ?? r.code).toBe('SIGINT');
+    expect(readdirSync(d)).toEqual([]);
+  });
+});
+

@@ -4,7 +4,7 @@ import type { Job } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
 import { sweepReport } from '../html.js';
-import { checkOutputs, emit, writeAtomic } from '../io.js';
+import { checkOutputs, emit, withDefaultSignalsAsync, writeAtomic } from '../io.js';
 import { jobsOf, progressBar, runPool, type Task } from '../pool.js';
 import { lineChart } from '../svg.js';
 import { allMetricKeys, checkMetricName, parseVaryValues, seriesOf, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
@@ -64,7 +64,7 @@ export async function sweep(argv: string[]): Promise<number> {
   const bar = progressBar(tasks.length, `sweep ${w.name} ${key}`);
   let results;
   try {
-    results = await runPool(tasks, jobs, bar.tick);
+    results = await withDefaultSignalsAsync(() => runPool(tasks, jobs, bar.tick));
   } finally {
     bar.end();
   }
