@@ -3,7 +3,7 @@
  * Exit status (see EXIT_HELP): 0 ok, 1 findings (`check`), 2 bad input, 70 a bug of ours, 130/143
  * interrupted by SIGINT/SIGTERM.
  */
-import { ScenarioError, didYouMean } from '@tlbsim/core';
+import { ScenarioError, didYouMean, oneLine } from '@tlbsim/core';
 import { compare } from './commands/compare.js';
 import { check } from './commands/check.js';
 import { sweep } from './commands/sweep.js';
@@ -60,11 +60,11 @@ async function main(argv: string[]): Promise<number> {
 function fail(e: unknown): number {
   removeTemps();
   if (e instanceof UsageError || e instanceof ScenarioError) {
-    process.stderr.write(`tlbsim: error: ${e.message}\n`);
+    process.stderr.write(`tlbsim: error: ${oneLine(e.message)}\n`);
     return 2;
   }
   const err = e as Error;
-  process.stderr.write(`tlbsim: internal error: ${err?.message ?? String(e)}\n`);
+  process.stderr.write(`tlbsim: internal error: ${oneLine(String(err?.message ?? e))}\n`);
   if (process.env.TLBSIM_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
   else process.stderr.write('tlbsim: (set TLBSIM_DEBUG=1 for the stack trace; please report this)\n');
   return 70;

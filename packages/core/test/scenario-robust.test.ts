@@ -135,7 +135,7 @@ describe('YAML and JSON are read by the same rules', () => {
   it('a byte-order mark is dropped in both', () => {
     const y = parseScenario('\uFEFF' + oneOp('length: 4K'), 'b.yaml');
     const j = parseScenario('\uFEFF{"processes": [{"name": "A"}], "ops": [{"mmap": {"process": "A", "length": "4K"}}]}', 'b.json');
-    expect([y.ops[0].args, j.ops[0].args].map((a) => (a as { length: number }).length)).toEqual([4096, 4096]);
+    expect([y.ops[0].args, j.ops[0].args].map((a) => (a as unknown as { length: number }).length)).toEqual([4096, 4096]);
   });
   it('custom tags such as !!js/function are refused, not warned about', () => {
     expect(parseErr(oneOp('length: !!js/function "function () { return 1 }"'), 't.yaml').message).toMatch(/^t\.yaml: invalid YAML at line 2, column \d+: unknown tag !<tag:yaml\.org,2002:js\/function>/);
@@ -177,5 +177,17 @@ describe('number fields say what they expected', () => {
   it('a thread cpu of .inf', () => {
     const e = parseErr('processes: [ { name: A, threads: [ { name: t0, cpu: .inf } ] } ]\nops: []\n');
     expect([e.path, e.detail]).toEqual(['processes[0].threads[0].cpu', 'Infinity is not a finite number']);
+  });
+});
+
+describe('an error message is one line whatever the input holds', () => {
+  it('a JSON parser excerpt with a newline', () => {
+    const e = parseErr('{"machine":{"cpus":1,""\nseed":0}}', 'n.json');
+    expect(e.message.includes('\n')).toBe(false);
+    expect(e.message).toMatch(/^n\.json: invalid JSON: .*\\n/);
+  });
+  it('an op name with control characters', () => {
+    const e = parseErr('{"processes": [{"name": "A"}], "ops": [{"to\\nString\\u0000": {}}]}', 'c.json');
+    expect(e.message).toBe('c.json: ops[0].to\\nString\\u0000: unknown op "to\\nString\\u0000"; valid ops: mmap, touch, munmap, madvise, mprotect, mremap, fork, exit, exit_process, sleep, run, spawn, reclaim, gup_fast_begin, gup_fast_end');
   });
 });

@@ -4,10 +4,21 @@ import { issueMessage, LIMITS, orderIssues, scenarioSchema, type Scenario } from
 
 /** A scenario that cannot run: `path` names the field (e.g. `ops[3].munmap.addr`). */
 export class ScenarioError extends Error {
-  constructor(readonly path: string, readonly detail: string, readonly source?: string) {
-    super(`${source ? source + ': ' : ''}${path ? path + ': ' : ''}${detail}`);
+  readonly detail: string;
+  constructor(readonly path: string, detail: string, readonly source?: string) {
+    // one line whatever the input held: a key or a parser's excerpt may carry a newline
+    const d = oneLine(detail);
+    super(`${source ? source + ': ' : ''}${path ? oneLine(path) + ': ' : ''}${d}`);
+    this.detail = d;
     this.name = 'ScenarioError';
   }
+}
+
+/** Control characters written as escapes (`\n`, `\u0000`), so a message stays on one line. */
+export function oneLine(s: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
