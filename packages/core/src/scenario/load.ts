@@ -1,3 +1,4 @@
+/// <reference path="./js-yaml.d.ts" />
 import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import type { z } from 'zod';
 import { issueMessage, LIMITS, orderIssues, scenarioSchema, type Scenario } from './schema.js';
