@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { ScenarioError, generic, parseScenario, runScenario } from '../src/index.js';
 
 const RUNS = Number(process.env.TLBSIM_FUZZ_RUNS) || 150;
+/** generous: a long run (TLBSIM_FUZZ_RUNS) takes as long as it needs */
+const TIMEOUT = Math.max(30_000, RUNS * 100);
 
 /** Parse then run; returns what happened, throws anything that is not a ScenarioError. */
 function outcome(text: string, source: string): 'ran' | 'refused' {
@@ -100,29 +102,29 @@ function editText(t: string, [at, how, ch]: [number, string, string]): string {
   return t.slice(0, i) + ch + t.slice(i + 1);
 }
 
-describe('parseScenario and runScenario throw only ScenarioError', () => {
-  it('well-formed scenarios of plausible ops (as YAML and JSON)', () => {
+describe('parseScenario and runScenario throw only ScenarioError', { timeout: TIMEOUT }, () => {
+  it('well-formed scenarios of plausible ops (as YAML and JSON)', async () => {
     let ran = 0;
-    fc.assert(
-      fc.property(doc(goodOp), fc.boolean(), (d, yaml) => {
+    await fc.assert(
+      fc.asyncProperty(doc(goodOp), fc.boolean(), async (d, yaml) => {
         if (outcome(asText(d, yaml), yaml ? 'fuzz.yaml' : 'fuzz.json') === 'ran') ran++;
       }),
       { numRuns: RUNS },
     );
     expect(ran).toBeGreaterThan(0);
   });
-  it('ops with random names and fields', () => {
-    fc.assert(fc.property(doc(fc.oneof(goodOp, op)), fc.boolean(), (d, yaml) => void outcome(asText(d, yaml), yaml ? 'fuzz.yaml' : 'fuzz.json')), { numRuns: RUNS });
+  it('ops with random names and fields', async () => {
+    await fc.assert(fc.asyncProperty(doc(fc.oneof(goodOp, op)), fc.boolean(), async (d, yaml) => void outcome(asText(d, yaml), yaml ? 'fuzz.yaml' : 'fuzz.json')), { numRuns: RUNS });
   });
-  it('documents with one place replaced by a random value', () => {
-    fc.assert(
-      fc.property(doc(goodOp), fc.array(fc.nat(), { minLength: 1, maxLength: 5 }), value, fc.boolean(), (d, path, v, yaml) => void outcome(asText(mutate(d, path, v), yaml), yaml ? 'fuzz.yaml' : 'fuzz.json')),
+  it('documents with one place replaced by a random value', async () => {
+    await fc.assert(
+      fc.asyncProperty(doc(goodOp), fc.array(fc.nat(), { minLength: 1, maxLength: 5 }), value, fc.boolean(), async (d, path, v, yaml) => void outcome(asText(mutate(d, path, v), yaml), yaml ? 'fuzz.yaml' : 'fuzz.json')),
       { numRuns: RUNS },
     );
   });
-  it('texts with characters inserted, deleted or replaced', () => {
-    fc.assert(
-      fc.property(doc(goodOp), fc.array(textEdit, { minLength: 1, maxLength: 4 }), fc.constantFrom('fuzz.yaml', 'fuzz.json', 'fuzz'), (d, edits, source) => {
+  it('texts with characters inserted, deleted or replaced', async () => {
+    await fc.assert(
+      fc.asyncProperty(doc(goodOp), fc.array(textEdit, { minLength: 1, maxLength: 4 }), fc.constantFrom('fuzz.yaml', 'fuzz.json', 'fuzz'), async (d, edits, source) => {
         let t = asText(d, source !== 'fuzz.json');
         for (const e of edits) t = editText(t, e);
         outcome(t, source);
@@ -130,7 +132,7 @@ describe('parseScenario and runScenario throw only ScenarioError', () => {
       { numRuns: RUNS },
     );
   });
-  it('arbitrary JSON values and strings', () => {
-    fc.assert(fc.property(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v) ?? ''), fc.string()), fc.constantFrom('fuzz.yaml', 'fuzz.json', 'fuzz'), (t, source) => void outcome(t, source)), { numRuns: RUNS });
+  it('arbitrary JSON values and strings', async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v) ?? ''), fc.string()), fc.constantFrom('fuzz.yaml', 'fuzz.json', 'fuzz'), async (t, source) => void outcome(t, source)), { numRuns: RUNS });
   });
 });
