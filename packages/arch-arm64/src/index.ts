@@ -109,7 +109,7 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
         flushTlbMm: (mm) => tf.flushTlbMm(mm),
         flushTlbRange(mm, start, end, vma) {
           // flush_hugetlb_tlb_range needs the hstate's size, which the caller's VMA carries
-          if (vma.hugetlb && vma.hugeShift) return tf.flushHugetlbTlbRange(mm, start, end, 2 ** vma.hugeShift);
+          if (vma.hugetlb) return tf.flushHugetlbTlbRange(mm, start, end, 2 ** vma.hugeShift);
           tf.flushTlbRange(mm, start, end);
         },
         flushTlbPage: (mm, addr) => tf.flushTlbPage(mm, addr),

@@ -43,12 +43,6 @@ function pteFlagsNeedFlush(oldPte: number, newPte: number): boolean {
   return ((delta & ~PTE_YOUNG) & oldPte) !== 0;
 }
 
-/** core's VmaFlagsView has no hstate: take 1G when the range is 1G-aligned, else 2M */
-function guessHugetlbShift(start: number, end: number): number {
-  const g = 2 ** 30;
-  return start % g === 0 && end % g === 0 ? 30 : 21;
-}
-
 export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRuntime {
   const r = new PpcRun(ctx, o);
   const hash = o.mmu === 'hash' ? new HashMmu(r) : null;
@@ -103,7 +97,7 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
       tlbFlush: (g: GatherView) => radixTlbFlush(r, g),
       flushTlbMm: (mm) => radixFlushTlbMm(r, mm),
       flushTlbRange(mm, start, end, vma) {
-        if (vma.hugetlb) radixFlushHugetlbTlbRange(r, mm, start, end, vma.hugeShift ?? guessHugetlbShift(start, end));
+        if (vma.hugetlb) radixFlushHugetlbTlbRange(r, mm, start, end, vma.hugeShift);
         else radixFlushTlbRange(r, mm, start, end);
       },
       flushTlbPage: (mm, addr) => radixFlushTlbPagePsize(r, mm, addr, r.pageShift),

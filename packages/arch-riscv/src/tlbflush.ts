@@ -191,9 +191,8 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
   const flushTlbMmRange = (mm: Mm, start: number, end: number, pageSize: number) => flushRange(mm, maskOf(mm), start, end - start, pageSize);
 
   /** the stride flush_tlb_range uses for a hugetlb VMA (huge_page_size, Svnapot rounding) */
-  const hugetlbStride = (vma: VmaFlagsView): number => {
-    // the caller's VMA carries its hstate; the default hstate (HPAGE_SIZE) otherwise
-    let stride = vma.hugeShift ? 2 ** vma.hugeShift : 2 ** PMD_SHIFT;
+  const hugetlbStride = (hugeShift: number): number => {
+    let stride = 2 ** hugeShift;
     if (o.svnapot) {
       const levels = [PGDIR_SHIFT[o.satpMode], P4D_SHIFT, PUD_SHIFT, PMD_SHIFT];
       const hit = levels.find((s) => stride >= 2 ** s);
@@ -211,7 +210,7 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
     flushTlbMm,
     /** flush_tlb_range */
     flushTlbRange(mm: Mm, start: number, end: number, vma: VmaFlagsView) {
-      flushRange(mm, maskOf(mm), start, end - start, vma.hugetlb ? hugetlbStride(vma) : PAGE_SIZE);
+      flushRange(mm, maskOf(mm), start, end - start, vma.hugetlb ? hugetlbStride(vma.hugeShift) : PAGE_SIZE);
     },
     /** flush_pmd_tlb_range (tlbflush.c, __HAVE_ARCH_FLUSH_PMD_TLB_RANGE): the range at PMD stride */
     flushPmdTlbRange(mm: Mm, start: number, end: number) {

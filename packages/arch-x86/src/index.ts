@@ -14,7 +14,7 @@ import { flushTlbAll, flushTlbKernelRange } from './kernel-flush.js';
 import { enterLazyTlb, leaveMm, switchMmIrqsOff } from './lazy.js';
 import { X86_OPTION_SPECS, resolveX86Options, x86Label, type ResolvedX86Options, type X86Options } from './options.js';
 import { setVcpuPreempted } from './paravirt.js';
-import { PAGE_SHIFT, PMD_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
+import { PAGE_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
 import { pteNeedsFlush, tlbFlush } from './tlb.js';
 
 export { X86_COST, x86Cost } from './cost.js';
@@ -120,8 +120,8 @@ function bind(ctx: ArchContext, opts: ResolvedX86Options): X86Runtime {
     tlbFlush: (g) => tlbFlush(k, g),
     flushTlbMm: (mm) => flushTlbMm(k, mm),
     flushTlbRange(mm, start, end, vma) {
-      // flush_tlb_range: hstate shift for hugetlb VMAs (core passes no size: find the VMA)
-      const shift = vma.hugetlb ? vma.hugeShift ?? PMD_SHIFT : PAGE_SHIFT;
+      // flush_tlb_range: the stride is the hstate's page size for a hugetlb VMA
+      const shift = vma.hugetlb ? vma.hugeShift : PAGE_SHIFT;
       flushTlbMmRange(k, mm, start, end, shift, true);
     },
     flushTlbPage: (mm, addr) => flushTlbPage(k, mm, addr),

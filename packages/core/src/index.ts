@@ -7,7 +7,7 @@ export * from './arch/cost-model.js';
 export * from './arch/geometry.js';
 export * from './arch/kconfig.js';
 export { generic, type GenericOptions } from './arch/generic.js';
-export { gatherBits, genericTlbFlush, tlbGetUnmapShift } from './arch/generic-flush.js';
+export { asmGenericTlb, gatherBits, genericTlbFlush, tlbGetUnmapShift, type TlbHooks } from './arch/asm-generic-tlb.js';
 export { INVALIDATE_ALL, TlbModel, type Invalidation } from './machine/tlb.js';
 export { Machine, MAX_CPUS, prng, type MachineOptions, type BugOptions, type AllocFailures } from './machine/machine.js';
 export { Cpu, type Thread, type ThreadState, type Walker } from './machine/cpu.js';

@@ -8,7 +8,7 @@ import {
   maxGatherBatch, maxGatherBatchCount,
 } from './page-batch.js';
 import { TableBatch, maxTableBatch } from './table-batch.js';
-import { gatherBits, genericTlbFlush } from '../arch/generic-flush.js';
+import { gatherBits } from '../arch/asm-generic-tlb.js';
 
 const hex = (n: number) => (n === Infinity ? '~0' : '0x' + n.toString(16));
 
@@ -35,6 +35,7 @@ export class MmuGather implements GatherView {
   vmaExec = false;
   vmaHuge = false;
   vmaPfn = false;
+  vmaHugeShift = 0;
   start = 0;
   end = 0;
   pageSize = 0;
@@ -121,8 +122,8 @@ export class MmuGather implements GatherView {
   /** tlb_remove_tlb_entries(tlb, ptep, nr, addr) */
   removeTlbEntries(addr: number, nr: number): void {
     this.flushPteRange(addr, nr * 2 ** this.m.geometry.pageShift);
-    const hook = this.m.runtime.removeTlbEntry;
-    if (hook) for (let i = 0; i < nr; i++) hook.call(this.m.runtime, this, addr + i * 2 ** this.m.geometry.pageShift);
+    const ps = 2 ** this.m.geometry.pageShift;
+    for (let i = 0; i < nr; i++) this.m.hooks.removeTlbEntry(this, addr + i * ps);
   }
   /** tlb_remove_huge_tlb_entry(h, tlb, ptep, addr): the cleared level follows the size */
   removeHugeTlbEntry(size: number, addr: number): void {
@@ -131,8 +132,7 @@ export class MmuGather implements GatherView {
     else if (size >= 2 ** lv[2].shift) this.flushPudRange(addr, size);
     else if (size >= 2 ** lv[1].shift) this.flushPmdRange(addr, size);
     else this.flushPteRange(addr, size);
-    const hook = this.m.runtime.removeTlbEntry;
-    if (hook) hook.call(this.m.runtime, this, addr);
+    this.m.hooks.removeTlbEntry(this, addr);
   }
 
   // ------------------------------------------------------------ freeing tables (tlb.h §3.3)
@@ -188,16 +188,14 @@ export class MmuGather implements GatherView {
     }
   }
 
-  /** tlb_remove_table_sync_one() */
+  /** tlb_remove_table_sync_one() (the hook layer holds its Kconfig rule) */
   tlbRemoveTableSyncOne(): void {
-    if (!this.m.kconfig.MMU_GATHER_RCU_TABLE_FREE) return;
-    if (this.m.runtime.tlbRemoveTableSyncOne) this.m.runtime.tlbRemoveTableSyncOne();
-    else this.m.syncAllCpus();
+    this.m.hooks.tlbRemoveTableSyncOne();
   }
 
+  /** tlb_table_invalidate */
   private tableInvalidate(): void {
-    const needs = this.m.runtime.needsTableInvalidate ? this.m.runtime.needsTableInvalidate() : true;
-    if (needs) this.flushMmuTlbonly();
+    if (this.m.hooks.needsTableInvalidate()) this.flushMmuTlbonly();
   }
 
   /** tlb_table_flush */
@@ -387,8 +385,7 @@ export class MmuGather implements GatherView {
         vmaHuge: this.vmaHuge, pageSize: this.pageSize,
       } });
     }
-    if (m.runtime.tlbFlush) m.runtime.tlbFlush(this);
-    else genericTlbFlush(m.runtime, m.kconfig, this);
+    m.hooks.tlbFlush(this);
     this.resetRange();
   }
 
@@ -424,13 +421,14 @@ export class MmuGather implements GatherView {
   updateVmaFlags(vma: Vma): void {
     this.vmaHuge = vma.flags.hugetlb;
     this.vmaExec = vma.flags.exec;
+    this.vmaHugeShift = vma.flags.hugetlb ? vma.hugeShift : 0;
     this.vmaPfn = this.vmaPfn || vma.flags.pfnmap || vma.flags.mixedmap;
   }
   /** tlb_start_vma: vma flags, then flush_cache_range over the whole VMA unless NO_FLUSH_CACHE */
   startVma(vma: Vma): void {
     if (this.fullmm) return;
     this.updateVmaFlags(vma);
-    if (!this.m.kconfig.MMU_GATHER_NO_FLUSH_CACHE) this.m.runtime.flushCacheRange?.(this.mm, vma.start, vma.end);
+    if (!this.m.kconfig.MMU_GATHER_NO_FLUSH_CACHE) this.m.hooks.flushCacheRange(this.mm, vma.start, vma.end);
   }
   /** tlb_end_vma */
   endVma(): void {

@@ -1,4 +1,5 @@
 import type { ArchBackend, ArchContext, ArchRuntime, CpuView, SendIpiOptions } from '../arch/contract.js';
+import { asmGenericTlb, type TlbHooks } from '../arch/asm-generic-tlb.js';
 import type { CostModel } from '../arch/cost-model.js';
 import type { Geometry } from '../arch/geometry.js';
 import { resolveKconfig, type Kconfig } from '../arch/kconfig.js';
@@ -73,7 +74,10 @@ export class Machine {
   readonly rcu = new Rcu();
   readonly metrics: Metrics;
   readonly checker: Checker;
+  /** the backend's runtime as it made it (its internals, its ftrace formatter) */
   readonly runtime: ArchRuntime;
+  /** the hooks core calls: the backend's, the asm-generic default for each it leaves out */
+  readonly hooks: TlbHooks;
   readonly ctx: ArchContext;
   readonly mms: Mm[] = [];
   readonly threads: Thread[] = [];
@@ -124,6 +128,7 @@ export class Machine {
     this.random = prng(opts.seed ?? 1);
     this.ctx = this.makeContext();
     this.runtime = opts.arch.create(this.ctx);
+    this.hooks = asmGenericTlb(this.runtime, this.ctx);
     if (this.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH && !this.runtime.createTlbBatch) {
       throw new Error(`${opts.arch.name}: selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH but provides no createTlbBatch (arch_tlbbatch_add_pending/arch_tlbbatch_flush)`);
     }
@@ -164,7 +169,7 @@ export class Machine {
     const mm = new Mm(id, name, null as unknown as PageTable, this.cpus.length);
     mm.pgd = this.newTable(4, 0, mm);
     this.mms.push(mm);
-    this.runtime.initMm?.(mm);
+    this.hooks.initMm(mm);
     return mm;
   }
 
@@ -211,12 +216,12 @@ export class Machine {
         this.tlb.load(cpu, next);
       }
       c.lazy = false;
-      this.runtime.switchMm(cpu, prevMm, next);
+      this.hooks.switchMm(cpu, prevMm, next);
       // the flush the arch promised (tlb_gen catch-up, ASID rollover) must have happened now
       if (!this.tlb.settleDeferred(cpu, next)) this.checker.brokenDeferral(cpu, next);
     } else {
       // a kernel thread borrows whatever is loaded: lazy TLB
-      if (!c.lazy && c.loadedMm) this.runtime.enterLazy?.(cpu, c.loadedMm);
+      if (!c.lazy && c.loadedMm) this.hooks.enterLazy(cpu, c.loadedMm);
       c.lazy = true;
     }
     this.curCpu = prev;
@@ -228,7 +233,7 @@ export class Machine {
     t.state = 'sleeping';
     if (c.curr === t) {
       c.curr = null;
-      if (c.loadedMm && !c.lazy) this.runtime.enterLazy?.(t.cpu, c.loadedMm);
+      if (c.loadedMm && !c.lazy) this.hooks.enterLazy(t.cpu, c.loadedMm);
       c.lazy = true;
     }
   }
@@ -259,7 +264,7 @@ export class Machine {
       const deliver = () => {
         m.cpus[cpu].ipisReceived++;
         this.cost(this.arch.cost.ipiPerTarget);
-        this.runtime.onIpi?.(cpu, { kind: opts.kind, from });
+        this.hooks.onIpi(cpu, { kind: opts.kind, from });
         if (this.tracing) this.trace({ cpu, name: opts.kind, cat: 'ipi', flowIn: flow });
         const saved = this.curCpu;
         this.curCpu = cpu;

@@ -162,7 +162,7 @@ function wpFault(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number, addr: 
   fr.mapcount[nf] = 1;
   ents[i] = 0;
   const epoch = m.tlb.epoch;
-  m.runtime.flushTlbPage(mm, addr - (addr % 2 ** m.geometry.pageShift));
+  m.hooks.flushTlbPage(mm, addr - (addr % 2 ** m.geometry.pageShift));
   ents[i] = mkPte(nf, PTE_WRITE | PTE_YOUNG | PTE_DIRTY | (v.flags.exec ? PTE_EXEC : 0));
   fr.mapcount[f]--;
   if (--fr.refcount[f] === 0) {

@@ -42,7 +42,7 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
           pe &= ~PTE_WRITE;
           pmd!.entries[pi] = pe;
           const changed = m.tlb.epoch;
-          m.runtime.pteUpdate?.(parent, a - (a % tableSpan), old, pe, 1);
+          m.hooks.pteUpdate(parent, a - (a % tableSpan), old, pe, 1);
           reductions.push({ start: a - (a % tableSpan), end: a - (a % tableSpan) + tableSpan, epoch: changed, shift: pmdShift });
         }
         const cpmd = walkToTable(m, child, a, 1, true)!;
@@ -55,7 +55,7 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
       a = next;
     }
   }
-  m.runtime.flushTlbMm(parent);
+  m.hooks.flushTlbMm(parent);
   m.checker.permissionReduced(parent, reductions);
   return child;
 }
@@ -71,7 +71,7 @@ function vmaNeedsCopy(m: Machine, v: Vma): boolean {
 function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: number, end: number, cow: boolean, reductions: Reduction[]): void {
   const ps = 2 ** m.geometry.pageShift;
   const fr = m.frames;
-  m.runtime.enterLazyMmu?.(m.curCpu);
+  m.hooks.enterLazyMmu(m.curCpu);
   for (; a < end; a += ps) {
     const i = m.index(pt, a);
     let e = pt.entries[i];
@@ -88,7 +88,7 @@ function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: numbe
       e &= ~PTE_WRITE;
       pt.entries[i] = e;
       const changed = m.tlb.epoch;
-      m.runtime.pteUpdate?.(parent, a, old, e, 0);
+      m.hooks.pteUpdate(parent, a, old, e, 0);
       reductions.push({ start: a, end: a + ps, epoch: changed });
     }
     const cpt = walkToTable(m, child, a, 0, true)!;
@@ -96,5 +96,5 @@ function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: numbe
     cpt.entries[m.index(cpt, a)] = e & ~(PTE_LEAF | PTE_YOUNG);
     cpt.present++;
   }
-  m.runtime.leaveLazyMmu?.(m.curCpu);
+  m.hooks.leaveLazyMmu(m.curCpu);
 }

@@ -75,7 +75,7 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
   const ps = 2 ** m.geometry.pageShift;
   const pmdSize = entrySize(m, 1);
   const fr = m.frames;
-  const rt = m.runtime;
+  const rt = m.hooks;
   g.startVma(v);
   let addr = start;
   while (addr < end) {
@@ -96,13 +96,11 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       const base = addr - (addr % pmdSize);
       // pmdp_invalidate_ad: the entry is invalidated (and on most arches flushed) before it changes
       const invalidated = m.tlb.epoch;
-      if (rt.pmdpInvalidateAd) rt.pmdpInvalidateAd(g.mm, base);
-      else pmdpInvalidate(m, g.mm, base, v.flags.exec);
+      rt.pmdpInvalidateAd(g.mm, base, { exec: v.flags.exec, hugetlb: false });
       const np = newPte(m, v, pe);
       pmd!.entries[pi] = np;
       const changed = m.tlb.epoch;
-      const needs = rt.hugePmdNeedsFlush ? rt.hugePmdNeedsFlush(pe, np) : rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true;
-      if (needs && !m.bugs.skipMprotectFlush) g.flushPmdRange(base, pmdSize);
+      if (rt.hugePmdNeedsFlush(pe, np) && !m.bugs.skipMprotectFlush) g.flushPmdRange(base, pmdSize);
       if (reduces(pe, np)) reductions.push({ start: base, end: base + pmdSize, epoch: Math.min(changed, invalidated), shift: m.geometry.levels[1].shift });
     } else if (pe !== 0) {
       g.changePageSize(ps);
@@ -117,7 +115,7 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
         pt.entries[i] = np;
         const changed = m.tlb.epoch;
         rt.pteUpdate?.(g.mm, a, old, np, 0);
-        if ((rt.pteNeedsFlush ? rt.pteNeedsFlush(old, np) : true) && !m.bugs.skipMprotectFlush) g.flushPteRange(a, ps);
+        if (rt.pteNeedsFlush(old, np) && !m.bugs.skipMprotectFlush) g.flushPteRange(a, ps);
         if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: changed });
       }
       rt.leaveLazyMmu?.(m.curCpu);

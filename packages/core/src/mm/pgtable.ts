@@ -4,11 +4,10 @@ import type { PageTable } from '../machine/page-table.js';
 import { PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
 import { tableSpan } from '../arch/geometry.js';
 
-/** pmdp_invalidate: flush_pmd_tlb_range over the THP at `base` (the arch's, else flush_tlb_range) */
+/** pmdp_invalidate: flush_pmd_tlb_range over the THP at `base` */
 export function pmdpInvalidate(m: Machine, mm: Mm, base: number, exec: boolean): void {
   const size = 2 ** m.geometry.levels[1].shift;
-  if (m.runtime.flushPmdTlbRange) m.runtime.flushPmdTlbRange(mm, base, base + size);
-  else m.runtime.flushTlbRange(mm, base, base + size, { exec, hugetlb: false });
+  m.hooks.flushPmdTlbRange(mm, base, base + size, { exec, hugetlb: false });
 }
 
 /** The next real (non-folded) level below `level`, or -1. */

@@ -15,8 +15,7 @@ export function flushTlbBatchedPending(m: Machine, mm: Mm): void {
   const pending = v & PENDING_MASK;
   const flushed = (v >>> 16) & PENDING_MASK;
   if (pending === flushed) return;
-  if (m.runtime.flushTlbBatchedPending) m.runtime.flushTlbBatchedPending(mm);
-  else m.runtime.flushTlbMm(mm);
+  m.hooks.flushTlbBatchedPending(mm);
   mm.tlbFlushBatched = pending | (pending << 16);
 }
 
@@ -48,8 +47,8 @@ export interface ReclaimResult {
  * flush each mapping at once (ptep_clear_flush). Then try_to_unmap_flush and free the folios.
  */
 export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> }, pageIdx: readonly number[]): ReclaimResult {
-  const batchOk = m.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH && !!m.runtime.createTlbBatch;
-  const batch = batchOk ? m.runtime.createTlbBatch!() : null;
+  // the Machine refuses an arch that selects the option without a batch
+  const batch = m.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH ? m.hooks.createTlbBatch() : null;
   const ps = 2 ** m.geometry.pageShift;
   const cleared: { mm: Mm; addr: number; epoch: number; frame: number }[] = [];
   const folios: { idx: number; frame: number }[] = [];
@@ -70,11 +69,11 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
         slot.t.present--;
         const epoch = m.tlb.epoch;
         // should_defer_flush: the arch may refuse to defer this mm (arch_tlbbatch_should_defer)
-        if (batch && (m.runtime.tlbbatchShouldDefer?.(mm) ?? true)) {
+        if (batch && m.hooks.tlbbatchShouldDefer(mm)) {
           batch.addPending(mm, addr, addr + ps);
           markBatched(mm);
         } else {
-          m.runtime.flushTlbPage(mm, addr);
+          m.hooks.flushTlbPage(mm, addr);
         }
         m.frames.mapcount[f]--;
         m.frames.refcount[f]--;

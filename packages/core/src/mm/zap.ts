@@ -78,7 +78,7 @@ function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number,
   pmd.entries[i] = 0;
   pmd.present--;
   const cleared = m.tlb.epoch;
-  m.runtime.pteUpdate?.(g.mm, addr, e, 0, 1); // pmdp_huge_get_and_clear_full
+  m.hooks.pteUpdate(g.mm, addr, e, 0, 1); // pmdp_huge_get_and_clear_full
   g.flushPmdRange(addr, size); // tlb_remove_pmd_tlb_entry
   const f = pteFrame(e);
   // the deposited PTE table is freed directly, not through the gather
@@ -133,7 +133,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
   for (;;) {
     g.changePageSize(ps);
     flushTlbBatchedPending(m, mm);
-    m.runtime.enterLazyMmu?.(m.curCpu);
+    m.hooks.enterLazyMmu(m.curCpu);
     let forceFlush = false;
     let forceBreak = false;
     const epoch = m.tlb.epoch;
@@ -202,7 +202,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       m.unlinkTable(pt);
       pmdCleared = true;
     }
-    m.runtime.leaveLazyMmu?.(m.curCpu);
+    m.hooks.leaveLazyMmu(m.curCpu);
     if (forceFlush) {
       g.flushMmuTlbonly(forceBreak ? undefined : 'force');
       g.flushRmaps();
