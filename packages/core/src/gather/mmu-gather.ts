@@ -43,7 +43,11 @@ export class MmuGather implements GatherView {
   readonly local: PageBatch;
   active: PageBatch;
   batch: TableBatch | null = null;
-  /** set when a page batch reports full, so the next arch flush counts as forced */
+  /**
+   * why the next tlb_flush without a caller-given cause happens: set when a page batch is full
+   * ('batch_full', counted in forcedFlushes), a table batch is full ('table_batch') or a table
+   * batch page cannot be allocated ('table_alloc_fail'); back to 'explicit' after each flush
+   */
   private cause: FlushCause = 'explicit';
   private readonly maxBatch: number;
   private readonly maxBatchCount: number;

@@ -53,7 +53,6 @@ export function filePage(m: Machine, v: Vma, addr: number): number {
  * tables and maps a page. The faulting CPU may then cache the translation (it has mm loaded).
  */
 export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpResult {
-  const ps = 2 ** m.geometry.pageShift;
   const write = a.write ?? true;
   const v = mm.findVma(addr);
   if (!v) return fail('EFAULT', `no VMA at 0x${addr.toString(16)} (SIGSEGV)`);
@@ -117,7 +116,6 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
   pt.entries[i] = mkPte(f, protBits(v, v.flags.shared) | young);
   pt.present++;
   mm.rss++;
-  void ps;
   return OK;
 }
 

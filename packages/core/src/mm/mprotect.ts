@@ -74,7 +74,6 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
 export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number, end: number, reductions: Reduction[]): void {
   const ps = 2 ** m.geometry.pageShift;
   const pmdSize = entrySize(m, 1);
-  const fr = m.frames;
   const rt = m.hooks;
   g.startVma(v);
   let addr = start;
@@ -122,7 +121,6 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
     }
     addr = next;
   }
-  void fr;
   g.endVma();
 }
 

@@ -21,7 +21,7 @@ export function flushTlbBatchedPending(m: Machine, mm: Mm): void {
 
 /** set_tlb_ubc_flush_pending's bookkeeping of mm->tlb_flush_batched */
 function markBatched(mm: Mm): void {
-  let pending = (mm.tlbFlushBatched & PENDING_MASK) + 1;
+  const pending = (mm.tlbFlushBatched & PENDING_MASK) + 1;
   const flushed = (mm.tlbFlushBatched >>> 16) & PENDING_MASK;
   // past half the mask the word restarts at 1 (as the kernel does to avoid overflow)
   if (pending - 1 > PENDING_MASK >> 1) {
@@ -29,7 +29,6 @@ function markBatched(mm: Mm): void {
     return;
   }
   mm.tlbFlushBatched = pending | (flushed << 16);
-  void pending;
 }
 
 export interface ReclaimResult {

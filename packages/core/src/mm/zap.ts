@@ -51,7 +51,7 @@ function zapLevel(m: Machine, g: MmuGather, v: Vma, t: PageTable, addr: number, 
     if (e !== 0) {
       if (e & PTE_LEAF) {
         if (t.level === 1) {
-          if (next - addr === size) zapHugePmd(m, g, v, t, i, addr);
+          if (next - addr === size) zapHugePmd(m, g, t, i, addr);
           else {
             const base = addr - (addr % size);
             splitHugePmd(m, t, i, base);
@@ -71,7 +71,7 @@ function zapLevel(m: Machine, g: MmuGather, v: Vma, t: PageTable, addr: number, 
 }
 
 /** zap_huge_pmd for a PMD-mapped THP */
-function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number, addr: number): void {
+function zapHugePmd(m: Machine, g: MmuGather, pmd: PageTable, i: number, addr: number): void {
   const size = entrySize(m, 1);
   g.changePageSize(size);
   const e = pmd.entries[i];
@@ -90,7 +90,6 @@ function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number,
   }
   m.frames.mapcount[f]--;
   g.removePageSize(f, size, addr, false, cleared);
-  void v;
 }
 
 /** __split_huge_pmd: map the THP with the deposited PTE table, one PTE per subpage */
