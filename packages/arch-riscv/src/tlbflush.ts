@@ -175,10 +175,8 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
     } else if (o.rfence === 'sbi') {
       sbiRemote(self, cpus, start, size, asid);
     } else {
-      // on_each_cpu_mask(cmask, __ipi_flush_tlb_range_asid, wait=1): IPIs to the others, the local hart directly
-      const others = cpus.filter((c) => c !== self);
-      ctx.sendIpi(others, (cpu) => localFlushRange(cpu, start, size, stride, asid), { kind: '__ipi_flush_tlb_range_asid', wait: true });
-      if (others.length !== cpus.length) localFlushRange(self, start, size, stride, asid);
+      // on_each_cpu_mask(cmask, __ipi_flush_tlb_range_asid, wait=1)
+      ctx.onEachCpuMask(cpus, (cpu) => localFlushRange(cpu, start, size, stride, asid), { kind: '__ipi_flush_tlb_range_asid', wait: true });
     }
     target = outer;
   };

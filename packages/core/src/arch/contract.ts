@@ -110,6 +110,12 @@ export interface ArchContext {
   countFlush(cpu: number, kind: 'full' | 'ranged'): void;
   /** Send an IPI running `handler` on each target (deferred while the target has IRQs off). */
   sendIpi(targets: readonly number[], handler: (cpu: number) => void, opts: SendIpiOptions): void;
+  /**
+   * on_each_cpu_mask(mask, fn, info, wait) as kernel/smp.c's smp_call_function_many_cond runs it:
+   * IPIs to the CPUs of `mask` other than the current one first, then `fn` in place on the
+   * current CPU if it is in `mask`.
+   */
+  onEachCpuMask(mask: readonly number[], fn: (cpu: number) => void, opts: SendIpiOptions): void;
   /** The generic `tlb_remove_table_sync_one()`: a waiting no-op IPI to all other online CPUs. */
   syncAllCpus(kind?: string): void;
   /** Switch a CPU's MMU to another mm (null: init_mm) from inside arch code (x86 lazy -> init_mm). */

@@ -282,6 +282,13 @@ export class Machine {
     }
   }
 
+  /** on_each_cpu_mask (smp_call_function_many_cond): remote IPIs first, then the local CPU if in mask */
+  onEachCpuMask(mask: readonly number[], fn: (cpu: number) => void, opts: SendIpiOptions): void {
+    const self = this.curCpu;
+    this.sendIpi(mask.filter((c) => c !== self), fn, opts);
+    if (mask.includes(self)) fn(self);
+  }
+
   /** The generic tlb_remove_table_sync_one(): waiting no-op IPI to all other online CPUs. */
   syncAllCpus(kind = 'tlb_remove_table_smp_sync'): void {
     const others = this.cpus.filter((c) => c.id !== this.curCpu).map((c) => c.id);
@@ -422,6 +429,7 @@ export class Machine {
         }
       },
       sendIpi: (targets, handler, opts) => m.sendIpi(targets, handler, opts),
+      onEachCpuMask: (mask, fn, opts) => m.onEachCpuMask(mask, fn, opts),
       syncAllCpus: (kind?: string) => m.syncAllCpus(kind),
       setLoadedMm: (cpu, mm) => m.setLoadedMm(cpu, mm),
       setLazy(cpu: number, lazy: boolean) {
