@@ -9,7 +9,7 @@
  * the global forms). Address-form fences remove leaf entries only (privileged spec), reported with
  * `walk: false`; whole-ASID and global fences also remove cached non-leaf entries.
  */
-import { INVALIDATE_ALL, tlbGetUnmapShift, type ArchContext, type ArchRuntime, type GatherView, type Invalidation, type Mm, type TlbBatch, type VmaFlagsView } from '@tlbsim/core';
+import { INVALIDATE_ALL, internalsKey, tlbGetUnmapShift, type ArchContext, type ArchRuntime, type GatherView, type Invalidation, type Mm, type TlbBatch, type VmaFlagsView } from '@tlbsim/core';
 import { AsidAllocator, NO_ASID, cntxAsid, type MmContext } from './asid.js';
 import { SBI_TARGET_COST_KEY } from './cost.js';
 import type { ResolvedOptions } from './options.js';
@@ -31,10 +31,18 @@ export const COUNTER_SBI = 'sbi.rfence';
 
 const hex = (n: number) => (n === Infinity ? 'all' : '0x' + n.toString(16));
 
-/** every riscv mm context created by any machine, for inspection (riscvMmContext) */
-export const contexts = new WeakMap<Mm, MmContext>();
+/** What one riscv run exposes for inspection. */
+export interface RiscvInternals {
+  /** mm->context of `mm` on this machine, if the mm has one yet */
+  mmContext(mm: Mm): MmContext | undefined;
+}
+
+/** The key of riscv's per-run internals (see core's archInternals). */
+export const RISCV_INTERNALS = internalsKey<RiscvInternals>('riscv');
 
 export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime {
+  /** this run's mm contexts, for inspection */
+  const contexts = new Map<Mm, MmContext>();
   const nCpus = ctx.nrCpus;
   const asids = new AsidAllocator(nCpus, o.asid, o.asidBits);
   const erratum = o.sifiveCip1200;
@@ -200,6 +208,7 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
   };
 
   return {
+    internals: { key: RISCV_INTERNALS, value: { mmContext: (mm: Mm) => contexts.get(mm) } },
     /** tlb_flush (asm/tlb.h) */
     tlbFlush(g: GatherView) {
       if (g.fullmm || g.needFlushAll || g.freedTables) flushTlbMm(g.mm);

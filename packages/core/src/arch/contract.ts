@@ -170,8 +170,9 @@ export interface ArchInternals<T = unknown> {
  */
 export function archInternals<T>(m: { readonly arch: { readonly name: string }; readonly runtime: ArchRuntime }, key: InternalsKey<T>, who = `${key.arch} internals`): T {
   const i = m.runtime.internals;
-  if (!i || i.key !== key) throw new Error(`${who}: the machine runs arch '${m.arch.name}', not '${key.arch}'`);
-  return i.value as T;
+  if (i && i.key === key) return i.value as T;
+  if (m.arch.name !== key.arch) throw new Error(`${who}: the machine runs arch '${m.arch.name}', not '${key.arch}'`);
+  throw new Error(`${who}: the '${key.arch}' runtime has no internals under this key`);
 }
 
 /** The per-run instance of a backend: its hooks bound to one machine. */
