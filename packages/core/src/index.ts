@@ -10,6 +10,8 @@ export { generic, type GenericOptions } from './arch/generic.js';
 export { asmGenericTlb, gatherBits, genericTlbFlush, tlbGetUnmapShift, type TlbHooks } from './arch/asm-generic-tlb.js';
 export { INVALIDATE_ALL, TlbModel, type Invalidation } from './machine/tlb.js';
 export { Machine, MAX_CPUS, prng, type MachineOptions, type BugOptions, type AllocFailures } from './machine/machine.js';
+export { bugInjection, type BugInjection, type FlushMmuSteps } from './machine/bugs.js';
+export * from './machine/tlb-flush-batched.js';
 export { Cpu, type Thread, type ThreadState, type Walker } from './machine/cpu.js';
 export { Cpumask, Mm, type Vma, type VmaFlags, type SimFile } from './machine/mm.js';
 export { PageTable, TableState } from './machine/page-table.js';
@@ -23,7 +25,8 @@ export { Metrics, type RunMetrics, type CpuMetrics, type Violation } from './met
 export * from './trace/events.js';
 export * from './mm/errors.js';
 export { mmap, splitVmaAt, type MmapArgs, type MmapResult } from './mm/mmap.js';
-export { touch, type TouchArgs, type HugetlbHooks } from './mm/fault.js';
+export { touch, type TouchArgs } from './mm/fault.js';
+export type { HugetlbHooks } from './machine/hugetlb-hooks.js';
 export { munmap, detachVmas, clearPtes, USER_PGTABLES_CEILING } from './mm/munmap.js';
 export { exitMmap, exitThread } from './mm/exit.js';
 export { madvise, zapPageRangeSingle, zapPageRangeSingleBatched, type Advice } from './mm/madvise.js';

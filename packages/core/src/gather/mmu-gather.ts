@@ -1,4 +1,5 @@
 import type { GatherView } from '../arch/contract.js';
+import type { FlushMmuSteps } from '../machine/bugs.js';
 import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import { FrameKind } from '../machine/frames.js';
@@ -165,10 +166,7 @@ export class MmuGather implements GatherView {
       this.removePageSize(t.frame, 2 ** m.geometry.pageShift, t.base, true);
       return;
     }
-    if (m.bugs.freeTablesWithoutFlush) {
-      m.freeTable(t);
-      return;
-    }
+    if (m.bugs.removeTable(t, (x) => m.freeTable(x))) return;
     if (!this.batch) {
       const page = m.allocBatchPage('table');
       if (page < 0) {
@@ -401,14 +399,14 @@ export class MmuGather implements GatherView {
 
   /** tlb_flush_mmu: TLB flush, then free tables (RCU) and pages */
   flushMmu(cause?: FlushCause): void {
-    if (this.m.bugs.freePagesBeforeFlush) {
-      this.batchPagesFlush();
-      this.flushMmuTlbonly(cause);
-      this.tableFlush();
-      return;
-    }
+    if (this.m.bugs.flushMmu(this.flushMmuSteps(cause))) return;
     this.flushMmuTlbonly(cause);
     this.flushMmuFree();
+  }
+
+  /** the steps of tlb_flush_mmu, for a bug that reorders them */
+  private flushMmuSteps(cause: FlushCause | undefined): FlushMmuSteps {
+    return { flush: () => this.flushMmuTlbonly(cause), freePages: () => this.batchPagesFlush(), freeTables: () => this.tableFlush() };
   }
 
   /** tlb_change_page_size (MMU_GATHER_PAGE_SIZE) */

@@ -3,27 +3,7 @@ import type { Mm, Vma } from '../machine/mm.js';
 import { FOLIO_ANON, FOLIO_DIRTY, FrameKind } from '../machine/frames.js';
 import { PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, mkPte, pteFrame } from '../machine/pte.js';
 import { walkToTable } from './pgtable.js';
-import type { MmuGather } from '../gather/mmu-gather.js';
 import { fail, OK, type OpResult } from './errors.js';
-
-/** Hooks a hugetlb implementation installs (the asm-generic pattern: core has none by default). */
-export interface HugetlbHooks {
-  /** hugetlb_fault */
-  fault(m: Machine, mm: Mm, vma: Vma, addr: number, write: boolean): OpResult;
-  /** __unmap_hugepage_range (+ huge_pmd_unshare_flush) inside the caller's gather */
-  unmapRange(m: Machine, g: MmuGather, vma: Vma, start: number, end: number): void;
-  /** hugetlb_change_protection inside the caller's gather */
-  changeProtection?(m: Machine, g: MmuGather, vma: Vma, start: number, end: number, reductions: { start: number; end: number; epoch: number }[]): void;
-  /**
-   * fork: copy_hugetlb_page_range from `src` to `dst` for one hugetlb VMA (the implementation
-   * decides vma_needs_copy). Write-protections of the parent's entries go into `reductions`.
-   */
-  copyRange?(m: Machine, src: Mm, dst: Mm, srcVma: Vma, dstVma: Vma, reductions: { start: number; end: number; epoch: number }[]): void;
-  /** __split_vma -> hugetlb_split: `vma` of `mm` is about to be split at `addr` (strictly inside it) */
-  split?(m: Machine, mm: Mm, vma: Vma, addr: number): void;
-  /** mremap(2) of a hugetlb VMA (hugetlb size rules, move_hugetlb_page_tables) */
-  mremap?(m: Machine, mm: Mm, vma: Vma, old: number, oldLen: number, newLen: number, mayMove: boolean): OpResult & { addr?: number; moved?: boolean };
-}
 
 export interface TouchArgs {
   write?: boolean;

@@ -99,7 +99,7 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       const np = newPte(m, v, pe);
       pmd!.entries[pi] = np;
       const changed = m.tlb.epoch;
-      if (rt.hugePmdNeedsFlush(pe, np) && !m.bugs.skipMprotectFlush) g.flushPmdRange(base, pmdSize);
+      if (rt.hugePmdNeedsFlush(pe, np) && m.bugs.mprotectRecordsFlush()) g.flushPmdRange(base, pmdSize);
       if (reduces(pe, np)) reductions.push({ start: base, end: base + pmdSize, epoch: Math.min(changed, invalidated), shift: m.geometry.levels[1].shift });
     } else if (pe !== 0) {
       g.changePageSize(ps);
@@ -114,7 +114,7 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
         pt.entries[i] = np;
         const changed = m.tlb.epoch;
         rt.pteUpdate?.(g.mm, a, old, np, 0);
-        if (rt.pteNeedsFlush(old, np) && !m.bugs.skipMprotectFlush) g.flushPteRange(a, ps);
+        if (rt.pteNeedsFlush(old, np) && m.bugs.mprotectRecordsFlush()) g.flushPteRange(a, ps);
         if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: changed });
       }
       rt.leaveLazyMmu?.(m.curCpu);

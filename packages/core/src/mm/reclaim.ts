@@ -3,32 +3,29 @@ import type { Mm } from '../machine/mm.js';
 import { FOLIO_DIRTY } from '../machine/frames.js';
 import { lookupEntry } from './pgtable.js';
 import { PTE_DIRTY, pteFrame } from '../machine/pte.js';
+import { TLB_FLUSH_BATCH_PENDING_MASK, batchedFlushOwed, batchedFlushed, batchedPending, setBatched } from '../machine/tlb-flush-batched.js';
 
-const PENDING_MASK = 0x7fff;
 
 /**
  * flush_tlb_batched_pending (mm/rmap.c): before a PTE lock holder changes PTEs, flush what reclaim
  * deferred for this mm and has not flushed yet.
  */
 export function flushTlbBatchedPending(m: Machine, mm: Mm): void {
-  const v = mm.tlbFlushBatched;
-  const pending = v & PENDING_MASK;
-  const flushed = (v >>> 16) & PENDING_MASK;
-  if (pending === flushed) return;
+  if (!batchedFlushOwed(mm)) return;
   m.hooks.flushTlbBatchedPending(mm);
-  mm.tlbFlushBatched = pending | (pending << 16);
+  const pending = batchedPending(mm);
+  setBatched(mm, pending, pending);
 }
 
 /** set_tlb_ubc_flush_pending's bookkeeping of mm->tlb_flush_batched */
 function markBatched(mm: Mm): void {
-  const pending = (mm.tlbFlushBatched & PENDING_MASK) + 1;
-  const flushed = (mm.tlbFlushBatched >>> 16) & PENDING_MASK;
-  // past half the mask the word restarts at 1 (as the kernel does to avoid overflow)
-  if (pending - 1 > PENDING_MASK >> 1) {
+  const pending = batchedPending(mm);
+  // past TLB_FLUSH_BATCH_PENDING_LARGE the word restarts at 1 (as the kernel does to avoid overflow)
+  if (pending > TLB_FLUSH_BATCH_PENDING_MASK >> 1) {
     mm.tlbFlushBatched = 1;
     return;
   }
-  mm.tlbFlushBatched = pending | (flushed << 16);
+  setBatched(mm, pending + 1, batchedFlushed(mm));
 }
 
 export interface ReclaimResult {
