@@ -3,6 +3,7 @@ import type { Mm, Vma } from '../machine/mm.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_LEAF, PTE_WRITE, PTE_YOUNG, pteFrame } from '../machine/pte.js';
 import { entrySize, walkToTable } from './pgtable.js';
+import { walkPmdRange } from './pagewalk.js';
 import type { Reduction } from './mprotect.js';
 
 /**
@@ -27,20 +28,17 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
     }
     if (v.flags.hugetlb || !vmaNeedsCopy(m, v)) continue;
     const cow = !v.flags.shared; // is_cow_mapping: private and (may)writable
-    for (let a = v.start; a < v.end; ) {
-      const next = Math.min(a - (a % tableSpan) + tableSpan, v.end);
-      const pmd = walkToTable(m, parent, a, 1, false);
-      const pi = pmd ? m.index(pmd, a) : 0;
-      let pe = pmd ? pmd.entries[pi] : 0;
-      if (pe !== 0 && pe & PTE_LEAF) {
+    walkPmdRange(m, parent, v.start, v.end, {
+      pmdLeaf(pmd, pi, a) {
         // copy_huge_pmd: share the THP, write-protect it in both
+        let pe = pmd.entries[pi];
         const f = pteFrame(pe);
         fr.refcount[f]++;
         fr.mapcount[f]++;
         if (cow && pe & PTE_WRITE) {
           const old = pe;
           pe &= ~PTE_WRITE;
-          pmd!.entries[pi] = pe;
+          pmd.entries[pi] = pe;
           const changed = m.tlb.epoch;
           m.hooks.pteUpdate(parent, a - (a % tableSpan), old, pe, 1);
           reductions.push({ start: a - (a % tableSpan), end: a - (a % tableSpan) + tableSpan, epoch: changed, shift: pmdShift });
@@ -49,11 +47,11 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
         cpmd.entries[m.index(cpmd, a)] = pe;
         cpmd.present++;
         // the child's deposited PTE table is not modelled: deposits are kept per folio
-      } else if (pe !== 0) {
-        copyPteRange(m, parent, child, m.tables.get(pteFrame(pe))!, a, next, cow, reductions);
-      }
-      a = next;
-    }
+      },
+      pteTable(_pmd, _pi, pt, a, next) {
+        copyPteRange(m, parent, child, pt, a, next, cow, reductions);
+      },
+    });
   }
   m.hooks.flushTlbMm(parent);
   m.checker.permissionReduced(parent, reductions);

@@ -5,7 +5,8 @@ import { FOLIO_ANON } from '../machine/frames.js';
 import { PTE_EXEC, PTE_LEAF, PTE_WRITE, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, OK, type OpResult } from './errors.js';
-import { entrySize, pmdpInvalidate, walkToTable } from './pgtable.js';
+import { entrySize, pmdpInvalidate } from './pgtable.js';
+import { ACTION_AGAIN, walkPmdRange } from './pagewalk.js';
 import { splitVmaAt } from './mmap.js';
 import { splitHugePmd } from './zap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
@@ -76,36 +77,32 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
   const pmdSize = entrySize(m, 1);
   const rt = m.hooks;
   g.startVma(v);
-  let addr = start;
-  while (addr < end) {
-    const next = Math.min(addr - (addr % pmdSize) + pmdSize, end);
-    const pmd = walkToTable(m, g.mm, addr, 1, false);
-    const pi = pmd ? m.index(pmd, addr) : 0;
-    const pe = pmd ? pmd.entries[pi] : 0;
-    if (pe !== 0 && pe & PTE_LEAF && next - addr !== pmdSize) {
-      // change_pmd_range: a THP only partly in the range is split first (pmdp_invalidate flushes)
+  walkPmdRange(m, g.mm, start, end, {
+    pmdLeaf(pmd, pi, addr, next) {
       const base = addr - (addr % pmdSize);
-      splitHugePmd(m, pmd!, pi, base);
-      pmdpInvalidate(m, g.mm, base, v.flags.exec);
-      continue;
-    }
-    if (pe !== 0 && pe & PTE_LEAF) {
+      if (next - addr !== pmdSize) {
+        // change_pmd_range: a THP only partly in the range is split first (pmdp_invalidate flushes)
+        splitHugePmd(m, pmd, pi, base);
+        pmdpInvalidate(m, g.mm, base, v.flags.exec);
+        return ACTION_AGAIN;
+      }
       // change_huge_pmd
+      const pe = pmd.entries[pi];
       g.changePageSize(pmdSize);
-      const base = addr - (addr % pmdSize);
       // pmdp_invalidate_ad: the entry is invalidated (and on most arches flushed) before it changes
       const invalidated = m.tlb.epoch;
       rt.pmdpInvalidateAd(g.mm, base, { exec: v.flags.exec, hugetlb: false });
       const np = newPte(m, v, pe);
-      pmd!.entries[pi] = np;
+      pmd.entries[pi] = np;
       const changed = m.tlb.epoch;
       if (rt.hugePmdNeedsFlush(pe, np) && m.bugs.mprotectRecordsFlush()) g.flushPmdRange(base, pmdSize);
       if (reduces(pe, np)) reductions.push({ start: base, end: base + pmdSize, epoch: Math.min(changed, invalidated), shift: m.geometry.levels[1].shift });
-    } else if (pe !== 0) {
+    },
+    // change_pte_range
+    pteTable(_pmd, _pi, pt, addr, next) {
       g.changePageSize(ps);
       flushTlbBatchedPending(m, g.mm);
-      const pt = m.tables.get(pteFrame(pe))!;
-      rt.enterLazyMmu?.(m.curCpu);
+      rt.enterLazyMmu(m.curCpu);
       for (let a = addr; a < next; a += ps) {
         const i = m.index(pt, a);
         const old = pt.entries[i];
@@ -113,14 +110,13 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
         const np = newPte(m, v, old);
         pt.entries[i] = np;
         const changed = m.tlb.epoch;
-        rt.pteUpdate?.(g.mm, a, old, np, 0);
+        rt.pteUpdate(g.mm, a, old, np, 0);
         if (rt.pteNeedsFlush(old, np) && m.bugs.mprotectRecordsFlush()) g.flushPteRange(a, ps);
         if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: changed });
       }
-      rt.leaveLazyMmu?.(m.curCpu);
-    }
-    addr = next;
-  }
+      rt.leaveLazyMmu(m.curCpu);
+    },
+  });
   g.endVma();
 }
 

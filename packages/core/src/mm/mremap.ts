@@ -4,6 +4,7 @@ import { PTE_LEAF, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, type OpResult } from './errors.js';
 import { entrySize, pmdpInvalidate, walkToTable } from './pgtable.js';
+import { findPmd } from './pagewalk.js';
 import { mmap } from './mmap.js';
 import { munmap } from './munmap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
@@ -104,9 +105,11 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
       continue;
     }
     const extent = Math.min(pmdSize - (o % pmdSize), pmdSize - (n % pmdSize), len - done);
-    const opmd = walkToTable(m, mm, o, 1, false);
-    const oi = opmd ? m.index(opmd, o) : 0;
-    let oe = opmd ? opmd.entries[oi] : 0;
+    // get_old_pmd
+    const slot = findPmd(m, mm, o);
+    const opmd = slot?.pmd;
+    const oi = slot ? slot.i : 0;
+    let oe = slot ? slot.e : 0;
     if (oe === 0) {
       done += extent;
       continue;

@@ -5,6 +5,7 @@ import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
 import { childLevel, entrySize, pmdpInvalidate } from './pgtable.js';
+import { walkPmdRange } from './pagewalk.js';
 import { flushTlbBatchedPending } from './reclaim.js';
 
 /** struct zap_details, the parts the gather cares about */
@@ -34,40 +35,24 @@ export function unmapSingleVma(m: Machine, g: MmuGather, v: Vma, start: number, 
   unmapPageRange(m, g, v, s, e, d);
 }
 
-/** unmap_page_range: tlb_start_vma, walk the tables, tlb_end_vma */
+/** unmap_page_range: tlb_start_vma, zap_p?d_range down the tables, tlb_end_vma */
 export function unmapPageRange(m: Machine, g: MmuGather, v: Vma, addr: number, end: number, d: ZapDetails | undefined): void {
+  const size = entrySize(m, 1);
   g.startVma(v);
-  zapLevel(m, g, v, g.mm.pgd, addr, end, d);
+  walkPmdRange(m, g.mm, addr, end, {
+    // zap_pmd_range on a THP: whole -> zap_huge_pmd; partly -> split, then its PTEs
+    pmdLeaf(pmd, i, a, next) {
+      if (next - a === size) return zapHugePmd(m, g, pmd, i, a);
+      const base = a - (a % size);
+      splitHugePmd(m, pmd, i, base);
+      pmdpInvalidate(m, g.mm, base, v.flags.exec); // in __split_huge_pmd_locked
+      zapPteRange(m, g, v, pmd, i, a, next, d);
+    },
+    pteTable(pmd, i, _pt, a, next) {
+      zapPteRange(m, g, v, pmd, i, a, next, d);
+    },
+  });
   g.endVma();
-}
-
-/** zap_p?d_range over the entries of table `t` (a real, non-leaf level) */
-function zapLevel(m: Machine, g: MmuGather, v: Vma, t: PageTable, addr: number, end: number, d: ZapDetails | undefined): void {
-  const size = entrySize(m, t.level);
-  while (addr < end) {
-    const next = Math.min(addr - (addr % size) + size, end);
-    const i = m.index(t, addr);
-    const e = t.entries[i];
-    if (e !== 0) {
-      if (e & PTE_LEAF) {
-        if (t.level === 1) {
-          if (next - addr === size) zapHugePmd(m, g, t, i, addr);
-          else {
-            const base = addr - (addr % size);
-            splitHugePmd(m, t, i, base);
-            pmdpInvalidate(m, g.mm, base, v.flags.exec); // in __split_huge_pmd_locked
-            zapPteRange(m, g, v, t, i, addr, next, d);
-          }
-        }
-        // PUD-level THP/DAX is not modelled
-      } else if (t.level === 1) {
-        zapPteRange(m, g, v, t, i, addr, next, d);
-      } else {
-        zapLevel(m, g, v, m.tables.get(pteFrame(e))!, addr, next, d);
-      }
-    }
-    addr = next;
-  }
 }
 
 /** zap_huge_pmd for a PMD-mapped THP */
