@@ -1,4 +1,5 @@
 import type { GatherView } from '../arch/contract.js';
+import { stampNow, type ClearStamp } from '../check/checker.js';
 import type { FlushMmuSteps } from '../machine/bugs.js';
 import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
@@ -163,7 +164,7 @@ export class MmuGather implements GatherView {
     t.state = TableState.Queued;
     if (!m.kconfig.MMU_GATHER_TABLE_FREE) {
       // the table page goes through the page batch like any page
-      this.removePageSize(t.frame, 2 ** m.geometry.pageShift, t.base, true);
+      this.removePageSize(t.frame, 2 ** m.geometry.pageShift, t.base, true, stampNow(m));
       return;
     }
     if (m.bugs.removeTable(t, (x) => m.freeTable(x))) return;
@@ -236,9 +237,10 @@ export class MmuGather implements GatherView {
 
   /**
    * __tlb_remove_folio_pages_size: queue nr pages of one folio. Returns true when the gather is
-   * full (the caller must flush before adding more). `epoch` is when the PTEs were cleared.
+   * full (the caller must flush before adding more). `cleared` is when the PTEs were cleared.
    */
-  removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, epoch: number): boolean {
+  removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, cleared: ClearStamp): boolean {
+    const epoch: number = cleared;
     if (this.end === 0) this.m.checker.warn(this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
     if (this.m.kconfig.MMU_GATHER_NO_GATHER) {
       // s390: the arch frees at once, relying on its PTE clear having purged the TLB already
@@ -289,16 +291,17 @@ export class MmuGather implements GatherView {
   }
 
   /**
-   * tlb_remove_page_size: queue one page of `size` bytes; flush at once if full. `epoch` is when
-   * its entry was cleared (default: now).
+   * tlb_remove_page_size: queue one page of `size` bytes; flush at once if full. `cleared` is the
+   * stamp of its entry's clear. Omitting it (the form @tlbsim/hugetlb still uses) means the entry
+   * was cleared just now, with no TLB event since.
    */
-  removePageSize(frame: number, size: number, addr: number, isTable = false, epoch = this.m.tlb.epoch): void {
+  removePageSize(frame: number, size: number, addr: number, isTable = false, cleared: ClearStamp = stampNow(this.m)): void {
     const m = this.m;
     if (m.kconfig.MMU_GATHER_PAGE_SIZE && this.pageSize !== size && !isTable) {
       m.checker.warn(m.curCpu, addr, `page of size ${size} queued while the gather's page_size is ${this.pageSize}`);
     }
     const shift = Math.log2(size);
-    if (this.removeFolioPages(frame, 1, false, addr, shift, epoch)) this.flushMmu();
+    if (this.removeFolioPages(frame, 1, false, addr, shift, cleared)) this.flushMmu();
   }
 
   /** tlb_delay_rmap */

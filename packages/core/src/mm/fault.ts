@@ -2,7 +2,7 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import { FOLIO_ANON, FOLIO_DIRTY, FrameKind } from '../machine/frames.js';
 import { PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, mkPte, pteFrame } from '../machine/pte.js';
-import { walkToTable } from './pgtable.js';
+import { clearEntry, walkToTable } from './pgtable.js';
 import { fail, OK, type OpResult } from './errors.js';
 
 export interface TouchArgs {
@@ -138,13 +138,12 @@ function wpFault(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number, addr: 
   const nf = fr.alloc(FrameKind.Data);
   fr.flags[nf] = FOLIO_ANON;
   fr.mapcount[nf] = 1;
-  ents[i] = 0;
-  const epoch = m.tlb.epoch;
+  const cleared = clearEntry(m, ents, i);
   m.hooks.flushTlbPage(mm, addr - (addr % 2 ** m.geometry.pageShift));
   ents[i] = mkPte(nf, PTE_WRITE | PTE_YOUNG | PTE_DIRTY | (v.flags.exec ? PTE_EXEC : 0));
   fr.mapcount[f]--;
   if (--fr.refcount[f] === 0) {
-    m.checker.pageFreed(mm, addr, m.geometry.pageShift, epoch);
+    m.checker.pageFreed(mm, addr, m.geometry.pageShift, cleared);
     fr.free(f);
     m.metrics.pagesFreed++;
   }

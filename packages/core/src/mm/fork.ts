@@ -2,7 +2,7 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_LEAF, PTE_WRITE, PTE_YOUNG, pteFrame } from '../machine/pte.js';
-import { entrySize, walkToTable } from './pgtable.js';
+import { entrySize, setEntry, walkToTable } from './pgtable.js';
 import { walkPmdRange } from './pagewalk.js';
 import type { Reduction } from './mprotect.js';
 
@@ -38,8 +38,7 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
         if (cow && pe & PTE_WRITE) {
           const old = pe;
           pe &= ~PTE_WRITE;
-          pmd.entries[pi] = pe;
-          const changed = m.tlb.epoch;
+          const changed = setEntry(m, pmd.entries, pi, pe);
           m.hooks.pteUpdate(parent, a - (a % tableSpan), old, pe, 1);
           reductions.push({ start: a - (a % tableSpan), end: a - (a % tableSpan) + tableSpan, epoch: changed, shift: pmdShift });
         }
@@ -84,8 +83,7 @@ function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: numbe
       // copy_present_pte: ptep_set_wrprotect on the parent, the child gets the same
       const old = e;
       e &= ~PTE_WRITE;
-      pt.entries[i] = e;
-      const changed = m.tlb.epoch;
+      const changed = setEntry(m, pt.entries, i, e);
       m.hooks.pteUpdate(parent, a, old, e, 0);
       reductions.push({ start: a, end: a + ps, epoch: changed });
     }

@@ -5,7 +5,7 @@ import { FOLIO_ANON } from '../machine/frames.js';
 import { PTE_EXEC, PTE_LEAF, PTE_WRITE, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, OK, type OpResult } from './errors.js';
-import { entrySize, pmdpInvalidate } from './pgtable.js';
+import { entrySize, pmdpInvalidate, pmdpInvalidateAd, setEntry } from './pgtable.js';
 import { ACTION_AGAIN, walkPmdRange } from './pagewalk.js';
 import { splitVmaAt } from './mmap.js';
 import { splitHugePmd } from './zap.js';
@@ -21,6 +21,7 @@ export interface Prot {
 export interface Reduction {
   start: number;
   end: number;
+  /** when the permission went (a ClearStamp from core's entry-changing helpers) */
   epoch: number;
   /** log2 of the mapping size (a PMD-mapped THP is one 2 MiB translation); default PAGE_SHIFT */
   shift?: number;
@@ -90,11 +91,9 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       const pe = pmd.entries[pi];
       g.changePageSize(pmdSize);
       // pmdp_invalidate_ad: the entry is invalidated (and on most arches flushed) before it changes
-      const invalidated = m.tlb.epoch;
-      rt.pmdpInvalidateAd(g.mm, base, { exec: v.flags.exec, hugetlb: false });
+      const invalidated = pmdpInvalidateAd(m, g.mm, base, v.flags.exec);
       const np = newPte(m, v, pe);
-      pmd.entries[pi] = np;
-      const changed = m.tlb.epoch;
+      const changed = setEntry(m, pmd.entries, pi, np);
       if (rt.hugePmdNeedsFlush(pe, np) && m.bugs.mprotectRecordsFlush()) g.flushPmdRange(base, pmdSize);
       if (reduces(pe, np)) reductions.push({ start: base, end: base + pmdSize, epoch: Math.min(changed, invalidated), shift: m.geometry.levels[1].shift });
     },
@@ -108,8 +107,7 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
         const old = pt.entries[i];
         if (old === 0) continue;
         const np = newPte(m, v, old);
-        pt.entries[i] = np;
-        const changed = m.tlb.epoch;
+        const changed = setEntry(m, pt.entries, i, np);
         rt.pteUpdate(g.mm, a, old, np, 0);
         if (rt.pteNeedsFlush(old, np) && m.bugs.mprotectRecordsFlush()) g.flushPteRange(a, ps);
         if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: changed });

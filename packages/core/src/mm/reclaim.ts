@@ -1,7 +1,8 @@
 import type { Machine } from '../machine/machine.js';
 import type { Mm } from '../machine/mm.js';
 import { FOLIO_DIRTY } from '../machine/frames.js';
-import { lookupEntry } from './pgtable.js';
+import { clearEntry, lookupEntry } from './pgtable.js';
+import type { ClearStamp } from '../check/checker.js';
 import { PTE_DIRTY, pteFrame } from '../machine/pte.js';
 import { TLB_FLUSH_BATCH_PENDING_MASK, batchedFlushOwed, batchedFlushed, batchedPending, setBatched } from '../machine/tlb-flush-batched.js';
 
@@ -46,7 +47,7 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
   // the Machine refuses an arch that selects the option without a batch
   const batch = m.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH ? m.hooks.createTlbBatch() : null;
   const ps = 2 ** m.geometry.pageShift;
-  const cleared: { mm: Mm; addr: number; epoch: number; frame: number }[] = [];
+  const cleared: { mm: Mm; addr: number; epoch: ClearStamp; frame: number }[] = [];
   const folios: { idx: number; frame: number }[] = [];
   for (const idx of pageIdx) {
     const f = file.pages.get(idx);
@@ -61,9 +62,8 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
         const slot = lookupEntry(m, mm, addr, 0);
         if (!slot || pteFrame(slot.t.entries[slot.i]) !== f) continue;
         if (slot.t.entries[slot.i] & PTE_DIRTY) m.frames.flags[f] |= FOLIO_DIRTY;
-        slot.t.entries[slot.i] = 0;
+        const epoch = clearEntry(m, slot.t.entries, slot.i);
         slot.t.present--;
-        const epoch = m.tlb.epoch;
         // should_defer_flush: the arch may refuse to defer this mm (arch_tlbbatch_should_defer)
         if (batch && m.hooks.tlbbatchShouldDefer(mm)) {
           batch.addPending(mm, addr, addr + ps);

@@ -4,7 +4,7 @@ import type { MmuGather } from '../gather/mmu-gather.js';
 import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
-import { childLevel, entrySize, pmdpInvalidate } from './pgtable.js';
+import { childLevel, clearEntry, entrySize, pmdpInvalidate, ptlStamp } from './pgtable.js';
 import { walkPmdRange } from './pagewalk.js';
 import { flushTlbBatchedPending } from './reclaim.js';
 
@@ -60,9 +60,8 @@ function zapHugePmd(m: Machine, g: MmuGather, pmd: PageTable, i: number, addr: n
   const size = entrySize(m, 1);
   g.changePageSize(size);
   const e = pmd.entries[i];
-  pmd.entries[i] = 0;
+  const cleared = clearEntry(m, pmd.entries, i);
   pmd.present--;
-  const cleared = m.tlb.epoch;
   m.hooks.pteUpdate(g.mm, addr, e, 0, 1); // pmdp_huge_get_and_clear_full
   g.flushPmdRange(addr, size); // tlb_remove_pmd_tlb_entry
   const f = pteFrame(e);
@@ -120,7 +119,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
     m.hooks.enterLazyMmu(m.curCpu);
     let forceFlush = false;
     let forceBreak = false;
-    const epoch = m.tlb.epoch;
+    const locked = ptlStamp(m);
     let i = m.index(pt, addr);
     while (addr < end) {
       const e = ents[i];
@@ -168,7 +167,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       }
       g.removeTlbEntries(addr, nr);
       if (!delay) fr.mapcount[head] -= nr;
-      if (g.removeFolioPages(head, nr, delay, addr, geo.pageShift, epoch)) {
+      if (g.removeFolioPages(head, nr, delay, addr, geo.pageShift, locked)) {
         forceFlush = true;
         forceBreak = true;
       }
