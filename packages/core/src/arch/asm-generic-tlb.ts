@@ -76,7 +76,8 @@ export function asmGenericTlb(rt: ArchRuntime, ctx: ArchContext): TlbHooks {
     tlbbatchShouldDefer: own(rt.tlbbatchShouldDefer) ?? (() => true),
     // flush_cache_range: a no-op wherever caches are physically tagged
     flushCacheRange: own(rt.flushCacheRange) ?? nop,
-    flushTlbKernelRange: own(rt.flushTlbKernelRange) ?? nop,
+    // flush_tlb_kernel_range: every arch defines its own; core's mm paths never call it
+    flushTlbKernelRange: own(rt.flushTlbKernelRange) ?? noKernelRangeFlush,
     // tlb_needs_table_invalidate: #ifndef ... true
     needsTableInvalidate: own(rt.needsTableInvalidate) ?? (() => true),
     // tlb_remove_table_sync_one (mm/mmu_gather.c): an empty stub without MMU_GATHER_RCU_TABLE_FREE;
@@ -109,6 +110,10 @@ export function asmGenericTlb(rt: ArchRuntime, ctx: ArchContext): TlbHooks {
     flushTlbBatchedPending: own(rt.flushTlbBatchedPending) ?? flushTlbMm,
     destroyMm: own(rt.destroyMm) ?? nop,
   };
+}
+
+function noKernelRangeFlush(): void {
+  throw new Error('flushTlbKernelRange: this arch defines no flush_tlb_kernel_range');
 }
 
 /** Reclaim asks for a batch only under ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH, which the Machine checks. */
