@@ -517,7 +517,7 @@ describe('flush_tlb_* outside mmu_gather', () => {
   });
   it('hugetlb range of 1G: psize 1G with the PWC flush', () => {
     const r = globalRig();
-    const f = call(r, () => r.rt.flushTlbRange(r.mm, 2 * G1, 3 * G1, { exec: false, hugetlb: true }));
+    const f = call(r, () => r.rt.flushTlbRange(r.mm, 2 * G1, 3 * G1, { exec: false, hugetlb: true, hugeShift: 30 }));
     expect(f.seq).toEqual([...SYNC, GP(1), G(2 * G1, 2), ...TAIL]);
   });
   it('flush_tlb_kernel_range: tlbie PID 0 RIC=2; with tlbie disabled, tlbiel on every CPU by IPI', () => {

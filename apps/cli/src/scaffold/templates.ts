@@ -130,12 +130,13 @@ export function ${v.factory}(options: ${cap(v.factory)}Options = {}): ArchBacken
         flushTlbPage: (mm, addr) => g.flushTlbPage(mm, addr),
         // switch_mm: what a context switch does to the TLB (ASIDs/PCIDs or a full flush)
         switchMm: (cpu, prev, next) => g.switchMm(cpu, prev, next),
-        // optional hooks (see the contract's TSDoc): enterLazy, onIpi, needsTableInvalidate,
-        // tlbRemoveTableSyncOne, pteNeedsFlush, hugePmdNeedsFlush, flushPmdTlbRange (every
-        // pmdp_invalidate), pmdpInvalidateAd, removeTlbEntry, pteUpdate, enterLazyMmu,
-        // leaveLazyMmu, createTlbBatch (required if KCONFIG selects
-        // ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH), tlbbatchShouldDefer, flushTlbBatchedPending,
-        // flushTlbKernelRange, flushCacheRange, supportsPageTableMove, destroyMm, initMm, ftrace.
+        // optional hooks (see the contract's TSDoc; core's arch/asm-generic-tlb.ts holds the default
+        // of each): enterLazy, onIpi, needsTableInvalidate, tlbRemoveTableSyncOne,
+        // pteNeedsFlush, hugePmdNeedsFlush, flushPmdTlbRange, pmdpInvalidateAd, removeTlbEntry,
+        // pteUpdate, enterLazyMmu, leaveLazyMmu, flushCacheRange, createTlbBatch (required if
+        // KCONFIG selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH), tlbbatchShouldDefer,
+        // flushTlbBatchedPending, flushTlbKernelRange, supportsPageTableMove, destroyMm, initMm,
+        // internals, ftrace.
       };
     },
   });

@@ -51,12 +51,9 @@ export function generic(opts: GenericOptions = {}): ArchBackend {
     perCpuCounters: [],
     create(ctx: ArchContext): ArchRuntime {
       const ps = 2 ** ctx.geometry.pageShift;
-      const onMaskCpus = (mm: Mm, work: (cpu: number) => void) => {
-        const self = ctx.currentCpu();
-        const targets = ctx.mmCpumask(mm).list().filter((c) => c !== self);
-        if (ctx.cpus[self].loadedMm === mm) work(self);
-        ctx.sendIpi(targets, work, { kind: 'flush_tlb', wait: true });
-      };
+      // on_each_cpu_mask(mm_cpumask(mm), ipi_flush_tlb_*, wait=1), as the classic IPI arches do
+      const onMaskCpus = (mm: Mm, work: (cpu: number) => void) =>
+        ctx.onEachCpuMask(ctx.mmCpumask(mm).list(), work, { kind: 'flush_tlb', wait: true });
       const flushMm = (mm: Mm) =>
         onMaskCpus(mm, (cpu) => {
           ctx.instr(cpu, 'local_flush_tlb_mm');
