@@ -71,7 +71,7 @@ export function parseArchSpecs(specs: readonly string[]): ArchVariant[] {
       for (const n of ALL_ARCHES) push({ id: n, name: n, given: {} });
       continue;
     }
-    if (!FACTORIES[name]) throw unknownChoice('architecture', name, [...ARCH_NAMES, 'all'], 'architectures');
+    if (!Object.hasOwn(FACTORIES, name)) throw unknownChoice('architecture', name, [...ARCH_NAMES, 'all'], 'architectures');
     const given: Record<string, OptionValue> = {};
     const parts: string[] = [];
     try {

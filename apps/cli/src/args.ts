@@ -17,9 +17,11 @@ export type Values = Record<string, string | boolean | string[] | undefined>;
 export function parse(command: string, argv: string[], defs: OptionDefs): { values: Values; positionals: string[] } {
   const options = { ...defs, help: { type: 'boolean', short: 'h' } } as OptionDefs;
   try {
-    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    checkTokens(command, options, r.tokens);
     return { values: r.values as Values, positionals: r.positionals };
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const err = e as Error & { code?: string };
     const valid = Object.keys(options).map((o) => `--${o}`);
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
@@ -36,6 +38,26 @@ export function parse(command: string, argv: string[], defs: OptionDefs): { valu
     throw new UsageError(err.message.split('\n')[0]);
   }
 }
+
+/**
+ * An option that takes one value given twice is a mistake (which one did the user mean?), not
+ * last-wins; an empty value (`--out ""`) is refused rather than read as "not given".
+ */
+function checkTokens(command: string, options: OptionDefs, tokens: readonly Token[]): void {
+  const seen = new Map<string, string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const def = options[t.name];
+    if (def.type !== 'string') continue;
+    const value = t.value ?? '';
+    if (value.trim() === '') throw new UsageError(`option --${t.name} of "tlbsim ${command}" needs a value, got an empty one`);
+    if (def.multiple) continue;
+    const before = seen.get(t.name);
+    if (before !== undefined) throw new UsageError(`option --${t.name} of "tlbsim ${command}" is given twice ("${before}" and "${value}"): give it once`);
+    seen.set(t.name, value);
+  }
+}
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
 
 export function str(v: Values, k: string): string | undefined {
   const x = v[k];

@@ -1,8 +1,9 @@
 /**
  * tlbsim: the command line of the tlbsim simulator.
- * Exit status: 0 ok, 1 `check` found something, 2 bad input, 130 interrupted, 70 internal error.
+ * Exit status (see EXIT_HELP): 0 ok, 1 findings (`check`), 2 bad input, 70 a bug of ours, 130/143
+ * interrupted by SIGINT/SIGTERM.
  */
-import { ScenarioError, didYouMean } from '@tlbsim/core';
+import { ScenarioError, didYouMean, oneLine } from '@tlbsim/core';
 import { compare } from './commands/compare.js';
 import { check } from './commands/check.js';
 import { sweep } from './commands/sweep.js';
@@ -16,18 +17,19 @@ import { removeTemps } from './io.js';
 import { terminateWorkers } from './pool.js';
 import { VERSION } from './report-data.js';
 
-const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
-  compare: (a) => compare(a, 'compare'),
-  run: (a) => compare(a, 'run'),
-  check,
-  sweep,
-  workloads,
-  arches,
-  metrics,
-  'new-arch': newArch,
-  replay: replayCommand,
-};
-const NAMES = Object.keys(COMMANDS);
+// A Map, not a plain object: `tlbsim toString` or `tlbsim __proto__` must not find Object's own
+const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
+  ['compare', (a) => compare(a, 'compare')],
+  ['run', (a) => compare(a, 'run')],
+  ['check', check],
+  ['sweep', sweep],
+  ['workloads', workloads],
+  ['arches', arches],
+  ['metrics', metrics],
+  ['new-arch', newArch],
+  ['replay', replayCommand],
+]);
+const NAMES = [...COMMANDS.keys()];
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -41,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'help') {
     const topic = rest[0];
-    if (topic && !HELP[topic]) throw new UsageError(`unknown command "${topic}"${didYouMean(topic, NAMES)}; valid commands: ${NAMES.join(', ')}`);
+    if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`unknown command "${topic}"${didYouMean(topic, NAMES)}; valid commands: ${NAMES.join(', ')}`);
     process.stdout.write(HELP[topic ?? 'main']);
     return 0;
   }
@@ -49,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const run = COMMANDS[cmd];
+  const run = COMMANDS.get(cmd);
   if (!run) {
     const what = cmd.startsWith('-') ? 'option' : 'command';
     throw new UsageError(`unknown ${what} "${cmd}"${didYouMean(cmd, NAMES)}; valid commands: ${NAMES.join(', ')} (tlbsim --help)`);
@@ -60,11 +62,11 @@ async function main(argv: string[]): Promise<number> {
 function fail(e: unknown): number {
   removeTemps();
   if (e instanceof UsageError || e instanceof ScenarioError) {
-    process.stderr.write(`tlbsim: error: ${e.message}\n`);
+    process.stderr.write(`tlbsim: error: ${oneLine(e.message)}\n`);
     return 2;
   }
   const err = e as Error;
-  process.stderr.write(`tlbsim: internal error: ${err?.message ?? String(e)}\n`);
+  process.stderr.write(`tlbsim: internal error: ${oneLine(String(err?.message ?? e))}\n`);
   if (process.env.TLBSIM_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
   else process.stderr.write('tlbsim: (set TLBSIM_DEBUG=1 for the stack trace; please report this)\n');
   return 70;

@@ -6,7 +6,7 @@ import { parseArchSpecs, type ArchVariant } from './arches.js';
 import { runJob, BUG_NAMES, bugOptions, type BugName, type Job, type VariantRun } from './engine.js';
 import { UsageError } from './errors.js';
 import { renderCsv, renderMarkdown, renderTable, useColor, type Grid } from './format/grid.js';
-import { writeAtomic, withDefaultSignals } from './io.js';
+import { checkOutputs, writeAtomic, withDefaultSignals } from './io.js';
 import { metricKeys, metricValue, resultsDocument } from './report-data.js';
 import { brief, legendLines, metricOf } from './metrics-registry.js';
 import { parseCostSpecs } from './costs.js';
@@ -44,14 +44,23 @@ export function workloadJob(command: string, v: Values): Job {
 
 /** A scenario file as a job (ScenarioError carries the field path). */
 export function scenarioJob(file: string): Job {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
-  }
-  return { kind: 'scenario', scenario: parseScenario(text, file), source: file };
+  // reading (a FIFO blocks until a writer comes) and parsing (10^6 ops take seconds) are long
+  // synchronous steps: Ctrl-C and SIGTERM must end them at once
+  return withDefaultSignals(() => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
+    }
+    return { kind: 'scenario', scenario: parseScenario(text, file), source: file };
+  });
+}
+
+/** The --out and --trace files of compare, run, check and replay, checked before any work. */
+export function checkRunOutputs(v: Values): void {
+  checkOutputs({ '--out': str(v, 'out'), '--trace': str(v, 'trace') });
 }
 
 /** --hugetlb V0|V1|V2 for scenarios (a workload takes --set hugetlb=...). */

@@ -12,6 +12,13 @@ const TRACE_HELP = `      --trace FILE       write the event stream of every run
       --trace-format F   perfetto (default; open in ui.perfetto.dev), jsonl or ftrace
                          (default by extension: .jsonl -> jsonl, .txt/.trace -> ftrace)`;
 
+/** The same list in every --help (and the README): a script can rely on it. */
+export const EXIT_HELP = `Exit status: 0 success; 1 findings (tlbsim check found something); 2 bad input (unknown name,
+out-of-range value, invalid scenario, unwritable output: one line naming it); 70 internal error
+(a bug of ours: please report it); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM (nothing
+partial is written).
+`;
+
 export const HELP: Record<string, string> = {
   main: `tlbsim ${VERSION}: simulate Linux mmu_gather / TLB shootdowns across architectures
 
@@ -36,9 +43,7 @@ Examples:
   tlbsim sweep --workload munmap --vary pages=1,8,32,64,512 --plot ipis.svg --report sweep.html
   tlbsim replay trace.txt --arch x86 --arch arm64
 
-Exit status: 0 success, 1 check found something, 2 bad input (unknown name, out-of-range value,
-invalid scenario), 130 interrupted (143 on SIGTERM), 70 internal error (a bug: please report it).
-`,
+${EXIT_HELP}`,
   compare: `Usage: tlbsim compare --workload NAME [--set KEY=VALUE]... [--arch SPEC]... [options]
 
 Run one built-in workload on each architecture variant and print the metrics side by side:
@@ -58,7 +63,8 @@ Examples:
   tlbsim compare --workload madvise-dontneed --set peer=sleep --set cpus=8 --format json
   tlbsim compare --workload exit --set threads=4 --set cpus=4 --arch x86 --arch arm64:tlbiRange=on
   tlbsim compare --workload hugetlb-share --set sharers=2 --set hugetlb=V1 --arch x86
-`,
+
+${EXIT_HELP}`,
   run: `Usage: tlbsim run SCENARIO.{yaml,json} [--arch SPEC]... [options]
 
 Run a scenario file on each architecture variant (see docs/architecture.md and core's scenario
@@ -76,7 +82,8 @@ Examples:
   tlbsim run scenario.yaml
   tlbsim run scenario.json --arch x86 --trace trace.json
   tlbsim run scenario.yaml --arch x86 --trace flush.txt --trace-format ftrace
-`,
+
+${EXIT_HELP}`,
   check: `Usage: tlbsim check (SCENARIO | --workload NAME [--set KEY=VALUE]...) [--bug NAME]... [options]
 
 Run the hazard checker (stale translations after free H1, page-table use after free H2, stale
@@ -103,7 +110,8 @@ Examples:
   tlbsim check --workload munmap --bug free-pages-before-flush --arch x86
   tlbsim check --workload mprotect --bug skip-mprotect-flush --format json
   tlbsim check scenario.yaml
-`,
+
+${EXIT_HELP}`,
   sweep: `Usage: tlbsim sweep --workload NAME --vary KEY=V1,V2,... [--set KEY=VALUE]... [--arch SPEC]... [options]
 
 Run a workload for each value of one parameter on each architecture variant, in parallel on all
@@ -118,16 +126,19 @@ ${ARCH_HELP}
   -f, --format F         csv (default: one row per value and variant) or json
   -o, --out FILE         write the data to FILE (atomically) instead of stdout
       --plot FILE.svg    an SVG line chart: --metric against the varied parameter, one line per variant
-      --metric NAME      the metric to plot (default ipis; any of model.md §3, or tlbInstructions.X)
+      --metric NAME      the metric to plot (default ipis; any of packages/core/SPEC.md §3, or tlbInstructions.X)
       --report FILE.html one self-contained HTML page with the tables and charts
-  -j, --jobs N           worker threads (default: all cores)
+  -j, --jobs N           worker threads (default: one per core; at most one per core unless
+                         --force-jobs, up to 1024)
+      --force-jobs       allow --jobs above the number of cores
 ${SEED_HELP}
 
 Examples:
   tlbsim sweep --workload munmap --vary pages=1..1024*2 --plot ipis.svg
   tlbsim sweep --workload munmap --vary cpus=2,4,8,16 --set peer=spin --format json --out sweep.json
   tlbsim sweep --workload tlb_flush2 --vary threads=1..8 --set cpus=8 --report tlb_flush2.html
-`,
+
+${EXIT_HELP}`,
   workloads: `Usage: tlbsim workloads [NAME] [--format text|json|markdown]
 
 List the built-in workloads: what each does, every parameter with its default and range.
@@ -136,7 +147,8 @@ Examples:
   tlbsim workloads
   tlbsim workloads munmap
   tlbsim workloads --format json
-`,
+
+${EXIT_HELP}`,
   metrics: `Usage: tlbsim metrics [KEY...] [--arch NAME] [--format text|json|markdown]
 
 What every number tlbsim prints means: each metric, TLB instruction and per-CPU counter with its
@@ -153,8 +165,7 @@ Examples:
   tlbsim metrics ipis counters.interrupts.TLB
   tlbsim metrics --arch arm64 --format markdown
 
-Exit status: 0 success, 2 bad input (unknown metric or architecture).
-`,
+${EXIT_HELP}`,
   arches: `Usage: tlbsim arches [NAME] [--costs] [--format text|json|markdown]
 
 List the architectures: label, page size, every option with its default and values, and the
@@ -166,7 +177,8 @@ Examples:
   tlbsim arches arm64
   tlbsim arches x86 --costs
   tlbsim arches --format json
-`,
+
+${EXIT_HELP}`,
   'new-arch': `Usage: tlbsim new-arch NAME [--dir WORKSPACE]
 
 Scaffold packages/arch-NAME: package.json, tsup config, the backend factory with every hook of the
@@ -178,7 +190,8 @@ directory above the current one holding pnpm-workspace.yaml).
 Examples:
   tlbsim new-arch loongarch
   tlbsim new-arch s390 --dir ~/src/tlbsim
-`,
+
+${EXIT_HELP}`,
   replay: `Usage: tlbsim replay FILE... [--arch SPEC]... [--touch all|none|written] [--cpus N] [--strict] [options]
 
 Replay what a real program did to its memory, as strace recorded it, on each architecture
@@ -214,5 +227,6 @@ Examples:
   tlbsim replay trace.txt --arch x86 --arch x86:invlpgb=on --touch written --format markdown
   tlbsim replay trace.txt --cpus 8 --strict --format json --out replay.json
   tlbsim replay trace.* --arch arm64 --trace replay.json     (the files of strace -ff -o trace)
-`,
+
+${EXIT_HELP}`,
 };

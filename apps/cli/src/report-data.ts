@@ -5,7 +5,7 @@ import { unitsOf } from './metrics-registry.js';
 
 export const VERSION: string = pkg.version;
 
-/** The scalar metrics of model.md §3, in the order tables show them. */
+/** The scalar metrics of core SPEC.md §3, in the order tables show them. */
 export const SCALAR_METRICS = [
   'archFlushes', 'ipis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed',
   'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs', 'violations',

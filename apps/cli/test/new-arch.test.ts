@@ -37,7 +37,18 @@ describe('tlbsim new-arch', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('created packages/arch-loong-arch/, .changeset/arch-loong-arch-initial.md, .changeset/config.json (fixed group)');
     const pkgDir = join(ws, 'packages', 'arch-loong-arch');
-    expect(readdirSync(pkgDir).sort()).toEqual(['README.md', 'package.json', 'src', 'test', 'tsconfig.json', 'tsup.config.ts', 'vitest.config.ts']);
+    expect(readdirSync(pkgDir).sort()).toEqual(['README.md', 'SPEC.md', 'package.json', 'src', 'test', 'tsconfig.json', 'tsup.config.ts', 'vitest.config.ts']);
+    // the spec skeleton: the other backends' SPEC.md style, citing only in-repo documents
+    const spec = readFileSync(join(pkgDir, 'SPEC.md'), 'utf8');
+    expect(spec.split('\n')[0]).toBe('# loong-arch TLB flushing for `mmu_gather`: behavioural spec for `@tlbsim/arch-loong-arch`');
+    expect(spec.match(/^## \d+\. .+$/gm)).toEqual([
+      '## 1. Configuration', '## 2. The arch `tlb_flush`', '## 3. The flush primitives', '## 4. Remote invalidation',
+      '## 5. Context switch and ASIDs', '## 6. Batched unmap (reclaim)', '## 7. Observability', '## 8. Kernel versions',
+      '## 9. Golden scenarios', '## 10. Cost model',
+    ]);
+    expect(spec).toContain('| # | setup | exact expected counts | deciding kernel functions |');
+    expect(spec).toContain('[core SPEC.md](../core/SPEC.md)');
+    expect(spec).not.toMatch(/shared\/spec|\.\.\/shared/);
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
     expect(pkg.name).toBe('@tlbsim/arch-loong-arch');
     expect(pkg.peerDependencies).toEqual({ '@tlbsim/core': 'workspace:^' });

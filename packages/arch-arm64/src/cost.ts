@@ -1,6 +1,6 @@
 /**
  * Cost defaults for arm64. Counts are the primary output; these only turn them into an estimate.
- * shared/spec/costs.md has no per-instruction latency for arm64 (only whole-workload shares), so
+ * core SPEC.md §11.2 has no per-instruction latency for arm64 (only whole-workload shares), so
  * the per-instruction figures are order-of-magnitude estimates, labelled as such, and the
  * completing DSB ISH carries most of the cost because it waits for every CPU in the
  * inner-shareable domain to finish the broadcast (DVM) operations.
@@ -34,15 +34,15 @@ export const ARM64_COST: CostModel = {
   tableFree: 40,
   rcuCallback: 50,
   sources: {
-    ipiSend: 'rule of thumb, ~1 us base (costs.md, secondary source [S]); arm64 IPIs only for table-free sync',
-    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (costs.md [S])',
+    ipiSend: 'rule of thumb, ~1 us base (core SPEC.md §11.2, secondary source [S]); arm64 IPIs only for table-free sync',
+    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (core SPEC.md §11.2 [S])',
     'TLBI VALE1IS': `${EST}; issue cost only, completion is paid at DSB ISH`,
     'TLBI VAE1IS': EST,
     'TLBI RVALE1IS': EST,
     'TLBI RVAE1IS': EST,
     'TLBI ASIDE1IS': EST,
     'TLBI VMALLE1': `${EST}; local full invalidation at ASID rollover`,
-    'DSB ISH': `${EST}; waits for broadcast TLBI completion on all CPUs. Scale check: ptep_clear_flush (TLBI+DSB per page) is 5.36% of CPU paging out on 8 cores and 16.99% on ~100 cores (Barry Song / Yicong Yang, batched reclaim series, costs.md [V])`,
+    'DSB ISH': `${EST}; waits for broadcast TLBI completion on all CPUs. Scale check: ptep_clear_flush (TLBI+DSB per page) is 5.36% of CPU paging out on 8 cores and 16.99% on ~100 cores (Barry Song / Yicong Yang, batched reclaim series, core SPEC.md §11.2 [V])`,
     'DSB ISHST': EST,
     pageFree: 'same as the generic backend',
   },

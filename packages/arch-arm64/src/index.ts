@@ -7,7 +7,7 @@
  *   new Machine({ arch: arm64({ granule: '4k', tlbiRange: true }), cpus: 4 })
  */
 import {
-  GENERIC_KCONFIG, PTE_DIRTY, PTE_PRESENT, defineArch, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig,
+  GENERIC_KCONFIG, PTE_DIRTY, PTE_PRESENT, archInternals, defineArch, internalsKey, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type ArchInternals, type ArchRuntime, type Kconfig,
   type Mm,
 } from '@tlbsim/core';
 import { AsidAllocator } from './asid.js';
@@ -36,9 +36,23 @@ export interface Arm64Backend extends ArchBackend {
   readonly config: Arm64Config;
 }
 
-/** The runtime of one machine, with the ASID allocator exposed for inspection. */
-export interface Arm64Runtime extends ArchRuntime {
+/** What one arm64 run exposes for inspection. */
+export interface Arm64Internals {
+  /** this machine's ASID allocator */
   readonly asids: AsidAllocator;
+}
+
+/** The key of arm64's per-run internals (see core's archInternals). */
+export const ARM64_INTERNALS = internalsKey<Arm64Internals>('arm64');
+
+/** The runtime of one machine, its internals under {@link ARM64_INTERNALS}. */
+export interface Arm64Runtime extends ArchRuntime {
+  readonly internals: ArchInternals<Arm64Internals>;
+}
+
+/** The arm64 internals of a machine built with `arm64()`. */
+export function arm64Internals(m: { readonly arch: { readonly name: string }; readonly runtime: ArchRuntime }): Arm64Internals {
+  return archInternals(m, ARM64_INTERNALS, 'arm64Internals');
 }
 
 /**
@@ -57,7 +71,7 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
   const cfg = deriveConfig(opts);
   const gi = GRANULES[opts.granule];
   const geometry = arm64Geometry(gi, opts.vaBits);
-  // generic.md §5.2: the generic set (RCU table free; neither MERGE_VMAS nor PAGE_SIZE, so
+  // core SPEC.md §8.2: the generic set (RCU table free; neither MERGE_VMAS nor PAGE_SIZE, so
   // tlb_end_vma flushes) plus what depends on version, granule and VA size
   const kconfig: Kconfig = {
     ...GENERIC_KCONFIG,
@@ -93,12 +107,12 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
       const tf = new TlbFlush(ctx, cfg, gi, tlbi, (mm) => asids!.asid(mm), () => live);
       asids = new AsidAllocator(ctx, cfg, (cpu) => tf.localFlushTlbAll(cpu));
       const rt: Arm64Runtime = {
-        asids,
+        internals: { key: ARM64_INTERNALS, value: { asids } },
         tlbFlush: (g) => tlbFlush(tf, cfg, g, shifts),
         flushTlbMm: (mm) => tf.flushTlbMm(mm),
         flushTlbRange(mm, start, end, vma) {
           // flush_hugetlb_tlb_range needs the hstate's size, which the caller's VMA carries
-          if (vma.hugetlb && vma.hugeShift) return tf.flushHugetlbTlbRange(mm, start, end, 2 ** vma.hugeShift);
+          if (vma.hugetlb) return tf.flushHugetlbTlbRange(mm, start, end, 2 ** vma.hugeShift);
           tf.flushTlbRange(mm, start, end);
         },
         flushTlbPage: (mm, addr) => tf.flushTlbPage(mm, addr),

@@ -1,14 +1,14 @@
 /** arm64 mm/context.c: ASID allocation, generation rollover and the per-CPU local flush. */
 import { describe, expect, it } from 'vitest';
 import { Machine, exitThread, mmap, munmap, touch, type Mm } from '@tlbsim/core';
-import { arm64, type Arm64Options, type Arm64Runtime } from '../src/index.js';
+import { arm64, arm64Internals, type Arm64Options } from '../src/index.js';
 import { seqOf } from './helpers.js';
 
 const LOCAL_FLUSH = ['DSB NSHST', 'TLBI VMALLE1', 'DSB NSH', 'ISB'];
 
 function machine(opts: Arm64Options, cpus = 4) {
   const m = new Machine({ arch: arm64(opts), cpus, trace: true });
-  const rt = m.runtime as Arm64Runtime;
+  const rt = arm64Internals(m);
   let n = 0;
   /** a new process whose thread runs on `cpu` and then blocks (the CPU stays lazy on it) */
   const spawn = (cpu: number, state: 'running' | 'sleeping' = 'sleeping'): Mm => {

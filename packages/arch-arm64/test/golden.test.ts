@@ -1,5 +1,5 @@
 /**
- * The golden scenarios of shared/spec/arm64.md §11 (G1-G20), driven through core's mmu_gather:
+ * The golden scenarios of arm64 SPEC.md §11 (G1-G20), driven through core's mmu_gather:
  * a gather with the scenario's fields (or the real generic hooks that set them), then
  * tlb_flush_mmu_tlbonly on CPU0. Sequences omit the mmu notifier, as the spec does.
  */

@@ -1,5 +1,5 @@
 import { Machine, tlbGatherMmu, type Mm, type MmuGather } from '@tlbsim/core';
-import { arm64, tlbiSequence, type Arm64Options, type Arm64Runtime, type SequenceOptions } from '../src/index.js';
+import { arm64, arm64Internals, tlbiSequence, type Arm64Options, type Arm64Runtime, type SequenceOptions } from '../src/index.js';
 
 export const K4 = 0x1000;
 
@@ -9,7 +9,7 @@ export function setup(opts: Arm64Options = {}, cpus = 4) {
   const mm = m.createMm('A');
   const threads = Array.from({ length: cpus }, (_, i) => m.addThread(mm, `a${i}`, i, 'running'));
   const rt = m.runtime as Arm64Runtime;
-  return { m, mm, threads, rt, asid: rt.asids.asid(mm) };
+  return { m, mm, threads, rt, asid: arm64Internals(m).asids.asid(mm) };
 }
 
 /** Gather fields a golden scenario sets directly. */

@@ -1,5 +1,5 @@
 /**
- * Default costs (ns) for powerpc, seeded from shared/spec/costs.md. Counts are the primary
+ * Default costs (ns) for powerpc, seeded from the measurements of core SPEC.md §11.2. Counts are the primary
  * output; these only turn them into an estimate. Override any figure with the `cost` option.
  */
 import type { CostModel } from '@tlbsim/core';
@@ -44,13 +44,13 @@ export const PPC_COST: CostModel = {
   tableFree: 40,
   rcuCallback: 50,
   sources: {
-    tlbiel: 'POWER9 mprotect slope ~0.19 us/page with local tlbiel (Nick Piggin, local flush ceiling commit; costs.md [V]); an upper bound',
+    tlbiel: 'POWER9 mprotect slope ~0.19 us/page with local tlbiel (Nick Piggin, local flush ceiling commit; core SPEC.md §11.2 [V]); an upper bound',
     tlbie: 'derived: the kernel ceilings (33 global vs 256 local pages before a PID flush) weigh one tlbie as ~7.8 tlbiel',
-    'tlbiel RIC=0': 'as tlbiel; a POWER9 whole-PID local flush is 128 of them (costs.md [V])',
+    'tlbiel RIC=0': 'as tlbiel; a POWER9 whole-PID local flush is 128 of them (core SPEC.md §11.2 [V])',
     ptesync: 'assumption: a heavyweight sync, tens of ns',
     tlbsync: 'assumption: waits for the broadcast invalidation to complete; a few hundred ns',
-    ipiSend: 'rule of thumb, ~1 us base (costs.md [S])',
-    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (costs.md [S])',
+    ipiSend: 'rule of thumb, ~1 us base (core SPEC.md §11.2 [S])',
+    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (core SPEC.md §11.2 [S])',
     'hcall H_RPT_INVALIDATE': 'assumption: hypervisor call plus a partition-scoped tlbie, a few us',
     'hpte invalidate': 'assumption: lock + compare + store on one HPTE',
   },

@@ -5,14 +5,14 @@
  *   ppc({ mmu: 'hash', cpu: 'power9' })    hashed page table on POWER9 (bare metal)
  *   ppc({ tlbie: false })                  disable_tlbie: global flushes become tlbiel by IPI
  */
-import { GENERIC_KCONFIG, defineArch, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type Kconfig } from '@tlbsim/core';
+import { GENERIC_KCONFIG, archInternals, defineArch, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig } from '@tlbsim/core';
 import { PPC_COST } from './cost.js';
 import { ppcGeometry, ppcHugePageSizes, ppcThpSize } from './geometry.js';
 import { PPC_OPTIONS, PPC_OPTION_SPECS, type PpcOptions } from './options.js';
-import { createPpcRuntime, type PpcRuntime } from './tlb.js';
+import { PPC_INTERNALS, createPpcRuntime, type PpcRuntime } from './tlb.js';
 import { PPC_METRIC_DOCS } from './metric-docs.js';
 
-/** What `config PPC` selects for mmu_gather (arch/powerpc/Kconfig; generic.md §5.2). */
+/** What `config PPC` selects for mmu_gather (arch/powerpc/Kconfig; core SPEC.md §8.2). */
 export const PPC_KCONFIG: Kconfig = {
   ...GENERIC_KCONFIG,
   MMU_GATHER_TABLE_FREE: true,
@@ -56,10 +56,9 @@ export function ppc(opts: PpcOptions = {}): ArchBackend {
   });
 }
 
-/** The ppc runtime of a machine built with `ppc()`, with its inspection helpers. */
-export function ppcRuntime(m: { arch: ArchBackend; runtime: unknown }): PpcRuntime {
-  if (m.arch.name !== 'ppc') throw new Error(`ppcRuntime: the machine runs arch '${m.arch.name}', not 'ppc'`);
-  return m.runtime as PpcRuntime;
+/** The ppc runtime of a machine built with `ppc()`, with its inspection helpers (its internals). */
+export function ppcRuntime(m: { readonly arch: { readonly name: string }; readonly runtime: ArchRuntime }): PpcRuntime {
+  return archInternals(m, PPC_INTERNALS, 'ppcRuntime');
 }
 
 export { PPC_COST } from './cost.js';
@@ -70,6 +69,6 @@ export { formatInsn, insnSequence, formatTlbieFtrace } from './trace-format.js';
 export { FlushType, TLB_MM_CPUMASK_TRIM_TIMER } from './flush-type.js';
 export { PPC64_TLB_BATCH_NR } from './hash-tlb.js';
 export { FIXUP_PID_VA } from './radix-tlbi.js';
-export type { PpcRuntime } from './tlb.js';
+export { PPC_INTERNALS, type PpcRuntime } from './tlb.js';
 export type { MmContext } from './mmu-context.js';
 export { PPC_METRIC_DOCS } from './metric-docs.js';

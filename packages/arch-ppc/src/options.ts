@@ -80,7 +80,7 @@ export const PPC_OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'kernel', kind: 'enum', description: "kernel era: '6.6' (v6.4+), '6.1' (v5.17-v6.3), '5.12' (~v5.12-v5.16)", default: '6.6', choices: ['6.6', '6.1', '5.12'] },
   { name: 'tlbSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_single_page_flush_ceiling: pages above which a global flush becomes a PID flush', default: 33 },
   { name: 'tlbLocalSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_local_single_page_flush_ceiling: pages above which a local flush becomes a PID flush', default: POWER9_TLB_SETS_RADIX * 2 },
-  { name: 'cost', kind: 'cost', description: 'cost model overrides in ns (ipiSend, instructions[mnemonic], ...)', default: 'costs.md defaults' },
+  { name: 'cost', kind: 'cost', description: 'cost model overrides in ns (ipiSend, instructions[mnemonic], ...)', default: 'packages/arch-ppc/SPEC.md §9' },
 ];
 
 /** The rules between options, and p9Errata's default (update_tlbie_feature_flag's POWER9 check). */

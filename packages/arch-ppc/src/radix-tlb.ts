@@ -182,9 +182,7 @@ export function radixFlushTlbKernelRange(r: PpcRun, start: number, end: number):
   } else if (useTlbie(r)) tlbiePid(r, cpu, null, 0, RIC_FLUSH_ALL);
   else {
     // _tlbiel_kernel_broadcast: on_each_cpu, then a tlbie for accelerators if capable
-    const others = r.ctx.cpus.map((c) => c.id).filter((c) => c !== cpu);
-    r.ctx.sendIpi(others, (c) => tlbielPid(r, c, null, 0, RIC_FLUSH_ALL), { kind: 'do_tlbiel_kernel', wait: true, broadcast: true });
-    tlbielPid(r, cpu, null, 0, RIC_FLUSH_ALL);
+    r.ctx.onEachCpuMask(r.ctx.cpus.map((c) => c.id), (c) => tlbielPid(r, c, null, 0, RIC_FLUSH_ALL), { kind: 'do_tlbiel_kernel', wait: true, broadcast: true });
     if (r.tlbieCapable) tlbiePid(r, cpu, null, 0, RIC_FLUSH_ALL);
   }
 }

@@ -147,16 +147,9 @@ export function tlbieVaRange(r: PpcRun, cpu: number, mm: Mm, start: number, end:
 }
 
 // ------------------------------------------------------------------ multicast (tlbie disabled)
-/**
- * on_each_cpu_mask(mm_cpumask(mm), fn, wait=1): IPIs to the other CPUs of the mask, then the
- * local CPU runs fn directly if it is in the mask.
- */
+/** on_each_cpu_mask(mm_cpumask(mm), fn, wait=1) */
 export function onEachCpuMask(r: PpcRun, mm: Mm, kind: string, fn: (cpu: number) => void): void {
-  const self = r.ctx.currentCpu();
-  const mask = r.ctx.mmCpumask(mm).list();
-  const others = mask.filter((c) => c !== self);
-  r.ctx.sendIpi(others, fn, { kind, wait: true });
-  if (mask.includes(self)) fn(self);
+  r.ctx.onEachCpuMask(r.ctx.mmCpumask(mm).list(), fn, { kind, wait: true });
 }
 
 /** _tlbiel_pid_multicast: every mask CPU flushes the PID locally; a copro still needs tlbie RIC=2 */

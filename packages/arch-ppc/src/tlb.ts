@@ -3,8 +3,8 @@
  * as book3s/64/tlbflush.h dispatches it), the flush_tlb_* primitives, switch_mm's cpumask
  * accounting, and the extras tests and tools use (per-mm context, trim clock, debugfs knobs).
  */
-import { PTE_DIRTY, PTE_EXEC, PTE_PRESENT, PTE_WRITE, PTE_YOUNG } from '@tlbsim/core';
-import type { ArchContext, ArchRuntime, GatherView, Mm } from '@tlbsim/core';
+import { PTE_DIRTY, PTE_EXEC, PTE_PRESENT, PTE_WRITE, PTE_YOUNG, internalsKey } from '@tlbsim/core';
+import type { ArchContext, ArchInternals, ArchRuntime, GatherView, Mm } from '@tlbsim/core';
 import { exitLazyFlushTlb } from './flush-type.js';
 import { HashMmu } from './hash-tlb.js';
 import { PpcRun, switchMm, type MmContext } from './mmu-context.js';
@@ -16,8 +16,12 @@ import {
 } from './radix-tlb.js';
 import { formatTlbieFtrace } from './trace-format.js';
 
-/** The runtime a `ppc()` backend creates: the ArchRuntime hooks plus inspection helpers. */
+/**
+ * The runtime a `ppc()` backend creates: the ArchRuntime hooks plus inspection helpers; the
+ * runtime itself is its internals (under {@link PPC_INTERNALS}).
+ */
 export interface PpcRuntime extends ArchRuntime {
+  readonly internals: ArchInternals<PpcRuntime>;
   readonly ppc: PpcRun;
   /** mm->context: PID, active_cpus, copros */
   mmContext(mm: Mm): MmContext;
@@ -43,10 +47,14 @@ function pteFlagsNeedFlush(oldPte: number, newPte: number): boolean {
   return ((delta & ~PTE_YOUNG) & oldPte) !== 0;
 }
 
-/** core's VmaFlagsView has no hstate: take 1G when the range is 1G-aligned, else 2M */
-function guessHugetlbShift(start: number, end: number): number {
-  const g = 2 ** 30;
-  return start % g === 0 && end % g === 0 ? 30 : 21;
+/** The key of ppc's per-run internals (see core's archInternals). */
+export const PPC_INTERNALS = internalsKey<PpcRuntime>('ppc');
+
+/** The runtime names itself as its internals. */
+function withInternals(rt: Omit<PpcRuntime, 'internals'>): PpcRuntime {
+  const full = rt as { internals?: ArchInternals<PpcRuntime> } & Omit<PpcRuntime, 'internals'>;
+  full.internals = { key: PPC_INTERNALS, value: full as PpcRuntime };
+  return full as PpcRuntime;
 }
 
 export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRuntime {
@@ -98,12 +106,12 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
   };
 
   if (!hash) {
-    const rt: PpcRuntime = {
+    const rt: Omit<PpcRuntime, 'internals'> = {
       ...common,
       tlbFlush: (g: GatherView) => radixTlbFlush(r, g),
       flushTlbMm: (mm) => radixFlushTlbMm(r, mm),
       flushTlbRange(mm, start, end, vma) {
-        if (vma.hugetlb) radixFlushHugetlbTlbRange(r, mm, start, end, vma.hugeShift ?? guessHugetlbShift(start, end));
+        if (vma.hugetlb) radixFlushHugetlbTlbRange(r, mm, start, end, vma.hugeShift);
         else radixFlushTlbRange(r, mm, start, end);
       },
       flushTlbPage: (mm, addr) => radixFlushTlbPagePsize(r, mm, addr, r.pageShift),
@@ -118,12 +126,12 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
     };
     // pte_needs_flush / huge_pmd_needs_flush: present in the v6.4+ era only
     if (o.kernel === '6.6') rt.pteNeedsFlush = pteFlagsNeedFlush;
-    return rt;
+    return withInternals(rt);
   }
 
   const h = hash;
   const thp = o.pageSize === 65536;
-  return {
+  return withInternals({
     ...common,
     /**
      * hash__tlb_flush drains the batch. A THP's HPTEs went at its PMD clear or update
@@ -177,5 +185,5 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
     needsTableInvalidate: () => false,
     // arch_supports_page_table_move() = radix_enabled(): mremap moves PTEs one by one on hash
     supportsPageTableMove: () => false,
-  };
+  });
 }

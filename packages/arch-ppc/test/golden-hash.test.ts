@@ -1,5 +1,5 @@
 /**
- * G19 (hash MMU) and G20 (nohash / 32-bit) of shared/spec/ppc.md §7.
+ * G19 (hash MMU) and G20 (nohash / 32-bit) of ppc SPEC.md §7.
  * Hash, 64K pages: a PTE table has 256 entries and maps 16M; S is 16M-aligned.
  */
 import { describe, expect, it } from 'vitest';

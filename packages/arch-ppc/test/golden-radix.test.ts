@@ -1,5 +1,5 @@
 /**
- * The radix golden scenarios G1-G18 of shared/spec/ppc.md §7, with their exact instruction
+ * The radix golden scenarios G1-G18 of ppc SPEC.md §7, with their exact instruction
  * sequences. Baseline: radix, 64K pages, POWER10, tlbie enabled, no copros, v6.6, PID 0x42.
  */
 import { describe, expect, it } from 'vitest';
@@ -445,7 +445,7 @@ describe('G18 nest MMU attached (copros=1)', () => {
   });
 });
 
-describe('edge notes of §7', () => {
+describe('edge notes of ppc SPEC.md §7', () => {
   it('no cleared bit and no freed_tables: tlb_flush is never called', () => {
     const r = localRig();
     r.m.op('g', 0, () => {
@@ -517,7 +517,7 @@ describe('flush_tlb_* outside mmu_gather', () => {
   });
   it('hugetlb range of 1G: psize 1G with the PWC flush', () => {
     const r = globalRig();
-    const f = call(r, () => r.rt.flushTlbRange(r.mm, 2 * G1, 3 * G1, { exec: false, hugetlb: true }));
+    const f = call(r, () => r.rt.flushTlbRange(r.mm, 2 * G1, 3 * G1, { exec: false, hugetlb: true, hugeShift: 30 }));
     expect(f.seq).toEqual([...SYNC, GP(1), G(2 * G1, 2), ...TAIL]);
   });
   it('flush_tlb_kernel_range: tlbie PID 0 RIC=2; with tlbie disabled, tlbiel on every CPU by IPI', () => {

@@ -1,7 +1,7 @@
 import { Machine, tlbGatherMmu, type Mm, type TraceEvent } from '@tlbsim/core';
 import { insnSequence, ppc, ppcRuntime, type PpcOptions, type PpcRuntime } from '../src/index.js';
 
-/** ppc.md §7 baseline: S is 2M-aligned (and 16M-aligned, for the hash MMU), PID 0x42 */
+/** ppc SPEC.md §7 baseline: S is 2M-aligned (and 16M-aligned, for the hash MMU), PID 0x42 */
 export const S = 0x7fffa0000000;
 export const K64 = 0x10000;
 export const M2 = 0x200000;
@@ -11,7 +11,7 @@ export const PID = 0x42;
 
 const hex = (n: number) => '0x' + n.toString(16);
 
-// the notation of ppc.md §7, as insnSequence renders it
+// the notation of ppc SPEC.md §7, as insnSequence renders it
 export const L = (va: number, ap = 5, pid = PID) => `tlbiel va=${hex(va)} ap=${ap} ric=0 pid=${hex(pid)}`;
 export const G = (va: number, ap = 5, pid = PID) => `tlbie va=${hex(va)} ap=${ap} ric=0 pid=${hex(pid)}`;
 export const LP = (ric: number, set: number, pid = PID) => `tlbiel pid=${hex(pid)} ric=${ric} set=${set}`;
@@ -29,7 +29,7 @@ export const Ls = (start: number, n: number, step = K64, ap = 5) => pages(start,
 export const Gs = (start: number, n: number, step = K64, ap = 5) => pages(start, n, step).map((a) => G(a, ap));
 /** POWER9 local whole-PID flush: set 0 with `ric`, sets 1..127 with RIC=0 */
 export const P9_SETS = (ric: number, pid = PID) => [LP(ric, 0, pid), ...Array.from({ length: 127 }, (_, i) => LP(0, i + 1, pid))];
-/** "P10 PID-local" of §7 */
+/** "P10 PID-local" of ppc SPEC.md §7 */
 export const P10_PID_LOCAL = (ric: number, pid = PID) => [...SYNC, LP(ric, 0, pid), ...BAR10, ...ERATU];
 export const P9_PID_LOCAL = (ric: number, pid = PID) => [...SYNC, ...P9_SETS(ric, pid), ...BAR9, ...ERATU];
 
@@ -71,7 +71,7 @@ export interface FlushResult {
 }
 
 /**
- * One mmu_gather with the given fields, flushed with tlb_flush_mmu_tlbonly on `cpu` (ppc.md §7
+ * One mmu_gather with the given fields, flushed with tlb_flush_mmu_tlbonly on `cpu` (ppc SPEC.md §7
  * rows are stated as gather inputs), then finished.
  */
 export function flushGather(r: Rig, cpu: number, f: GatherSpec, mm: Mm = r.mm): FlushResult {

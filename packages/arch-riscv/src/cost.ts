@@ -1,6 +1,6 @@
 /**
  * Cost defaults for riscv. Counts are tlbsim's primary output; these only turn them into an
- * estimate. shared/spec/costs.md has no RISC-V measurement, and none was found in the sources
+ * estimate. core SPEC.md §11.2 has no RISC-V measurement, and none was found in the sources
  * read, so every figure below is an order-of-magnitude estimate, labelled as such and overridable
  * with the `cost` option. The one relation taken from the kernel is the design rule behind
  * tlb_flush_all_threshold (Alexandre Ghiti, "riscv: Make __flush_tlb_range() loop over pte instead
@@ -10,7 +10,7 @@
  */
 import type { CostModel } from '@tlbsim/core';
 
-const EST = 'estimate (order of magnitude, no RISC-V measurement in costs.md; override with the cost option)';
+const EST = 'estimate (order of magnitude, no RISC-V measurement in core SPEC.md §11.2; override with the cost option)';
 
 /** pseudo-mnemonic priced per hart an SBI remote fence reaches other than the caller */
 export const SBI_TARGET_COST_KEY = 'SBI rfence: per target hart';
@@ -40,8 +40,8 @@ export const RISCV_COST: CostModel = {
   tableFree: 40,
   rcuCallback: 50,
   sources: {
-    ipiSend: 'rule of thumb, ~1 us base (costs.md, secondary source [S]); Linux IPIs through an SBI IPI controller cost more',
-    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (costs.md [S])',
+    ipiSend: 'rule of thumb, ~1 us base (core SPEC.md §11.2, secondary source [S]); Linux IPIs through an SBI IPI controller cost more',
+    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (core SPEC.md §11.2 [S])',
     'sfence.vma': `${EST}; drains the pipeline and drops every entry (refills not included)`,
     'sfence.vma asid': `${EST}; whole-ASID invalidation, priced near a global one`,
     'sfence.vma addr': `${EST}; one serialising fence per page; 64 of them exceed an ASID flush + refills (tlb_flush_all_threshold rule, Ghiti 2023)`,

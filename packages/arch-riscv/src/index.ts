@@ -2,23 +2,24 @@
  * @tlbsim/arch-riscv: riscv64 as Linux drives it (sfence.vma, Svinval, SBI remote fences or IPIs,
  * the ASID allocator), built only against @tlbsim/core's public contract. See SPEC.md.
  */
-import { defineArch, makeGeometry, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type Kconfig, type Mm } from '@tlbsim/core';
+import { archInternals, defineArch, makeGeometry, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig, type Mm } from '@tlbsim/core';
 import { cntxAsid, cntxVersion } from './asid.js';
 import { RISCV_COST } from './cost.js';
 import { OPTION_SPECS, RISCV_OPTIONS, type ResolvedOptions, type RiscvOptions } from './options.js';
-import { COUNTER_IPI, COUNTER_SBI, contexts, createRuntime } from './tlbflush.js';
+import { COUNTER_IPI, COUNTER_SBI, RISCV_INTERNALS, createRuntime, type RiscvInternals } from './tlbflush.js';
 import { RISCV_METRIC_DOCS } from './metric-docs.js';
 
 export type { RiscvOptions, ResolvedOptions, SatpMode, Rfence } from './options.js';
 export { OPTION_SPECS, RISCV_OPTIONS, DEFAULTS, TLB_FLUSH_ALL_THRESHOLD, SBI_RANGE_FLUSH_LIMIT, resolveOptions, riscvLabel } from './options.js';
 export { RISCV_COST, SBI_TARGET_COST_KEY } from './cost.js';
 export { AsidAllocator, NO_ASID, SATP_ASID_BITS, type MmContext } from './asid.js';
+export { RISCV_INTERNALS, type RiscvInternals } from './tlbflush.js';
 export { COUNTER_IPI, COUNTER_SBI, PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT, P4D_SHIFT, PGDIR_SHIFT } from './tlbflush.js';
 
 const NAME = 'riscv';
 const LEVELS = { sv39: 3, sv48: 4, sv57: 5 } as const;
 
-/** The Kconfig a riscv64 SMP kernel selects (arch/riscv/Kconfig; generic.md §5.2). */
+/** The Kconfig a riscv64 SMP kernel selects (arch/riscv/Kconfig; core SPEC.md §8.2). */
 export function riscvKconfig(o: Pick<ResolvedOptions, 'ptReclaim'>): Kconfig {
   return {
     MMU_GATHER_TABLE_FREE: true, // selected by MMU_GATHER_RCU_TABLE_FREE
@@ -61,9 +62,14 @@ export function riscv(opts: RiscvOptions = {}): ArchBackend {
   });
 }
 
-/** The riscv context of an mm (mm->context.id split into ASID and version), if it has one yet. */
-export function riscvMmContext(mm: Mm): { id: number; asid: number; version: number } | undefined {
-  const c = contexts.get(mm);
+/** The riscv internals of a machine built with `riscv()`. */
+export function riscvInternals(m: { readonly arch: { readonly name: string }; readonly runtime: ArchRuntime }): RiscvInternals {
+  return archInternals(m, RISCV_INTERNALS, 'riscvInternals');
+}
+
+/** The riscv context of `mm` on machine `m` (mm->context.id split into ASID and version), if it has one yet. */
+export function riscvMmContext(m: { readonly arch: { readonly name: string }; readonly runtime: ArchRuntime }, mm: Mm): { id: number; asid: number; version: number } | undefined {
+  const c = riscvInternals(m).mmContext(mm);
   return c ? { id: c.id, asid: cntxAsid(c.id), version: cntxVersion(c.id) } : undefined;
 }
 export { RISCV_METRIC_DOCS } from './metric-docs.js';

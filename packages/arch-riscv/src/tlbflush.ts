@@ -9,7 +9,7 @@
  * the global forms). Address-form fences remove leaf entries only (privileged spec), reported with
  * `walk: false`; whole-ASID and global fences also remove cached non-leaf entries.
  */
-import { INVALIDATE_ALL, tlbGetUnmapShift, type ArchContext, type ArchRuntime, type GatherView, type Invalidation, type Mm, type TlbBatch, type VmaFlagsView } from '@tlbsim/core';
+import { INVALIDATE_ALL, internalsKey, tlbGetUnmapShift, type ArchContext, type ArchRuntime, type GatherView, type Invalidation, type Mm, type TlbBatch, type VmaFlagsView } from '@tlbsim/core';
 import { AsidAllocator, NO_ASID, cntxAsid, type MmContext } from './asid.js';
 import { SBI_TARGET_COST_KEY } from './cost.js';
 import type { ResolvedOptions } from './options.js';
@@ -31,10 +31,18 @@ export const COUNTER_SBI = 'sbi.rfence';
 
 const hex = (n: number) => (n === Infinity ? 'all' : '0x' + n.toString(16));
 
-/** every riscv mm context created by any machine, for inspection (riscvMmContext) */
-export const contexts = new WeakMap<Mm, MmContext>();
+/** What one riscv run exposes for inspection. */
+export interface RiscvInternals {
+  /** mm->context of `mm` on this machine, if the mm has one yet */
+  mmContext(mm: Mm): MmContext | undefined;
+}
+
+/** The key of riscv's per-run internals (see core's archInternals). */
+export const RISCV_INTERNALS = internalsKey<RiscvInternals>('riscv');
 
 export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime {
+  /** this run's mm contexts, for inspection */
+  const contexts = new Map<Mm, MmContext>();
   const nCpus = ctx.nrCpus;
   const asids = new AsidAllocator(nCpus, o.asid, o.asidBits);
   const erratum = o.sifiveCip1200;
@@ -175,10 +183,8 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
     } else if (o.rfence === 'sbi') {
       sbiRemote(self, cpus, start, size, asid);
     } else {
-      // on_each_cpu_mask(cmask, __ipi_flush_tlb_range_asid, wait=1): IPIs to the others, the local hart directly
-      const others = cpus.filter((c) => c !== self);
-      ctx.sendIpi(others, (cpu) => localFlushRange(cpu, start, size, stride, asid), { kind: '__ipi_flush_tlb_range_asid', wait: true });
-      if (others.length !== cpus.length) localFlushRange(self, start, size, stride, asid);
+      // on_each_cpu_mask(cmask, __ipi_flush_tlb_range_asid, wait=1)
+      ctx.onEachCpuMask(cpus, (cpu) => localFlushRange(cpu, start, size, stride, asid), { kind: '__ipi_flush_tlb_range_asid', wait: true });
     }
     target = outer;
   };
@@ -191,9 +197,8 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
   const flushTlbMmRange = (mm: Mm, start: number, end: number, pageSize: number) => flushRange(mm, maskOf(mm), start, end - start, pageSize);
 
   /** the stride flush_tlb_range uses for a hugetlb VMA (huge_page_size, Svnapot rounding) */
-  const hugetlbStride = (vma: VmaFlagsView): number => {
-    // the caller's VMA carries its hstate; the default hstate (HPAGE_SIZE) otherwise
-    let stride = vma.hugeShift ? 2 ** vma.hugeShift : 2 ** PMD_SHIFT;
+  const hugetlbStride = (hugeShift: number): number => {
+    let stride = 2 ** hugeShift;
     if (o.svnapot) {
       const levels = [PGDIR_SHIFT[o.satpMode], P4D_SHIFT, PUD_SHIFT, PMD_SHIFT];
       const hit = levels.find((s) => stride >= 2 ** s);
@@ -203,6 +208,7 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
   };
 
   return {
+    internals: { key: RISCV_INTERNALS, value: { mmContext: (mm: Mm) => contexts.get(mm) } },
     /** tlb_flush (asm/tlb.h) */
     tlbFlush(g: GatherView) {
       if (g.fullmm || g.needFlushAll || g.freedTables) flushTlbMm(g.mm);
@@ -211,7 +217,7 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
     flushTlbMm,
     /** flush_tlb_range */
     flushTlbRange(mm: Mm, start: number, end: number, vma: VmaFlagsView) {
-      flushRange(mm, maskOf(mm), start, end - start, vma.hugetlb ? hugetlbStride(vma) : PAGE_SIZE);
+      flushRange(mm, maskOf(mm), start, end - start, vma.hugetlb ? hugetlbStride(vma.hugeShift) : PAGE_SIZE);
     },
     /** flush_pmd_tlb_range (tlbflush.c, __HAVE_ARCH_FLUSH_PMD_TLB_RANGE): the range at PMD stride */
     flushPmdTlbRange(mm: Mm, start: number, end: number) {

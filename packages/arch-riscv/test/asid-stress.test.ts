@@ -64,7 +64,7 @@ describe('ASID rollovers under load', () => {
         const m = stress(opts, seed);
         expect(m.metrics.violations, `seed ${seed}: ${JSON.stringify(m.metrics.violations[0] ?? null)}`).toEqual([]);
         if (opts.asid !== false) {
-          const versions = m.mms.map((mm) => riscvMmContext(mm)?.version ?? 0);
+          const versions = m.mms.map((mm) => riscvMmContext(m, mm)?.version ?? 0);
           expect(Math.max(...versions)).toBeGreaterThan(1); // rollovers happened
         }
       }

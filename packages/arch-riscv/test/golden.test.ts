@@ -200,7 +200,7 @@ describe('G06 no ASIDs', () => {
     expect(d.instr).toEqual({ [PAGE]: 2 });
     expect(d.cpu[0].instr).toEqual({ [PAGE]: 2 });
     expect(d.ipis).toBe(0);
-    expect(riscvMmContext(A)?.asid).toBe(0);
+    expect(riscvMmContext(m, A)?.asid).toBe(0);
     clean(m);
   });
   it('same steps with ASIDs: the switch costs nothing, CPU1 stays in mask(A) and is fenced by the SBI call', () => {
@@ -288,7 +288,7 @@ describe('G09 ASID rollover', () => {
     const m = new Machine({ arch: riscv({ asidBits: 3, rfence: 'ipi' }), cpus: 2 });
     const A = m.createMm('A');
     const a0 = m.addThread(A, 'a0', 0, 'running');
-    expect(riscvMmContext(A)).toMatchObject({ asid: 1, version: 1 });
+    expect(riscvMmContext(m, A)).toMatchObject({ asid: 1, version: 1 });
     const procs: Mm[] = [];
     let prev: ReturnType<Machine['addThread']> | undefined;
     for (let k = 1; k <= 7; k++) {
@@ -301,11 +301,11 @@ describe('G09 ASID rollover', () => {
       if (k === 1) populate(m, mm, S, 4, [1]); // P1 leaves entries (ASID 2) in CPU1's TLB
       if (k < 7) {
         expect(d.instr).toEqual({});
-        expect(riscvMmContext(mm)).toMatchObject({ asid: k + 1, version: 1 });
+        expect(riscvMmContext(m, mm)).toMatchObject({ asid: k + 1, version: 1 });
       } else {
         expect(d.cpu[1].instr).toEqual({ 'sfence.vma': 1 });
         expect(d.instr).toEqual({ 'sfence.vma': 1 });
-        expect(riscvMmContext(mm)).toMatchObject({ asid: 2, version: 2 });
+        expect(riscvMmContext(m, mm)).toMatchObject({ asid: 2, version: 2 });
       }
     }
     // CPU0 switches to P1: stale version, its old ASID 2 now belongs to P7 -> ASID 3, one full fence
@@ -314,14 +314,14 @@ describe('G09 ASID rollover', () => {
       m.addThread(procs[0], 'p1b', 0, 'running');
     });
     expect(d0.cpu[0].instr).toEqual({ 'sfence.vma': 1 });
-    expect(riscvMmContext(procs[0])).toMatchObject({ asid: 3, version: 2 });
+    expect(riscvMmContext(m, procs[0])).toMatchObject({ asid: 3, version: 2 });
     // A was reserved on CPU0 during the rollover: it keeps ASID 1 with the new version, no fence
     const d1 = measure(m, () => {
       m.sleep(prev!);
       m.addThread(A, 'a1', 1, 'running');
     });
     expect(d1.instr).toEqual({});
-    expect(riscvMmContext(A)).toMatchObject({ asid: 1, version: 2 });
+    expect(riscvMmContext(m, A)).toMatchObject({ asid: 1, version: 2 });
     // P1's pages (cached on CPU1 under the old ASID 2) can be freed safely from CPU0
     m.op('munmap', 0, () => munmap(m, procs[0], S, 4 * P));
     clean(m);
@@ -346,11 +346,11 @@ describe('G09 ASID rollover', () => {
       // R1..R5 take 3..7; R6 finds none: rollover, CPU0 fences everything, R6 gets the free ASID 1
       expect(d.instr).toEqual(k < 6 ? {} : { 'sfence.vma': 1 });
     }
-    expect(riscvMmContext(R[5])).toMatchObject({ asid: 1, version: 2 });
+    expect(riscvMmContext(m, R[5])).toMatchObject({ asid: 1, version: 2 });
     m.sleep(prev!);
     const d = measure(m, () => m.addThread(P1, 'p1b', 0, 'running'));
     expect(d.instr).toEqual({}); // CPU0's pending fence was consumed at R6
-    expect(riscvMmContext(P1)).toMatchObject({ asid: 3, version: 2 });
+    expect(riscvMmContext(m, P1)).toMatchObject({ asid: 3, version: 2 });
     // P1's flush carries ASID 3; CPU1's stale entries are tagged 1 and are not hit, yet CPU1 cannot
     // use them: it fences everything at its next switch (reported as a deferred invalidation)
     const u = measure(m, () => m.op('munmap', 0, () => munmap(m, P1, S, 4 * P)));
@@ -373,7 +373,7 @@ describe('G09 ASID rollover', () => {
         prev = m.addThread(mm, `p${k}`, 1, 'running');
       });
       expect(d.instr).toEqual({ [ASID]: 1 });
-      expect(riscvMmContext(mm)?.asid).toBe(0);
+      expect(riscvMmContext(m, mm)?.asid).toBe(0);
     }
     clean(m);
   });

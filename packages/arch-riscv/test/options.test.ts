@@ -65,7 +65,7 @@ describe('options', () => {
   });
 });
 
-describe('Kconfig (generic.md §5.2, riscv64 SMP)', () => {
+describe('Kconfig (core SPEC.md §8.2, riscv64 SMP)', () => {
   it('selects RCU table free, batched unmap and huge PMD sharing; nothing else', () => {
     const k = riscv().kconfig;
     const on = KCONFIG_SYMBOLS.filter((s) => k[s]);

@@ -1,6 +1,6 @@
 /**
  * Nanosecond costs for x86-64. Counts are the primary output; these only feed `estimatedNs`.
- * Figures come from shared/spec/costs.md where it has one; the rest are marked as estimates.
+ * Figures come from the measurements of core SPEC.md §11.2 where there is one; the rest are marked as estimates.
  */
 import { withCostOverrides, type CostModel } from '@tlbsim/core';
 
@@ -23,15 +23,15 @@ export const X86_COST: CostModel = {
   tableFree: 40,
   rcuCallback: 50,
   sources: {
-    ipiSend: 'costs.md: Nadav Amit, "flush remote and local TLBs concurrently" RFC cover letter, May 2019 [V]: 663 / 1225 / 1421 ns per op with 0 / 1 / 3 remote CPUs -> ~460 ns fixed',
-    ipiPerTarget: 'costs.md: same benchmark [V]: (1421 - 1225) / 2 ~ 100 ns per additional receiving CPU',
-    INVLPG: 'costs.md: Alex Shi 2012, first x86 range-flush patch [V]: INVLPG ~140 ns (Amit 2019: "100s of cycles")',
-    'CR3 write': 'estimate (no figure in costs.md): a serialising CR3 load of a few hundred cycles; the refill cost after a full flush (~100 ns per entry, Alex Shi 2012) is not charged',
-    INVPCID: 'estimate (no figure in costs.md): comparable to INVLPG plus the PCID lookup',
-    'CR4 write': 'estimate (no figure in costs.md): one of the two CR4.PGE toggles of __flush_tlb_all without INVPCID',
-    INVLPGB: 'estimate: asynchronous issue; costs.md (Rik van Riel, INVLPGB series [V]) gives only the aggregate: TLB invalidation ~40% -> ~4% of CPU time',
-    TLBSYNC: 'estimate: waits for this CPU\'s INVLPGBs to complete system-wide (no per-instruction figure in costs.md)',
-    hypercall: 'estimate (no figure in costs.md): one VM exit and hypervisor TLB work, order of 1 us',
+    ipiSend: 'core SPEC.md §11.2: Nadav Amit, "flush remote and local TLBs concurrently" RFC cover letter, May 2019 [V]: 663 / 1225 / 1421 ns per op with 0 / 1 / 3 remote CPUs -> ~460 ns fixed',
+    ipiPerTarget: 'core SPEC.md §11.2: same benchmark [V]: (1421 - 1225) / 2 ~ 100 ns per additional receiving CPU',
+    INVLPG: 'core SPEC.md §11.2: Alex Shi 2012, first x86 range-flush patch [V]: INVLPG ~140 ns (Amit 2019: "100s of cycles")',
+    'CR3 write': 'estimate (no figure in core SPEC.md §11.2): a serialising CR3 load of a few hundred cycles; the refill cost after a full flush (~100 ns per entry, Alex Shi 2012) is not charged',
+    INVPCID: 'estimate (no figure in core SPEC.md §11.2): comparable to INVLPG plus the PCID lookup',
+    'CR4 write': 'estimate (no figure in core SPEC.md §11.2): one of the two CR4.PGE toggles of __flush_tlb_all without INVPCID',
+    INVLPGB: 'estimate: asynchronous issue; core SPEC.md §11.2 (Rik van Riel, INVLPGB series [V]) gives only the aggregate: TLB invalidation ~40% -> ~4% of CPU time',
+    TLBSYNC: 'estimate: waits for this CPU\'s INVLPGBs to complete system-wide (no per-instruction figure in core SPEC.md §11.2)',
+    hypercall: 'estimate (no figure in core SPEC.md §11.2): one VM exit and hypervisor TLB work, order of 1 us',
     pageFree: 'estimate: freeing one page to the allocator',
     tableFree: 'estimate: freeing one page-table page (destructor + free)',
     rcuCallback: 'estimate: running one RCU callback',

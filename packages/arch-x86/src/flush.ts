@@ -91,10 +91,7 @@ export function nativeFlushTlbMulti(k: X86Kernel, mask: readonly number[], info:
 
 /** on_each_cpu_mask(targets, flush_tlb_func, info, wait): IPIs to the others, in place here */
 function onEachCpuMask(k: X86Kernel, targets: readonly number[], info: FlushTlbInfo): void {
-  const self = k.ctx.currentCpu();
-  const remote = targets.filter((c) => c !== self);
-  k.ctx.sendIpi(remote, (cpu) => flushTlbFunc(k, cpu, info), { kind: 'flush_tlb_func', wait: true });
-  if (targets.includes(self)) flushTlbFunc(k, self, info);
+  k.ctx.onEachCpuMask(targets, (cpu) => flushTlbFunc(k, cpu, info), { kind: 'flush_tlb_func', wait: true });
 }
 
 /** should_flush_tlb(cpu, info), evaluated on the initiator */

@@ -3,7 +3,7 @@
  * an ArchBackend for core's Machine.
  */
 import {
-  GENERIC_KCONFIG, X86_64_4LEVEL, defineArch, type ArchBackend, type ArchContext, type ArchRuntime, type Kconfig, type Mm,
+  GENERIC_KCONFIG, X86_64_4LEVEL, archInternals, defineArch, internalsKey, type ArchBackend, type ArchInternals, type ArchContext, type ArchRuntime, type Kconfig, type Mm,
 } from '@tlbsim/core';
 import { createTlbBatch, shouldDefer } from './batch.js';
 import { x86Cost } from './cost.js';
@@ -14,7 +14,7 @@ import { flushTlbAll, flushTlbKernelRange } from './kernel-flush.js';
 import { enterLazyTlb, leaveMm, switchMmIrqsOff } from './lazy.js';
 import { X86_OPTION_SPECS, resolveX86Options, type ResolvedX86Options, type X86Options } from './options.js';
 import { setVcpuPreempted } from './paravirt.js';
-import { PAGE_SHIFT, PMD_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
+import { PAGE_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
 import { pteNeedsFlush, tlbFlush } from './tlb.js';
 import { X86_METRIC_DOCS } from './metric-docs.js';
 
@@ -29,7 +29,7 @@ export type { FlushTlbInfo, MmContext, TlbContext, TlbState } from './state.js';
 export type { X86TlbBatch } from './batch.js';
 export { pteNeedsFlush } from './tlb.js';
 
-/** The Kconfig x86-64 selects (generic.md §5.2), per kernel version and paravirt mode. */
+/** The Kconfig x86-64 selects (core SPEC.md §8.2), per kernel version and paravirt mode. */
 export function x86Kconfig(o: ResolvedX86Options): Kconfig {
   // v6.15 makes RCU table freeing unconditional; v6.14's PT_RECLAIM (x86-64, default y) selects
   // it; before that only a hypervisor flush hook frees tables through RCU (bare metal frees
@@ -76,15 +76,16 @@ export interface X86Internals {
   setFlushCeiling(strides: number): void;
 }
 
+/** The key of x86's per-run internals (see core's archInternals). */
+export const X86_INTERNALS = internalsKey<X86Internals>('x86');
+
 export interface X86Runtime extends ArchRuntime {
-  readonly x86: X86Internals;
+  readonly internals: ArchInternals<X86Internals>;
 }
 
 /** The x86 internals of a machine built with `x86()`. */
-export function x86Internals(m: { runtime: ArchRuntime }): X86Internals {
-  const x = (m.runtime as Partial<X86Runtime>).x86;
-  if (!x) throw new Error('x86Internals: this machine does not run the x86 backend');
-  return x;
+export function x86Internals(m: { readonly arch: { readonly name: string }; readonly runtime: ArchRuntime }): X86Internals {
+  return archInternals(m, X86_INTERNALS, 'x86Internals');
 }
 
 function bind(ctx: ArchContext, opts: ResolvedX86Options): X86Runtime {
@@ -117,12 +118,12 @@ function bind(ctx: ArchContext, opts: ResolvedX86Options): X86Runtime {
     },
   };
   return {
-    x86: internals,
+    internals: { key: X86_INTERNALS, value: internals },
     tlbFlush: (g) => tlbFlush(k, g),
     flushTlbMm: (mm) => flushTlbMm(k, mm),
     flushTlbRange(mm, start, end, vma) {
-      // flush_tlb_range: hstate shift for hugetlb VMAs (core passes no size: find the VMA)
-      const shift = vma.hugetlb ? vma.hugeShift ?? PMD_SHIFT : PAGE_SHIFT;
+      // flush_tlb_range: the stride is the hstate's page size for a hugetlb VMA
+      const shift = vma.hugetlb ? vma.hugeShift : PAGE_SHIFT;
       flushTlbMmRange(k, mm, start, end, shift, true);
     },
     flushTlbPage: (mm, addr) => flushTlbPage(k, mm, addr),

@@ -12,11 +12,7 @@ import { PAGE_SHIFT, TLB_FLUSH_ALL, TLB_GENERATION_INVALID, type X86Kernel } fro
 
 /** on_each_cpu(func): every online CPU, the caller in place, waiting for all */
 function onEachCpu(k: X86Kernel, kind: string, fn: (cpu: number) => void): void {
-  const self = k.ctx.currentCpu();
-  const others: number[] = [];
-  for (let c = 0; c < k.cpus.length; c++) if (c !== self) others.push(c);
-  k.ctx.sendIpi(others, fn, { kind, wait: true, broadcast: true });
-  fn(self);
+  k.ctx.onEachCpuMask(k.ctx.cpus.map((c) => c.id), fn, { kind, wait: true, broadcast: true });
 }
 
 /** do_flush_tlb_all on one CPU */

@@ -1,12 +1,12 @@
 /**
  * The backend's named options: defaults model a bare-metal Intel machine on the newest kernel
- * the spec covers (x86.md §0: post-v6.17 mainline), validated by core's option resolver; the
+ * the spec covers (x86 SPEC.md §0: post-v6.17 mainline), validated by core's option resolver; the
  * rules between options are x86's own.
  */
 import { optionError, resolveArchOptions, showOptionValue, type ArchOptionsDef, type CostModel, type OptionSpec } from '@tlbsim/core';
 
 /**
- * Kernel versions whose TLB behaviour differs (x86.md §15). Each value names the oldest release
+ * Kernel versions whose TLB behaviour differs (x86 SPEC.md §15). Each value names the oldest release
  * it stands for:
  * - `v6.15`: v6.15 and later (read in post-v6.17 mainline). Page tables are always freed after
  *   an RCU grace period (a37259732a7d), AMD INVLPGB broadcast with global ASIDs exists,
@@ -22,7 +22,7 @@ import { optionError, resolveArchOptions, showOptionValue, type ArchOptionsDef, 
 export const KERNEL_VERSIONS = ['v6.15', 'v6.14', 'v6.13'] as const;
 export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
 
-/** pv_ops.mmu.flush_tlb_multi: native IPIs, or a hypervisor's replacement (x86.md §8). */
+/** pv_ops.mmu.flush_tlb_multi: native IPIs, or a hypervisor's replacement (x86 SPEC.md §8). */
 export const PARAVIRT_MODES = ['none', 'kvm', 'hyperv', 'xen'] as const;
 export type Paravirt = (typeof PARAVIRT_MODES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * Hypervisor replacements for flush_tlb_multi (pv_ops.mmu.flush_tlb_multi, x86.md §8):
+ * Hypervisor replacements for flush_tlb_multi (pv_ops.mmu.flush_tlb_multi, x86 SPEC.md §8):
  * kvm_flush_tlb_multi (arch/x86/kernel/kvm.c), hyperv_flush_tlb_multi (arch/x86/hyperv/mmu.c),
  * xen_flush_tlb_multi (arch/x86/xen/mmu_pv.c). A hypervisor flush completes without the target
  * taking an interrupt, which is why these guests free page tables through RCU.

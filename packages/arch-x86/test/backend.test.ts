@@ -76,7 +76,7 @@ describe('x86() factory', () => {
     );
   });
 
-  it('Kconfig per kernel version (generic.md §5.2)', () => {
+  it('Kconfig per kernel version (core SPEC.md §8.2)', () => {
     const common = { MMU_GATHER_MERGE_VMAS: true, ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: true, ARCH_WANT_HUGE_PMD_SHARE: true, MMU_GATHER_PAGE_SIZE: false, MMU_GATHER_NO_RANGE: false, MMU_GATHER_NO_GATHER: false, SMP: true };
     expect(x86().kconfig).toMatchObject({ ...common, MMU_GATHER_TABLE_FREE: true, MMU_GATHER_RCU_TABLE_FREE: true, PT_RECLAIM: true });
     expect(x86({ kernel: 'v6.14' }).kconfig).toMatchObject({ ...common, MMU_GATHER_RCU_TABLE_FREE: true, PT_RECLAIM: true });
@@ -93,7 +93,7 @@ describe('x86() factory', () => {
     expect(c.ipiSend).toBe(460);
     expect(c.ipiPerTarget).toBe(100);
     expect(c.instructions.INVLPG).toBe(140);
-    for (const k of ['ipiSend', 'ipiPerTarget', ...Object.keys(X86_COST.instructions)]) expect(c.sources[k]).toMatch(/costs\.md|estimate/);
+    for (const k of ['ipiSend', 'ipiPerTarget', ...Object.keys(X86_COST.instructions)]) expect(c.sources[k]).toMatch(/core SPEC\.md §11\.2|estimate/);
     const o = x86({ cost: { ipiSend: 1000, instructions: { INVLPG: 200 } } }).cost;
     expect(o.ipiSend).toBe(1000);
     expect(o.instructions.INVLPG).toBe(200);

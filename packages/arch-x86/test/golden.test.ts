@@ -1,5 +1,5 @@
 /**
- * The golden scenarios of shared/spec/x86.md §14 with their exact counts. Baseline: 4 CPUs,
+ * The golden scenarios of x86 SPEC.md §14 with their exact counts. Baseline: 4 CPUs,
  * PCID on, PTI off, INVPCID, no INVLPGB, no PV, ceiling 33; A's tlb_gen is 100 and every CPU
  * with A loaded has that slot at 100; CPU0 initiates; S = 0x7f0000000000.
  */
@@ -16,7 +16,7 @@ const TASK_SWITCH = 0, REMOTE = 1, LOCAL = 2, LOCAL_MM = 3, SEND_IPI = 4, WRONG_
 const sorted = (f: { cpu: number; reason: number; pages: number }[]) =>
   [...f].sort((a, b) => a.cpu - b.cpu || a.reason - b.reason || a.pages - b.pages);
 
-describe('x86.md §14 golden scenarios', () => {
+describe('x86 SPEC.md §14 golden scenarios', () => {
   it('reason numbers are the kernel enum (core TLB_FLUSH_REASONS)', () => {
     expect(TLB_FLUSH_REASONS[TASK_SWITCH]).toBe('flush on task switch');
     expect(TLB_FLUSH_REASONS[REMOTE]).toBe('remote shootdown');
@@ -355,7 +355,7 @@ describe('x86.md §14 golden scenarios', () => {
     expect(d.cpu[2].instr).toEqual({});
     expect(d.cpu[3].instr).toEqual({ 'CR3 write': 1 });
     expect([0, 1, 2, 3].map((c) => x.tlbState(c).loadedMmAsid)).toEqual([6, 6, 6, 6]);
-    expect(x.tlbState(3).isLazy).toBe(false); // the derived quirk of x86.md §14 G12
+    expect(x.tlbState(3).isLazy).toBe(false); // the derived quirk of x86 SPEC.md §14 G12
     expect(x.mmContext(A).asidTransition).toBe(true);
     expect(sorted(d.flushes)).toEqual([
       { cpu: 0, reason: SEND_IPI, pages: 2 }, { cpu: 1, reason: TASK_SWITCH, pages: 0 }, { cpu: 3, reason: TASK_SWITCH, pages: 0 },

@@ -1,7 +1,7 @@
 import { Machine, tlbGatherMmu, type Mm, type Thread, type TraceEvent } from '@tlbsim/core';
 import { x86, x86Internals, type X86Internals, type X86Options } from '../src/index.js';
 
-/** x86.md §14 addresses */
+/** x86 SPEC.md §14 addresses */
 export const S = 0x7f0000000000;
 export const PAGE = 0x1000;
 export const MB2 = 2 ** 21;
@@ -96,7 +96,7 @@ export interface Rig {
 /**
  * A 4-CPU machine with process A. `place` lists, per CPU, how A's thread sits there
  * ('run', 'lazy' for a thread that ran and sleeps, or null for none). CPU0 is the initiator.
- * A's tlb_gen and every slot of A are set to `gen` (x86.md §14 uses 100).
+ * A's tlb_gen and every slot of A are set to `gen` (x86 SPEC.md §14 uses 100).
  */
 export function rig(opts: X86Options, place: ('run' | 'lazy' | null)[], gen = 100, cpus = 4): Rig {
   const m = new Machine({ arch: x86(opts), cpus, trace: true });

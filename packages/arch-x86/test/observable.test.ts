@@ -1,5 +1,5 @@
 /**
- * x86.md §13: a 2-thread process, T0 on CPU0 doing the operation, T1 on CPU1 spinning in user
+ * x86 SPEC.md §13: a 2-thread process, T0 on CPU0 doing the operation, T1 on CPU1 spinning in user
  * mode, asleep (CPU1 idle, lazy on the mm), or asleep while CPU1 runs another process (or idles
  * after leave_mm). Driven end to end through core's mm operations; "count" is the increase of
  * CPU1's "TLB shootdowns".
@@ -38,7 +38,7 @@ function proc(state: T1State, touched = 40, opts: X86Options = {}): Proc {
 const Z = { TLB: 0, CAL: 0, remote: 0, received: 0, localAll: 0, localOne: 0 };
 const on0 = (p: Proc, name: string, fn: () => unknown): Delta => measure(p.m, () => { p.m.op(name, 0, fn); });
 
-describe('x86.md §13: munmap of N touched 4 KiB pages, no page table freed', () => {
+describe('x86 SPEC.md §13: munmap of N touched 4 KiB pages, no page table freed', () => {
   it('T1 spinning, N = 8: 1 shootdown, 8 INVLPG on CPU1; vmstat +1 / +1 / +8', () => {
     const p = proc('spinning');
     const d = on0(p, 'munmap', () => munmap(p.m, p.A, S + PAGE, 8 * PAGE));
@@ -90,7 +90,7 @@ describe('x86.md §13: munmap of N touched 4 KiB pages, no page table freed', ()
   });
 });
 
-describe('x86.md §13: munmap that also frees a page-table page', () => {
+describe('x86 SPEC.md §13: munmap that also frees a page-table page', () => {
   /** a lone VMA in its own PMD range: its PTE table goes with it */
   const lone = (p: Proc) => {
     p.m.op('mmap', 0, () => mmap(p.m, p.A, { addr: S + 32 * MB2, length: 4 * PAGE }));
@@ -137,7 +137,7 @@ describe('x86.md §13: munmap that also frees a page-table page', () => {
   });
 });
 
-describe('x86.md §13: munmap of a never-touched range with no page tables', () => {
+describe('x86 SPEC.md §13: munmap of a never-touched range with no page tables', () => {
   for (const state of ['spinning', 'lazy', 'other'] as const) {
     it(`T1 ${state}: 0, and no flush at all`, () => {
       const p = proc(state);
@@ -152,7 +152,7 @@ describe('x86.md §13: munmap of a never-touched range with no page tables', () 
   }
 });
 
-describe('x86.md §13: madvise(MADV_DONTNEED) over touched pages', () => {
+describe('x86 SPEC.md §13: madvise(MADV_DONTNEED) over touched pages', () => {
   const cases: [T1State, number][] = [['spinning', 1], ['lazy', 0], ['other', 0]];
   for (const [state, n] of cases) {
     it(`T1 ${state}: ${n}`, () => {
@@ -177,7 +177,7 @@ describe('x86.md §13: madvise(MADV_DONTNEED) over touched pages', () => {
   });
 });
 
-describe('x86.md §13: mprotect', () => {
+describe('x86 SPEC.md §13: mprotect', () => {
   const ro = { read: true, write: false, exec: false };
   const cases: [T1State, number][] = [['spinning', 1], ['lazy', 0], ['other', 0]];
   for (const [state, n] of cases) {
@@ -211,7 +211,7 @@ describe('x86.md §13: mprotect', () => {
   });
 });
 
-describe('x86.md §13: process exit (exit_group)', () => {
+describe('x86 SPEC.md §13: process exit (exit_group)', () => {
   it('T1 was spinning: killed first, so CPU1 is lazy at exit_mmap: 1', () => {
     const p = proc('spinning');
     p.m.op('exit T1', 1, () => exitThread(p.m, p.t1));
@@ -246,7 +246,7 @@ describe('x86.md §13: process exit (exit_group)', () => {
   });
 });
 
-describe('x86.md §13 under a hypervisor: a preempted or hypercall-flushed vCPU1 counts 0', () => {
+describe('x86 SPEC.md §13 under a hypervisor: a preempted or hypercall-flushed vCPU1 counts 0', () => {
   it('KVM PV flush, vCPU1 preempted while spinning: 0 in the guest counters', () => {
     const p = proc('spinning', 40, { paravirt: 'kvm' });
     p.x.setVcpuPreempted(1, true);

@@ -1,5 +1,5 @@
 /**
- * Behaviour that changed between kernel versions (the `kernel` option, x86.md §15).
+ * Behaviour that changed between kernel versions (the `kernel` option, x86 SPEC.md §15).
  */
 import { mmap, munmap, touch } from '@tlbsim/core';
 import { describe, expect, it } from 'vitest';

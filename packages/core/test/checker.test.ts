@@ -1,5 +1,5 @@
 /**
- * The checker (model.md §2) is exact on the kernel's behaviour and finds each re-created bug.
+ * The checker (core SPEC.md §2) is exact on the kernel's behaviour and finds each re-created bug.
  */
 import { describe, expect, it } from 'vitest';
 import { INVALIDATE_ALL, Machine, generic, mmap, mprotect, munmap, touch, exitThread, type BugOptions, type Mm } from '../src/index.js';

@@ -1,9 +1,10 @@
 /**
- * The golden scenarios S1-S20 of shared/spec/generic.md §8, through core's mm operations.
+ * The golden scenarios S1-S20 of core SPEC.md §10, through core's mm operations.
  * Config G: generic tlb_flush, no MERGE_VMAS; X: + MERGE_VMAS + PT_RECLAIM; P: + PAGE_SIZE + MERGE_VMAS.
  */
 import { describe, expect, it } from 'vitest';
 import {
+  stampNow,
   PTE_DIRTY, PTE_YOUNG, madvise, mmap, mprotect, munmap, touch, tlbGatherMmu, zapPageRangeSingle, exitThread,
   lookupEntry, type Machine, type Mm,
 } from '../src/index.js';
@@ -153,7 +154,7 @@ describe('S6 nested gathers', () => {
       t.present--;
       b.removeTlbEntries(0x400000, 1);
       m.frames.mapcount[frame]--;
-      b.removeFolioPages(frame, 1, false, 0x400000, 12, m.tlb.epoch);
+      b.removeFolioPages(frame, 1, false, 0x400000, 12, stampNow(m));
       const a = tlbGatherMmu(m, mm);
       expect(mm.tlbFlushPending).toBe(2);
       a.startVma(v);
@@ -459,7 +460,7 @@ describe('S20 fullmm without freed tables', () => {
       t.entries[i] = 0;
       g.removeTlbEntries(0x400000, 1);
       m.frames.mapcount[f]--;
-      g.removeFolioPages(f, 1, false, 0x400000, 12, m.tlb.epoch);
+      g.removeFolioPages(f, 1, false, 0x400000, 12, stampNow(m));
       g.finish();
     });
     expect(log).toHaveLength(1);

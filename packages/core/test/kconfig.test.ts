@@ -11,7 +11,7 @@ describe('Kconfig relations', () => {
   it('refuses what the kernel cannot build', () => {
     expect(() => resolveKconfig({ ...GENERIC_KCONFIG, MMU_GATHER_RCU_TABLE_FREE: false, MMU_GATHER_TABLE_FREE: false, MMU_GATHER_NO_GATHER: true })).toThrow(/NO_GATHER depends on MMU_GATHER_TABLE_FREE/);
   });
-  it('batch capacities per page size (generic.md §1)', () => {
+  it('batch capacities per page size (core SPEC.md §5.1)', () => {
     expect([12, 14, 16].map(maxGatherBatch)).toEqual([510, 2046, 8190]);
     expect([12, 14, 16].map(maxGatherBatchCount)).toEqual([19, 4, 1]);
     expect([12, 14, 16].map((s) => maxTableBatch(s, true))).toEqual([509, 2045, 8189]);

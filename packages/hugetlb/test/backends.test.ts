@@ -1,5 +1,5 @@
 /**
- * Golden scenarios of hugetlb.md §7 on the real backends where the spec gives arch detail:
+ * Golden scenarios of hugetlb SPEC.md §7 on the real backends where the spec gives arch detail:
  * x86() from @tlbsim/arch-x86 and arm64() from @tlbsim/arch-arm64 (4K granule).
  *
  * Kernel pairing for arm64 (its backend models mainline releases): V0 = v6.15, V1 = v6.18,
@@ -93,7 +93,7 @@ describe('x86-64 (bare metal, PCID)', () => {
     });
   }
 
-  /** the litmus of hugetlb.md §5.3 with P2's walker on CPU0 */
+  /** the litmus of hugetlb SPEC.md §5.3 with P2's walker on CPU0 */
   function litmus(v: Behaviour, opts: Parameters<typeof x86>[0], preempted: boolean) {
     const w = x86World(v, opts, 3);
     const { m } = w;
@@ -113,7 +113,7 @@ describe('x86-64 (bare metal, PCID)', () => {
     m.op('touch', 2, () => touch(m, P1.mm, B + 2 * M));
     return { m, r: walk.end() };
   }
-  it('litmus, native: V0 is safe because the unshare flush IPIs the walker\'s CPU (hugetlb.md §5.3)', () => {
+  it('litmus, native: V0 is safe because the unshare flush IPIs the walker\'s CPU (hugetlb SPEC.md §5.3)', () => {
     const { m, r } = litmus('V0', {}, false);
     expect(r.completedByIpi).toBe(true);
     expect(m.metrics.violations).toEqual([]);
@@ -186,7 +186,7 @@ describe('arm64 (4K granule)', () => {
   }
   // c2ff4764e03e: arm64's tlb_flush computes last_level = !(freed_tables || unshared_tables) and,
   // for fullmm, calls flush_tlb_mm when !last_level. The arm64 backend's fullmm branch still
-  // tests freed_tables only, so V2a's fullmm unshare flush emits no TLBI (hugetlb.md §7 G1).
+  // tests freed_tables only, so V2a's fullmm unshare flush emits no TLBI (hugetlb SPEC.md §7 G1).
   it.fails('G1 V2a (v7.1): the fullmm unshare flush is flush_tlb_mm (arm64 backend: fullmm branch ignores unshared_tables)', () => {
     const w = armWorld(ARM[3]);
     const P = w.proc('P', 0);

@@ -1,5 +1,5 @@
 /**
- * The closed-form counts of hugetlb.md §4.8, checked over random numbers of VMAs, PUD regions,
+ * The closed-form counts of hugetlb SPEC.md §4.8, checked over random numbers of VMAs, PUD regions,
  * sharers and operations (fast-check).
  */
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { B, CFG_G, CFG_X, G, M, world } from './helpers.js';
 
 const behaviour = fc.constantFrom<Behaviour>('V0', 'V1', 'V2');
 
-describe('§4.8: Q exits or munmaps its hugetlb VMAs; region r of VMA j has u users (0: Q has no table there)', () => {
+describe('hugetlb SPEC.md §4.8: Q exits or munmaps its hugetlb VMAs; region r of VMA j has u users (0: Q has no table there)', () => {
   it('unsh, full, IPIs and hugetlb flushes follow the closed forms for V0, V1 and V2', () => {
     fc.assert(
       fc.property(
@@ -64,7 +64,7 @@ describe('§4.8: Q exits or munmaps its hugetlb VMAs; region r of VMA j has u us
   });
 });
 
-describe('§4.8: fork()+exit() of M children, each touching K of the parent\'s N regions', () => {
+describe('hugetlb SPEC.md §4.8: fork()+exit() of M children, each touching K of the parent\'s N regions', () => {
   it('V0: 0 · V1: M·K · V2: M when each table has 2 users, 0 when a third user stays', () => {
     fc.assert(
       fc.property(

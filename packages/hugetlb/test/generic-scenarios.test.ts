@@ -1,5 +1,5 @@
 /**
- * generic.md §8 golden scenarios S15 (hugetlb shared-PMD unshare on munmap, configs G and X, with
+ * core SPEC.md §10 golden scenarios S15 (hugetlb shared-PMD unshare on munmap, configs G and X, with
  * 2 and 3 sharers) and S17 (zap_page_range_single on a private hugetlb VMA: the gather restart).
  */
 import { describe, expect, it } from 'vitest';

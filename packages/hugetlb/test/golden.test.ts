@@ -1,13 +1,13 @@
 /**
- * The golden scenarios G1-G15 of shared/spec/hugetlb.md §7, for V0, V1 and V2, on core's generic
- * backend with config X of generic.md §8 (MERGE_VMAS: x86's gather behaviour) unless stated, or
+ * The golden scenarios G1-G15 of hugetlb SPEC.md §7, for V0, V1 and V2, on core's generic
+ * backend with config X of core SPEC.md §8.2 (MERGE_VMAS: x86's gather behaviour) unless stated, or
  * config G (no MERGE_VMAS: the arm64/riscv call pattern).
  *
  * Counters (differences over the operation):
  * - unsh / full: tables unshared / of those, went to share count 0
  * - ipis: `m.metrics.ipiBroadcasts` (tlb_remove_table_sync_one); syncs: hugetlb's own count of them
  * - flushes: hugetlb-attributable TLB flushes (arch tlb_flush calls from hugetlb code plus direct
- *   flush_hugetlb_tlb_range calls), the "flush" column of hugetlb.md §7
+ *   flush_hugetlb_tlb_range calls), the "flush" column of hugetlb SPEC.md §7
  * - direct: of those, direct flush_hugetlb_tlb_range calls (not tlb_flush hook calls)
  * - arch: every tlb_flush hook call of the operation (`m.metrics.archFlushes`), including
  *   tlb_finish_mmu's flush of freed page tables
@@ -305,7 +305,7 @@ describe('G8 one munmap spanning two VMAs of two files', () => {
 describe('G9 mprotect unshares', () => {
   // V2: hugetlb_change_protection runs its own gather inside mprotect's live gather, so its
   // tlb_finish_mmu sees mm_tlb_flush_nested() and adds a full flush (arch 2): kernel behaviour,
-  // which hugetlb.md §7 G9 ("tlb_finish_mmu flushes nothing") leaves out.
+  // which an earlier reading of G9 ("tlb_finish_mmu flushes nothing") left out (hugetlb SPEC.md §9).
   const exp: Record<Behaviour, Exp> = {
     V0: { unsh: 4, full: 4, ipis: 0, flushes: 1, direct: 1, arch: 0 },
     V1: { unsh: 4, full: 4, ipis: 4, flushes: 1, direct: 1, arch: 0 },

@@ -11,11 +11,11 @@ export const M = 2 ** 20;
 /** a 1 GiB-aligned base for hugetlb mappings */
 export const B = 64 * G;
 
-/** Config X of generic.md §8 (x86's gather behaviour) with PMD sharing built in. */
+/** Config X of core SPEC.md §8.2 (x86's gather behaviour) with PMD sharing built in. */
 export const CFG_X: Partial<Kconfig> = {
   ARCH_WANT_HUGE_PMD_SHARE: true, MMU_GATHER_MERGE_VMAS: true, PT_RECLAIM: true,
 };
-/** Config G of generic.md §8 (arm64/riscv call pattern: no MERGE_VMAS) with PMD sharing built in. */
+/** Config G of core SPEC.md §8.2 (arm64/riscv call pattern: no MERGE_VMAS) with PMD sharing built in. */
 export const CFG_G: Partial<Kconfig> = { ARCH_WANT_HUGE_PMD_SHARE: true };
 
 /** One call of the arch tlb_flush hook. */

@@ -1,5 +1,5 @@
 /**
- * The GUP-fast litmus tests of hugetlb.md §5: HUGETLB-UNSHARE-GUPFAST (3 CPUs) and
+ * The GUP-fast litmus tests of hugetlb SPEC.md §5: HUGETLB-UNSHARE-GUPFAST (3 CPUs) and
  * HUGETLB-UNSHARE-NOTLAST (4 CPUs). GUP-fast is a software walker with IRQs off; only an IPI
  * its CPU must take (and the sender waits for) makes it finish before the table is reused.
  */
@@ -72,7 +72,7 @@ describe('HUGETLB-UNSHARE-GUPFAST (3 CPUs), arch TLB flush without IPIs (broadca
 });
 
 describe('HUGETLB-UNSHARE-GUPFAST when the arch flush is itself an IPI (generic backend, x86 native style)', () => {
-  it('V0: the flush IPI at the end of the zap stops the walker too: no finding (hugetlb.md §5.3)', () => {
+  it('V0: the flush IPI at the end of the zap stops the walker too: no finding (hugetlb SPEC.md §5.3)', () => {
     const w = world({ behaviour: 'V0', cpus: 3 });
     const { m } = w;
     const F = m.createFile('F');

@@ -1,5 +1,5 @@
 /**
- * When a fault may share a PMD table (want_pmd_share, page_table_shareable, hugetlb.md §2), and
+ * When a fault may share a PMD table (want_pmd_share, page_table_shareable, hugetlb SPEC.md §2), and
  * the unshare callers not covered by the golden scenarios: rmap, fork of private mappings,
  * mprotect splits, core's mremap, and hugetlb_unshare_all_pmds.
  */
@@ -94,7 +94,7 @@ describe('hstates', () => {
   });
 });
 
-describe('rmap: try_to_unmap of a file hugetlb folio (hugetlb.md §4.5)', () => {
+describe('rmap: try_to_unmap of a file hugetlb folio (hugetlb SPEC.md §4.5)', () => {
   for (const [v, ipis] of [['V0', 0], ['V1', 1], ['V2', 1]] as const) {
     it(`${v}: Q's mapping goes with an unshare (${ipis} IPI), R's exclusive entry with huge_ptep_clear_flush`, () => {
       const w = world({ behaviour: v });
@@ -218,7 +218,7 @@ describe('hugetlb_unshare_all_pmds (userfaultfd WP registration)', () => {
 });
 
 describe('checkReuse: false', () => {
-  it('turns the reuse check off: the V0 litmus of hugetlb.md §5.3 is then silent', () => {
+  it('turns the reuse check off: the V0 litmus of hugetlb SPEC.md §5.3 is then silent', () => {
     for (const checkReuse of [true, false]) {
       const w = world({ behaviour: 'V0', cpus: 3, checkReuse, arch: () => broadcastArch(CFG_X) });
       const F = w.m.createFile('F');

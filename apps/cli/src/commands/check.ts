@@ -1,6 +1,6 @@
 import type { Violation } from '@tlbsim/core';
 import { oneOf, parse, str } from '../args.js';
-import { RUN_OPTIONS, WORKLOAD_OPTIONS, bugsOf, describeJob, hugetlbOf, runAll, scenarioJob, seedOf, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, RUN_OPTIONS, WORKLOAD_OPTIONS, bugsOf, describeJob, hugetlbOf, runAll, scenarioJob, seedOf, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
 import type { VariantRun } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { bold, green, red, useColor } from '../format/grid.js';
@@ -50,6 +50,7 @@ export function check(argv: string[]): number {
   if (positionals.length > 1) throw new UsageError(`tlbsim check takes one scenario file, got ${positionals.length}`);
   if (positionals.length && str(values, 'workload')) throw new UsageError('tlbsim check takes a scenario file or --workload, not both');
   if (!positionals.length && !str(values, 'workload')) throw new UsageError('tlbsim check needs a scenario file or --workload NAME');
+  checkRunOutputs(values);
   const job = positionals.length ? scenarioJob(positionals[0]) : workloadJob('check', values);
   const bugs = bugsOf(values);
   const variants = variantsOf(values);

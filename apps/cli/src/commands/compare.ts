@@ -1,5 +1,5 @@
 import { oneOf, parse, str } from '../args.js';
-import { FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, runAll, scenarioJob, seedOf, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, runAll, scenarioJob, seedOf, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
 import { emit } from '../io.js';
@@ -11,6 +11,7 @@ export function compare(argv: string[], command: 'compare' | 'run'): number {
     process.stdout.write(HELP[command]);
     return 0;
   }
+  checkRunOutputs(values);
   let job;
   if (command === 'compare') {
     if (positionals.length) throw new UsageError(`tlbsim compare takes no file argument (got "${positionals[0]}"); to run a scenario use tlbsim run ${positionals[0]}`);

@@ -1,6 +1,6 @@
 import { MAX_CPUS } from '@tlbsim/core';
 import { intOpt, oneOf, parse, str, type OptionDefs } from '../args.js';
-import { FORMATS, RUN_OPTIONS, traceFormatOf, variantsOf, writeTrace } from '../common.js';
+import { checkRunOutputs, FORMATS, RUN_OPTIONS, traceFormatOf, variantsOf, writeTrace } from '../common.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
 import { emit } from '../io.js';
@@ -25,6 +25,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (!positionals.length) throw new UsageError('tlbsim replay needs the strace output FILE (strace -f -tt -e trace=memory,process -o FILE PROGRAM), or the FILE.PID files of strace -ff');
+  checkRunOutputs(values);
   const variants = variantsOf(values);
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'table');
   const touch = oneOf('--touch', str(values, 'touch'), TOUCH_RULES, 'all');

@@ -1,11 +1,11 @@
-import { intOpt, list, oneOf, parse, str } from '../args.js';
+import { list, oneOf, parse, str } from '../args.js';
 import { seedOf, variantsOf } from '../common.js';
 import type { Job } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
 import { sweepReport } from '../html.js';
-import { emit, writeAtomic } from '../io.js';
-import { defaultJobs, progressBar, runPool, type Task } from '../pool.js';
+import { checkOutputs, emit, withDefaultSignalsAsync, writeAtomic } from '../io.js';
+import { jobsOf, progressBar, runPool, type Task } from '../pool.js';
 import { lineChart } from '../svg.js';
 import { allMetricKeys, checkMetricName, parseVaryValues, seriesOf, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
 import { checkParamName, findWorkload, resolveParams, WORKLOAD_NAMES, type Params } from '../workloads/index.js';
@@ -24,6 +24,7 @@ export async function sweep(argv: string[]): Promise<number> {
     metric: { type: 'string' },
     report: { type: 'string' },
     jobs: { type: 'string', short: 'j' },
+    'force-jobs': { type: 'boolean' },
     seed: { type: 'string' },
   });
   if (values.help) {
@@ -31,6 +32,7 @@ export async function sweep(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new UsageError(`tlbsim sweep takes no file argument (got "${positionals[0]}")`);
+  checkOutputs({ '--out': str(values, 'out'), '--plot': str(values, 'plot'), '--report': str(values, 'report') });
   const name = str(values, 'workload');
   if (!name) throw new UsageError(`tlbsim sweep needs --workload NAME (one of ${WORKLOAD_NAMES.join(', ')})`);
   const w = findWorkload(name);
@@ -52,7 +54,7 @@ export async function sweep(argv: string[]): Promise<number> {
   const metric = str(values, 'metric') ?? 'ipis';
   checkMetricName(metric);
   if (str(values, 'metric') && !str(values, 'plot') && !str(values, 'report')) throw new UsageError('--metric chooses what --plot (and --report) draw: give --plot FILE.svg or --report FILE.html');
-  const jobs = intOpt('--jobs', str(values, 'jobs'), defaultJobs(), 1, 1024);
+  const jobs = jobsOf(str(values, 'jobs'), values['force-jobs'] === true);
   const seed = seedOf(values);
 
   const tasks: Task[] = [];
@@ -63,7 +65,7 @@ export async function sweep(argv: string[]): Promise<number> {
   const bar = progressBar(tasks.length, `sweep ${w.name} ${key}`);
   let results;
   try {
-    results = await runPool(tasks, jobs, bar.tick);
+    results = await withDefaultSignalsAsync(() => runPool(tasks, jobs, bar.tick));
   } finally {
     bar.end();
   }

@@ -92,7 +92,7 @@ const OPTIONS: ArchOptionsDef<Resolved${cap(v.factory)}Options> = {
 
 /**
  * What arch/${v.name}/Kconfig selects. Start from the generic set and change each symbol to what the
- * architecture's Kconfig says (see shared/spec/generic.md §5 for what each one changes).
+ * architecture's Kconfig says (packages/core/SPEC.md §8 says what each one changes).
  */
 const KCONFIG: Kconfig = { ...GENERIC_KCONFIG };
 
@@ -130,10 +130,13 @@ export function ${v.factory}(options: ${cap(v.factory)}Options = {}): ArchBacken
         flushTlbPage: (mm, addr) => g.flushTlbPage(mm, addr),
         // switch_mm: what a context switch does to the TLB (ASIDs/PCIDs or a full flush)
         switchMm: (cpu, prev, next) => g.switchMm(cpu, prev, next),
-        // optional hooks (see the contract's TSDoc): enterLazy, onIpi, needsTableInvalidate,
-        // tlbRemoveTableSyncOne, pteNeedsFlush, hugePmdNeedsFlush, removeTlbEntry, createTlbBatch
-        // (required if KCONFIG selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH), flushTlbBatchedPending,
-        // flushTlbKernelRange, supportsPageTableMove, destroyMm, initMm, ftrace.
+        // optional hooks (see the contract's TSDoc; core's arch/asm-generic-tlb.ts holds the default
+        // of each): enterLazy, onIpi, needsTableInvalidate, tlbRemoveTableSyncOne,
+        // pteNeedsFlush, hugePmdNeedsFlush, flushPmdTlbRange, pmdpInvalidateAd, removeTlbEntry,
+        // pteUpdate, enterLazyMmu, leaveLazyMmu, flushCacheRange, createTlbBatch (required if
+        // KCONFIG selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH), tlbbatchShouldDefer,
+        // flushTlbBatchedPending, flushTlbKernelRange, supportsPageTableMove, destroyMm, initMm,
+        // internals, ftrace.
       };
     },
   });
@@ -150,8 +153,8 @@ runArchConformance({ name: '${v.name}', arch: () => ${v.factory}() });
 
 The ${v.name} backend for tlbsim, scaffolded by \`tlbsim new-arch ${v.name}\`. It starts with the kernel's
 generic flush behaviour and passes the shared conformance suite; specialise it against the
-kernel's arch/${v.name}/ (tlb.h, tlbflush.h, mm/tlb*.c), writing each rule's golden scenario as a test
-first. See the repository's CONTRIBUTING.md and docs/architecture.md.
+kernel's arch/${v.name}/ (tlb.h, tlbflush.h, mm/tlb*.c), writing each rule and its golden scenario in
+[SPEC.md](SPEC.md) and as a test first. See the repository's CONTRIBUTING.md and docs/architecture.md.
 
 \`\`\`ts
 import { Machine } from '@tlbsim/core';
@@ -163,7 +166,80 @@ const m = new Machine({ arch: ${v.factory}(), cpus: 4 });
 |---|---|---|
 | cost | cited defaults | override any cost-model figure |
 `,
+    'SPEC.md': specSkeleton(v),
   };
+}
+
+/**
+ * The behavioural spec of the new backend, in the style of the other packages' SPEC.md: the
+ * rules with the kernel function deciding each, the kernel versions, and the golden scenarios as
+ * a table of setup, exact expected counts and deciding function. Only headings and prompts.
+ */
+function specSkeleton(v: ScaffoldVars): string {
+  return `# ${v.name} TLB flushing for \`mmu_gather\`: behavioural spec for \`@tlbsim/arch-${v.name}\`
+
+This page states, in our own words, what Linux does on ${v.name} when the generic \`mmu_gather\` layer
+([core SPEC.md](../core/SPEC.md)) asks the architecture to flush, how the hardware primitives
+behave, and what this backend therefore counts. Each rule names the kernel function that decides
+it. Never paste kernel code or comments: restate the behaviour. Tags: **[V]** read in the kernel
+source, **[R]** recalled, not re-read, **[D]** derived by us.
+
+Baseline kernel: TODO (tree and commit read). Code comments cite this page by package and
+section number (\`${v.name} SPEC.md\` and §2, say); keep the numbers stable.
+
+## 1. Configuration
+### 1.1 Kconfig
+| symbol | value | why |
+|---|---|---|
+| MMU_GATHER_RCU_TABLE_FREE | TODO | TODO (arch/${v.name}/Kconfig) |
+| MMU_GATHER_PAGE_SIZE / MERGE_VMAS / NO_RANGE / NO_GATHER | TODO | |
+| ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH | TODO | |
+| ARCH_WANT_HUGE_PMD_SHARE | TODO | |
+| PT_RECLAIM | TODO | |
+
+### 1.2 Page tables
+TODO: levels and folding, TASK_SIZE, hugetlb and THP sizes.
+
+### 1.3 Page-table freeing
+TODO: \`__pte_free_tlb\` and friends, \`tlb_needs_table_invalidate\`, \`tlb_remove_table_sync_one\`.
+
+## 2. The arch \`tlb_flush\`
+R1. TODO: which gather fields it reads and what it calls (asm/tlb.h).
+
+## 3. The flush primitives
+TODO: \`flush_tlb_mm\`, \`flush_tlb_range\`, \`flush_tlb_page\`, \`flush_pmd_tlb_range\`,
+\`flush_tlb_kernel_range\`: the instructions each issues, on which CPUs, and the thresholds.
+
+## 4. Remote invalidation
+TODO: IPIs or hardware broadcast; what a GUP-fast walker with IRQs off sees.
+
+## 5. Context switch and ASIDs
+TODO: \`switch_mm\`, lazy TLB, the ASID allocator and its rollover.
+
+## 6. Batched unmap (reclaim)
+TODO: \`arch_tlbbatch_*\`, or why the architecture does not select it.
+
+## 7. Observability
+TODO: the kernel's counters and trace points for TLB flushing on ${v.name}, by their kernel names.
+
+## 8. Kernel versions
+| from | change |
+|---|---|
+| TODO | TODO |
+
+## 9. Golden scenarios
+Baseline unless stated: TODO (CPUs, processes and where they run, addresses). Each row is a test
+in \`test/golden.test.ts\` asserting exactly these counts.
+
+| # | setup | exact expected counts | deciding kernel functions |
+|---|---|---|---|
+| G01 | TODO | TODO | TODO |
+
+## 10. Cost model
+| figure | ns | source |
+|---|---|---|
+| ipiSend | TODO | TODO (a measurement, or "estimate") |
+`;
 }
 
 export function changesetFile(v: ScaffoldVars): string {

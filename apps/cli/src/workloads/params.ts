@@ -79,6 +79,7 @@ export function resolveParams(w: Workload, sets: readonly string[]): Params {
     if (eq <= 0) throw new UsageError(`--set ${kv}: use KEY=VALUE (parameters of ${w.name}: ${names.join(', ')})`);
     const k = kv.slice(0, eq).trim();
     checkParamName(w, k);
+    if (given.has(k)) throw new UsageError(`--set ${k}= is given twice ("${given.get(k)}" and "${kv.slice(eq + 1)}"): give it once`);
     given.set(k, kv.slice(eq + 1));
   }
   const p: Params = {};

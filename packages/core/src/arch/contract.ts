@@ -31,17 +31,22 @@ export interface GatherView {
   readonly vmaExec: boolean;
   readonly vmaHuge: boolean;
   readonly vmaPfn: boolean;
+  /**
+   * log2 of the hugetlb page size of the last VMA tlb_update_vma_flags saw when `vmaHuge` (0
+   * otherwise); the generic tlb_flush hands it to flush_tlb_range as the VMA's hstate
+   */
+  readonly vmaHugeShift: number;
   /** MMU_GATHER_PAGE_SIZE: the size of the queued entries, 0 when unknown */
   readonly pageSize: number;
 }
 
-/** The flags of the temporary VMA the generic `tlb_flush` builds for `flush_tlb_range`. */
-export interface VmaFlagsView {
-  exec: boolean;
-  hugetlb: boolean;
-  /** log2 of the hugetlb page size (hstate) when `hugetlb`; the generic tlb_flush's fake VMA has none */
-  hugeShift?: number;
-}
+/**
+ * What `flush_tlb_range(vma, ...)` reads of its VMA: VM_EXEC, VM_HUGETLB and, for a hugetlb VMA,
+ * its hstate (log2 of the huge page size), which every caller in core and hugetlb supplies.
+ */
+export type VmaFlagsView =
+  | { readonly exec: boolean; readonly hugetlb: false }
+  | { readonly exec: boolean; readonly hugetlb: true; readonly hugeShift: number };
 
 /** What a CPU looks like to a backend. */
 export interface CpuView {
@@ -107,6 +112,12 @@ export interface ArchContext {
   countFlush(cpu: number, kind: 'full' | 'ranged'): void;
   /** Send an IPI running `handler` on each target (deferred while the target has IRQs off). */
   sendIpi(targets: readonly number[], handler: (cpu: number) => void, opts: SendIpiOptions): void;
+  /**
+   * on_each_cpu_mask(mask, fn, info, wait) as kernel/smp.c's smp_call_function_many_cond runs it:
+   * IPIs to the CPUs of `mask` other than the current one first, then `fn` in place on the
+   * current CPU if it is in `mask`.
+   */
+  onEachCpuMask(mask: readonly number[], fn: (cpu: number) => void, opts: SendIpiOptions): void;
   /** The generic `tlb_remove_table_sync_one()`: a waiting no-op IPI to all other online CPUs. */
   syncAllCpus(kind?: string): void;
   /** Switch a CPU's MMU to another mm (null: init_mm) from inside arch code (x86 lazy -> init_mm). */
@@ -132,8 +143,44 @@ export interface TlbBatch {
   flush(): void;
 }
 
+/**
+ * The typed name of one backend's per-run internals (its state for tests, scenarios and the CLI
+ * to inspect): a backend exports one key, puts `{ key, value }` in its runtime's `internals`,
+ * and {@link archInternals} gives the value back with its type. Compared by identity.
+ */
+export interface InternalsKey<T> {
+  /** the backend's name, for the error when a machine runs another one */
+  readonly arch: string;
+  /** carries T for the type checker only */
+  readonly _type?: T;
+}
+
+/** A new key for the internals of backend `arch`, typed T. */
+export function internalsKey<T>(arch: string): InternalsKey<T> {
+  return Object.freeze({ arch });
+}
+
+/** The internals slot of an {@link ArchRuntime}: the value under its backend's key. */
+export interface ArchInternals<T = unknown> {
+  readonly key: InternalsKey<T>;
+  readonly value: T;
+}
+
+/**
+ * The internals of the backend `m` runs, by the backend's key (throws, naming both, when `m`
+ * runs another backend). `who` names the caller in the error, e.g. `x86Internals`.
+ */
+export function archInternals<T>(m: { readonly arch: { readonly name: string }; readonly runtime: ArchRuntime }, key: InternalsKey<T>, who = `${key.arch} internals`): T {
+  const i = m.runtime.internals;
+  if (i && i.key === key) return i.value as T;
+  if (m.arch.name !== key.arch) throw new Error(`${who}: the machine runs arch '${m.arch.name}', not '${key.arch}'`);
+  throw new Error(`${who}: the '${key.arch}' runtime has no internals under this key`);
+}
+
 /** The per-run instance of a backend: its hooks bound to one machine. */
 export interface ArchRuntime {
+  /** this run's backend state for inspection (per run: created inside `create()`), see {@link archInternals} */
+  readonly internals?: ArchInternals;
   /**
    * The arch `tlb_flush(tlb)`. Omit to get the kernel's generic default (asm-generic/tlb.h),
    * which calls {@link flushTlbMm} / {@link flushTlbRange}.
@@ -155,7 +202,10 @@ export interface ArchRuntime {
   flushTlbKernelRange?(start: number, end: number): void;
   /** tlb_needs_table_invalidate() (default true) */
   needsTableInvalidate?(): boolean;
-  /** tlb_remove_table_sync_one(): default is ctx.syncAllCpus() under RCU_TABLE_FREE */
+  /**
+   * tlb_remove_table_sync_one() under MMU_GATHER_RCU_TABLE_FREE (core skips it otherwise).
+   * Default: ctx.syncAllCpus().
+   */
   tlbRemoveTableSyncOne?(): void;
   /** pte_needs_flush(old, new) for mprotect (default: always true) */
   pteNeedsFlush?(oldPte: number, newPte: number): boolean;
@@ -164,14 +214,14 @@ export interface ArchRuntime {
   /**
    * flush_pmd_tlb_range(vma, start, end): what pmdp_invalidate issues when a THP's PMD is
    * invalidated (split, MADV_FREE, mremap's move_huge_pmd, change_huge_pmd). Default: the generic
-   * alias of flush_tlb_range.
+   * alias of flush_tlb_range (with the VMA's flags).
    */
-  flushPmdTlbRange?(mm: Mm, start: number, end: number): void;
+  flushPmdTlbRange?(mm: Mm, start: number, end: number, vma: VmaFlagsView): void;
   /**
    * pmdp_invalidate_ad in change_huge_pmd. Omit for the generic one (pmdp_invalidate, so
    * flush_pmd_tlb_range at once); x86 defines its own, which does not flush.
    */
-  pmdpInvalidateAd?(mm: Mm, addr: number): void;
+  pmdpInvalidateAd?(mm: Mm, addr: number, vma: VmaFlagsView): void;
   /** a new mm exists (mm_alloc / init_new_context) */
   initMm?(mm: Mm): void;
   /**

@@ -1,6 +1,6 @@
 /**
  * Nanosecond costs used for `estimatedNs`. Counts are tlbsim's primary output; this is an
- * estimate. Each backend supplies cited defaults (shared/spec/costs.md); users may override any.
+ * estimate. Each backend supplies cited defaults (core SPEC.md §11); users may override any.
  */
 export interface CostModel {
   /** fixed cost of sending one IPI operation (initiator side) */

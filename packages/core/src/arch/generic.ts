@@ -8,7 +8,7 @@ import { INVALIDATE_ALL } from '../machine/tlb.js';
 import type { ArchMetricDocs } from '../metrics/registry.js';
 
 export interface GenericOptions {
-  /** Kconfig overrides on top of config G (generic.md §8) */
+  /** Kconfig overrides on top of config G (core SPEC.md §8.2) */
   kconfig?: Partial<Kconfig>;
   geometry?: Geometry;
   cost?: Partial<CostModel>;
@@ -23,9 +23,9 @@ const GENERIC_COST: CostModel = {
   tableFree: 40,
   rcuCallback: 50,
   sources: {
-    ipiSend: 'rule of thumb, ~1 us base (costs.md, secondary source [S])',
-    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (costs.md [S])',
-    local_flush_tlb_page: 'order of an INVLPG, 100s of cycles (costs.md, Amit 2019)',
+    ipiSend: 'rule of thumb, ~1 us base (core SPEC.md §11.2, secondary source [S])',
+    ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (core SPEC.md §11.2 [S])',
+    local_flush_tlb_page: 'order of an INVLPG, 100s of cycles (core SPEC.md §11.2, Amit 2019)',
   },
 };
 
@@ -61,12 +61,9 @@ export function generic(opts: GenericOptions = {}): ArchBackend {
     metricDocs: GENERIC_METRIC_DOCS,
     create(ctx: ArchContext): ArchRuntime {
       const ps = 2 ** ctx.geometry.pageShift;
-      const onMaskCpus = (mm: Mm, work: (cpu: number) => void) => {
-        const self = ctx.currentCpu();
-        const targets = ctx.mmCpumask(mm).list().filter((c) => c !== self);
-        if (ctx.cpus[self].loadedMm === mm) work(self);
-        ctx.sendIpi(targets, work, { kind: 'flush_tlb', wait: true });
-      };
+      // on_each_cpu_mask(mm_cpumask(mm), ipi_flush_tlb_*, wait=1), as the classic IPI arches do
+      const onMaskCpus = (mm: Mm, work: (cpu: number) => void) =>
+        ctx.onEachCpuMask(ctx.mmCpumask(mm).list(), work, { kind: 'flush_tlb', wait: true });
       const flushMm = (mm: Mm) =>
         onMaskCpus(mm, (cpu) => {
           ctx.instr(cpu, 'local_flush_tlb_mm');

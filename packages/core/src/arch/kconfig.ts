@@ -1,5 +1,5 @@
 /**
- * The Kconfig symbols that change the generic mmu_gather layer (generic.md §5.1).
+ * The Kconfig symbols that change the generic mmu_gather layer (core SPEC.md §8.1).
  * A backend declares which it selects; core honours each the way the kernel does.
  */
 export interface Kconfig {
@@ -23,7 +23,7 @@ export const KCONFIG_SYMBOLS = [
   'ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH', 'ARCH_WANT_HUGE_PMD_SHARE', 'SMP',
 ] as const satisfies readonly (keyof Kconfig)[];
 
-/** Config G of generic.md §8: what e.g. arm32 uses. */
+/** Config G of core SPEC.md §8.2: what e.g. arm32 uses. */
 export const GENERIC_KCONFIG: Kconfig = {
   MMU_GATHER_TABLE_FREE: true,
   MMU_GATHER_RCU_TABLE_FREE: true,

@@ -7,7 +7,19 @@ import type { Violation } from '../metrics/metrics.js';
 const hex = (n: number) => '0x' + n.toString(16);
 
 /**
- * The hazard checker of model.md §2. It is called at the moments that matter (a page or table
+ * When an entry stopped granting what it mapped (cleared, write-protected, invalidated): the TLB
+ * epoch the checker compares invalidations with. Made by the entry-changing helpers of
+ * mm/pgtable.ts (and the PTE-lock stamp of a zap pass), so an mm operation cannot forget it.
+ */
+export type ClearStamp = number & { readonly __clearStamp: true };
+
+/** The stamp of an entry change happening now (for the entry-changing helpers). */
+export function stampNow(m: { readonly tlb: { readonly epoch: number } }): ClearStamp {
+  return m.tlb.epoch as ClearStamp;
+}
+
+/**
+ * The hazard checker of core SPEC.md §2. It is called at the moments that matter (a page or table
  * returned to the allocator, a table repurposed, an mprotect returning) and asks the TLB model
  * whether any CPU may still hold what was removed.
  */

@@ -1,4 +1,6 @@
 import type { GatherView } from '../arch/contract.js';
+import { stampNow, type ClearStamp } from '../check/checker.js';
+import type { FlushMmuSteps } from '../machine/bugs.js';
 import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import { FrameKind } from '../machine/frames.js';
@@ -8,7 +10,7 @@ import {
   maxGatherBatch, maxGatherBatchCount,
 } from './page-batch.js';
 import { TableBatch, maxTableBatch } from './table-batch.js';
-import { gatherBits, genericTlbFlush } from '../arch/generic-flush.js';
+import { gatherBits } from '../arch/asm-generic-tlb.js';
 
 const hex = (n: number) => (n === Infinity ? '~0' : '0x' + n.toString(16));
 
@@ -17,7 +19,7 @@ export type FlushCause = 'end_vma' | 'finish' | 'force' | 'batch_full' | 'page_s
 
 /**
  * `struct mmu_gather` and the functions of mm/mmu_gather.c and include/asm-generic/tlb.h.
- * Field names follow the kernel; see shared/spec/generic.md §2-§4 for the life cycle.
+ * Field names follow the kernel; see core SPEC.md §5.2-§7 for the life cycle.
  */
 export class MmuGather implements GatherView {
   readonly mm: Mm;
@@ -35,6 +37,7 @@ export class MmuGather implements GatherView {
   vmaExec = false;
   vmaHuge = false;
   vmaPfn = false;
+  vmaHugeShift = 0;
   start = 0;
   end = 0;
   pageSize = 0;
@@ -42,7 +45,11 @@ export class MmuGather implements GatherView {
   readonly local: PageBatch;
   active: PageBatch;
   batch: TableBatch | null = null;
-  /** set when a page batch reports full, so the next arch flush counts as forced */
+  /**
+   * why the next tlb_flush without a caller-given cause happens: set when a page batch is full
+   * ('batch_full', counted in forcedFlushes), a table batch is full ('table_batch') or a table
+   * batch page cannot be allocated ('table_alloc_fail'); back to 'explicit' after each flush
+   */
   private cause: FlushCause = 'explicit';
   private readonly maxBatch: number;
   private readonly maxBatchCount: number;
@@ -82,7 +89,7 @@ export class MmuGather implements GatherView {
     if (m.tracing) m.trace({ cpu: m.curCpu, name: 'tlb_gather_mmu', cat: 'gather', args: { mm: this.mm.name, fullmm } });
   }
 
-  // ------------------------------------------------------------ range bookkeeping (tlb.h §3.1)
+  // ------------------------------------------------------------ range bookkeeping (core SPEC.md §6.1)
   /** __tlb_reset_range */
   resetRange(): void {
     if (this.fullmm) {
@@ -117,12 +124,12 @@ export class MmuGather implements GatherView {
     this.clearedP4ds = true;
   }
 
-  // ------------------------------------------------------------ leaf entries (tlb.h §3.2)
+  // ------------------------------------------------------------ leaf entries (core SPEC.md §6.2)
   /** tlb_remove_tlb_entries(tlb, ptep, nr, addr) */
   removeTlbEntries(addr: number, nr: number): void {
     this.flushPteRange(addr, nr * 2 ** this.m.geometry.pageShift);
-    const hook = this.m.runtime.removeTlbEntry;
-    if (hook) for (let i = 0; i < nr; i++) hook.call(this.m.runtime, this, addr + i * 2 ** this.m.geometry.pageShift);
+    const ps = 2 ** this.m.geometry.pageShift;
+    for (let i = 0; i < nr; i++) this.m.hooks.removeTlbEntry(this, addr + i * ps);
   }
   /** tlb_remove_huge_tlb_entry(h, tlb, ptep, addr): the cleared level follows the size */
   removeHugeTlbEntry(size: number, addr: number): void {
@@ -131,11 +138,10 @@ export class MmuGather implements GatherView {
     else if (size >= 2 ** lv[2].shift) this.flushPudRange(addr, size);
     else if (size >= 2 ** lv[1].shift) this.flushPmdRange(addr, size);
     else this.flushPteRange(addr, size);
-    const hook = this.m.runtime.removeTlbEntry;
-    if (hook) hook.call(this.m.runtime, this, addr);
+    this.m.hooks.removeTlbEntry(this, addr);
   }
 
-  // ------------------------------------------------------------ freeing tables (tlb.h §3.3)
+  // ------------------------------------------------------------ freeing tables (core SPEC.md §6.3)
   /**
    * p?d_free_tlb for a table of logical level `level` (0 = pte table) mapping from `addr`.
    * `table` is null for a level folded at run time: the range and freed_tables still change.
@@ -152,19 +158,16 @@ export class MmuGather implements GatherView {
     if (table) this.removeTable(table);
   }
 
-  /** tlb_remove_table (mm/mmu_gather.c §4.5) */
+  /** tlb_remove_table (mm/mmu_gather.c; core SPEC.md §7.5) */
   removeTable(t: PageTable): void {
     const m = this.m;
     t.state = TableState.Queued;
     if (!m.kconfig.MMU_GATHER_TABLE_FREE) {
       // the table page goes through the page batch like any page
-      this.removePageSize(t.frame, 2 ** m.geometry.pageShift, t.base, true);
+      this.removePageSize(t.frame, 2 ** m.geometry.pageShift, t.base, true, stampNow(m));
       return;
     }
-    if (m.bugs.freeTablesWithoutFlush) {
-      m.freeTable(t);
-      return;
-    }
+    if (m.bugs.removeTable(t, (x) => m.freeTable(x))) return;
     if (!this.batch) {
       const page = m.allocBatchPage('table');
       if (page < 0) {
@@ -188,16 +191,14 @@ export class MmuGather implements GatherView {
     }
   }
 
-  /** tlb_remove_table_sync_one() */
+  /** tlb_remove_table_sync_one() (the hook layer holds its Kconfig rule) */
   tlbRemoveTableSyncOne(): void {
-    if (!this.m.kconfig.MMU_GATHER_RCU_TABLE_FREE) return;
-    if (this.m.runtime.tlbRemoveTableSyncOne) this.m.runtime.tlbRemoveTableSyncOne();
-    else this.m.syncAllCpus();
+    this.m.hooks.tlbRemoveTableSyncOne();
   }
 
+  /** tlb_table_invalidate */
   private tableInvalidate(): void {
-    const needs = this.m.runtime.needsTableInvalidate ? this.m.runtime.needsTableInvalidate() : true;
-    if (needs) this.flushMmuTlbonly();
+    if (this.m.hooks.needsTableInvalidate()) this.flushMmuTlbonly();
   }
 
   /** tlb_table_flush */
@@ -215,7 +216,7 @@ export class MmuGather implements GatherView {
     else free();
   }
 
-  // ------------------------------------------------------------ page batches (§4.2)
+  // ------------------------------------------------------------ page batches (core SPEC.md §7.2)
   /** tlb_next_batch */
   private nextBatch(): boolean {
     if (this.delayedRmap && this.active !== this.local) return false;
@@ -236,9 +237,10 @@ export class MmuGather implements GatherView {
 
   /**
    * __tlb_remove_folio_pages_size: queue nr pages of one folio. Returns true when the gather is
-   * full (the caller must flush before adding more). `epoch` is when the PTEs were cleared.
+   * full (the caller must flush before adding more). `cleared` is when the PTEs were cleared.
    */
-  removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, epoch: number): boolean {
+  removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, cleared: ClearStamp): boolean {
+    const epoch: number = cleared;
     if (this.end === 0) this.m.checker.warn(this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
     if (this.m.kconfig.MMU_GATHER_NO_GATHER) {
       // s390: the arch frees at once, relying on its PTE clear having purged the TLB already
@@ -289,16 +291,17 @@ export class MmuGather implements GatherView {
   }
 
   /**
-   * tlb_remove_page_size: queue one page of `size` bytes; flush at once if full. `epoch` is when
-   * its entry was cleared (default: now).
+   * tlb_remove_page_size: queue one page of `size` bytes; flush at once if full. `cleared` is the
+   * stamp of its entry's clear. Omitting it (the form @tlbsim/hugetlb still uses) means the entry
+   * was cleared just now, with no TLB event since.
    */
-  removePageSize(frame: number, size: number, addr: number, isTable = false, epoch = this.m.tlb.epoch): void {
+  removePageSize(frame: number, size: number, addr: number, isTable = false, cleared: ClearStamp = stampNow(this.m)): void {
     const m = this.m;
     if (m.kconfig.MMU_GATHER_PAGE_SIZE && this.pageSize !== size && !isTable) {
       m.checker.warn(m.curCpu, addr, `page of size ${size} queued while the gather's page_size is ${this.pageSize}`);
     }
     const shift = Math.log2(size);
-    if (this.removeFolioPages(frame, 1, false, addr, shift, epoch)) this.flushMmu();
+    if (this.removeFolioPages(frame, 1, false, addr, shift, cleared)) this.flushMmu();
   }
 
   /** tlb_delay_rmap */
@@ -366,7 +369,7 @@ export class MmuGather implements GatherView {
     this.local.next = null;
   }
 
-  // ------------------------------------------------------------ flushing (§3.4, §4.3)
+  // ------------------------------------------------------------ flushing (core SPEC.md §6.4, §7.3)
   private anyBits(): boolean {
     return this.freedTables || this.clearedPtes || this.clearedPmds || this.clearedPuds || this.clearedP4ds || this.unsharedTables;
   }
@@ -387,8 +390,7 @@ export class MmuGather implements GatherView {
         vmaHuge: this.vmaHuge, pageSize: this.pageSize,
       } });
     }
-    if (m.runtime.tlbFlush) m.runtime.tlbFlush(this);
-    else genericTlbFlush(m.runtime, m.kconfig, this);
+    m.hooks.tlbFlush(this);
     this.resetRange();
   }
 
@@ -400,14 +402,14 @@ export class MmuGather implements GatherView {
 
   /** tlb_flush_mmu: TLB flush, then free tables (RCU) and pages */
   flushMmu(cause?: FlushCause): void {
-    if (this.m.bugs.freePagesBeforeFlush) {
-      this.batchPagesFlush();
-      this.flushMmuTlbonly(cause);
-      this.tableFlush();
-      return;
-    }
+    if (this.m.bugs.flushMmu(this.flushMmuSteps(cause))) return;
     this.flushMmuTlbonly(cause);
     this.flushMmuFree();
+  }
+
+  /** the steps of tlb_flush_mmu, for a bug that reorders them */
+  private flushMmuSteps(cause: FlushCause | undefined): FlushMmuSteps {
+    return { flush: () => this.flushMmuTlbonly(cause), freePages: () => this.batchPagesFlush(), freeTables: () => this.tableFlush() };
   }
 
   /** tlb_change_page_size (MMU_GATHER_PAGE_SIZE) */
@@ -419,18 +421,19 @@ export class MmuGather implements GatherView {
     this.pageSize = size;
   }
 
-  // ------------------------------------------------------------ VMA hooks (§3.5)
+  // ------------------------------------------------------------ VMA hooks (core SPEC.md §6.5)
   /** tlb_update_vma_flags */
   updateVmaFlags(vma: Vma): void {
     this.vmaHuge = vma.flags.hugetlb;
     this.vmaExec = vma.flags.exec;
+    this.vmaHugeShift = vma.flags.hugetlb ? vma.hugeShift : 0;
     this.vmaPfn = this.vmaPfn || vma.flags.pfnmap || vma.flags.mixedmap;
   }
   /** tlb_start_vma: vma flags, then flush_cache_range over the whole VMA unless NO_FLUSH_CACHE */
   startVma(vma: Vma): void {
     if (this.fullmm) return;
     this.updateVmaFlags(vma);
-    if (!this.m.kconfig.MMU_GATHER_NO_FLUSH_CACHE) this.m.runtime.flushCacheRange?.(this.mm, vma.start, vma.end);
+    if (!this.m.kconfig.MMU_GATHER_NO_FLUSH_CACHE) this.m.hooks.flushCacheRange(this.mm, vma.start, vma.end);
   }
   /** tlb_end_vma */
   endVma(): void {
@@ -443,7 +446,7 @@ export class MmuGather implements GatherView {
     if (this.vmaPfn) this.flushMmuTlbonly('free_vmas');
   }
 
-  // ------------------------------------------------------------ hugetlb unsharing (§3.9)
+  // ------------------------------------------------------------ hugetlb unsharing (core SPEC.md §6.9)
   /** tlb_unshare_pmd_ptdesc: the caller cleared the PUD entry pointing at shared table `t` */
   unsharePmdPtdesc(t: PageTable, addr: number): void {
     if (t.share <= 0) this.m.checker.warn(this.m.curCpu, addr, 'unsharing a PMD table that is not shared');
@@ -462,7 +465,7 @@ export class MmuGather implements GatherView {
     }
   }
 
-  // ------------------------------------------------------------ finish (§4.4)
+  // ------------------------------------------------------------ finish (core SPEC.md §7.4)
   /** tlb_finish_mmu */
   finish(): void {
     const m = this.m;

@@ -21,8 +21,6 @@ export function maxGatherBatch(pageShift: number): number {
 export function maxGatherBatchCount(pageShift: number): number {
   return Math.floor(10000 / maxGatherBatch(pageShift));
 }
-/** MAX_NR_FOLIOS_PER_FREE: cap on one free_pages_and_swap_cache() call */
-export const MAX_NR_FOLIOS_PER_FREE = 512;
 
 export class PageBatch {
   nr = 0;

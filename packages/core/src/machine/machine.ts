@@ -1,36 +1,29 @@
-import type { ArchBackend, ArchContext, ArchRuntime, CpuView, SendIpiOptions } from '../arch/contract.js';
-import type { CostModel } from '../arch/cost-model.js';
+import type { ArchBackend, ArchContext, ArchRuntime, SendIpiOptions } from '../arch/contract.js';
+import { asmGenericTlb, type TlbHooks } from '../arch/asm-generic-tlb.js';
 import type { Geometry } from '../arch/geometry.js';
 import { resolveKconfig, type Kconfig } from '../arch/kconfig.js';
 import { Checker } from '../check/checker.js';
 import { Metrics } from '../metrics/metrics.js';
 import type { TraceEvent } from '../trace/events.js';
+import { makeArchContext } from './arch-context.js';
+import { bugInjection, type BugInjection, type BugOptions } from './bugs.js';
 import { Cpu, type Thread, type ThreadState, type Walker } from './cpu.js';
+import { BatchAllocFaults, type AllocFailures } from './fault-inject.js';
 import { FrameKind, Frames } from './frames.js';
-import { Cpumask, Mm, type SimFile } from './mm.js';
-import { PageTable, TableState } from './page-table.js';
-import { pteFrame } from './pte.js';
-import { Rcu } from './rcu.js';
-import type { HugetlbHooks } from '../mm/fault.js';
-import { INVALIDATE_ALL, TlbModel, type Invalidation } from './tlb.js';
+import { gupFastBegin, gupFastEnd } from './gup-fast.js';
+import type { HugetlbHooks } from './hugetlb-hooks.js';
+import { LargeFolios } from './large-folios.js';
+import { Mm, type SimFile } from './mm.js';
+import { runOp } from './op.js';
+import { TableIndex, allocTable, freeTable, unlinkTable } from './pgtable-pages.js';
+import type { PageTable } from './page-table.js';
+import { Rcu, rcuQuiesce } from './rcu.js';
+import { addThread, contextSwitch, setLoadedMm, sleepThread } from './sched.js';
+import { onEachCpuMask, sendIpi, syncAllCpus } from './smp.js';
+import { INVALIDATE_ALL, TlbModel } from './tlb.js';
 
-/** Options that re-create known kernel bugs, so the checker can be shown to find them. */
-export interface BugOptions {
-  /** tlb_flush_mmu frees the batched pages before the TLB flush */
-  freePagesBeforeFlush?: boolean;
-  /** table batches are freed at once, with neither a TLB flush nor an RCU grace period */
-  freeTablesWithoutFlush?: boolean;
-  /** change_pte_range records no TLB flush for reduced permissions */
-  skipMprotectFlush?: boolean;
-}
-
-/** Deterministic GFP_NOWAIT failure injection for the gather's batch pages. */
-export interface AllocFailures {
-  /** fail every page-batch allocation (tlb_next_batch) */
-  pageBatch?: 'never' | 'always' | number[];
-  /** fail every table-batch allocation (tlb_remove_table) */
-  tableBatch?: 'never' | 'always' | number[];
-}
+export type { AllocFailures } from './fault-inject.js';
+export type { BugOptions } from './bugs.js';
 
 export interface MachineOptions {
   arch: ArchBackend;
@@ -59,8 +52,10 @@ export function prng(seed: number): () => number {
 }
 
 /**
- * The simulated machine of model.md §1: CPUs, threads, mms with real page tables, frames, IPIs,
- * RCU, the TLB model and the checker, bound to one architecture backend.
+ * The simulated machine of core SPEC.md §1: CPUs, threads, mms with real page tables, frames, IPIs,
+ * RCU, the TLB model and the checker, bound to one architecture backend. The composition root:
+ * each concern lives in the module named after it (sched, smp, gup-fast, rcu, op,
+ * pgtable-pages, arch-context, fault-inject, bugs, large-folios); the methods here delegate.
  */
 export class Machine {
   readonly arch: ArchBackend;
@@ -68,17 +63,21 @@ export class Machine {
   readonly kconfig: Kconfig;
   readonly cpus: Cpu[];
   readonly frames = new Frames();
+  /** every page-table page, by its frame */
   readonly tables = new Map<number, PageTable>();
   readonly tlb: TlbModel;
   readonly rcu = new Rcu();
   readonly metrics: Metrics;
   readonly checker: Checker;
+  /** the backend's runtime as it made it (its internals, its ftrace formatter) */
   readonly runtime: ArchRuntime;
+  /** the hooks core calls: the backend's, the asm-generic default for each it leaves out */
+  readonly hooks: TlbHooks;
   readonly ctx: ArchContext;
   readonly mms: Mm[] = [];
   readonly threads: Thread[] = [];
   readonly files: SimFile[] = [];
-  readonly bugs: BugOptions;
+  readonly bugs: BugInjection;
   readonly allocFailures: AllocFailures;
   readonly random: () => number;
   tracing: boolean;
@@ -91,15 +90,15 @@ export class Machine {
   opName = 'setup';
   private nextId = 1;
   private flowId = 1;
-  private pageBatchAllocs = 0;
-  private tableBatchAllocs = 0;
+  private readonly allocFaults: BatchAllocFaults;
+  private readonly tableIndex: TableIndex;
   private readonly recent: string[] = [];
   /** anon_vma roots */
   nextAnonRoot = 1;
   /** tail frame -> head frame of large folios (mTHP) */
-  readonly tailHead = new Map<number, number>();
+  readonly tailHead: Map<number, number>;
   /** THP head frame -> its deposited PTE table */
-  readonly deposits = new Map<number, PageTable>();
+  readonly deposits: Map<number, PageTable>;
   /** installed by @tlbsim/hugetlb */
   hugetlb: HugetlbHooks | null = null;
 
@@ -111,19 +110,21 @@ export class Machine {
     this.geometry = opts.arch.geometry;
     this.kconfig = resolveKconfig(opts.arch.kconfig);
     this.cpus = Array.from({ length: opts.cpus }, (_, i) => new Cpu(i));
-    for (const l of this.geometry.levels) {
-      this.levelDiv.push(2 ** l.shift);
-      this.levelEntries.push(l.entries);
-    }
+    this.tableIndex = new TableIndex(this.geometry);
+    const folios = new LargeFolios();
+    this.tailHead = folios.tailHead;
+    this.deposits = folios.deposits;
     this.tlb = new TlbModel(opts.cpus);
     this.metrics = new Metrics(opts.cpus, opts.arch.perCpuCounters);
     this.checker = new Checker(this, opts.checker ?? true);
     this.tracing = opts.trace ?? false;
-    this.bugs = opts.bugs ?? {};
+    this.bugs = bugInjection(opts.bugs);
     this.allocFailures = opts.allocFailures ?? {};
+    this.allocFaults = new BatchAllocFaults(this.allocFailures);
     this.random = prng(opts.seed ?? 1);
-    this.ctx = this.makeContext();
+    this.ctx = makeArchContext(this);
     this.runtime = opts.arch.create(this.ctx);
+    this.hooks = asmGenericTlb(this.runtime, this.ctx);
     if (this.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH && !this.runtime.createTlbBatch) {
       throw new Error(`${opts.arch.name}: selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH but provides no createTlbBatch (arch_tlbbatch_add_pending/arch_tlbbatch_flush)`);
     }
@@ -132,6 +133,10 @@ export class Machine {
   // ---------------------------------------------------------------- tracing and cost
   trace(ev: Omit<TraceEvent, 'ts'>): void {
     this.events.push({ ts: this.now, ...ev });
+  }
+  /** the id linking an ipi_send event to its deliveries */
+  nextFlowId(): number {
+    return this.flowId++;
   }
   /** a short line for the checker's "events that led there" (kept always, per flush not per page) */
   note(s: string): void {
@@ -152,10 +157,7 @@ export class Machine {
 
   // ---------------------------------------------------------------- processes and threads
   newTable(level: number, base: number, owner: Mm): PageTable {
-    const frame = this.frames.alloc(FrameKind.Table);
-    const t = new PageTable(frame, level, base, owner, this.geometry.levels[level].entries);
-    this.tables.set(frame, t);
-    return t;
+    return allocTable(this, level, base, owner);
   }
 
   createMm(name: string): Mm {
@@ -164,7 +166,7 @@ export class Machine {
     const mm = new Mm(id, name, null as unknown as PageTable, this.cpus.length);
     mm.pgd = this.newTable(4, 0, mm);
     this.mms.push(mm);
-    this.runtime.initMm?.(mm);
+    this.hooks.initMm(mm);
     return mm;
   }
 
@@ -178,265 +180,68 @@ export class Machine {
   addThread(mm: Mm | null, name: string, cpu: number, state: ThreadState): Thread {
     const t: Thread = { id: this.nextId++, name, mm, cpu, state: 'sleeping' };
     this.threads.push(t);
-    if (mm) mm.users++;
-    if (state === 'running') this.run(t, cpu);
-    else if (state === 'sleeping') {
-      const busy = this.cpus[cpu].curr;
-      if (!busy || busy.state !== 'running') {
-        // it ran here before blocking: the CPU idles, lazy on its mm (as Linux leaves it)
-        this.run(t, cpu);
-        this.sleep(t);
-      }
-    }
+    addThread(this, t, cpu, state);
     return t;
   }
-
   /** Schedule thread t on cpu (context switch). */
   run(t: Thread, cpu: number): void {
-    const c = this.cpus[cpu];
-    if (c.curr && c.curr !== t && c.curr.state === 'running') {
-      throw new Error(`CPU${cpu} already runs thread ${c.curr.name}`);
-    }
-    t.cpu = cpu;
-    t.state = 'running';
-    c.curr = t;
-    const prev = this.curCpu;
-    this.curCpu = cpu;
-    if (t.mm) {
-      const next = t.mm;
-      const prevMm = c.loadedMm;
-      if (prevMm !== next) {
-        c.loadedMm = next;
-        next.cpumask.set(cpu);
-        this.tlb.load(cpu, next);
-      }
-      c.lazy = false;
-      this.runtime.switchMm(cpu, prevMm, next);
-      // the flush the arch promised (tlb_gen catch-up, ASID rollover) must have happened now
-      if (!this.tlb.settleDeferred(cpu, next)) this.checker.brokenDeferral(cpu, next);
-    } else {
-      // a kernel thread borrows whatever is loaded: lazy TLB
-      if (!c.lazy && c.loadedMm) this.runtime.enterLazy?.(cpu, c.loadedMm);
-      c.lazy = true;
-    }
-    this.curCpu = prev;
+    contextSwitch(this, t, cpu);
   }
-
   /** The thread blocks: its CPU goes idle, lazy on the mm it last ran. */
   sleep(t: Thread): void {
-    const c = this.cpus[t.cpu];
-    t.state = 'sleeping';
-    if (c.curr === t) {
-      c.curr = null;
-      if (c.loadedMm && !c.lazy) this.runtime.enterLazy?.(t.cpu, c.loadedMm);
-      c.lazy = true;
-    }
+    sleepThread(this, t);
   }
-
   setLoadedMm(cpu: number, mm: Mm | null): void {
-    const c = this.cpus[cpu];
-    if (c.loadedMm === mm) return;
-    c.loadedMm = mm;
-    if (mm) {
-      mm.cpumask.set(cpu);
-      this.tlb.load(cpu, mm);
-    }
+    setLoadedMm(this, cpu, mm);
   }
 
   // ---------------------------------------------------------------- IPIs, RCU, GUP-fast
   sendIpi(targets: readonly number[], handler: (cpu: number) => void, opts: SendIpiOptions): void {
-    if (targets.length === 0) return;
-    const from = this.curCpu;
-    const m = this.metrics;
-    m.ipis += targets.length;
-    if (opts.broadcast) m.ipiBroadcasts++;
-    this.cost(this.arch.cost.ipiSend);
-    const flow = this.tracing ? this.flowId++ : 0;
-    if (this.tracing) this.trace({ cpu: from, name: 'ipi_send', cat: 'ipi', args: { kind: opts.kind, targets: [...targets], wait: opts.wait }, flowOut: flow });
-    this.note(`IPI ${opts.kind} -> CPUs ${targets.join(',')}`);
-    for (const cpu of targets) {
-      const c = this.cpus[cpu];
-      const deliver = () => {
-        m.cpus[cpu].ipisReceived++;
-        this.cost(this.arch.cost.ipiPerTarget);
-        this.runtime.onIpi?.(cpu, { kind: opts.kind, from });
-        if (this.tracing) this.trace({ cpu, name: opts.kind, cat: 'ipi', flowIn: flow });
-        const saved = this.curCpu;
-        this.curCpu = cpu;
-        handler(cpu);
-        this.curCpu = saved;
-      };
-      if (c.irqsOff) {
-        if (opts.wait) {
-          // a synchronous sender spins until the target re-enables interrupts: the walker
-          // running there completes first
-          this.gupFastEnd(cpu);
-          deliver();
-        } else c.pendingIpis.push(deliver);
-      } else deliver();
-    }
+    sendIpi(this, targets, handler, opts);
   }
-
+  /** on_each_cpu_mask (smp_call_function_many_cond) */
+  onEachCpuMask(mask: readonly number[], fn: (cpu: number) => void, opts: SendIpiOptions): void {
+    onEachCpuMask(this, mask, fn, opts);
+  }
   /** The generic tlb_remove_table_sync_one(): waiting no-op IPI to all other online CPUs. */
-  syncAllCpus(kind = 'tlb_remove_table_smp_sync'): void {
-    const others = this.cpus.filter((c) => c.id !== this.curCpu).map((c) => c.id);
-    if (others.length === 0) return;
-    this.sendIpi(others, () => {}, { kind, wait: true, broadcast: true });
+  syncAllCpus(kind?: string): void {
+    syncAllCpus(this, kind);
   }
-
   /** Start a GUP-fast walk of addr on cpu: IRQs off, pinned on the tables of the path. */
   gupFastBegin(cpu: number, mm: Mm, addr: number): Walker {
-    const c = this.cpus[cpu];
-    if (c.irqsOff) throw new Error(`CPU${cpu} already has interrupts disabled`);
-    const tables: number[] = [];
-    let t: PageTable | undefined = mm.pgd;
-    while (t) {
-      tables.push(t.frame);
-      if (t.level === 0) break;
-      const e = t.entries[this.index(t, addr)];
-      if (!e || (e & 32) /* leaf */) break;
-      t = this.tables.get(pteFrame(e));
-    }
-    c.irqsOff = true;
-    c.walker = { mm, addr, tables, startEpoch: ++this.tlb.epoch };
-    if (this.tracing) this.trace({ cpu, name: 'gup_fast_begin', cat: 'gup', args: { addr: '0x' + addr.toString(16) } });
-    return c.walker;
+    return gupFastBegin(this, cpu, mm, addr);
   }
-
   gupFastEnd(cpu: number): void {
-    const c = this.cpus[cpu];
-    if (!c.irqsOff) return;
-    c.irqsOff = false;
-    c.walker = null;
-    if (this.tracing) this.trace({ cpu, name: 'gup_fast_end', cat: 'gup' });
-    const pend = c.pendingIpis;
-    c.pendingIpis = [];
-    for (const d of pend) d();
+    gupFastEnd(this, cpu);
   }
-
   /** Let RCU grace periods end where no IRQs-off reader holds them up. */
   quiesce(): void {
-    let oldest = Infinity;
-    for (const c of this.cpus) if (c.walker && c.walker.startEpoch < oldest) oldest = c.walker.startEpoch;
-    const ran = this.rcu.advance(oldest);
-    this.metrics.rcuCallbacks += ran;
-    if (ran) this.cost(ran * this.arch.cost.rcuCallback);
+    rcuQuiesce(this);
   }
-
   callRcu(cb: () => void): void {
     this.rcu.call(++this.tlb.epoch, cb);
   }
-
-  /** GFP_NOWAIT allocation of a batch page; failure is injected deterministically. */
+  /** GFP_NOWAIT allocation of a batch page (-1: it failed); failure is injected deterministically. */
   allocBatchPage(kind: 'page' | 'table'): number {
-    const n = kind === 'page' ? this.pageBatchAllocs++ : this.tableBatchAllocs++;
-    const rule = kind === 'page' ? this.allocFailures.pageBatch : this.allocFailures.tableBatch;
-    if (rule === 'always' || (Array.isArray(rule) && rule.includes(n))) return -1;
-    return this.frames.alloc(FrameKind.Batch);
+    return this.allocFaults.fails(kind) ? -1 : this.frames.alloc(FrameKind.Batch);
   }
 
-  // ---------------------------------------------------------------- page-table helpers
+  // ---------------------------------------------------------------- page-table pages
   index(t: PageTable, addr: number): number {
-    return Math.floor(addr / this.levelDiv[t.level]) % this.levelEntries[t.level];
+    return this.tableIndex.index(t, addr);
   }
-  /** 2^shift and entries per level, precomputed for index() on the fault and zap paths */
-  private readonly levelDiv: number[] = [];
-  private readonly levelEntries: number[] = [];
-
   /** Free a page-table page now (after whatever flush / grace period protects it). */
   freeTable(t: PageTable): void {
-    this.checker.tableFreedOrReused(t, 'freed');
-    t.state = TableState.Freed;
-    this.tables.delete(t.frame);
-    this.frames.free(t.frame);
-    if (t.unlinkEpoch >= 0) t.owner.outstanding--;
-    this.metrics.tablesFreed++;
-    this.cost(this.arch.cost.tableFree);
+    freeTable(this, t);
   }
-
   /** Mark a table unlinked from its parent (its walk-cache entries may linger). */
   unlinkTable(t: PageTable): void {
-    t.state = TableState.Unlinked;
-    t.unlinkEpoch = this.tlb.epoch;
-    t.owner.outstanding++;
+    unlinkTable(this, t);
   }
 
-  // ---------------------------------------------------------------- operations
   /** Run one top-level operation on a CPU; RCU may make progress when it returns. */
   op<T>(name: string, cpu: number, fn: () => T): T {
-    const saved = this.curCpu;
-    const savedName = this.opName;
-    this.curCpu = cpu;
-    this.opName = name;
-    try {
-      return fn();
-    } finally {
-      this.curCpu = saved;
-      this.opName = savedName;
-      this.quiesce();
-      for (const mm of this.mms) {
-        if (mm.tlbFlushPending === 0 && mm.outstanding <= 0 && (mm.tlbFlushBatched & 0x7fff) === ((mm.tlbFlushBatched >>> 16) & 0x7fff)) this.tlb.prune(mm);
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------- the arch context
-  private makeContext(): ArchContext {
-    const m = this;
-    const cpuViews: readonly CpuView[] = this.cpus;
-    return {
-      get geometry() { return m.geometry; },
-      get kconfig() { return m.kconfig; },
-      get nrCpus() { return m.cpus.length; },
-      cpus: cpuViews,
-      currentCpu: () => m.curCpu,
-      now: () => m.now,
-      jiffies: () => Math.floor(m.now / 1_000_000),
-      invalidate(cpu: number, mm: Mm, inv: Invalidation) {
-        m.tlb.invalidate(cpu, mm, inv, m.cpus[cpu].loadedMm === mm);
-      },
-      invalidateAllCpus(mm: Mm, inv: Invalidation) {
-        for (const c of m.cpus) m.tlb.invalidate(c.id, mm, inv, c.loadedMm === mm);
-      },
-      invalidateDeferred(cpu: number, mm: Mm, inv: Invalidation) {
-        m.tlb.invalidate(cpu, mm, inv, m.cpus[cpu].loadedMm === mm, true);
-      },
-      instr(cpu: number, mnemonic: string, n = 1) {
-        m.metrics.instr(cpu, mnemonic, n);
-        m.cost(m.instrCost(mnemonic) * n);
-      },
-      counter(cpu: number, name: string, n = 1) {
-        m.metrics.counter(cpu, name, n);
-      },
-      countFlush(cpu: number, kind: 'full' | 'ranged') {
-        if (kind === 'full') m.metrics.fullFlushes++;
-        else m.metrics.rangedFlushes++;
-        if (cpu >= 0) {
-          if (kind === 'full') m.metrics.cpus[cpu].fullFlushes++;
-          else m.metrics.cpus[cpu].rangedFlushes++;
-        }
-      },
-      sendIpi: (targets, handler, opts) => m.sendIpi(targets, handler, opts),
-      syncAllCpus: (kind?: string) => m.syncAllCpus(kind),
-      setLoadedMm: (cpu, mm) => m.setLoadedMm(cpu, mm),
-      setLazy(cpu: number, lazy: boolean) {
-        m.cpus[cpu].lazy = lazy;
-      },
-      mmCpumask: (mm: Mm): Cpumask => mm.cpumask,
-      mmState<T>(mm: Mm, init: () => T): T {
-        const key = m.arch.name;
-        let s = mm.arch.get(key) as T | undefined;
-        if (s === undefined) {
-          s = init();
-          mm.arch.set(key, s);
-        }
-        return s;
-      },
-      get tracing() { return m.tracing; },
-      trace: (ev) => m.trace(ev),
-      cost: (ns: number) => m.cost(ns),
-      get costModel(): CostModel { return m.arch.cost; },
-    };
+    return runOp(this, name, cpu, fn);
   }
 }
 

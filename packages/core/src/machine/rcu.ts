@@ -1,3 +1,5 @@
+import type { Machine } from './machine.js';
+
 /**
  * RCU as the mmu_gather needs it: callbacks (table batches) run after a grace period, and a
  * grace period cannot end while a CPU that was already inside an IRQs-off section (GUP-fast)
@@ -28,4 +30,13 @@ export class Rcu {
     }
     return ran;
   }
+}
+
+/** Let RCU grace periods end where no IRQs-off reader (a GUP-fast walker) holds them up. */
+export function rcuQuiesce(m: Machine): void {
+  let oldest = Infinity;
+  for (const c of m.cpus) if (c.walker && c.walker.startEpoch < oldest) oldest = c.walker.startEpoch;
+  const ran = m.rcu.advance(oldest);
+  m.metrics.rcuCallbacks += ran;
+  if (ran) m.cost(ran * m.arch.cost.rcuCallback);
 }

@@ -61,7 +61,7 @@ function covers(r: RangeRec, addr: number, size: number): boolean {
 }
 
 /**
- * The TLB model of model.md §2: what each CPU may still cache for each mm, precise enough to
+ * The TLB model of core SPEC.md §2: what each CPU may still cache for each mm, precise enough to
  * decide hazards H1-H3 without walking CPUs per page. Bookkeeping is per invalidation (a range
  * on a CPU), and a free is checked against it with O(CPUs) work per batch plus O(1) per page on
  * the fast path.

@@ -1,4 +1,4 @@
-/** Per-CPU figures (model.md §3). Arch counters use the kernel's names (x86 `interrupts.TLB`...). */
+/** Per-CPU figures (core SPEC.md §3). Arch counters use the kernel's names (x86 `interrupts.TLB`...). */
 export interface CpuMetrics {
   cpu: number;
   ipisReceived: number;
@@ -18,7 +18,7 @@ export interface Violation {
   events?: string[];
 }
 
-/** Stable metric names shared by every architecture (model.md §3). */
+/** Stable metric names shared by every architecture (core SPEC.md §3). */
 export interface RunMetrics {
   archFlushes: number;
   ipis: number;

@@ -15,7 +15,7 @@ export function exitMmap(m: Machine, mm: Mm): void {
   g.finish();
   mm.vmas = [];
   mm.dead = true;
-  m.runtime.destroyMm?.(mm);
+  m.hooks.destroyMm(mm);
 }
 
 /**
@@ -28,7 +28,7 @@ export function exitThread(m: Machine, t: Thread): void {
   t.state = 'exited';
   if (c.curr === t) {
     c.curr = null;
-    if (mm && c.loadedMm === mm && !c.lazy) m.runtime.enterLazy?.(t.cpu, mm);
+    if (mm && c.loadedMm === mm && !c.lazy) m.hooks.enterLazy(t.cpu, mm);
     c.lazy = true;
   }
   if (!mm) return;

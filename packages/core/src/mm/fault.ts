@@ -2,28 +2,8 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import { FOLIO_ANON, FOLIO_DIRTY, FrameKind } from '../machine/frames.js';
 import { PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, mkPte, pteFrame } from '../machine/pte.js';
-import { walkToTable } from './pgtable.js';
-import type { MmuGather } from '../gather/mmu-gather.js';
+import { clearEntry, walkToTable } from './pgtable.js';
 import { fail, OK, type OpResult } from './errors.js';
-
-/** Hooks a hugetlb implementation installs (the asm-generic pattern: core has none by default). */
-export interface HugetlbHooks {
-  /** hugetlb_fault */
-  fault(m: Machine, mm: Mm, vma: Vma, addr: number, write: boolean): OpResult;
-  /** __unmap_hugepage_range (+ huge_pmd_unshare_flush) inside the caller's gather */
-  unmapRange(m: Machine, g: MmuGather, vma: Vma, start: number, end: number): void;
-  /** hugetlb_change_protection inside the caller's gather */
-  changeProtection?(m: Machine, g: MmuGather, vma: Vma, start: number, end: number, reductions: { start: number; end: number; epoch: number }[]): void;
-  /**
-   * fork: copy_hugetlb_page_range from `src` to `dst` for one hugetlb VMA (the implementation
-   * decides vma_needs_copy). Write-protections of the parent's entries go into `reductions`.
-   */
-  copyRange?(m: Machine, src: Mm, dst: Mm, srcVma: Vma, dstVma: Vma, reductions: { start: number; end: number; epoch: number }[]): void;
-  /** __split_vma -> hugetlb_split: `vma` of `mm` is about to be split at `addr` (strictly inside it) */
-  split?(m: Machine, mm: Mm, vma: Vma, addr: number): void;
-  /** mremap(2) of a hugetlb VMA (hugetlb size rules, move_hugetlb_page_tables) */
-  mremap?(m: Machine, mm: Mm, vma: Vma, old: number, oldLen: number, newLen: number, mayMove: boolean): OpResult & { addr?: number; moved?: boolean };
-}
 
 export interface TouchArgs {
   write?: boolean;
@@ -53,7 +33,6 @@ export function filePage(m: Machine, v: Vma, addr: number): number {
  * tables and maps a page. The faulting CPU may then cache the translation (it has mm loaded).
  */
 export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpResult {
-  const ps = 2 ** m.geometry.pageShift;
   const write = a.write ?? true;
   const v = mm.findVma(addr);
   if (!v) return fail('EFAULT', `no VMA at 0x${addr.toString(16)} (SIGSEGV)`);
@@ -117,7 +96,6 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
   pt.entries[i] = mkPte(f, protBits(v, v.flags.shared) | young);
   pt.present++;
   mm.rss++;
-  void ps;
   return OK;
 }
 
@@ -160,13 +138,12 @@ function wpFault(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number, addr: 
   const nf = fr.alloc(FrameKind.Data);
   fr.flags[nf] = FOLIO_ANON;
   fr.mapcount[nf] = 1;
-  ents[i] = 0;
-  const epoch = m.tlb.epoch;
-  m.runtime.flushTlbPage(mm, addr - (addr % 2 ** m.geometry.pageShift));
+  const cleared = clearEntry(m, ents, i);
+  m.hooks.flushTlbPage(mm, addr - (addr % 2 ** m.geometry.pageShift));
   ents[i] = mkPte(nf, PTE_WRITE | PTE_YOUNG | PTE_DIRTY | (v.flags.exec ? PTE_EXEC : 0));
   fr.mapcount[f]--;
   if (--fr.refcount[f] === 0) {
-    m.checker.pageFreed(mm, addr, m.geometry.pageShift, epoch);
+    m.checker.pageFreed(mm, addr, m.geometry.pageShift, cleared);
     fr.free(f);
     m.metrics.pagesFreed++;
   }

@@ -2,7 +2,8 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_LEAF, PTE_WRITE, PTE_YOUNG, pteFrame } from '../machine/pte.js';
-import { entrySize, walkToTable } from './pgtable.js';
+import { entrySize, setEntry, walkToTable } from './pgtable.js';
+import { walkPmdRange } from './pagewalk.js';
 import type { Reduction } from './mprotect.js';
 
 /**
@@ -27,35 +28,31 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
     }
     if (v.flags.hugetlb || !vmaNeedsCopy(m, v)) continue;
     const cow = !v.flags.shared; // is_cow_mapping: private and (may)writable
-    for (let a = v.start; a < v.end; ) {
-      const next = Math.min(a - (a % tableSpan) + tableSpan, v.end);
-      const pmd = walkToTable(m, parent, a, 1, false);
-      const pi = pmd ? m.index(pmd, a) : 0;
-      let pe = pmd ? pmd.entries[pi] : 0;
-      if (pe !== 0 && pe & PTE_LEAF) {
+    walkPmdRange(m, parent, v.start, v.end, {
+      pmdLeaf(pmd, pi, a) {
         // copy_huge_pmd: share the THP, write-protect it in both
+        let pe = pmd.entries[pi];
         const f = pteFrame(pe);
         fr.refcount[f]++;
         fr.mapcount[f]++;
         if (cow && pe & PTE_WRITE) {
           const old = pe;
           pe &= ~PTE_WRITE;
-          pmd!.entries[pi] = pe;
-          const changed = m.tlb.epoch;
-          m.runtime.pteUpdate?.(parent, a - (a % tableSpan), old, pe, 1);
+          const changed = setEntry(m, pmd.entries, pi, pe);
+          m.hooks.pteUpdate(parent, a - (a % tableSpan), old, pe, 1);
           reductions.push({ start: a - (a % tableSpan), end: a - (a % tableSpan) + tableSpan, epoch: changed, shift: pmdShift });
         }
         const cpmd = walkToTable(m, child, a, 1, true)!;
         cpmd.entries[m.index(cpmd, a)] = pe;
         cpmd.present++;
         // the child's deposited PTE table is not modelled: deposits are kept per folio
-      } else if (pe !== 0) {
-        copyPteRange(m, parent, child, m.tables.get(pteFrame(pe))!, a, next, cow, reductions);
-      }
-      a = next;
-    }
+      },
+      pteTable(_pmd, _pi, pt, a, next) {
+        copyPteRange(m, parent, child, pt, a, next, cow, reductions);
+      },
+    });
   }
-  m.runtime.flushTlbMm(parent);
+  m.hooks.flushTlbMm(parent);
   m.checker.permissionReduced(parent, reductions);
   return child;
 }
@@ -71,7 +68,7 @@ function vmaNeedsCopy(m: Machine, v: Vma): boolean {
 function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: number, end: number, cow: boolean, reductions: Reduction[]): void {
   const ps = 2 ** m.geometry.pageShift;
   const fr = m.frames;
-  m.runtime.enterLazyMmu?.(m.curCpu);
+  m.hooks.enterLazyMmu(m.curCpu);
   for (; a < end; a += ps) {
     const i = m.index(pt, a);
     let e = pt.entries[i];
@@ -86,9 +83,8 @@ function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: numbe
       // copy_present_pte: ptep_set_wrprotect on the parent, the child gets the same
       const old = e;
       e &= ~PTE_WRITE;
-      pt.entries[i] = e;
-      const changed = m.tlb.epoch;
-      m.runtime.pteUpdate?.(parent, a, old, e, 0);
+      const changed = setEntry(m, pt.entries, i, e);
+      m.hooks.pteUpdate(parent, a, old, e, 0);
       reductions.push({ start: a, end: a + ps, epoch: changed });
     }
     const cpt = walkToTable(m, child, a, 0, true)!;
@@ -96,5 +92,5 @@ function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: numbe
     cpt.entries[m.index(cpt, a)] = e & ~(PTE_LEAF | PTE_YOUNG);
     cpt.present++;
   }
-  m.runtime.leaveLazyMmu?.(m.curCpu);
+  m.hooks.leaveLazyMmu(m.curCpu);
 }

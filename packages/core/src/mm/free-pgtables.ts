@@ -3,7 +3,7 @@ import type { Vma } from '../machine/mm.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
 import type { PageTable } from '../machine/page-table.js';
 import { tableSpan } from '../arch/geometry.js';
-import { pteFrame } from '../machine/pte.js';
+import { PTE_LEAF, pteFrame } from '../machine/pte.js';
 import { entrySize } from './pgtable.js';
 
 /** 2^64: "0 means the top of the address space" for floor/ceiling arithmetic on unsigned longs */
@@ -11,7 +11,7 @@ const TOP = 2 ** 64;
 const lim = (x: number) => (x === 0 ? TOP : x);
 
 /**
- * free_pgtables (mm/memory.c, generic.md §6.5): free the page tables under the VMAs being
+ * free_pgtables (mm/memory.c, core SPEC.md §9.5): free the page tables under the VMAs being
  * removed, coalescing VMAs closer than PMD_SIZE, within [floor, ceiling).
  */
 export function freePgtables(m: Machine, g: MmuGather, vmas: readonly Vma[], floor: number, ceiling: number): void {
@@ -76,7 +76,7 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
       const next = Math.min(addr - (addr % size) + size, end);
       const idx = m.index(table, addr);
       const e = table.entries[idx];
-      if (e !== 0 && !(e & 32)) {
+      if (e !== 0 && !(e & PTE_LEAF)) {
         if (level === 1) freePteTable(m, g, table, idx, addr);
         else freeLevel(m, g, level - 1, table, idx, addr, next, floor, ceiling);
       }

@@ -2,10 +2,11 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import { tlbGatherMmu, type MmuGather } from '../gather/mmu-gather.js';
 import { FOLIO_ANON, FOLIO_DIRTY, FOLIO_LAZYFREE } from '../machine/frames.js';
-import { PTE_DIRTY, PTE_LEAF, PTE_YOUNG, pteFrame } from '../machine/pte.js';
+import { PTE_DIRTY, PTE_YOUNG, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, OK, type OpResult } from './errors.js';
-import { entrySize, pmdpInvalidate, walkToTable } from './pgtable.js';
+import { entrySize, pmdpInvalidate } from './pgtable.js';
+import { walkPmdRange } from './pagewalk.js';
 import { unmapSingleVma } from './zap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
 
@@ -28,7 +29,7 @@ function vmasIn(mm: Mm, start: number, end: number): { vmas: Vma[]; holes: boole
 
 /**
  * zap_page_range_single_batched: zap one VMA in the caller's gather; for hugetlb, finish and
- * restart the gather so the pool refills before the hugetlb locks drop (generic.md §6.6).
+ * restart the gather so the pool refills before the hugetlb locks drop (core SPEC.md §9.6).
  */
 export function zapPageRangeSingleBatched(m: Machine, g: MmuGather, v: Vma, addr: number, end: number, reclaimPt: boolean): void {
   unmapSingleVma(m, g, v, addr, end, { reclaimPt });
@@ -89,30 +90,26 @@ function madviseFreeVma(m: Machine, g: MmuGather, v: Vma, s: number, e: number):
   const pmdSize = entrySize(m, 1);
   const fr = m.frames;
   g.startVma(v);
-  let addr = s;
-  while (addr < e) {
-    const next = Math.min(addr - (addr % pmdSize) + pmdSize, e);
-    const pmd = walkToTable(m, g.mm, addr, 1, false);
-    const pi = pmd ? m.index(pmd, addr) : 0;
-    const pe = pmd ? pmd.entries[pi] : 0;
-    if (pe !== 0 && pe & PTE_LEAF) {
+  walkPmdRange(m, g.mm, s, e, {
+    pmdLeaf(pmd, pi, addr, next) {
       // madvise_free_huge_pmd: a whole, exclusively mapped THP that is young or dirty is
       // invalidated at once (pmdp_invalidate) and recorded at PMD level
+      const pe = pmd.entries[pi];
       const f = pteFrame(pe);
       if (next - addr === pmdSize && fr.mapcount[f] === 1) {
         g.changePageSize(pmdSize);
         if (pe & (PTE_YOUNG | PTE_DIRTY)) {
           pmdpInvalidate(m, g.mm, addr, v.flags.exec);
-          pmd!.entries[pi] = pe & ~(PTE_YOUNG | PTE_DIRTY);
+          pmd.entries[pi] = pe & ~(PTE_YOUNG | PTE_DIRTY);
           g.flushPmdRange(addr, pmdSize); // tlb_remove_pmd_tlb_entry
         }
         fr.flags[f] = (fr.flags[f] & ~FOLIO_DIRTY) | FOLIO_LAZYFREE;
       }
-    } else if (pe !== 0) {
-      // madvise_free_pte_range
+    },
+    // madvise_free_pte_range
+    pteTable(_pmd, _pi, pt, addr, next) {
       g.changePageSize(ps);
       flushTlbBatchedPending(m, g.mm);
-      const pt = m.tables.get(pteFrame(pe))!;
       for (let a = addr; a < next; a += ps) {
         const i = m.index(pt, a);
         const x = pt.entries[i];
@@ -130,9 +127,8 @@ function madviseFreeVma(m: Machine, g: MmuGather, v: Vma, s: number, e: number):
         }
         fr.flags[f] = (fr.flags[f] & ~FOLIO_DIRTY) | FOLIO_LAZYFREE;
       }
-    }
-    addr = next;
-  }
+    },
+  });
   g.endVma();
 }
 

@@ -5,7 +5,8 @@ import { FOLIO_ANON } from '../machine/frames.js';
 import { PTE_EXEC, PTE_LEAF, PTE_WRITE, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, OK, type OpResult } from './errors.js';
-import { entrySize, pmdpInvalidate, walkToTable } from './pgtable.js';
+import { entrySize, pmdpInvalidate, pmdpInvalidateAd, setEntry } from './pgtable.js';
+import { ACTION_AGAIN, walkPmdRange } from './pagewalk.js';
 import { splitVmaAt } from './mmap.js';
 import { splitHugePmd } from './zap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
@@ -20,6 +21,7 @@ export interface Prot {
 export interface Reduction {
   start: number;
   end: number;
+  /** when the permission went (a ClearStamp from core's entry-changing helpers) */
   epoch: number;
   /** log2 of the mapping size (a PMD-mapped THP is one 2 MiB translation); default PAGE_SHIFT */
   shift?: number;
@@ -74,57 +76,45 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
 export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number, end: number, reductions: Reduction[]): void {
   const ps = 2 ** m.geometry.pageShift;
   const pmdSize = entrySize(m, 1);
-  const fr = m.frames;
-  const rt = m.runtime;
+  const rt = m.hooks;
   g.startVma(v);
-  let addr = start;
-  while (addr < end) {
-    const next = Math.min(addr - (addr % pmdSize) + pmdSize, end);
-    const pmd = walkToTable(m, g.mm, addr, 1, false);
-    const pi = pmd ? m.index(pmd, addr) : 0;
-    const pe = pmd ? pmd.entries[pi] : 0;
-    if (pe !== 0 && pe & PTE_LEAF && next - addr !== pmdSize) {
-      // change_pmd_range: a THP only partly in the range is split first (pmdp_invalidate flushes)
+  walkPmdRange(m, g.mm, start, end, {
+    pmdLeaf(pmd, pi, addr, next) {
       const base = addr - (addr % pmdSize);
-      splitHugePmd(m, pmd!, pi, base);
-      pmdpInvalidate(m, g.mm, base, v.flags.exec);
-      continue;
-    }
-    if (pe !== 0 && pe & PTE_LEAF) {
+      if (next - addr !== pmdSize) {
+        // change_pmd_range: a THP only partly in the range is split first (pmdp_invalidate flushes)
+        splitHugePmd(m, pmd, pi, base);
+        pmdpInvalidate(m, g.mm, base, v.flags.exec);
+        return ACTION_AGAIN;
+      }
       // change_huge_pmd
+      const pe = pmd.entries[pi];
       g.changePageSize(pmdSize);
-      const base = addr - (addr % pmdSize);
       // pmdp_invalidate_ad: the entry is invalidated (and on most arches flushed) before it changes
-      const invalidated = m.tlb.epoch;
-      if (rt.pmdpInvalidateAd) rt.pmdpInvalidateAd(g.mm, base);
-      else pmdpInvalidate(m, g.mm, base, v.flags.exec);
+      const invalidated = pmdpInvalidateAd(m, g.mm, base, v.flags.exec);
       const np = newPte(m, v, pe);
-      pmd!.entries[pi] = np;
-      const changed = m.tlb.epoch;
-      const needs = rt.hugePmdNeedsFlush ? rt.hugePmdNeedsFlush(pe, np) : rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true;
-      if (needs && !m.bugs.skipMprotectFlush) g.flushPmdRange(base, pmdSize);
+      const changed = setEntry(m, pmd.entries, pi, np);
+      if (rt.hugePmdNeedsFlush(pe, np) && m.bugs.mprotectRecordsFlush()) g.flushPmdRange(base, pmdSize);
       if (reduces(pe, np)) reductions.push({ start: base, end: base + pmdSize, epoch: Math.min(changed, invalidated), shift: m.geometry.levels[1].shift });
-    } else if (pe !== 0) {
+    },
+    // change_pte_range
+    pteTable(_pmd, _pi, pt, addr, next) {
       g.changePageSize(ps);
       flushTlbBatchedPending(m, g.mm);
-      const pt = m.tables.get(pteFrame(pe))!;
-      rt.enterLazyMmu?.(m.curCpu);
+      rt.enterLazyMmu(m.curCpu);
       for (let a = addr; a < next; a += ps) {
         const i = m.index(pt, a);
         const old = pt.entries[i];
         if (old === 0) continue;
         const np = newPte(m, v, old);
-        pt.entries[i] = np;
-        const changed = m.tlb.epoch;
-        rt.pteUpdate?.(g.mm, a, old, np, 0);
-        if ((rt.pteNeedsFlush ? rt.pteNeedsFlush(old, np) : true) && !m.bugs.skipMprotectFlush) g.flushPteRange(a, ps);
+        const changed = setEntry(m, pt.entries, i, np);
+        rt.pteUpdate(g.mm, a, old, np, 0);
+        if (rt.pteNeedsFlush(old, np) && m.bugs.mprotectRecordsFlush()) g.flushPteRange(a, ps);
         if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: changed });
       }
-      rt.leaveLazyMmu?.(m.curCpu);
-    }
-    addr = next;
-  }
-  void fr;
+      rt.leaveLazyMmu(m.curCpu);
+    },
+  });
   g.endVma();
 }
 

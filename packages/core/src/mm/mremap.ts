@@ -4,6 +4,7 @@ import { PTE_LEAF, pteFrame } from '../machine/pte.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, type OpResult } from './errors.js';
 import { entrySize, pmdpInvalidate, walkToTable } from './pgtable.js';
+import { findPmd } from './pagewalk.js';
 import { mmap } from './mmap.js';
 import { munmap } from './munmap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
@@ -92,21 +93,23 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
   const pmdSize = entrySize(m, 1);
   const pudSize = entrySize(m, 2);
   const pudReal = m.geometry.levels[2].folding === 'none';
-  const tableMove = m.runtime.supportsPageTableMove?.() ?? true;
-  const vflags = { exec, hugetlb: false };
+  const tableMove = m.hooks.supportsPageTableMove();
+  const vflags = { exec, hugetlb: false } as const;
   let done = 0;
   while (done < len) {
     const o = old + done;
     const n = neu + done;
     if (pudReal && tableMove && o % pudSize === 0 && n % pudSize === 0 && len - done >= pudSize && movePud(m, mm, o, n)) {
-      m.runtime.flushTlbRange(mm, o, o + pudSize, vflags);
+      m.hooks.flushTlbRange(mm, o, o + pudSize, vflags);
       done += pudSize;
       continue;
     }
     const extent = Math.min(pmdSize - (o % pmdSize), pmdSize - (n % pmdSize), len - done);
-    const opmd = walkToTable(m, mm, o, 1, false);
-    const oi = opmd ? m.index(opmd, o) : 0;
-    let oe = opmd ? opmd.entries[oi] : 0;
+    // get_old_pmd
+    const slot = findPmd(m, mm, o);
+    const opmd = slot?.pmd;
+    const oi = slot ? slot.i : 0;
+    let oe = slot ? slot.e : 0;
     if (oe === 0) {
       done += extent;
       continue;
@@ -141,7 +144,7 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
         npmd.entries[ni] = oe;
         npmd.present++;
         m.tables.get(pteFrame(oe))!.base = n;
-        m.runtime.flushTlbRange(mm, o, o + pmdSize, vflags);
+        m.hooks.flushTlbRange(mm, o, o + pmdSize, vflags);
         done += extent;
         continue;
       }
@@ -151,20 +154,20 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
     const opt = m.tables.get(pteFrame(oe))!;
     const npt = walkToTable(m, mm, n, 0, true)!;
     let forceFlush = false;
-    m.runtime.enterLazyMmu?.(m.curCpu);
+    m.hooks.enterLazyMmu(m.curCpu);
     for (let a = 0; a < extent; a += ps) {
       const oi = m.index(opt, o + a);
       const e = opt.entries[oi];
       if (e === 0) continue;
       opt.entries[oi] = 0;
       opt.present--;
-      m.runtime.pteUpdate?.(mm, o + a, e, 0, 0);
+      m.hooks.pteUpdate(mm, o + a, e, 0, 0);
       forceFlush = true;
       npt.entries[m.index(npt, n + a)] = e;
       npt.present++;
     }
-    m.runtime.leaveLazyMmu?.(m.curCpu);
-    if (forceFlush) m.runtime.flushTlbRange(mm, o, o + extent, vflags);
+    m.hooks.leaveLazyMmu(m.curCpu);
+    if (forceFlush) m.hooks.flushTlbRange(mm, o, o + extent, vflags);
     done += extent;
   }
 }

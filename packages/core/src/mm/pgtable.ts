@@ -3,12 +3,48 @@ import type { Mm } from '../machine/mm.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
 import { tableSpan } from '../arch/geometry.js';
+import { stampNow, type ClearStamp } from '../check/checker.js';
 
-/** pmdp_invalidate: flush_pmd_tlb_range over the THP at `base` (the arch's, else flush_tlb_range) */
+/**
+ * ptep_get_and_clear / pmdp_huge_get_and_clear: clear entry `i` of `ents`; the stamp is what the
+ * checker needs to know about the clear (the caller read the old entry and keeps `present`).
+ */
+export function clearEntry(m: Machine, ents: Int32Array, i: number): ClearStamp {
+  ents[i] = 0;
+  return stampNow(m);
+}
+
+/**
+ * set_pte_at / set_pmd_at of a changed present entry (ptep_set_wrprotect, the commit of
+ * ptep_modify_prot_start/commit): the stamp from which the old permissions are gone.
+ */
+export function setEntry(m: Machine, ents: Int32Array, i: number, e: number): ClearStamp {
+  ents[i] = e;
+  return stampNow(m);
+}
+
+/**
+ * pte_offset_map_lock for a pass that clears entries: every entry cleared while the PTE lock is
+ * held is cleared at or after this stamp.
+ */
+export function ptlStamp(m: Machine): ClearStamp {
+  return stampNow(m);
+}
+
+/**
+ * pmdp_invalidate_ad on the THP at `base` (the arch's, else pmdp_invalidate): the stamp at which
+ * the entry stopped being valid.
+ */
+export function pmdpInvalidateAd(m: Machine, mm: Mm, base: number, exec: boolean): ClearStamp {
+  const invalidated = stampNow(m);
+  m.hooks.pmdpInvalidateAd(mm, base, { exec, hugetlb: false });
+  return invalidated;
+}
+
+/** pmdp_invalidate: flush_pmd_tlb_range over the THP at `base` */
 export function pmdpInvalidate(m: Machine, mm: Mm, base: number, exec: boolean): void {
   const size = 2 ** m.geometry.levels[1].shift;
-  if (m.runtime.flushPmdTlbRange) m.runtime.flushPmdTlbRange(mm, base, base + size);
-  else m.runtime.flushTlbRange(mm, base, base + size, { exec, hugetlb: false });
+  m.hooks.flushPmdTlbRange(mm, base, base + size, { exec, hugetlb: false });
 }
 
 /** The next real (non-folded) level below `level`, or -1. */

@@ -1,36 +1,32 @@
 import type { Machine } from '../machine/machine.js';
 import type { Mm } from '../machine/mm.js';
 import { FOLIO_DIRTY } from '../machine/frames.js';
-import { lookupEntry } from './pgtable.js';
+import { clearEntry, lookupEntry } from './pgtable.js';
+import type { ClearStamp } from '../check/checker.js';
 import { PTE_DIRTY, pteFrame } from '../machine/pte.js';
+import { TLB_FLUSH_BATCH_PENDING_MASK, batchedFlushOwed, batchedFlushed, batchedPending, setBatched } from '../machine/tlb-flush-batched.js';
 
-const PENDING_MASK = 0x7fff;
 
 /**
  * flush_tlb_batched_pending (mm/rmap.c): before a PTE lock holder changes PTEs, flush what reclaim
  * deferred for this mm and has not flushed yet.
  */
 export function flushTlbBatchedPending(m: Machine, mm: Mm): void {
-  const v = mm.tlbFlushBatched;
-  const pending = v & PENDING_MASK;
-  const flushed = (v >>> 16) & PENDING_MASK;
-  if (pending === flushed) return;
-  if (m.runtime.flushTlbBatchedPending) m.runtime.flushTlbBatchedPending(mm);
-  else m.runtime.flushTlbMm(mm);
-  mm.tlbFlushBatched = pending | (pending << 16);
+  if (!batchedFlushOwed(mm)) return;
+  m.hooks.flushTlbBatchedPending(mm);
+  const pending = batchedPending(mm);
+  setBatched(mm, pending, pending);
 }
 
 /** set_tlb_ubc_flush_pending's bookkeeping of mm->tlb_flush_batched */
 function markBatched(mm: Mm): void {
-  let pending = (mm.tlbFlushBatched & PENDING_MASK) + 1;
-  const flushed = (mm.tlbFlushBatched >>> 16) & PENDING_MASK;
-  // past half the mask the word restarts at 1 (as the kernel does to avoid overflow)
-  if (pending - 1 > PENDING_MASK >> 1) {
+  const pending = batchedPending(mm);
+  // past TLB_FLUSH_BATCH_PENDING_LARGE the word restarts at 1 (as the kernel does to avoid overflow)
+  if (pending > TLB_FLUSH_BATCH_PENDING_MASK >> 1) {
     mm.tlbFlushBatched = 1;
     return;
   }
-  mm.tlbFlushBatched = pending | (flushed << 16);
-  void pending;
+  setBatched(mm, pending + 1, batchedFlushed(mm));
 }
 
 export interface ReclaimResult {
@@ -48,10 +44,10 @@ export interface ReclaimResult {
  * flush each mapping at once (ptep_clear_flush). Then try_to_unmap_flush and free the folios.
  */
 export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> }, pageIdx: readonly number[]): ReclaimResult {
-  const batchOk = m.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH && !!m.runtime.createTlbBatch;
-  const batch = batchOk ? m.runtime.createTlbBatch!() : null;
+  // the Machine refuses an arch that selects the option without a batch
+  const batch = m.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH ? m.hooks.createTlbBatch() : null;
   const ps = 2 ** m.geometry.pageShift;
-  const cleared: { mm: Mm; addr: number; epoch: number; frame: number }[] = [];
+  const cleared: { mm: Mm; addr: number; epoch: ClearStamp; frame: number }[] = [];
   const folios: { idx: number; frame: number }[] = [];
   for (const idx of pageIdx) {
     const f = file.pages.get(idx);
@@ -66,15 +62,14 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
         const slot = lookupEntry(m, mm, addr, 0);
         if (!slot || pteFrame(slot.t.entries[slot.i]) !== f) continue;
         if (slot.t.entries[slot.i] & PTE_DIRTY) m.frames.flags[f] |= FOLIO_DIRTY;
-        slot.t.entries[slot.i] = 0;
+        const epoch = clearEntry(m, slot.t.entries, slot.i);
         slot.t.present--;
-        const epoch = m.tlb.epoch;
         // should_defer_flush: the arch may refuse to defer this mm (arch_tlbbatch_should_defer)
-        if (batch && (m.runtime.tlbbatchShouldDefer?.(mm) ?? true)) {
+        if (batch && m.hooks.tlbbatchShouldDefer(mm)) {
           batch.addPending(mm, addr, addr + ps);
           markBatched(mm);
         } else {
-          m.runtime.flushTlbPage(mm, addr);
+          m.hooks.flushTlbPage(mm, addr);
         }
         m.frames.mapcount[f]--;
         m.frames.refcount[f]--;

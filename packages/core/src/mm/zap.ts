@@ -4,7 +4,8 @@ import type { MmuGather } from '../gather/mmu-gather.js';
 import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
-import { childLevel, entrySize, pmdpInvalidate } from './pgtable.js';
+import { childLevel, clearEntry, entrySize, pmdpInvalidate, ptlStamp } from './pgtable.js';
+import { walkPmdRange } from './pagewalk.js';
 import { flushTlbBatchedPending } from './reclaim.js';
 
 /** struct zap_details, the parts the gather cares about */
@@ -34,51 +35,34 @@ export function unmapSingleVma(m: Machine, g: MmuGather, v: Vma, start: number, 
   unmapPageRange(m, g, v, s, e, d);
 }
 
-/** unmap_page_range: tlb_start_vma, walk the tables, tlb_end_vma */
+/** unmap_page_range: tlb_start_vma, zap_p?d_range down the tables, tlb_end_vma */
 export function unmapPageRange(m: Machine, g: MmuGather, v: Vma, addr: number, end: number, d: ZapDetails | undefined): void {
+  const size = entrySize(m, 1);
   g.startVma(v);
-  zapLevel(m, g, v, g.mm.pgd, addr, end, d);
+  walkPmdRange(m, g.mm, addr, end, {
+    // zap_pmd_range on a THP: whole -> zap_huge_pmd; partly -> split, then its PTEs
+    pmdLeaf(pmd, i, a, next) {
+      if (next - a === size) return zapHugePmd(m, g, pmd, i, a);
+      const base = a - (a % size);
+      splitHugePmd(m, pmd, i, base);
+      pmdpInvalidate(m, g.mm, base, v.flags.exec); // in __split_huge_pmd_locked
+      zapPteRange(m, g, v, pmd, i, a, next, d);
+    },
+    pteTable(pmd, i, _pt, a, next) {
+      zapPteRange(m, g, v, pmd, i, a, next, d);
+    },
+  });
   g.endVma();
 }
 
-/** zap_p?d_range over the entries of table `t` (a real, non-leaf level) */
-function zapLevel(m: Machine, g: MmuGather, v: Vma, t: PageTable, addr: number, end: number, d: ZapDetails | undefined): void {
-  const size = entrySize(m, t.level);
-  while (addr < end) {
-    const next = Math.min(addr - (addr % size) + size, end);
-    const i = m.index(t, addr);
-    const e = t.entries[i];
-    if (e !== 0) {
-      if (e & PTE_LEAF) {
-        if (t.level === 1) {
-          if (next - addr === size) zapHugePmd(m, g, v, t, i, addr);
-          else {
-            const base = addr - (addr % size);
-            splitHugePmd(m, t, i, base);
-            pmdpInvalidate(m, g.mm, base, v.flags.exec); // in __split_huge_pmd_locked
-            zapPteRange(m, g, v, t, i, addr, next, d);
-          }
-        }
-        // PUD-level THP/DAX is not modelled
-      } else if (t.level === 1) {
-        zapPteRange(m, g, v, t, i, addr, next, d);
-      } else {
-        zapLevel(m, g, v, m.tables.get(pteFrame(e))!, addr, next, d);
-      }
-    }
-    addr = next;
-  }
-}
-
 /** zap_huge_pmd for a PMD-mapped THP */
-function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number, addr: number): void {
+function zapHugePmd(m: Machine, g: MmuGather, pmd: PageTable, i: number, addr: number): void {
   const size = entrySize(m, 1);
   g.changePageSize(size);
   const e = pmd.entries[i];
-  pmd.entries[i] = 0;
+  const cleared = clearEntry(m, pmd.entries, i);
   pmd.present--;
-  const cleared = m.tlb.epoch;
-  m.runtime.pteUpdate?.(g.mm, addr, e, 0, 1); // pmdp_huge_get_and_clear_full
+  m.hooks.pteUpdate(g.mm, addr, e, 0, 1); // pmdp_huge_get_and_clear_full
   g.flushPmdRange(addr, size); // tlb_remove_pmd_tlb_entry
   const f = pteFrame(e);
   // the deposited PTE table is freed directly, not through the gather
@@ -90,7 +74,6 @@ function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number,
   }
   m.frames.mapcount[f]--;
   g.removePageSize(f, size, addr, false, cleared);
-  void v;
 }
 
 /** __split_huge_pmd: map the THP with the deposited PTE table, one PTE per subpage */
@@ -113,7 +96,7 @@ export function splitHugePmd(m: Machine, pmd: PageTable, i: number, base: number
 }
 
 /**
- * zap_pte_range (generic.md §6.4): clear PTEs, queue pages, and run forced flushes under the
+ * zap_pte_range (core SPEC.md §9.4): clear PTEs, queue pages, and run forced flushes under the
  * PTE lock when a batch is full or a dirty file page needs its rmap delayed. With PT_RECLAIM
  * (reclaimPt), a PTE table left empty is freed through the gather.
  */
@@ -133,10 +116,10 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
   for (;;) {
     g.changePageSize(ps);
     flushTlbBatchedPending(m, mm);
-    m.runtime.enterLazyMmu?.(m.curCpu);
+    m.hooks.enterLazyMmu(m.curCpu);
     let forceFlush = false;
     let forceBreak = false;
-    const epoch = m.tlb.epoch;
+    const locked = ptlStamp(m);
     let i = m.index(pt, addr);
     while (addr < end) {
       const e = ents[i];
@@ -184,7 +167,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       }
       g.removeTlbEntries(addr, nr);
       if (!delay) fr.mapcount[head] -= nr;
-      if (g.removeFolioPages(head, nr, delay, addr, geo.pageShift, epoch)) {
+      if (g.removeFolioPages(head, nr, delay, addr, geo.pageShift, locked)) {
         forceFlush = true;
         forceBreak = true;
       }
@@ -202,7 +185,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       m.unlinkTable(pt);
       pmdCleared = true;
     }
-    m.runtime.leaveLazyMmu?.(m.curCpu);
+    m.hooks.leaveLazyMmu(m.curCpu);
     if (forceFlush) {
       g.flushMmuTlbonly(forceBreak ? undefined : 'force');
       g.flushRmaps();

@@ -91,6 +91,19 @@ export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, 
   return collect(m, outcomes);
 }
 
+/**
+ * A thread that is not on its CPU must be scheduled in before it can make a system call: the
+ * scheduler's context_switch(). The thread running there, if any, is switched out (it stays
+ * runnable, off the CPU, in this model "sleeping"; no lazy-TLB phase in between) and switch_mm()
+ * loads the caller's mm through the backend's switchMm hook, with its TLB consequences.
+ */
+function scheduleIn(m: Machine, t: Thread): void {
+  if (t.state === 'running') return;
+  const busy = m.cpus[t.cpu].curr;
+  if (busy && busy !== t && busy.state === 'running') busy.state = 'sleeping';
+  m.run(t, t.cpu);
+}
+
 function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: Map<string, Thread>, files: Map<string, SimFile>, source?: string): OpResult {
   const path = `ops[${i}].${op.op}`;
   const err = (field: string, msg: string): never => {
@@ -101,17 +114,23 @@ function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: M
     if (t.state === 'exited') err('thread', `thread "${name}" has exited`);
     return t;
   };
+  const proc = (name: string): Mm => {
+    const mm = procs.get(name)!;
+    // exit_mmap() has torn the address space down: nothing can map into it any more
+    if (mm.dead) err('process', `process "${name}" has exited (all its threads exited)`);
+    return mm;
+  };
   const onThread = (name: string, fn: (mm: Mm) => OpResult): OpResult => {
     const t = thread(name);
     if (!t.mm) return err('thread', `thread "${name}" is a kernel thread`);
-    if (t.state !== 'running') m.run(t, t.cpu);
+    scheduleIn(m, t);
     const mm = t.mm;
     return m.op(op.op, t.cpu, () => fn(mm));
   };
   switch (op.op) {
     case 'mmap': {
       const a = op.args;
-      const mm = procs.get(a.process)!;
+      const mm = proc(a.process);
       const p = protOf(a.prot);
       const file = a.file ? files.get(a.file) : undefined;
       const r = m.op('mmap', 0, () => mmap(m, mm, { addr: a.addr, length: a.length, ...p, shared: a.shared, file, pgoff: a.offset / 4096, hugetlb: a.hugetlb, hugeSize: a.hugeSize, pfnmap: a.pfnmap, locked: a.locked, name: a.name }));
@@ -137,24 +156,28 @@ function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: M
       return onThread(op.args.thread, (mm) => mprotect(m, mm, op.args.addr, op.args.length, protOf(op.args.prot)));
     case 'mremap':
       return onThread(op.args.thread, (mm) => mremap(m, mm, op.args.addr, op.args.oldLength, op.args.newLength, op.args.mayMove));
-    case 'fork':
+    case 'fork': {
+      const ct = op.args.childThread;
       return onThread(op.args.thread, (mm) => {
+        // as spawn: a new thread does not take a CPU another thread runs on (the parent included)
+        const busy = m.cpus[ct.cpu].curr;
+        if (ct.state === 'running' && busy && busy.state === 'running') err('childThread.cpu', `CPU ${ct.cpu} already runs thread "${busy.name}" (give the child another CPU or state: sleeping)`);
         const child = fork(m, mm, op.args.child);
         procs.set(op.args.child, child);
-        const ct = op.args.childThread;
         threads.set(ct.name, m.addThread(child, ct.name, ct.cpu, ct.state));
         return { ok: true };
       });
+    }
     case 'exit': {
       const t = thread(op.args.thread);
-      if (t.state !== 'running') m.run(t, t.cpu);
+      scheduleIn(m, t);
       m.op('exit', t.cpu, () => exitThread(m, t));
       return { ok: true };
     }
     case 'exit_process': {
-      const mm = procs.get(op.args.process)!;
+      const mm = proc(op.args.process);
       for (const t of [...threads.values()].filter((x) => x.mm === mm && x.state !== 'exited')) {
-        if (t.state !== 'running') m.run(t, t.cpu);
+        scheduleIn(m, t);
         m.op('exit', t.cpu, () => exitThread(m, t));
       }
       return { ok: true };
@@ -171,7 +194,7 @@ function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: M
       return { ok: true };
     }
     case 'spawn': {
-      const mm = procs.get(op.args.process)!;
+      const mm = proc(op.args.process);
       const ts = op.args.thread;
       const busy = m.cpus[ts.cpu].curr;
       if (ts.state === 'running' && busy && busy.state === 'running') err('thread.cpu', `CPU ${ts.cpu} already runs thread "${busy.name}"`);
@@ -186,10 +209,11 @@ function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: M
     }
     case 'gup_fast_begin': {
       if (m.cpus[op.args.cpu].irqsOff) err('cpu', `CPU ${op.args.cpu} already has a GUP-fast walk in progress`);
-      m.gupFastBegin(op.args.cpu, procs.get(op.args.process)!, op.args.addr);
+      m.gupFastBegin(op.args.cpu, proc(op.args.process), op.args.addr);
       return { ok: true };
     }
     case 'gup_fast_end':
+      if (!m.cpus[op.args.cpu].irqsOff) err('cpu', `CPU ${op.args.cpu} has no GUP-fast walk in progress (gup_fast_begin first)`);
       m.op('gup_fast_end', op.args.cpu, () => m.gupFastEnd(op.args.cpu));
       return { ok: true };
   }

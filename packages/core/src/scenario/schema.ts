@@ -8,13 +8,17 @@ export const LIMITS = {
   /** bytes of one mapping */
   length: 2 ** 46,
   ops: 1_000_000,
+  /** nesting levels of the document (a scenario needs about 5) */
+  depth: 32,
+  /** values in the document with YAML aliases expanded (1M ops of a few fields each fit) */
+  values: 16_000_000,
 } as const;
 
 const SIZE_RE = /^(0x[0-9a-f]+|\d+)([kmgt]i?b?)?$/i;
 const UNITS: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 
 /** A non-negative integer given as a number, "0x..." or "2M"/"4KiB". */
-export const addrSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+export const addrSchema = z.union([z.number(), z.string()], { error: (is) => `expected a number (4096, 0x1000 or 4K), got ${typeName(is.input)}` }).transform((v, ctx) => {
   let n: number;
   if (typeof v === 'number') n = v;
   else {
@@ -25,8 +29,9 @@ export const addrSchema = z.union([z.number(), z.string()]).transform((v, ctx) =
     }
     n = Number(m[1]) * (m[2] ? UNITS[m[2][0].toLowerCase()] : 1);
   }
-  if (!Number.isSafeInteger(n) || n < 0) {
-    ctx.addIssue({ code: 'custom', message: `${v} is not a non-negative integer` });
+  const why = !Number.isFinite(n) ? 'is not a finite number' : !Number.isInteger(n) ? 'is not an integer' : n < 0 ? 'is negative' : !Number.isSafeInteger(n) ? 'is too large (at most 2^53 - 1; no mapping is longer than 2^46 bytes)' : '';
+  if (why) {
+    ctx.addIssue({ code: 'custom', message: `${v} ${why}` });
     return z.NEVER;
   }
   return n;
@@ -89,14 +94,21 @@ export const OP_NAMES = Object.keys(opSchemas) as OpName[];
 export type Op = { [K in OpName]: { op: K; args: z.output<(typeof opSchemas)[K]> } }[OpName];
 
 /** One op: an object with exactly one key naming the operation. */
-const opSchema = z.record(z.string(), z.unknown()).transform((o, ctx): Op => {
+const opSchema = z.unknown().transform((v, ctx): Op => {
+  // not z.record: it refuses an object with an own `constructor` key as "not a record"
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    ctx.addIssue({ code: 'custom', message: `an op is an object with exactly one key (one of ${OP_NAMES.join(', ')}), got ${typeName(v)}` });
+    return z.NEVER;
+  }
+  const o = v as Record<string, unknown>;
   const keys = Object.keys(o);
   if (keys.length !== 1) {
     ctx.addIssue({ code: 'custom', message: `an op is an object with exactly one key (one of ${OP_NAMES.join(', ')}), got ${keys.length ? keys.join(', ') : 'none'}` });
     return z.NEVER;
   }
   const k = keys[0];
-  if (!(k in opSchemas)) {
+  // own keys only: `toString` or `__proto__` are not ops (`in` would find Object's methods)
+  if (!Object.hasOwn(opSchemas, k)) {
     ctx.addIssue({ code: 'custom', message: `unknown op "${k}"${didYouMean(k, OP_NAMES)}; valid ops: ${OP_NAMES.join(', ')}`, path: [k] });
     return z.NEVER;
   }
@@ -121,6 +133,14 @@ export const scenarioSchema = z.strictObject({
 });
 export type Scenario = z.output<typeof scenarioSchema>;
 
+/** What a value is, in words for an error message: `null`, `an array`, `a string`... */
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return typeof v === 'undefined' ? 'nothing' : `a ${typeof v} (${JSON.stringify(v)})`;
+}
+
 /** Unknown fields first: a misspelt field usually also makes a required one missing. */
 export function orderIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
   return [...issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
@@ -132,6 +152,9 @@ export function issueMessage(is: z.core.$ZodIssue, raw: unknown): string {
   let v: unknown = raw;
   for (const p of is.path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
   if (v === undefined && is.path.length) return 'missing field';
+  // zod says "expected number, received number" for Infinity and NaN
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} is not a finite number`;
+  if (is.code === 'invalid_type') return `expected ${is.expected === 'object' ? 'an object' : is.expected === 'array' ? 'a list' : `a ${is.expected}`}, got ${typeName(v)}`;
   return is.message;
 }
 

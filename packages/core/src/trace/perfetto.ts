@@ -15,7 +15,7 @@ interface ChromeEvent {
 }
 
 /**
- * Chrome/Perfetto trace-event JSON (conventions.md D1): one process per architecture run, one
+ * Chrome/Perfetto trace-event JSON (core SPEC.md §4): one process per architecture run, one
  * track (thread) per CPU, slices for IPI sends and handlers joined by flow arrows, instants for
  * flushes and violations. Timestamps in microseconds.
  */

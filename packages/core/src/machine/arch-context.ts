@@ -1,0 +1,69 @@
+/**
+ * The ArchContext a backend receives: the machine's services in the contract's terms, each one
+ * a thin call into the module that models it.
+ */
+import type { ArchContext, CpuView } from '../arch/contract.js';
+import type { CostModel } from '../arch/cost-model.js';
+import type { Machine } from './machine.js';
+import type { Cpumask, Mm } from './mm.js';
+import { setLoadedMm } from './sched.js';
+import { onEachCpuMask, sendIpi, syncAllCpus } from './smp.js';
+import type { Invalidation } from './tlb.js';
+
+export function makeArchContext(m: Machine): ArchContext {
+  const cpuViews: readonly CpuView[] = m.cpus;
+  return {
+    get geometry() { return m.geometry; },
+    get kconfig() { return m.kconfig; },
+    get nrCpus() { return m.cpus.length; },
+    cpus: cpuViews,
+    currentCpu: () => m.curCpu,
+    now: () => m.now,
+    jiffies: () => Math.floor(m.now / 1_000_000),
+    invalidate(cpu: number, mm: Mm, inv: Invalidation) {
+      m.tlb.invalidate(cpu, mm, inv, m.cpus[cpu].loadedMm === mm);
+    },
+    invalidateAllCpus(mm: Mm, inv: Invalidation) {
+      for (const c of m.cpus) m.tlb.invalidate(c.id, mm, inv, c.loadedMm === mm);
+    },
+    invalidateDeferred(cpu: number, mm: Mm, inv: Invalidation) {
+      m.tlb.invalidate(cpu, mm, inv, m.cpus[cpu].loadedMm === mm, true);
+    },
+    instr(cpu: number, mnemonic: string, n = 1) {
+      m.metrics.instr(cpu, mnemonic, n);
+      m.cost(m.instrCost(mnemonic) * n);
+    },
+    counter(cpu: number, name: string, n = 1) {
+      m.metrics.counter(cpu, name, n);
+    },
+    countFlush(cpu: number, kind: 'full' | 'ranged') {
+      if (kind === 'full') m.metrics.fullFlushes++;
+      else m.metrics.rangedFlushes++;
+      if (cpu >= 0) {
+        if (kind === 'full') m.metrics.cpus[cpu].fullFlushes++;
+        else m.metrics.cpus[cpu].rangedFlushes++;
+      }
+    },
+    sendIpi: (targets, handler, opts) => sendIpi(m, targets, handler, opts),
+    onEachCpuMask: (mask, fn, opts) => onEachCpuMask(m, mask, fn, opts),
+    syncAllCpus: (kind?: string) => syncAllCpus(m, kind),
+    setLoadedMm: (cpu, mm) => setLoadedMm(m, cpu, mm),
+    setLazy(cpu: number, lazy: boolean) {
+      m.cpus[cpu].lazy = lazy;
+    },
+    mmCpumask: (mm: Mm): Cpumask => mm.cpumask,
+    mmState<T>(mm: Mm, init: () => T): T {
+      const key = m.arch.name;
+      let s = mm.arch.get(key) as T | undefined;
+      if (s === undefined) {
+        s = init();
+        mm.arch.set(key, s);
+      }
+      return s;
+    },
+    get tracing() { return m.tracing; },
+    trace: (ev) => m.trace(ev),
+    cost: (ns: number) => m.cost(ns),
+    get costModel(): CostModel { return m.arch.cost; },
+  };
+}

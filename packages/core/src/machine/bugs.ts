@@ -1,0 +1,56 @@
+/**
+ * Known kernel bugs the Machine can re-create, so the checker can be shown to find them. Every
+ * bug acts through {@link BugInjection}: the code that models a kernel step asks it once, and the
+ * buggy variant of the step lives here.
+ */
+import type { PageTable } from './page-table.js';
+
+/** Which bugs to re-create (MachineOptions.bugs). */
+export interface BugOptions {
+  /** tlb_flush_mmu frees the batched pages before the TLB flush */
+  freePagesBeforeFlush?: boolean;
+  /** table batches are freed at once, with neither a TLB flush nor an RCU grace period */
+  freeTablesWithoutFlush?: boolean;
+  /** change_pte_range records no TLB flush for reduced permissions */
+  skipMprotectFlush?: boolean;
+}
+
+/** The steps of tlb_flush_mmu, for a bug that reorders them. */
+export interface FlushMmuSteps {
+  /** tlb_flush_mmu_tlbonly */
+  flush(): void;
+  /** tlb_batch_pages_flush */
+  freePages(): void;
+  /** tlb_table_flush */
+  freeTables(): void;
+}
+
+/** The kernel steps a bug can change; the kernel's own behaviour when no bug is selected. */
+export interface BugInjection {
+  readonly options: Readonly<BugOptions>;
+  /** tlb_flush_mmu: true when a bug ran the steps in its own order (the caller then does nothing) */
+  flushMmu(steps: FlushMmuSteps): boolean;
+  /** tlb_remove_table: true when a bug freed the table itself (no flush, no grace period) */
+  removeTable(t: PageTable, free: (t: PageTable) => void): boolean;
+  /** change_pte_range / change_huge_pmd: does the change record its TLB flush in the gather? */
+  mprotectRecordsFlush(): boolean;
+}
+
+export function bugInjection(o: BugOptions = {}): BugInjection {
+  return {
+    options: o,
+    flushMmu(steps) {
+      if (!o.freePagesBeforeFlush) return false;
+      steps.freePages();
+      steps.flush();
+      steps.freeTables();
+      return true;
+    },
+    removeTable(t, free) {
+      if (!o.freeTablesWithoutFlush) return false;
+      free(t);
+      return true;
+    },
+    mprotectRecordsFlush: () => !o.skipMprotectFlush,
+  };
+}
