@@ -177,10 +177,11 @@ static void region(const char *w, unsigned long pages, int aligned, int iters) {
 
 /* exit: per iteration a child process with `threads` threads (thread t on CPU t) maps and
    writes `rss` pages on CPU0; the other threads exit, last first, then the first exits. */
-struct xthread { int cpu; pthread_t th; atomic_int go; };
+struct xthread { int cpu; pthread_t th; atomic_int go; atomic_int tid; };
 static void *xthread_main(void *arg) {
   struct xthread *x = arg;
   pin(x->cpu);
+  atomic_store(&x->tid, (int)syscall(SYS_gettid));
   while (!atomic_load(&x->go)) __asm__ volatile("pause");
   return NULL;
 }
@@ -194,10 +195,14 @@ static void exit_workload(unsigned long rss, int threads, int iters) {
     if (child < 0) die("fork");
     if (child == 0) {
       static struct xthread xs[MAXCPUS];
-      snprintf(tids_text, sizeof tids_text, "%d", (int)getpid());
+      int n = snprintf(tids_text, sizeof tids_text, "%d", (int)getpid());
       for (int t = 1; t < threads; t++) {
         xs[t].cpu = t;
         if (pthread_create(&xs[t].th, NULL, xthread_main, &xs[t])) die("pthread_create");
+      }
+      for (int t = 1; t < threads; t++) {
+        while (!atomic_load(&xs[t].tid)) usleep(50);
+        n += snprintf(tids_text + n, sizeof tids_text - (size_t)n, ",%d", atomic_load(&xs[t].tid));
       }
       char *a = NULL;
       if (rss) {
@@ -221,9 +226,8 @@ static void exit_workload(unsigned long rss, int threads, int iters) {
     int st;
     if (waitpid(child, &st, 0) < 0) die("waitpid");
     if (!WIFEXITED(st) || WEXITSTATUS(st)) { errno = ECHILD; die("child failed"); }
-    snprintf(tids_text, sizeof tids_text, "%d", (int)child);
+    /* the child is gone: its tids were on the begin marker, the end marker only closes */
     mark(it, "exit", "end");
-    tids_text[0] = 0;
   }
 }
 

@@ -9,6 +9,7 @@ import { sweep } from './commands/sweep.js';
 import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
+import { measure } from './commands/measure.js';
 import { UsageError } from './errors.js';
 import { HELP } from './help.js';
 import { removeTemps } from './io.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   arches,
   'new-arch': newArch,
   replay: replayCommand,
+  measure,
 };
 const NAMES = Object.keys(COMMANDS);
 
