@@ -3,14 +3,17 @@
  * CPU0 and peer threads on CPUs 1..cpus-1, and brackets every operation with a trace_marker
  * write so that tlbsim can cut the kernel's trace into the same operations its model runs.
  *
- * Usage: measure-helper MARKER WORKLOAD PAGES PEER ALIGNED ITERATIONS CPUS
+ * Usage: measure-helper MARKER WORKLOAD PAGES PEER ALIGNED ITERATIONS CPUS SCHED
  *   MARKER    the trace_marker file of the tracing instance that records
  *   WORKLOAD  munmap | madvise-dontneed | madvise-free | mprotect | mremap | exit
  *   PEER      spin | sleep | none (exit: ignored, its threads all run)
  *   PAGES     region pages (exit: rss)
- * Protocol: prints "fifo yes" or "fifo no: REASON", then "tids T1,T2,..." (worker first), waits
+ *   SCHED     fifo (SCHED_FIFO when permitted) | other (never: to see what disturbance does)
+ * Protocol: prints "fifo yes" or "fifo no: REASON" (or "fifo off"), then "tids T1,T2,..." (worker first), waits
  * for one line on stdin, runs, prints "done" and exits 0. Errors: one line on stderr, exit 1.
- * Markers: "tlbsim-measure it=N op=NAME begin tids=..." and "... end".
+ * Markers: "tlbsim-measure it=N op=NAME begin tids=..." and "... end"; each spinning thread
+ * writes "tlbsim-measure spin cpu=C tid=T" once, so the trace shows it on its CPU (its later
+ * preemptions are sched_switch events).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PS 4096UL
@@ -37,6 +41,8 @@ static int marker_fd = -1;
 static int use_fifo;
 static atomic_int peers_stop;
 static atomic_int peers_ready;
+static atomic_int started;
+static atomic_int spinners_marked;
 static int sleep_pipe[2];
 static char tids_text[1024];
 
@@ -49,6 +55,15 @@ static void mark(int it, const char *op, const char *edge) {
   char buf[1200];
   int n = snprintf(buf, sizeof buf, "tlbsim-measure it=%d op=%s %s tids=%s\n", it, op, edge, tids_text);
   if (write(marker_fd, buf, (size_t)n) != n) die("write trace_marker");
+}
+
+/* A spinning thread announces itself on its CPU, once the run has started. */
+static void mark_spin(int cpu) {
+  char buf[128];
+  while (!atomic_load(&started)) __asm__ volatile("pause");
+  int n = snprintf(buf, sizeof buf, "tlbsim-measure spin cpu=%d tid=%d\n", cpu, (int)syscall(SYS_gettid));
+  if (write(marker_fd, buf, (size_t)n) != n) die("write trace_marker");
+  atomic_fetch_add(&spinners_marked, 1);
 }
 
 static void pin(int cpu) {
@@ -83,6 +98,7 @@ static void *peer_main(void *arg) {
   p->tid = (pid_t)syscall(SYS_gettid);
   atomic_fetch_add(&peers_ready, 1);
   if (p->spin) {
+    mark_spin(p->cpu);
     while (!atomic_load_explicit(&peers_stop, memory_order_relaxed)) __asm__ volatile("pause");
   } else {
     char c;
@@ -115,12 +131,15 @@ static unsigned long free_base(unsigned long span) {
   return base;
 }
 
-static void read_line(void) {
+/* Wait for "go" (tracing is on), then for the spinning threads' markers. */
+static void read_line(int spinners) {
   char buf[16];
   if (!fgets(buf, sizeof buf, stdin)) { errno = EPIPE; die("waiting for go"); }
+  atomic_store(&started, 1);
+  while (atomic_load(&spinners_marked) < spinners) usleep(50);
 }
 
-static void region(const char *w, unsigned long pages, int aligned, int iters) {
+static void region(const char *w, unsigned long pages, int aligned, int iters, int spinners) {
   unsigned long len = pages * PS;
   unsigned long base = free_base(8 * GIB);
   unsigned long reg = aligned ? base + PMD : base + 2 * PS;
@@ -144,7 +163,7 @@ static void region(const char *w, unsigned long pages, int aligned, int iters) {
   }
   printf("ready\n");
   fflush(stdout);
-  read_line();
+  read_line(spinners);
   for (int it = 0; it < iters; it++) {
     unsigned long at = reg, size = len;
     mark(it, "mmap", "begin");
@@ -177,11 +196,19 @@ static void region(const char *w, unsigned long pages, int aligned, int iters) {
 
 /* exit: per iteration a child process with `threads` threads (thread t on CPU t) maps and
    writes `rss` pages on CPU0; the other threads exit, last first, then the first exits. */
+static void spin_us(long us) {
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  do clock_gettime(CLOCK_MONOTONIC, &b);
+  while ((b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000 < us);
+}
+
 struct xthread { int cpu; pthread_t th; atomic_int go; atomic_int tid; };
 static void *xthread_main(void *arg) {
   struct xthread *x = arg;
   pin(x->cpu);
   atomic_store(&x->tid, (int)syscall(SYS_gettid));
+  mark_spin(x->cpu);
   while (!atomic_load(&x->go)) __asm__ volatile("pause");
   return NULL;
 }
@@ -189,8 +216,9 @@ static void *xthread_main(void *arg) {
 static void exit_workload(unsigned long rss, int threads, int iters) {
   printf("ready\n");
   fflush(stdout);
-  read_line();
+  read_line(0);
   for (int it = 0; it < iters; it++) {
+    atomic_store(&spinners_marked, 0);
     pid_t child = fork();
     if (child < 0) die("fork");
     if (child == 0) {
@@ -200,6 +228,7 @@ static void exit_workload(unsigned long rss, int threads, int iters) {
         xs[t].cpu = t;
         if (pthread_create(&xs[t].th, NULL, xthread_main, &xs[t])) die("pthread_create");
       }
+      while (atomic_load(&spinners_marked) < threads - 1) usleep(50);
       for (int t = 1; t < threads; t++) {
         while (!atomic_load(&xs[t].tid)) usleep(50);
         n += snprintf(tids_text + n, sizeof tids_text - (size_t)n, ",%d", atomic_load(&xs[t].tid));
@@ -217,7 +246,11 @@ static void exit_workload(unsigned long rss, int threads, int iters) {
       for (int t = threads - 1; t >= 1; t--) {
         mark(it, "exit", "begin");
         atomic_store(&xs[t].go, 1);
-        pthread_join(xs[t].th, NULL);
+        /* spin, do not block: a blocked joiner would let other tasks onto CPU0 and be woken
+           by a scheduler IPI, neither of which is part of the workload */
+        while (pthread_tryjoin_np(xs[t].th, NULL) == EBUSY) __asm__ volatile("pause");
+        /* the join returns when the thread released its mm; give it time to schedule out */
+        spin_us(2000);
         mark(it, "exit", "end");
       }
       mark(it, "exit", "begin");
@@ -232,8 +265,8 @@ static void exit_workload(unsigned long rss, int threads, int iters) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 8) {
-    fprintf(stderr, "usage: measure-helper MARKER WORKLOAD PAGES PEER ALIGNED ITERATIONS CPUS\n");
+  if (argc != 9) {
+    fprintf(stderr, "usage: measure-helper MARKER WORKLOAD PAGES PEER ALIGNED ITERATIONS CPUS SCHED\n");
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -246,7 +279,8 @@ int main(int argc, char **argv) {
   if (cpus < 1 || cpus > MAXCPUS) { fprintf(stderr, "measure-helper: cpus must be 1..%d\n", MAXCPUS); return 2; }
   marker_fd = open(argv[1], O_WRONLY | O_CLOEXEC);
   if (marker_fd < 0) die(argv[1]);
-  probe_fifo();
+  if (!strcmp(argv[8], "fifo")) probe_fifo();
+  else printf("fifo off\n");
   pin(0);
   int n = snprintf(tids_text, sizeof tids_text, "%d", (int)syscall(SYS_gettid));
   static struct peer ps[MAXCPUS];
@@ -265,7 +299,7 @@ int main(int argc, char **argv) {
   }
   printf("tids %s\n", tids_text);
   if (is_exit) exit_workload(pages, cpus, iters);
-  else region(w, pages, aligned, iters);
+  else region(w, pages, aligned, iters, strcmp(peer, "spin") ? 0 : npeers);
   atomic_store(&peers_stop, 1);
   if (npeers && write(sleep_pipe[1], "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", (size_t)npeers) < 0) die("write");
   for (int i = 0; i < npeers; i++) pthread_join(pts[i], NULL);

@@ -8,7 +8,7 @@ import { comparePhases } from '../measure/compare.js';
 import { interpretHost, readHost } from '../measure/host.js';
 import { cutPhases } from '../measure/phases.js';
 import { measureParams, predict } from '../measure/predict.js';
-import { record } from '../measure/record.js';
+import { SCHEDS, record } from '../measure/record.js';
 import { formatJson, formatText, type MeasureMeta } from '../measure/report.js';
 import { load, save, type Saved } from '../measure/saved.js';
 import { VERSION } from '../report-data.js';
@@ -19,6 +19,7 @@ const OPTIONS = {
   iterations: { type: 'string', short: 'n' },
   save: { type: 'string' },
   from: { type: 'string' },
+  sched: { type: 'string' },
   format: { type: 'string', short: 'f' },
   out: { type: 'string', short: 'o' },
 } as const;
@@ -41,7 +42,7 @@ export async function measure(argv: string[]): Promise<number> {
   const from = str(values, 'from');
   let saved: Saved;
   if (from) {
-    for (const o of ['workload', 'set', 'iterations', 'save'] as const) {
+    for (const o of ['workload', 'set', 'iterations', 'save', 'sched'] as const) {
       if (values[o] !== undefined) throw new UsageError(`--from ${from} compares a saved measurement: --${o} cannot be given with it`);
     }
     saved = load(from);
@@ -49,12 +50,13 @@ export async function measure(argv: string[]): Promise<number> {
     const name = str(values, 'workload');
     if (!name) throw new UsageError('tlbsim measure needs --workload NAME (munmap, madvise-dontneed, madvise-free, mprotect, mremap, exit) or --from DIR');
     const iterations = intOpt('--iterations', str(values, 'iterations'), DEFAULT_ITERATIONS, 1, 10_000);
+    const sched = oneOf('--sched', str(values, 'sched'), SCHEDS, 'fifo');
     if (process.platform !== 'linux') throw new UsageError(`measure: cannot measure: not Linux (this is ${process.platform})`);
     const host = await readHost();
     const params = measureParams(name, list(values, 'set'), host.nrCpus);
     const facts = interpretHost(host);
     const prediction = predict(name, params, facts);
-    const rec = await record(name, params, iterations, VERSION);
+    const rec = await record(name, params, iterations, sched, VERSION);
     saved = {
       meta: { tlbsim: VERSION, workload: name, params, iterations, fifo: rec.fifo, host, command: rec.command },
       trace: rec.trace,

@@ -33,6 +33,8 @@ export interface PhaseComparison {
   variants: { steps: CpuSteps; runs: number }[];
   /** why runs were disturbed (each reason once, with its count) */
   disturbances: { reason: string; runs: number }[];
+  /** what the helper's threads did that the model leaves out (scheduler IPIs), with counts */
+  unmodelled: { what: string; runs: number }[];
 }
 
 /** The most frequent sequence; ties go to the one seen first. */
@@ -71,8 +73,8 @@ export function comparePhases(model: readonly PhaseModel[], runs: readonly Phase
       if (o) o.runs++;
       else others.set(s, { steps: r.steps, runs: 1 });
     }
-    const reasons = new Map<string, number>();
-    for (const r of mine) for (const d of new Set(r.disturbed.map(generalize))) reasons.set(d, (reasons.get(d) ?? 0) + 1);
+    const reasons = tally(mine.map((r) => r.disturbed));
+    const unmodelled = tally(mine.map((r) => r.unmodelled));
     const match = maj !== undefined && maj.sig === signature(p.steps);
     const differences: CpuDifference[] = [];
     if (!match) {
@@ -95,12 +97,20 @@ export function comparePhases(model: readonly PhaseModel[], runs: readonly Phase
       },
       differences,
       variants: [...others.values()].sort((a, b) => b.runs - a.runs),
-      disturbances: [...reasons].map(([reason, n]) => ({ reason, runs: n })).sort((a, b) => b.runs - a.runs || (a.reason < b.reason ? -1 : 1)),
+      disturbances: reasons.map(([reason, runs]) => ({ reason, runs })),
+      unmodelled: unmodelled.map(([what, runs]) => ({ what, runs })),
     };
   });
 }
 
+/** In how many runs each note appears (each once per run), most frequent first. */
+function tally(notes: readonly string[][]): [string, number][] {
+  const n = new Map<string, number>();
+  for (const r of notes) for (const d of new Set(r.map(generalize))) n.set(d, (n.get(d) ?? 0) + 1);
+  return [...n].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}
+
 /** A disturbance without the pids, so that the same cause counts once. */
 function generalize(d: string): string {
-  return d.replace(/-\d+/g, '').replace(/\d+ events lost/, 'events lost');
+  return d.replace(/-\d+/g, '').replace(/thread \d+/g, 'thread').replace(/\d+ events lost/, 'events lost');
 }

@@ -18,6 +18,8 @@ Options:
   -w, --workload NAME    the workload (tlbsim workloads NAME lists its parameters)
   -s, --set KEY=VALUE    a workload parameter, repeatable (cpus at most this machine's CPUs)
   -n, --iterations N     native repetitions (default 25); each operation's majority is compared
+      --sched fifo|other     fifo (default): worker and peers SCHED_FIFO when permitted; other:
+                         never (to see what other tasks do to a measurement)
       --save DIR         keep the raw kernel trace (kernel.trace), tlbsim's trace (tlbsim.trace,
                          tlbsim.json) and what ran (measure.json) in DIR
       --from DIR         compare a saved measurement again (no root or tracefs needed)

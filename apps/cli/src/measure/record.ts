@@ -18,7 +18,7 @@ export const EVENTS = [
 
 export interface Recording {
   trace: string;
-  /** `yes` or `no: REASON` (SCHED_FIFO for the worker and peers) */
+  /** `yes`, `no: REASON` or `off` (SCHED_FIFO for the worker and peers) */
   fifo: string;
   tids: number[];
   /** the helper's command line as run (for the saved measurement) */
@@ -26,14 +26,18 @@ export interface Recording {
 }
 
 /** The helper's arguments for a workload (marker file first). */
-export function helperArgs(marker: string, workload: string, p: Params, iterations: number): string[] {
+export function helperArgs(marker: string, workload: string, p: Params, iterations: number, sched: Sched): string[] {
   const pages = workload === 'exit' ? p.rss : p.pages;
   const peer = workload === 'exit' ? 'spin' : p.peer;
   const aligned = workload === 'exit' ? false : p.aligned;
-  return [marker, workload, String(pages), String(peer), aligned ? '1' : '0', String(iterations), String(p.cpus)];
+  return [marker, workload, String(pages), String(peer), aligned ? '1' : '0', String(iterations), String(p.cpus), sched];
 }
 
-export async function record(workload: string, p: Params, iterations: number, version: string): Promise<Recording> {
+/** fifo: SCHED_FIFO for the helper's threads when permitted; other: never (to see disturbance) */
+export const SCHEDS = ['fifo', 'other'] as const;
+export type Sched = (typeof SCHEDS)[number];
+
+export async function record(workload: string, p: Params, iterations: number, sched: Sched, version: string): Promise<Recording> {
   try {
     await preflight({ events: EVENTS, arch: 'x64' });
   } catch (e) {
@@ -45,7 +49,7 @@ export async function record(workload: string, p: Params, iterations: number, ve
   try {
     session = TraceSession.open({ events: EVENTS.map((name) => ({ name })), bufferSizeKb: 8192, clock: 'mono' });
     const s = session;
-    const args = helperArgs(s.path('trace_marker'), workload, p, iterations);
+    const args = helperArgs(s.path('trace_marker'), workload, p, iterations, sched);
     const run = await runHelper(bin, args, () => s.start());
     s.stop();
     return { trace: s.read(), fifo: run.fifo, tids: run.tids, command: [bin, ...args] };

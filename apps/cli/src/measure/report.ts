@@ -16,10 +16,16 @@ export interface MeasureMeta {
   facts: string[];
 }
 
-const describeParams = (p: MeasureMeta['params']) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ');
+// the workload's own `iterations` is not what repeats here (--iterations is)
+const describeParams = (p: MeasureMeta['params']) =>
+  Object.entries(p)
+    .filter(([k]) => k !== 'iterations')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 
 function fifoText(f: string): string {
   if (f === 'yes') return 'worker and peers SCHED_FIFO';
+  if (f === 'off') return 'worker and peers SCHED_OTHER (--sched other), expect more disturbed runs';
   return `SCHED_FIFO not permitted (${f.replace(/^no: /, '')}): worker and peers run SCHED_OTHER, expect more disturbed runs`;
 }
 
@@ -74,6 +80,7 @@ export function formatText(meta: MeasureMeta, phases: readonly PhaseComparison[]
   for (const c of phases) {
     for (const v of c.variants) out.push(`${c.name}: ${v.runs} undisturbed run${v.runs > 1 ? 's' : ''} showed ${stepsText(v.steps)}`);
     for (const d of c.disturbances) out.push(`${c.name}: ${d.runs} run${d.runs > 1 ? 's' : ''} disturbed: ${d.reason}`);
+    for (const u of c.unmodelled) out.push(`${c.name}: ${u.runs} run${u.runs > 1 ? 's' : ''} also had (not modelled): ${u.what}`);
   }
   return out.join('\n') + '\n';
 }
@@ -98,6 +105,7 @@ export function formatJson(meta: MeasureMeta, phases: readonly PhaseComparison[]
       differences: c.differences,
       variants: c.variants.map((v) => ({ runs: v.runs, steps: cpuArray(v.steps) })),
       disturbances: c.disturbances,
+      unmodelled: c.unmodelled,
     })),
   };
   return JSON.stringify(doc, null, 2) + '\n';
