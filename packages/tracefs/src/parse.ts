@@ -79,12 +79,16 @@ export function parseCpuList(s: string): number[] {
   return out;
 }
 
-/** `key=value` fields separated by spaces (values without spaces), as most events print them */
+/**
+ * `key=value` fields separated by spaces (values without spaces), as most events print them;
+ * a comma ending a value is a separator (`func=flush_tlb_func, csd=...`), one inside it is not
+ * (`cpumask=0-1,3`).
+ */
 function kv(fields: string): Map<string, string> {
   const m = new Map<string, string>();
-  for (const tok of fields.split(/[\s,]+/)) {
+  for (const tok of fields.split(/\s+/)) {
     const eq = tok.indexOf('=');
-    if (eq > 0) m.set(tok.slice(0, eq), tok.slice(eq + 1));
+    if (eq > 0) m.set(tok.slice(0, eq), tok.slice(eq + 1).replace(/,$/, ''));
   }
   return m;
 }

@@ -77,6 +77,8 @@ export class TraceSession {
   /** settings to put back, in the order they were changed */
   private readonly saved: { file: string; value: string }[] = [];
   private closed = false;
+  /** only an instance this session made is removed (never another session's) */
+  private created = false;
 
   private constructor(o: SessionOptions) {
     this.root = o.root ?? '/sys/kernel/tracing';
@@ -95,6 +97,7 @@ export class TraceSession {
         if (existsSync(d)) throw new TracefsError(`tracing instance ${d} already exists (another session?)`);
         try {
           mkdirSync(d);
+          s.created = true;
         } catch (e) {
           throw new TracefsError(`cannot create tracing instance ${d}: ${(e as Error).message}`);
         }
@@ -192,13 +195,13 @@ export class TraceSession {
       }
     };
     // tracing off first, so restoring does not itself record
-    if (existsSync(this.dir)) put('tracing_on', '0');
+    if (this.saved.some((x) => x.file === 'tracing_on')) put('tracing_on', '0');
     for (const { file, value } of [...this.saved].reverse()) {
       // an instance's own settings go with it; its events are switched off before it goes
       if (this.instance !== null && !file.endsWith('/enable')) continue;
       put(file, value);
     }
-    if (this.instance !== null && existsSync(this.dir)) {
+    if (this.created && existsSync(this.dir)) {
       try {
         rmdirSync(this.dir);
       } catch (e) {
