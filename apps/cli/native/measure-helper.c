@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -223,6 +225,9 @@ static void exit_workload(unsigned long rss, int threads, int iters) {
     if (child < 0) die("fork");
     if (child == 0) {
       static struct xthread xs[MAXCPUS];
+      /* never outlive the helper (tlbsim kills it on Ctrl-C) */
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() == 1) _exit(1);
       int n = snprintf(tids_text, sizeof tids_text, "%d", (int)getpid());
       for (int t = 1; t < threads; t++) {
         xs[t].cpu = t;

@@ -28,6 +28,11 @@ export interface SessionOptions {
   bufferSizeKb?: number;
   /** trace_clock; `mono` keeps the CPUs' timestamps comparable */
   clock?: string;
+  /**
+   * Called first when the session closes (also from a signal or exit handler): end the processes
+   * that hold the instance's files open (a helper writing trace_marker), or its removal fails.
+   */
+  beforeClose?: () => void;
 }
 
 /** Why a tracefs write failed: the file and the system's message. */
@@ -80,7 +85,10 @@ export class TraceSession {
   /** only an instance this session made is removed (never another session's) */
   private created = false;
 
+  private readonly beforeClose?: () => void;
+
   private constructor(o: SessionOptions) {
+    this.beforeClose = o.beforeClose;
     this.root = o.root ?? '/sys/kernel/tracing';
     this.instance = o.instance === undefined ? `tlbsim-${process.pid}` : o.instance;
     this.dir = this.instance === null ? this.root : join(this.root, 'instances', this.instance);
@@ -187,6 +195,11 @@ export class TraceSession {
     this.closed = true;
     open.delete(this);
     const errors: string[] = [];
+    try {
+      this.beforeClose?.();
+    } catch (e) {
+      errors.push(`beforeClose: ${(e as Error).message}`);
+    }
     const put = (file: string, value: string) => {
       try {
         writeFileSync(join(this.dir, file), value);
@@ -202,13 +215,28 @@ export class TraceSession {
       put(file, value);
     }
     if (this.created && existsSync(this.dir)) {
-      try {
-        rmdirSync(this.dir);
-      } catch (e) {
-        errors.push(`cannot remove tracing instance ${this.dir}: ${(e as Error).message}`);
-      }
+      const err = removeInstance(this.dir);
+      if (err) errors.push(`cannot remove tracing instance ${this.dir}: ${err}`);
     }
     if (errors.length) process.emitWarning(`tlbsim tracefs: could not restore: ${errors.join('; ')}`);
+  }
+}
+
+/**
+ * rmdir an instance; EBUSY while a process that just got killed still holds one of its files
+ * open, so retry for up to a second (synchronously: this may run in an exit handler).
+ */
+function removeInstance(dir: string): string | undefined {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; ; i++) {
+    try {
+      rmdirSync(dir);
+      return undefined;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EBUSY' || i >= 100) return (e as Error).message;
+      Atomics.wait(pause, 0, 0, 10);
+    }
   }
 }
 

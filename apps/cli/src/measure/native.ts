@@ -44,6 +44,11 @@ function track(c: ChildProcess): void {
   });
 }
 
+/** Kill every child still running (synchronous: for exit and signal handlers). */
+export function killChildren(): void {
+  for (const ch of children) ch.kill('SIGKILL');
+}
+
 function runChild(cmd: string, args: string[], onLine?: (line: string, c: ChildProcess) => void, timeoutMs = 120_000): Promise<Done> {
   return new Promise((resolve, reject) => {
     const c = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });

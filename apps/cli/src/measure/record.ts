@@ -5,7 +5,7 @@
 import { PreflightError, TraceSession, TracefsError, preflight } from '@tlbsim/tracefs';
 import { UsageError } from '../errors.js';
 import type { Params } from '../workloads/index.js';
-import { buildHelper, runHelper } from './native.js';
+import { buildHelper, killChildren, runHelper } from './native.js';
 
 export const EVENTS = [
   'tlb/tlb_flush',
@@ -47,7 +47,8 @@ export async function record(workload: string, p: Params, iterations: number, sc
   const bin = await buildHelper(version);
   let session: TraceSession | undefined;
   try {
-    session = TraceSession.open({ events: EVENTS.map((name) => ({ name })), bufferSizeKb: 8192, clock: 'mono' });
+    // the helper holds the instance's trace_marker open: it goes first on an early close
+    session = TraceSession.open({ events: EVENTS.map((name) => ({ name })), bufferSizeKb: 8192, clock: 'mono', beforeClose: killChildren });
     const s = session;
     const args = helperArgs(s.path('trace_marker'), workload, p, iterations, sched);
     const run = await runHelper(bin, args, () => s.start());
