@@ -274,6 +274,21 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: measure-helper MARKER WORKLOAD PAGES PEER ALIGNED ITERATIONS CPUS SCHED\n");
     return 2;
   }
+  /* start again on CPU0: exec makes a new mm there, so no other CPU is in its mm_cpumask from
+     where the process happened to start (a stale bit makes the first flushes send IPIs) */
+  if (!getenv("TLBSIM_HELPER_PINNED")) {
+    cpu_set_t s0;
+    CPU_ZERO(&s0);
+    CPU_SET(0, &s0);
+    if (sched_setaffinity(0, sizeof s0, &s0)) die("sched_setaffinity");
+    setenv("TLBSIM_HELPER_PINNED", "1", 1);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) die("readlink /proc/self/exe");
+    self[n] = 0;
+    execv(self, argv); /* by its path, so the trace shows its name as comm */
+    die("execv");
+  }
   setvbuf(stdout, NULL, _IOLBF, 0);
   const char *w = argv[2];
   unsigned long pages = strtoul(argv[3], NULL, 10);
