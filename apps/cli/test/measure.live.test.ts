@@ -41,9 +41,10 @@ interface Ran {
   pid: number;
 }
 
-function tlbsim(args: string[], onSpawn?: (pid: number) => void): Promise<Ran> {
+function tlbsim(args: string[], onSpawn?: (pid: number) => void, uid?: number): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const ids = uid === undefined ? {} : { uid, gid: uid };
+    const c = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, ...ids });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -96,6 +97,13 @@ describe.skipIf(why !== undefined)(`tlbsim measure on this kernel${why ? ` (skip
     ]);
     expect(last.phase.match).toBe(true);
   }, 240_000);
+
+  it('refuses in one line, exit 2, as an unprivileged user', async () => {
+    const r = await tlbsim(['measure', '--workload', 'munmap'], undefined, 65534);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('tlbsim: error: measure: cannot measure: not root (tracefs files are root-only: run as root, or with CAP_SYS_ADMIN and CAP_DAC_OVERRIDE)\n');
+  }, 60_000);
 
   it('Ctrl-C during a measurement removes the tracing instance and the helper', async () => {
     // the exit workload forks a process per iteration: 10000 of them take long enough to interrupt
