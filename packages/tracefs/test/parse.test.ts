@@ -15,7 +15,7 @@ describe('parseTrace on a capture (munmap of 8 pages, spinning peer)', () => {
 
   it('splits comm, pid, CPU, flags and timestamp; a truncated comm ending in a dash keeps it', () => {
     const e = t.events.find((x) => x.data.kind === 'tlb_flush' && x.data.reason === 4)!;
-    expect(e).toMatchObject({ comm: 'measure-helper-', pid: 16523, cpu: 0, flags: '...1.', tsUs: 1031789261, event: 'tlb_flush', line: 20 });
+    expect(e).toMatchObject({ comm: 'measure-helper-', pid: 16523, cpu: 0, flags: '...1.', tsUs: 1031789261, event: 'tlb_flush', line: 22 });
     expect(e.data).toEqual({ kind: 'tlb_flush', reason: 4, reasonName: 'TLB_REMOTE_SEND_IPI', pages: 8 });
   });
 
