@@ -8,6 +8,7 @@
  * `instance: null` it records at the top level and restores each file it wrote.
  * File I/O is synchronous on purpose: the restore must also run from an `exit` handler.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -82,6 +83,8 @@ export class TraceSession {
   /** settings to put back, in the order they were changed */
   private readonly saved: { file: string; value: string }[] = [];
   private closed = false;
+  /** trace_pipe readers still running (each holds the instance open until it ends) */
+  private readonly pipes = new Set<ChildProcess>();
   /** only an instance this session made is removed (never another session's) */
   private created = false;
 
@@ -175,6 +178,33 @@ export class TraceSession {
     return readFileSync(this.path('trace'), 'utf8');
   }
 
+  /**
+   * Stream the trace as it is recorded: trace_pipe (consuming what it reads) is read by a `cat`
+   * child, so no blocked read ever holds one of node's threads, and each chunk of text goes to
+   * `onText`. `stop()` lets the reader drain, ends it and resolves when it has gone. For long
+   * recordings that would overrun the buffer; `read()` suits short ones.
+   */
+  pipe(onText: (text: string) => void): { stop: () => Promise<void> } {
+    const c = spawn('cat', [this.path('trace_pipe')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.pipes.add(c);
+    c.stdout!.setEncoding('utf8');
+    c.stdout!.on('data', (t: string) => onText(t));
+    const gone = new Promise<void>((resolve) => {
+      c.on('close', () => {
+        this.pipes.delete(c);
+        resolve();
+      });
+      c.on('error', () => resolve());
+    });
+    const stop = async () => {
+      // what is already in the buffer reaches `cat` within its next read
+      await new Promise((r) => setTimeout(r, 50));
+      c.kill('SIGTERM');
+      await gone;
+    };
+    return { stop };
+  }
+
   /** Events lost per CPU (the overrun counters of per_cpu/cpuN/stats). */
   overruns(cpus: readonly number[]): Map<number, number> {
     const r = new Map<number, number>();
@@ -200,6 +230,8 @@ export class TraceSession {
     } catch (e) {
       errors.push(`beforeClose: ${(e as Error).message}`);
     }
+    // an open trace_pipe keeps the instance busy
+    for (const c of this.pipes) c.kill('SIGKILL');
     const put = (file: string, value: string) => {
       try {
         writeFileSync(join(this.dir, file), value);

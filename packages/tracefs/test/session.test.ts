@@ -66,6 +66,19 @@ describe('TraceSession at the top level', () => {
   });
 });
 
+describe('TraceSession.pipe', () => {
+  it('passes what trace_pipe gives to the callback, and stop() resolves once the reader is gone', async () => {
+    const root = fakeTracefs();
+    writeFileSync(join(root, 'trace_pipe'), 'a-1 [000] ...1. 1.000001: tracing_mark_write: one\n');
+    const s = TraceSession.open({ root, instance: null, events: [] });
+    let text = '';
+    const p = s.pipe((t) => (text += t));
+    await p.stop();
+    s.close();
+    expect(text).toBe('a-1 [000] ...1. 1.000001: tracing_mark_write: one\n');
+  });
+});
+
 describe('TraceSession in its own instance', () => {
   it('removes the instance it created when setting it up fails, never touching the top level', () => {
     const root = fakeTracefs();
