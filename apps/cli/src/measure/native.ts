@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +106,16 @@ export async function buildHelper(version: string): Promise<string> {
     throw new UsageError(`measure: cc failed to compile ${src}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
   }
   renameSync(tmp, bin);
+  // builds of other versions or sources are never used again
+  for (const f of readdirSync(dir)) {
+    if (/^measure-helper-.*[0-9a-f]{16}$/.test(f) && join(dir, f) !== bin) {
+      try {
+        unlinkSync(join(dir, f));
+      } catch {
+        /* another tlbsim may be using it right now */
+      }
+    }
+  }
   return bin;
 }
 
