@@ -10,6 +10,7 @@ import { sweep } from './commands/sweep.js';
 import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
+import { measure } from './commands/measure.js';
 import { UsageError } from './errors.js';
 import { HELP } from './help.js';
 import { removeTemps } from './io.js';
@@ -26,6 +27,7 @@ const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
   ['arches', arches],
   ['new-arch', newArch],
   ['replay', replayCommand],
+  ['measure', measure],
 ]);
 const NAMES = [...COMMANDS.keys()];
 
