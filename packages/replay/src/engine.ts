@@ -7,8 +7,7 @@ import { ReplayError } from './options.js';
 import type { EventSink, InputState } from './inputs.js';
 import { BLOCKED, CallOrder } from './ordering.js';
 import type { CallEvent, StraceEvent } from './strace-events.js';
-import { decodeCall, execName, isCloneName, type Decoded } from './syscall-args.js';
-import type { MemoryCall } from './syscalls.js';
+import { decodeCall, execName, isCloneName, type Decoded, type MemoryCall } from './syscall-args.js';
 import { Tally } from './tally.js';
 import { ThreadTable, type ThreadSink, type TracedThread } from './threads.js';
 

@@ -7,7 +7,8 @@ import { MachineThreads, type SimThread } from './machine-threads.js';
 import type { ReplayOptions } from './options.js';
 import type { CallEvent, StraceEvent } from './strace-events.js';
 import { callText } from './strace-events.js';
-import { SyscallReplay, type MemoryCall, type WaitForRelease } from './syscalls.js';
+import type { MemoryCall } from './syscall-args.js';
+import { SyscallReplay, type WaitForRelease } from './syscalls.js';
 import type { Tally } from './tally.js';
 import { TouchAssumption } from './touch.js';
 

@@ -27,6 +27,9 @@ export type Decoded =
   /** arguments that could not be decoded */
   | { op: 'bad'; reason: string };
 
+/** The decoded calls that change memory. */
+export type MemoryCall = Extract<Decoded, { op: 'mmap' | 'munmap' | 'mprotect' | 'madvise' | 'mremap' | 'brk' }>;
+
 /** Memory-class calls that tlbsim does not replay, with the reason. */
 const IGNORED: Record<string, string> = {
   mlock: 'populates and pins pages; no TLB flush',

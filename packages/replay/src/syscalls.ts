@@ -8,12 +8,9 @@ import type { AddressMap, SimRange } from './address-map.js';
 import type { SimThread, MachineThreads } from './machine-threads.js';
 import { BLOCKED } from './ordering.js';
 import type { CallEvent } from './strace-events.js';
-import { madviseIgnoredReason, type Decoded } from './syscall-args.js';
+import { madviseIgnoredReason, type Decoded, type MemoryCall } from './syscall-args.js';
 import type { Tally } from './tally.js';
 import type { TouchAssumption } from './touch.js';
-
-/** The decoded calls that change memory. */
-export type MemoryCall = Extract<Decoded, { op: 'mmap' | 'munmap' | 'mprotect' | 'madvise' | 'mremap' | 'brk' }>;
 
 /** The event must wait: the kernel chose [start, end) for rec while another thread released it. */
 export type WaitForRelease = (rec: SimThread, start: number, end: number) => boolean;
