@@ -1,6 +1,7 @@
 /**
  * The reuse check: the first time the last owner rewrites a PMD table that was shared and became
- * exclusive, nobody may still walk it through a former sharer's PUD entry (hugetlb.md §5).
+ * exclusive, nobody may still walk it through a former sharer's PUD entry (the GUP-fast race
+ * 1013af4f58 closed).
  */
 import { TableState, type PageTable } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';
