@@ -1,4 +1,4 @@
-import type { Geometry } from '../arch/geometry.js';
+import type { Geometry } from '@tlbsim/core';
 
 /** A range of simulated addresses [start, end). */
 export interface SimRange {

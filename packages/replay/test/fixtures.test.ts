@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generic, type Kconfig } from '../src/index.js';
-import { replay, replaySync, type ReplayInput } from '../src/replay/index.js';
+import { generic, type Kconfig } from '@tlbsim/core';
+import { replay, replaySync, type ReplayInput } from '../src/index.js';
 import { CONFIG_G, CONFIG_P, CONFIG_X } from './helpers.js';
 
 const dir = new URL('./fixtures/strace/', import.meta.url);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   StraceParser, callText, closingParen, decodeCall, execName, parseLine, parseNum, parseProt, parseResult, pidFromFileName, splitArgs,
   type CallEvent, type Decoded,
-} from '../src/replay/index.js';
+} from '../src/index.js';
 
 const call = (line: string) => {
   const p = parseLine(line);

@@ -1,8 +1,8 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { generic, makeGeometry, type Machine, type Mm } from '../src/index.js';
-import { ReplayError, replay, replaySync, type ReplayOptions, type ReplayResult } from '../src/replay/index.js';
+import { generic, makeGeometry, type Machine, type Mm } from '@tlbsim/core';
+import { ReplayError, replay, replaySync, type ReplayOptions, type ReplayResult } from '../src/index.js';
 import { CONFIG_X } from './helpers.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/strace/${name}`, import.meta.url), 'utf8').split('\n').filter(Boolean);

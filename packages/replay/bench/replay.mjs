@@ -1,10 +1,11 @@
 // Benchmark: `tlbsim replay` (issue #9) on the largest strace fixture, generic backend, checker on.
-// Run after `pnpm build` with `node bench/replay.mjs` (needs `replay` exported from src/index.ts).
+// Run after `pnpm build` with `node bench/replay.mjs`.
 // Prints lines replayed per second for each touch rule; never asserts.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generic, replay } from '../dist/index.js';
+import { generic } from '@tlbsim/core';
+import { replay } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = join(here, '..', 'test', 'fixtures', 'strace');
