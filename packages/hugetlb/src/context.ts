@@ -87,7 +87,7 @@ export class HugetlbContext {
     if (n <= 0) this.immapWrite.delete(file);
     else this.immapWrite.set(file, n);
   }
-  /** i_mmap_assert_write_locked (hugetlb.md §8 invariant 4) */
+  /** i_mmap_assert_write_locked (hugetlb SPEC.md §8 invariant 4) */
   assertImmap(vma: Vma, where: string, addr: number): void {
     if (vma.file && !this.immapWrite.has(vma.file)) this.m.checker.warn(this.m.curCpu, addr, `${where} without i_mmap_rwsem held for write`);
   }
@@ -122,7 +122,7 @@ export class HugetlbContext {
     this.stats.directFlushes++;
     this.stats.flushes++;
     this.note(`flush_hugetlb_tlb_range(${mm.name}) [0x${start.toString(16)}, 0x${end.toString(16)})`);
-    this.m.runtime.flushTlbRange(mm, start, end, { exec: vma.flags.exec, hugetlb: true, hugeShift: vma.hugeShift });
+    this.m.hooks.flushTlbRange(mm, start, end, { exec: vma.flags.exec, hugetlb: true, hugeShift: vma.hugeShift });
   }
 
   /** huge_pmd_unshare_flush -> tlb_flush_unshared_tables: the flush point of a V2 batch */

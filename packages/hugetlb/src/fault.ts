@@ -74,7 +74,7 @@ function hugetlbWp(ctx: HugetlbContext, mm: Mm, vma: Vma, t: PageTable, i: numbe
   for (let k = 0; k < h.contig; k++) t.entries[i + k] = 0;
   const epoch = m.tlb.epoch;
   ctx.stats.cowFlushes++;
-  m.runtime.flushTlbRange(mm, haddr, haddr + h.size, { exec: vma.flags.exec, hugetlb: true, hugeShift: vma.hugeShift });
+  m.hooks.flushTlbRange(mm, haddr, haddr + h.size, { exec: vma.flags.exec, hugetlb: true, hugeShift: vma.hugeShift });
   const np = mkPte(nf, PTE_WRITE | PTE_YOUNG | PTE_DIRTY | (vma.flags.exec ? PTE_EXEC : 0) | (h.level > 0 ? PTE_LEAF : 0));
   for (let k = 0; k < h.contig; k++) t.entries[i + k] = np;
   fr.mapcount[f]--;

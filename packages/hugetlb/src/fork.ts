@@ -1,4 +1,4 @@
-// ================================================================ fork (hugetlb.md §4.6)
+// ================================================================ fork (hugetlb SPEC.md §4.6)
 /** copy_hugetlb_page_range: fork never unshares. */
 import { PTE_WRITE, pteFrame, type Mm, type Vma } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';

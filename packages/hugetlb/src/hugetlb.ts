@@ -1,6 +1,6 @@
 /**
  * The hugetlb implementation installed into a core Machine: hstates, faults, PMD-table sharing
- * and unsharing, and every unshare caller, in three kernel behaviours (hugetlb.md §1-§4).
+ * and unsharing, and every unshare caller, in three kernel behaviours (hugetlb SPEC.md §1-§4).
  *
  * Each method names the kernel function it models. The code is a re-statement of behaviour in our
  * own words; no kernel code is reproduced. This class is the entry point core calls

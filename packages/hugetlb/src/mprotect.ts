@@ -1,4 +1,4 @@
-// ================================================================ mprotect (hugetlb.md §4.2)
+// ================================================================ mprotect (hugetlb SPEC.md §4.2)
 /** hugetlb_change_protection: every shared table in the range is unshared, the rest rewritten. */
 import { PTE_EXEC, PTE_WRITE, type MmuGather, type Vma } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';

@@ -1,4 +1,4 @@
-// ================================================================ mremap (hugetlb.md §4.3)
+// ================================================================ mremap (hugetlb SPEC.md §4.3)
 /** mremap(2) of a hugetlb VMA: the size rules, and move_hugetlb_page_tables for MREMAP_FIXED. */
 import { alignUp, fail, mmap, munmap, type Mm, type OpResult, type Vma } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';

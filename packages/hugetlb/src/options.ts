@@ -1,7 +1,7 @@
 /** The options, the kernel behaviours and the counters of @tlbsim/hugetlb. */
 
 /**
- * The three kernel behaviours of huge_pmd_unshare and its callers (hugetlb.md §0, "Version labels").
+ * The three kernel behaviours of huge_pmd_unshare and its callers (hugetlb SPEC.md §0).
  * - `V0`: before 1013af4f58 (e.g. v6.13-v6.15): no synchronisation with GUP-fast at all.
  * - `V1`: 1013af4f58 (v6.16 .. v6.19-rc and the 2025 stable backports): one
  *   tlb_remove_table_sync_one() broadcast inside every successful huge_pmd_unshare().
@@ -39,7 +39,7 @@ export interface HugetlbStats {
   /**
    * TLB flushes made by hugetlb code while it held i_mmap_rwsem: arch tlb_flush calls from the
    * gather (tlb_end_vma, forced flush, huge_pmd_unshare_flush...) plus direct
-   * flush_hugetlb_tlb_range()/flush_tlb_range() calls. The "flush" of hugetlb.md §7.
+   * flush_hugetlb_tlb_range()/flush_tlb_range() calls. The "flushes" counter of hugetlb SPEC.md §1 and §7.
    */
   flushes: number;
   /** of `flushes`, the direct flush_hugetlb_tlb_range()/flush_tlb_range() calls (V0/V1 callers, rmap) */

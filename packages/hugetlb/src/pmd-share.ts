@@ -1,4 +1,4 @@
-// ================================================================ sharing (hugetlb.md §2)
+// ================================================================ sharing (hugetlb SPEC.md §2)
 /** The creation side of PMD-table sharing: a fault attaches another mapping's PMD table. */
 import { mkPte, walkToTable, type Mm, type PageTable, type Vma } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';

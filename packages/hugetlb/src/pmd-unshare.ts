@@ -1,4 +1,4 @@
-// ================================================================ unsharing (hugetlb.md §3)
+// ================================================================ unsharing (hugetlb SPEC.md §3)
 /** huge_pmd_unshare: detaching a shared PMD table from one mm; the policy decides the rest. */
 import { pteFrame, type Mm, type PageTable, type Vma } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';

@@ -1,4 +1,4 @@
-// ================================================================ rmap (hugetlb.md §4.5)
+// ================================================================ rmap (hugetlb SPEC.md §4.5)
 /** try_to_unmap_one on a hugetlbfs file folio: the file-side rmap walk over its mappings. */
 import { FOLIO_DIRTY, PTE_DIRTY, pteFrame, type SimFile } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';

@@ -1,4 +1,4 @@
-// ================================================================ VMA split (hugetlb.md §4.4)
+// ================================================================ VMA split (hugetlb SPEC.md §4.4)
 /** hugetlb_unshare_pmds and its callers: a VMA split, userfaultfd registration. */
 import { alignDown, alignUp, type Mm, type Vma } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';

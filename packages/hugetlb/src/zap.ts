@@ -1,4 +1,4 @@
-// ================================================================ zap (hugetlb.md §4.1)
+// ================================================================ zap (hugetlb SPEC.md §4.1)
 /** __unmap_hugepage_range: a hugetlb VMA's entries cleared into the caller's gather. */
 import { FOLIO_DIRTY, PTE_DIRTY, alignUp, pteFrame, type MmuGather, type Vma } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';
