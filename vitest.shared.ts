@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const pkgs = ['core', 'arch-x86', 'arch-arm64', 'arch-ppc', 'arch-riscv', 'hugetlb'];
+const pkgs = ['core', 'arch-x86', 'arch-arm64', 'arch-ppc', 'arch-riscv', 'hugetlb', 'replay', 'tracefs'];
 const src = (p: string, entry = 'index.ts') => fileURLToPath(new URL(`./packages/${p}/src/${entry}`, import.meta.url));
 
 /**

@@ -9,14 +9,14 @@ import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { replay } from '@tlbsim/core';
+import { replay } from '@tlbsim/replay';
 import { x86 } from '@tlbsim/arch-x86';
 import { arm64 } from '@tlbsim/arch-arm64';
 import { ppc } from '@tlbsim/arch-ppc';
 import { riscv } from '@tlbsim/arch-riscv';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const DIRS = [fileURLToPath(new URL('../../../packages/core/test/fixtures/strace/', import.meta.url)), fileURLToPath(new URL('../test/fixtures/strace/', import.meta.url))];
+const DIRS = [fileURLToPath(new URL('../../../packages/replay/test/fixtures/strace/', import.meta.url)), fileURLToPath(new URL('../test/fixtures/strace/', import.meta.url))];
 const lineCount = (f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).length;
 
 function largestFixture() {

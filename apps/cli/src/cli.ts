@@ -11,6 +11,7 @@ import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
 import { metrics } from './commands/metrics.js';
+import { measure } from './commands/measure.js';
 import { UsageError } from './errors.js';
 import { HELP } from './help.js';
 import { removeTemps } from './io.js';
@@ -28,6 +29,7 @@ const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
   ['metrics', metrics],
   ['new-arch', newArch],
   ['replay', replayCommand],
+  ['measure', measure],
 ]);
 const NAMES = [...COMMANDS.keys()];
 

@@ -1,4 +1,5 @@
 import { VERSION } from './report-data.js';
+import { MEASURE_HELP } from './measure/help.js';
 
 const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x86, arm64, ppc, riscv, generic, all
                          (default: all = x86, arm64, ppc, riscv), with options NAME:key=value,key=value
@@ -20,6 +21,7 @@ partial is written).
 `;
 
 export const HELP: Record<string, string> = {
+  measure: MEASURE_HELP,
   main: `tlbsim ${VERSION}: simulate Linux mmu_gather / TLB shootdowns across architectures
 
 Usage: tlbsim <command> [options]        (tlbsim <command> --help for details)
@@ -34,6 +36,7 @@ Commands:
   metrics     what every metric means: unit, definition, kernel counterpart, backends
   new-arch    scaffold a new architecture backend package (packages/arch-NAME)
   replay      replay an strace of a real program's memory system calls on each architecture
+  measure     run a workload natively and check tlbsim's x86 prediction against the kernel's trace
 
 Examples:
   tlbsim compare --workload munmap --set pages=64

@@ -1,7 +1,7 @@
 /**
  * tlbsim replay (issue #9), end to end: the built CLI on strace output. The small fixtures
  * (tiny.txt, the -ff set) are copies in test/fixtures/strace/; the larger captured traces are read
- * from core's fixture directory (packages/core/test/fixtures/strace/) by relative path.
+ * from @tlbsim/replay's fixture directory (packages/replay/test/fixtures/strace/) by relative path.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { expectUsageError, FIXTURES, tlbsim, tmp, validate } from './helpers.js';
 
 const OWN = join(FIXTURES, 'strace');
-const CORE = fileURLToPath(new URL('../../../packages/core/test/fixtures/strace/', import.meta.url));
+const CAPTURED = fileURLToPath(new URL('../../../packages/replay/test/fixtures/strace/', import.meta.url));
 const FF = readdirSync(OWN).filter((f) => /^threads-ff\.\d+$/.test(f)).sort();
 const ARCHES = ['x86', 'arm64', 'ppc', 'riscv'];
 
@@ -207,14 +207,14 @@ describe('output formats', () => {
 });
 
 describe('every captured trace, every architecture: replayed, the checker finds nothing', () => {
-  // parse counts as core's test/replay-fixtures.test.ts has them (checked there against the files)
+  // parse counts as @tlbsim/replay's test/fixtures.test.ts has them (checked there against the files)
   const CASES: { name: string; files: string[]; dir: string; lines: number; syscalls: number; failures: number; skipped: number; threads: number; processes: number }[] = [
     { name: 'tiny.txt', files: ['tiny.txt'], dir: OWN, lines: 18, syscalls: 11, failures: 1, skipped: 1, threads: 2, processes: 1 },
-    { name: 'node.txt', files: ['node.txt'], dir: CORE, lines: 252, syscalls: 228, failures: 0, skipped: 19, threads: 7, processes: 1 },
-    { name: 'python.txt (no -tt)', files: ['python.txt'], dir: CORE, lines: 55, syscalls: 54, failures: 0, skipped: 0, threads: 1, processes: 1 },
-    { name: 'cc.txt (8 failed execve)', files: ['cc.txt'], dir: CORE, lines: 166, syscalls: 155, failures: 8, skipped: 0, threads: 2, processes: 3 },
-    { name: 'threads.txt (an ENOMEM)', files: ['threads.txt'], dir: CORE, lines: 192, syscalls: 117, failures: 1, skipped: 0, threads: 5, processes: 2 },
-    { name: 'threads-nof.txt (no -f, no -tt)', files: ['threads-nof.txt'], dir: CORE, lines: 36, syscalls: 34, failures: 1, skipped: 5, threads: 1, processes: 2 },
+    { name: 'node.txt', files: ['node.txt'], dir: CAPTURED, lines: 252, syscalls: 228, failures: 0, skipped: 19, threads: 7, processes: 1 },
+    { name: 'python.txt (no -tt)', files: ['python.txt'], dir: CAPTURED, lines: 55, syscalls: 54, failures: 0, skipped: 0, threads: 1, processes: 1 },
+    { name: 'cc.txt (8 failed execve)', files: ['cc.txt'], dir: CAPTURED, lines: 166, syscalls: 155, failures: 8, skipped: 0, threads: 2, processes: 3 },
+    { name: 'threads.txt (an ENOMEM)', files: ['threads.txt'], dir: CAPTURED, lines: 192, syscalls: 117, failures: 1, skipped: 0, threads: 5, processes: 2 },
+    { name: 'threads-nof.txt (no -f, no -tt)', files: ['threads-nof.txt'], dir: CAPTURED, lines: 36, syscalls: 34, failures: 1, skipped: 5, threads: 1, processes: 2 },
     { name: 'threads-ff.* (-ff, 6 files)', files: FF, dir: OWN, lines: 124, syscalls: 117, failures: 1, skipped: 0, threads: 5, processes: 2 },
   ];
   for (const c of CASES) {

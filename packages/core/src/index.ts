@@ -33,7 +33,8 @@ export { munmap, detachVmas, clearPtes, USER_PGTABLES_CEILING } from './mm/munma
 export { exitMmap, exitThread } from './mm/exit.js';
 export { madvise, zapPageRangeSingle, zapPageRangeSingleBatched, type Advice } from './mm/madvise.js';
 export { mprotect, changeProtection, reduces, type Prot, type Reduction } from './mm/mprotect.js';
-export { mremap, type MremapResult } from './mm/mremap.js';
+/** movePageTables (move_page_tables): for front ends that replay an mremap to an address they were given (@tlbsim/replay). */
+export { mremap, movePageTables, type MremapResult } from './mm/mremap.js';
 export { fork } from './mm/fork.js';
 export { reclaimFilePages, flushTlbBatchedPending, type ReclaimResult } from './mm/reclaim.js';
 export { unmapVmas, unmapSingleVma, unmapPageRange, zapPteRange, type ZapDetails } from './mm/zap.js';
@@ -46,4 +47,3 @@ export { toPerfetto } from './trace/perfetto.js';
 export { scenarioSchema, opSchemas, OP_NAMES, LIMITS, didYouMean, editDistance, addrSchema, type Scenario, type Op, type OpName } from './scenario/schema.js';
 export { parseScenario, validateScenario, ScenarioError, formatPath, oneLine } from './scenario/load.js';
 export { runScenario, collect, protOf, type RunResult, type RunOptions, type OpOutcome } from './scenario/run.js';
-export * from './replay/index.js';

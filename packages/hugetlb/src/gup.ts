@@ -2,7 +2,7 @@
  * GUP-fast as a software page-table walker with interrupts disabled (mm/gup.c gup_fast()).
  *
  * The walk reads the PUD entry once, keeps the PMD-table pointer it found, and later reads and
- * re-checks only the PMD entry: there is no PUD re-check (hugetlb.md §5.1). While the walker is
+ * re-checks only the PMD entry: there is no PUD re-check (hugetlb SPEC.md §5.1). While the walker is
  * stalled its CPU has IRQs off, so only an IPI that the sender waits for (the
  * tlb_remove_table_sync_one broadcast, or an arch flush done by IPIs) forces it to finish first.
  */
@@ -16,7 +16,7 @@ export interface GupFastResult {
   frame: number;
   /**
    * the walk went through a PMD entry that pointed to a PTE table, i.e. it read a table that had
-   * been repurposed after it loaded the PUD entry (the forbidden outcome of hugetlb.md §5.3)
+   * been repurposed after it loaded the PUD entry (the forbidden outcome of hugetlb SPEC.md §5.3)
    */
   throughReusedTable: boolean;
   /** the walk was forced to complete early by a waiting IPI */

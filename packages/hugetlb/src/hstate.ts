@@ -1,6 +1,6 @@
 /**
  * hstates: the hugetlb page sizes a configuration offers, and at which page-table level (and
- * with how many contiguous entries) each one is mapped. hugetlb.md §6.2.
+ * with how many contiguous entries) each one is mapped. hugetlb SPEC.md §6.2.
  */
 import type { Geometry, Kconfig } from '@tlbsim/core';
 

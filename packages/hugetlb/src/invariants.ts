@@ -1,5 +1,5 @@
 /**
- * Sharing invariants of hugetlb.md §8: share_count >= 0, and u = share_count + 1 equals the number
+ * Sharing invariants of hugetlb SPEC.md §8: share_count >= 0, and u = share_count + 1 equals the number
  * of PUD entries (over all live mms) that point at the PMD table.
  */
 import { PTE_LEAF, pteFrame, type Machine, type PageTable } from '@tlbsim/core';

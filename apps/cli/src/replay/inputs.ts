@@ -1,6 +1,6 @@
 import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { ReplayInput } from '@tlbsim/core';
+import type { ReplayInput } from '@tlbsim/replay';
 import { UsageError } from '../errors.js';
 
 function reason(e: unknown): string {

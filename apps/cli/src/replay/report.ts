@@ -1,4 +1,4 @@
-import type { CallSite, SkippedLine, TouchRule } from '@tlbsim/core';
+import type { CallSite, SkippedLine, TouchRule } from '@tlbsim/replay';
 import type { Format } from '../common.js';
 import { formatGrid } from '../common.js';
 import type { Job } from '../engine.js';

@@ -1,4 +1,5 @@
-import { replay, ReplayError, type Machine, type ReplayInput, type ReplayResult, type TouchRule, type TraceEvent } from '@tlbsim/core';
+import type { Machine, TraceEvent } from '@tlbsim/core';
+import { replay, ReplayError, type ReplayInput, type ReplayResult, type TouchRule } from '@tlbsim/replay';
 import { makeBackend, type ArchVariant } from '../arches.js';
 import type { VariantRun } from '../engine.js';
 import { UsageError } from '../errors.js';

@@ -1,0 +1,63 @@
+/**
+ * Record the kernel's side of a measurement: preflight, a private tracing instance with the TLB,
+ * IPI, csd and scheduler events, the native helper run between tracing on and off.
+ */
+import { PreflightError, TraceSession, TracefsError, preflight } from '@tlbsim/tracefs';
+import { UsageError } from '../errors.js';
+import type { Params } from '../workloads/index.js';
+import { buildHelper, killChildren, runHelper } from './native.js';
+
+export const EVENTS = [
+  'tlb/tlb_flush',
+  'ipi/ipi_send_cpu',
+  'ipi/ipi_send_cpumask',
+  'csd/csd_function_entry',
+  'csd/csd_function_exit',
+  'sched/sched_switch',
+] as const;
+
+export interface Recording {
+  trace: string;
+  /** `yes`, `no: REASON` or `off` (SCHED_FIFO for the worker and peers) */
+  fifo: string;
+  tids: number[];
+  /** the helper's command line as run (for the saved measurement) */
+  command: string[];
+}
+
+/** The helper's arguments for a workload (marker file first). */
+export function helperArgs(marker: string, workload: string, p: Params, iterations: number, sched: Sched): string[] {
+  const pages = workload === 'exit' ? p.rss : p.pages;
+  const peer = workload === 'exit' ? 'spin' : p.peer;
+  const aligned = workload === 'exit' ? false : p.aligned;
+  return [marker, workload, String(pages), String(peer), aligned ? '1' : '0', String(iterations), String(p.cpus), sched];
+}
+
+/** fifo: SCHED_FIFO for the helper's threads when permitted; other: never (to see disturbance) */
+export const SCHEDS = ['fifo', 'other'] as const;
+export type Sched = (typeof SCHEDS)[number];
+
+export async function record(workload: string, p: Params, iterations: number, sched: Sched, version: string): Promise<Recording> {
+  try {
+    await preflight({ events: EVENTS, arch: 'x64' });
+  } catch (e) {
+    if (e instanceof PreflightError) throw new UsageError(`measure: cannot measure: ${e.message}`);
+    throw e;
+  }
+  const bin = await buildHelper(version);
+  let session: TraceSession | undefined;
+  try {
+    // the helper holds the instance's trace_marker open: it goes first on an early close
+    session = TraceSession.open({ events: EVENTS.map((name) => ({ name })), bufferSizeKb: 8192, clock: 'mono', beforeClose: killChildren });
+    const s = session;
+    const args = helperArgs(s.path('trace_marker'), workload, p, iterations, sched);
+    const run = await runHelper(bin, args, () => s.start());
+    s.stop();
+    return { trace: s.read(), fifo: run.fifo, tids: run.tids, command: [bin, ...args] };
+  } catch (e) {
+    if (e instanceof TracefsError) throw new UsageError(`measure: ${e.message}`);
+    throw e;
+  } finally {
+    session?.close();
+  }
+}

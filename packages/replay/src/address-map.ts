@@ -1,0 +1,163 @@
+import type { Geometry } from '@tlbsim/core';
+
+/** A range of simulated addresses [start, end). */
+export interface SimRange {
+  start: number;
+  end: number;
+}
+
+/** x86-64's TASK_SIZE with 4-level paging: every address of such a trace fits below it */
+const X86_64_TASK_SIZE = 0x7ffffffff000;
+/** trace address space is remapped in slots of this size when it does not fit the target */
+const SLOT_SHIFT = 30;
+/** free slots kept on each side of a new island so neighbouring mappings can grow into them */
+const MARGIN = 4;
+
+/**
+ * Maps the addresses of a trace onto the simulated address space of the target geometry.
+ *
+ * - Same page size and a user address space at least as large as x86-64's: identity.
+ * - Otherwise each trace page becomes one target page (addresses and lengths are scaled by
+ *   target page / trace page) and the trace's address space is cut into 1 GiB slots placed
+ *   into the target's space on first use (contiguous slots stay contiguous when the trace maps
+ *   across them, with a few free slots kept around each island). The relative layout inside a
+ *   slot, page counts, and which mappings share a PTE table are kept.
+ *
+ * State: one entry per used slot (bounded by the target's address space, not the trace length).
+ */
+export class AddressMap {
+  readonly identity: boolean;
+  /** target pages per trace page */
+  readonly scale: number;
+  readonly tracePage: number;
+  private readonly slotSize: number;
+  private readonly simSlotSize: number;
+  private readonly nSlots: number;
+  private readonly toSimSlot = new Map<number, number>();
+  private readonly used: Uint8Array;
+
+  constructor(geometry: Geometry, tracePageSize = 4096) {
+    const page = 2 ** geometry.pageShift;
+    if (page < tracePageSize || page % tracePageSize) {
+      throw new RangeError(`replay: target page size ${page} is smaller than or not a multiple of the trace page size ${tracePageSize}`);
+    }
+    this.tracePage = tracePageSize;
+    this.scale = page / tracePageSize;
+    this.identity = this.scale === 1 && geometry.taskSize >= X86_64_TASK_SIZE;
+    this.slotSize = 2 ** SLOT_SHIFT;
+    this.simSlotSize = this.slotSize * this.scale;
+    this.nSlots = this.identity ? 0 : Math.floor(geometry.taskSize / this.simSlotSize);
+    this.used = new Uint8Array(this.nSlots);
+  }
+
+  /** trace page-aligned bounds of [addr, addr+len) (the kernel rounds lengths up to pages) */
+  private bounds(addr: number, len: number): [number, number] {
+    const p = this.tracePage;
+    const s = addr - (addr % p);
+    const e = addr + len;
+    return [s, e % p ? e + p - (e % p) : e];
+  }
+
+  private simOf(slotSim: number, traceAddr: number, slot: number): number {
+    return slotSim * this.simSlotSize + (traceAddr - slot * this.slotSize) * this.scale;
+  }
+
+  /**
+   * Translate a range that creates a mapping, claiming slots as needed. Null when the target's
+   * address space cannot hold it contiguously.
+   */
+  claim(addr: number, len: number): SimRange | null {
+    const [s, e] = this.bounds(addr, len);
+    if (this.identity) return { start: s, end: e };
+    if (e <= s) return { start: this.point(s) ?? 0, end: this.point(s) ?? 0 };
+    const s0 = Math.floor(s / this.slotSize);
+    const s1 = Math.floor((e - 1) / this.slotSize);
+    const n = s1 - s0 + 1;
+    // the sim slot of s0 such that s0..s1 land on consecutive sim slots
+    let base: number | undefined;
+    for (let k = s0; k <= s1; k++) {
+      const got = this.toSimSlot.get(k);
+      if (got === undefined) continue;
+      if (base === undefined) base = got - (k - s0);
+      else if (got - (k - s0) !== base) return null;
+    }
+    if (base === undefined) {
+      const below = this.toSimSlot.get(s0 - 1);
+      const above = this.toSimSlot.get(s1 + 1);
+      if (below !== undefined && this.free(below + 1, n)) base = below + 1;
+      else if (above !== undefined && this.free(above - n, n)) base = above - n;
+      else base = this.island(n, s0);
+      if (base === undefined) return null;
+    }
+    for (let k = 0; k < n; k++) {
+      const sim = base + k;
+      if (sim < 0 || sim >= this.nSlots) return null;
+      const owner = this.toSimSlot.get(s0 + k);
+      if (owner === undefined && this.used[sim]) return null;
+    }
+    for (let k = 0; k < n; k++) {
+      if (!this.toSimSlot.has(s0 + k)) {
+        this.toSimSlot.set(s0 + k, base + k);
+        this.used[base + k] = 1;
+      }
+    }
+    return { start: this.simOf(base, s, s0), end: this.simOf(base + n - 1, e, s1) };
+  }
+
+  /**
+   * Translate a range an operation acts on (munmap, mprotect...): the pieces that fall in slots
+   * the trace has used, merged where they are contiguous in the target. Unused slots hold nothing.
+   */
+  pieces(addr: number, len: number): SimRange[] {
+    const [s, e] = this.bounds(addr, len);
+    if (this.identity) return e > s ? [{ start: s, end: e }] : [];
+    const out: SimRange[] = [];
+    let a = s;
+    while (a < e) {
+      const slot = Math.floor(a / this.slotSize);
+      const b = Math.min(e, (slot + 1) * this.slotSize);
+      const sim = this.toSimSlot.get(slot);
+      if (sim !== undefined) {
+        const r = { start: this.simOf(sim, a, slot), end: this.simOf(sim, b, slot) };
+        const last = out[out.length - 1];
+        if (last && last.end === r.start) last.end = r.end;
+        else out.push(r);
+      }
+      a = b;
+    }
+    return out;
+  }
+
+  /** A single address (in a slot already used), or undefined. */
+  point(addr: number): number | undefined {
+    if (this.identity) return addr;
+    const slot = Math.floor(addr / this.slotSize);
+    const sim = this.toSimSlot.get(slot);
+    return sim === undefined ? undefined : this.simOf(sim, addr, slot);
+  }
+
+  private free(from: number, n: number): boolean {
+    if (from < 0 || from + n > this.nSlots) return false;
+    for (let i = from; i < from + n; i++) if (this.used[i]) return false;
+    return true;
+  }
+
+  /**
+   * A run of n free slots for a new island: near where the trace slot lies in the x86-64 user
+   * space (so the layout keeps its order and islands spread out), with MARGIN free slots on both
+   * sides if possible (then 1, then none).
+   */
+  private island(n: number, traceSlot: number): number | undefined {
+    const traceSlots = Math.ceil(X86_64_TASK_SIZE / this.slotSize);
+    const want = Math.min(this.nSlots - n, Math.max(0, Math.floor((traceSlot / traceSlots) * this.nSlots)));
+    for (const margin of [MARGIN, 1, 0]) {
+      for (let d = 0; d <= this.nSlots; d++) {
+        for (const i of d === 0 ? [want] : [want - d, want + d]) {
+          if (i - margin < 0 || i + n + margin > this.nSlots) continue;
+          if (this.free(i - margin, n + 2 * margin)) return i;
+        }
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The replay engine: each event of the merged inputs, in the order the kernel ran them, routed to
+ * the thread table (clone, execve, exit) and to the model (the memory calls). The model is the
+ * simulated machine, or for the first pass, which only counts the threads, one that does nothing.
+ */
+import { ReplayError } from './options.js';
+import type { EventSink, InputState } from './inputs.js';
+import { BLOCKED, CallOrder } from './ordering.js';
+import type { CallEvent, StraceEvent } from './strace-events.js';
+import { decodeCall, execName, isCloneName, type Decoded, type MemoryCall } from './syscall-args.js';
+import { Tally } from './tally.js';
+import { ThreadTable, type ThreadSink, type TracedThread } from './threads.js';
+
+/** What the replay does to what it models, besides threads coming and going. */
+export interface ReplayModel<P, T> extends ThreadSink<P, T> {
+  /** an event is about to be applied */
+  beforeEvent(): void;
+  /** it was applied (not held back) */
+  afterEvent(ev: StraceEvent): void;
+  /** a call of `rec` is about to be replayed */
+  syscall(ev: CallEvent, rec: TracedThread<P, T>): void;
+  /** a memory call that succeeded in the trace; {@link BLOCKED} when it must wait (`mayBlock`) */
+  memoryCall(ev: CallEvent, rec: TracedThread<P, T>, d: MemoryCall, mayBlock: boolean): number;
+}
+
+/** The first pass's model: threads only, nothing simulated. */
+export const COUNT_THREADS_ONLY: ReplayModel<null, null> = {
+  newMm: () => null,
+  isEmpty: () => true,
+  startThread: () => null,
+  fork: () => null,
+  forkUntraced: () => {},
+  exitThread: () => {},
+  threadGone: () => {},
+  exec: () => null,
+  beforeEvent: () => {},
+  afterEvent: () => {},
+  syscall: () => {},
+  memoryCall: () => 0,
+};
+
+/** calls whose replay needs their arguments */
+const NEEDS_ARGS = new Set(['mmap', 'mmap2', 'old_mmap', 'munmap', 'mprotect', 'pkey_mprotect', 'madvise', 'mremap', 'brk']);
+
+export class Replayer<P, T> implements EventSink {
+  readonly threads: ThreadTable<P, T>;
+  private readonly order: CallOrder;
+
+  constructor(readonly model: ReplayModel<P, T>, readonly tally: Tally, private readonly strict: boolean) {
+    this.threads = new ThreadTable(model, tally);
+    this.order = new CallOrder((ev, input, mayBlock) => this.apply(ev, input, mayBlock));
+  }
+
+  /** The event must wait: the kernel chose [start, end) for rec, another thread of its mm releases it. */
+  waitForRelease(rec: TracedThread<P, T>, start: number, end: number): boolean {
+    return this.order.waitForRelease(rec.tid, start, end, (tid) => this.threads.get(tid)?.proc === rec.proc);
+  }
+
+  // ---------------------------------------------------------------- feeding
+  feed(ev: StraceEvent, input: InputState): void {
+    if (ev.kind === 'call') {
+      this.tally.syscalls++;
+      if (ev.result.errno !== undefined) this.tally.failures++;
+    } else if (ev.kind === 'error' && this.strict) {
+      throw new ReplayError(ev.file, ev.line, ev.reason);
+    }
+    this.order.feed(ev, input);
+  }
+
+  finish(): void {
+    this.order.finish();
+  }
+
+  /**
+   * Several inputs (strace -ff): the next line of each other thread is announced before it is
+   * fed, since that call may already be running in the kernel (its file prints it whole, stamped
+   * with its entry time). An unmap-like call announced this way can then release an address an
+   * earlier-stamped call of another thread was handed.
+   */
+  announce(ev: StraceEvent): void {
+    if (ev.kind !== 'call' || ev.result.errno !== undefined || ev.result.unknown) return;
+    this.order.mayRelease(ev.tid, ev.name, ev.args);
+    if (isCloneName(ev.name) && ev.result.value! > 0) {
+      // the child's file may start at the same timestamp as the parent's clone line
+      const d = decodeCall(ev.name, ev.args);
+      if (d.op === 'clone') this.threads.announceClone(ev.tid, ev.result.value!, d);
+    }
+  }
+
+  // ---------------------------------------------------------------- applying events
+  private apply(ev: StraceEvent, input: InputState, mayBlock: boolean): number {
+    this.model.beforeEvent();
+    const r = this.applyEvent(ev, input, mayBlock);
+    if (r !== BLOCKED) this.model.afterEvent(ev);
+    return r;
+  }
+
+  private applyEvent(ev: StraceEvent, input: InputState, mayBlock: boolean): number {
+    switch (ev.kind) {
+      case 'noise':
+      case 'signal':
+        return 0;
+      case 'error':
+        this.tally.skip(ev.file, ev.line, `unparseable: ${ev.reason}`);
+        return 0;
+      case 'start': {
+        this.threads.threadOf(ev.tid, true);
+        if (isCloneName(ev.name)) {
+          const d = decodeCall(ev.name, ev.args);
+          if (d.op === 'clone') this.threads.cloneStarted(ev.tid, d);
+        }
+        return 0;
+      }
+      case 'exit':
+        this.threads.exitLine(ev);
+        return 0;
+      case 'call':
+        return this.call(ev, input, mayBlock);
+    }
+  }
+
+  private call(ev: CallEvent, input: InputState, mayBlock: boolean): number {
+    const res = ev.result;
+    const rec = this.threads.threadOf(ev.tid, !res.unknown);
+    if (!rec) return 0;
+    this.model.syscall(ev, rec);
+    const clonePending = isCloneName(ev.name) ? this.threads.takePendingClone(ev.tid) : undefined;
+    let d: Decoded;
+    if (ev.orphan) {
+      // <... resumed> without its start: only calls whose effect needs no arguments can be replayed
+      if (clonePending) d = clonePending.d;
+      else if (NEEDS_ARGS.has(ev.name) || isCloneName(ev.name)) {
+        this.tally.skip(ev.file, ev.line, `not replayed: <... ${ev.name} resumed> without its start (arguments unknown)`);
+        return 0;
+      } else d = decodeCall(ev.name, '');
+    } else d = decodeCall(ev.name, ev.args);
+    if (d.op === 'exit') {
+      this.threads.exit(rec);
+      return 0;
+    }
+    if (d.op === 'other') return 0;
+    if (res.unknown) {
+      this.tally.skip(ev.file, ev.line, `not replayed: ${ev.name} has no result (= ${res.raw})`);
+      return 0;
+    }
+    if (res.errno !== undefined) return 0; // failed in the trace: counted, not applied
+    switch (d.op) {
+      case 'ignore':
+        this.tally.skip(ev.file, ev.line, `ignored: ${d.reason}`);
+        return 0;
+      case 'bad':
+        if (this.strict) throw new ReplayError(ev.file, ev.line, d.reason);
+        this.tally.skip(ev.file, ev.line, `unparseable: ${d.reason}`);
+        return 0;
+      case 'execve':
+        this.threads.execve(rec, `${execName(ev.args) ?? 'exec'}[${rec.tgid}]`);
+        return 0;
+      case 'clone':
+        this.threads.cloned(ev, rec, d, input);
+        return 0;
+      default:
+        return this.model.memoryCall(ev, rec, d, mayBlock);
+    }
+  }
+}

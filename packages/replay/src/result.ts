@@ -1,0 +1,76 @@
+/** What a replay reports: the machine's results, the trace's counts and the assumptions made. */
+import { collect, type Machine, type RunResult } from '@tlbsim/core';
+import type { AddressMap } from './address-map.js';
+import type { CallSite } from './call-sites.js';
+import type { TouchRule } from './options.js';
+import type { SkippedLine, Tally } from './tally.js';
+
+export interface ReplayResult extends RunResult {
+  /** the touch rule and the other modelling assumptions, in words */
+  assumption: string;
+  touch: TouchRule;
+  /** lines not replayed (at most 100; `skippedCount` has them all) */
+  skipped: SkippedLine[];
+  skippedCount: number;
+  /** lines read */
+  lines: number;
+  /** complete system calls (an unfinished/resumed pair counts once) */
+  syscalls: number;
+  /** calls that failed in the trace (`= -1 E...`, or a brk that left the break unchanged): not applied */
+  failures: number;
+  /** top 10 trace lines by IPIs sent and by TLB instructions executed */
+  callSites: { byIpis: CallSite[]; byTlbInstructions: CallSite[] };
+  /** most threads alive at once */
+  threads: number;
+  /** address spaces created (execve, fork, first sight of a process) */
+  processes: number;
+  /** ranges the trace used successfully that no traced call had mapped (mapped by execve): created anonymous read-write */
+  implied: number;
+  /** places where the trace and the model disagreed (an address the kernel chose was still mapped, or the model refused a call that succeeded) */
+  divergences: number;
+}
+
+function assumptionText(rule: TouchRule, amap: AddressMap, tracePage: number): string {
+  const touched =
+    rule === 'none'
+      ? 'touch=none: no page is ever touched, so only page-table pages and populated (MAP_POPULATE/MAP_LOCKED) memory are freed.'
+      : rule === 'written'
+        ? 'touch=written: before a range is unmapped, changed (mprotect, madvise, mremap, fork) or torn down (exit, execve), every page of it not mapped yet in a writable private or writable anonymous mapping is written by the calling thread (a mapped page, even write-protected after fork, counts as touched); read-only and shared file mappings are never touched.'
+        : 'touch=all: before a range is unmapped, changed (mprotect, madvise, mremap, fork) or torn down (exit, execve), every page of it not mapped yet in an accessible (not PROT_NONE) anonymous mapping or a writable private mapping is touched by the calling thread (written if the mapping is writable, read otherwise; a mapped page, even write-protected after fork, counts as touched); read-only and shared file mappings are never touched.';
+  const layout = amap.identity
+    ? 'Addresses are the traced ones.'
+    : `Each ${tracePage}-byte trace page is one target page (addresses scaled by ${amap.scale}); the trace's 1 GiB regions are placed, in order and on first use, into the target's address space.`;
+  return `${touched} ${layout} Mappings the kernel made at execve (program, interpreter, stack, vdso) are unknown until a call on them succeeds in the trace; such ranges are then created as anonymous read-write memory ("implied"). Threads keep their CPU while alive (round-robin placement; more threads than CPUs share them). strace's print order is the order of operations (several -ff files are merged by timestamp), except that an address the kernel handed out waits for another thread's unfinished unmap of it.`;
+}
+
+export interface ReplayFigures {
+  m: Machine;
+  tally: Tally;
+  sites: { byIpis: CallSite[]; byTlbInstructions: CallSite[] };
+  amap: AddressMap;
+  touch: TouchRule;
+  tracePage: number;
+  /** lines read per input */
+  counts: number[];
+  threads: number;
+  processes: number;
+}
+
+export function replayResult(f: ReplayFigures): ReplayResult {
+  const t = f.tally;
+  return {
+    ...collect(f.m),
+    assumption: assumptionText(f.touch, f.amap, f.tracePage),
+    touch: f.touch,
+    skipped: t.skipped,
+    skippedCount: t.skippedCount,
+    lines: f.counts.reduce((a, b) => a + b, 0),
+    syscalls: t.syscalls,
+    failures: t.failures,
+    callSites: { byIpis: f.sites.byIpis, byTlbInstructions: f.sites.byTlbInstructions },
+    threads: f.threads,
+    processes: f.processes,
+    implied: t.implied,
+    divergences: t.divergences,
+  };
+}
