@@ -21,6 +21,7 @@ export type TraceFormat = (typeof TRACE_FORMATS)[number];
 export const RUN_OPTIONS: OptionDefs = {
   arch: { type: 'string', multiple: true, short: 'a' },
   cost: { type: 'string', multiple: true },
+  'include-setup': { type: 'boolean' },
   format: { type: 'string', short: 'f' },
   out: { type: 'string', short: 'o' },
   seed: { type: 'string' },
@@ -97,8 +98,8 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
 }
 
 /** Run a job on every variant (in order, in this thread). */
-export function runAll(job: Job, variants: readonly ArchVariant[], o: { seed: number; trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour }): VariantRun[] {
-  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { seed: o.seed, trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb })));
+export function runAll(job: Job, variants: readonly ArchVariant[], o: { seed: number; trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean }): VariantRun[] {
+  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { seed: o.seed, trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup })));
 }
 
 /** Write the event streams of the runs in the chosen trace format. */
@@ -151,7 +152,8 @@ export function formatGrid(title: string, runs: readonly VariantRun[], format: E
   const color = useColor(process.stdout);
   const w = Math.max(...legend.map(([id]) => id.length));
   const rows = legendLines(g.rows.map((r) => r[0] as string));
-  return `${title}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}\n\nrows (tlbsim metrics KEY for the full definition):\n${rows.map((l) => `  ${l}`).join('\n')}\n`;
+  const setup = setupLines(runs);
+  return `${title}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}${setup.length ? `\n\nsetup, not in the totals (each thread's first switch onto its CPU; --include-setup adds it):\n${setup.map((l) => `  ${l}`).join('\n')}` : ''}\n\nrows (tlbsim metrics KEY for the full definition):\n${rows.map((l) => `  ${l}`).join('\n')}\n`;
 }
 
 /** 4096 -> "4 KiB" */
@@ -160,3 +162,20 @@ export function bytes(n: number): string {
   return `${n} B`;
 }
 
+
+/** What each variant's setup cost, as `x86: fullFlushes 2, tlbInstructions.CR3 write 2`; nothing when it cost nothing. */
+export function setupLines(runs: readonly VariantRun[]): string[] {
+  const out: string[] = [];
+  const w = Math.max(0, ...runs.map((r) => r.variant.id.length));
+  for (const r of runs) {
+    const m = r.result.setup.metrics;
+    const parts: string[] = [];
+    for (const k of ['flushes', 'ipis', 'firmwareIpis', 'fullFlushes', 'rangedFlushes', 'estimatedNs'] as const) if (m[k]) parts.push(`${k} ${m[k]}`);
+    for (const [k, v] of Object.entries(m.tlbInstructions)) if (v) parts.push(`tlbInstructions.${k} ${v}`);
+    const counters = new Map<string, number>();
+    for (const c of r.result.setup.cpus) for (const [k, v] of Object.entries(c.counters)) counters.set(k, (counters.get(k) ?? 0) + v);
+    for (const [k, v] of [...counters].sort()) if (v) parts.push(`counters.${k} ${v}`);
+    if (parts.length) out.push(`${r.variant.id.padEnd(w)}  ${parts.join(', ')}`);
+  }
+  return out;
+}

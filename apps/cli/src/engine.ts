@@ -15,6 +15,8 @@ export interface EngineOptions {
   hugetlb?: Behaviour;
   trace?: boolean;
   bugs?: BugOptions;
+  /** count the threads' first switches onto their CPUs in the totals (--include-setup) */
+  includeSetup?: boolean;
 }
 
 /** A run's results with the workload's own statistics (hugetlb.*). */
@@ -54,7 +56,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   let extra: Extra | void;
   if (job.kind === 'workload') {
     const w = findWorkload(job.workload);
-    m = new Machine({ arch, cpus: job.params.cpus as number, seed: o.seed ?? 1, trace: o.trace, checker: true, bugs: o.bugs });
+    m = new Machine({ arch, cpus: job.params.cpus as number, seed: o.seed ?? 1, trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate' });
     extra = w.run(m, job.params);
     result = collect(m);
   } else {
@@ -64,7 +66,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
       captured = mm;
       setupHugetlb(mm, o.hugetlb);
     };
-    result = runScenario(s, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup }, job.source);
+    result = runScenario(s, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup }, job.source);
     m = captured;
     extra = hugetlbExtra(m);
   }

@@ -8,6 +8,8 @@ const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x8
       --cost ARCH:KEY=NS  override cost figures of estimatedNs (a model estimate) for ARCH's
                          columns, repeatable: --cost x86:ipiSend=1500,INVLPG=120
                          (tlbsim arches ARCH --costs lists every figure and its source)`;
+const SETUP_HELP = `      --include-setup    count each thread's first switch onto its CPU in the totals (kept apart by
+                         default: it is setup, not the workload)`;
 const SEED_HELP = `      --seed N           machine seed (default 1); same inputs and seed give byte-identical output`;
 const TRACE_HELP = `      --trace FILE       write the event stream of every run to FILE (atomically)
       --trace-format F   perfetto (default; open in ui.perfetto.dev), jsonl or ftrace
@@ -56,6 +58,7 @@ Options:
   -w, --workload NAME    the workload (tlbsim workloads lists them)
   -s, --set KEY=VALUE    set a workload parameter, repeatable (e.g. --set pages=64 --set peer=sleep)
 ${ARCH_HELP}
+${SETUP_HELP}
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
 ${SEED_HELP}
@@ -75,6 +78,7 @@ schema: machine, files, processes, ops). Mistakes are refused with the field pat
 
 Options:
 ${ARCH_HELP}
+${SETUP_HELP}
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
 ${SEED_HELP} (overrides the scenario's machine.seed)
@@ -102,6 +106,7 @@ Options:
                                                       (needs a workload that frees tables: --set aligned=true)
                            skip-mprotect-flush        mprotect records no flush for reduced permissions
 ${ARCH_HELP}
+${SETUP_HELP}
   -f, --format F         text (default) or json
   -o, --out FILE         write the report to FILE (atomically) instead of stdout
       --hugetlb V        (scenarios) hugetlb behaviour: V0, V1 or V2 (default V2)
@@ -126,6 +131,7 @@ Options:
                          step) or a doubling range (1..1024*2)
   -s, --set KEY=VALUE    fix another parameter, repeatable
 ${ARCH_HELP}
+${SETUP_HELP}
   -f, --format F         csv (default: one row per value and variant) or json
   -o, --out FILE         write the data to FILE (atomically) instead of stdout
       --plot FILE.svg    an SVG line chart: --metric against the varied parameter, one line per variant

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CORE_METRICS, findMetric, generic, metricRegistry, roundSignificant } from '../src/index.js';
+import { CORE_METRICS, FLUSH_FUNCTIONS, findMetric, generic, metricRegistry, roundSignificant } from '../src/index.js';
 
 describe('estimatedNs rounding', () => {
   it('keeps 3 significant figures', () => {
@@ -27,7 +27,8 @@ describe('metric registry (core)', () => {
     const reg = metricRegistry([generic()], { wl: { hits: { unit: 'operations', definition: 'x', kernel: 'model only' } } });
     expect(reg.slice(0, Object.keys(CORE_METRICS).length).map((d) => d.key)).toEqual(Object.keys(CORE_METRICS));
     expect(reg.map((d) => d.key).slice(Object.keys(CORE_METRICS).length)).toEqual([
-      'ipisReceived', 'tlbInstructions.local_flush_tlb_mm', 'tlbInstructions.local_flush_tlb_page', 'wl.hits',
+      'ipisReceived', 'firmwareIpisReceived', ...Object.keys(FLUSH_FUNCTIONS).map((f) => `flushesBy.${f}`),
+      'tlbInstructions.local_flush_tlb_mm', 'tlbInstructions.local_flush_tlb_page', 'wl.hits',
     ]);
     expect(findMetric(reg, 'instructions.local_flush_tlb_page')?.backends).toEqual(['generic']);
   });

@@ -57,7 +57,7 @@ export function check(argv: string[]): number {
   const format = oneOf('--format', str(values, 'format'), ['text', 'json'] as const, 'text');
   const seed = seedOf(values);
   const traceFormat = traceFormatOf(values);
-  const runs = runAll(job, variants, { seed, trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job) });
+  const runs = runAll(job, variants, { seed, trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });
   const findings = runs.reduce((n, r) => n + r.result.violations.length, 0);
   let text: string;
   if (format === 'json') {

@@ -9,7 +9,7 @@ import { formatReplay, skippedReport } from '../replay/report.js';
 import { replayAll, TOUCH_RULES } from '../replay/run.js';
 
 // compare's options but --seed (a replay makes no seeded choice), and the replay's own
-const { seed: _seed, ...SHARED } = RUN_OPTIONS;
+const { seed: _seed, 'include-setup': _setup, ...SHARED } = RUN_OPTIONS;
 const OPTIONS: OptionDefs = {
   ...SHARED,
   touch: { type: 'string' },

@@ -110,6 +110,11 @@ export interface ArchContext {
   counter(cpu: number, name: string, n?: number): void;
   /** A flush as the architecture counts it: full (whole address space) or ranged. */
   countFlush(cpu: number, kind: 'full' | 'ranged'): void;
+  /**
+   * Firmware interrupted `cpu` on the current CPU's behalf, without a Linux IPI (riscv SBI remote
+   * fences): counted in its own row, so no table says 0 IPIs where another CPU was interrupted.
+   */
+  firmwareIpi(cpu: number): void;
   /** Send an IPI running `handler` on each target (deferred while the target has IRQs off). */
   sendIpi(targets: readonly number[], handler: (cpu: number) => void, opts: SendIpiOptions): void;
   /**

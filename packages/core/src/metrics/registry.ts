@@ -51,21 +51,33 @@ export interface MetricDef extends MetricDoc {
   readonly backends: 'all' | readonly string[];
 }
 
-type CoreRunKey = Exclude<keyof RunMetrics, 'tlbInstructions'>;
+type CoreRunKey = Exclude<keyof RunMetrics, 'tlbInstructions' | 'flushesBy'>;
 
 /** The metrics core counts for every backend, in the order results list them. */
 export const CORE_METRICS: Readonly<Record<CoreRunKey, MetricDoc & { scope: MetricScope }>> = {
+  flushes: {
+    unit: 'flushes',
+    scope: 'run',
+    definition: 'TLB flush operations of every kernel path: calls of an arch flush entry point (the gather\'s tlb_flush, flush_tlb_range/page/mm, pmdp flushes, batched unmap), the sum of flushesBy.*; context-switch flushes are not operations of their own',
+    kernel: 'x86: one or more tlb:tlb_flush events per operation (one per CPU that flushes)',
+  },
   archFlushes: {
     unit: 'calls',
     scope: 'run',
-    definition: "calls of the gather's tlb_flush hook (tlb_flush_mmu_tlbonly with a non-empty range); flushes issued outside the gather (batched unmap, flush_tlb_range of mprotect, fork, pmdp flushes) are not included",
-    kernel: 'model only (the gather has no counter; on x86 each call shows up as tlb:tlb_flush events)',
+    definition: "of flushes, the gather's tlb_flush calls (tlb_flush_mmu_tlbonly with a non-empty range): flushesBy.tlb_flush, kept for library users",
+    kernel: 'model only',
   },
   ipis: {
     unit: 'IPIs',
     scope: 'run',
     definition: 'inter-processor interrupts delivered: every target CPU of every cross-call counts one',
     kernel: 'sum over CPUs of the /proc/interrupts row the cross-call uses (x86 CAL, arm64 IPI1/"Function call interrupts", riscv IPI1); ipi:ipi_send_cpu/ipi_send_cpumask tracepoints',
+  },
+  firmwareIpis: {
+    unit: 'interrupts',
+    scope: 'run',
+    definition: 'interruptions of other CPUs that firmware delivered instead of a Linux IPI (riscv SBI remote fences): not in ipis, which counts Linux cross-calls',
+    kernel: 'model only (firmware; not in /proc/interrupts)',
   },
   ipiBroadcasts: {
     unit: 'operations',
@@ -136,6 +148,23 @@ export const CORE_CPU_METRICS: Readonly<Record<string, MetricDoc>> = {
     definition: 'inter-processor interrupts this CPU took',
     kernel: "this CPU's column of the /proc/interrupts row the cross-call uses",
   },
+  firmwareIpisReceived: {
+    unit: 'interrupts',
+    definition: 'interruptions firmware delivered to this CPU on another CPU\'s behalf (riscv SBI remote fences)',
+    kernel: 'model only',
+  },
+};
+
+/** The kernel functions `flushesBy` names: the arch flush entry points the generic mm code calls. */
+export const FLUSH_FUNCTIONS: Readonly<Record<string, MetricDoc>> = {
+  tlb_flush: { unit: 'flushes', definition: "the gather's flush (tlb_flush_mmu_tlbonly): munmap, exit, MADV_DONTNEED, free_pgtables, forced flushes of full batches", kernel: 'model only' },
+  flush_tlb_range: { unit: 'flushes', definition: 'a range flush outside the gather: mprotect (change_protection), mremap moves, hugetlb flush_hugetlb_tlb_range', kernel: 'model only' },
+  flush_tlb_page: { unit: 'flushes', definition: 'a one-page flush: ptep_clear_flush (reclaim without batching, copy-on-write breaks)', kernel: 'model only' },
+  flush_tlb_mm: { unit: 'flushes', definition: "a whole-mm flush: fork write-protecting the parent's pages (dup_mmap)", kernel: 'model only' },
+  flush_pmd_tlb_range: { unit: 'flushes', definition: 'a PMD-range flush of a huge entry: pmdp_invalidate (THP split, mprotect of a THP, MADV_FREE, move_huge_pmd)', kernel: 'model only' },
+  flush_tlb_kernel_range: { unit: 'flushes', definition: 'a kernel-address range flush', kernel: 'model only' },
+  arch_tlbbatch_flush: { unit: 'flushes', definition: "try_to_unmap_flush of reclaim's batched unmap (ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH)", kernel: 'model only' },
+  arch_flush_tlb_batched_pending: { unit: 'flushes', definition: 'flush_tlb_batched_pending: an mm operation waits for a batched flush reclaim still owes (zap, mprotect, mremap)', kernel: 'model only' },
 };
 
 /** A backend as the registry needs it (its name and what it documents). */
@@ -152,6 +181,7 @@ export function metricRegistry(backends: readonly MetricSource[], groups: Readon
   const out: MetricDef[] = [];
   for (const [key, d] of Object.entries(CORE_METRICS)) out.push({ key, unit: d.unit, definition: d.definition, kernel: d.kernel, scope: d.scope, backends: 'all' });
   for (const [key, d] of Object.entries(CORE_CPU_METRICS)) out.push({ key, ...d, scope: 'cpu', backends: 'all' });
+  for (const [fn, d] of Object.entries(FLUSH_FUNCTIONS)) out.push({ key: `flushesBy.${fn}`, ...d, scope: 'run', backends: 'all' });
   const merged = (pick: (d: ArchMetricDocs) => Readonly<Record<string, MetricDoc>>, prefix: string) => {
     const rows = new Map<string, { doc: MetricDoc; backends: string[] }>();
     for (const b of backends) {
