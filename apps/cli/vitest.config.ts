@@ -17,7 +17,7 @@ const E2E = ['test/new-arch.test.ts', 'test/report.browser.test.ts'];
 export default defineConfig({
   test: {
     poolOptions: {
-      forks: { maxForks: 2, minForks: 1 },
+      forks: { maxForks: 3, minForks: 1 },
       threads: { maxThreads: 1, minThreads: 1 },
     },
     projects: [
