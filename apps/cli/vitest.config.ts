@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  *
  * Two projects, in two pools, so neither can starve the other:
  * - `cli`: the command tests (forks pool). The work happens in the child processes, so the tests
- *   of a file run concurrently and two files run at once.
+ *   of a file run concurrently and the three files run at once.
  * - `e2e`: the slow whole-toolchain tests, the `new-arch` scaffold's type check, build and test
  *   run and the HTML report in headless Chromium (threads pool, one file at a time), with
  *   timeouts sized for a loaded 2-core machine.
