@@ -4,7 +4,7 @@
  * the fast-check properties. Nothing here is part of the simulator; it only observes a Machine.
  */
 import { generic } from '../arch/generic.js';
-import { gatherBits, genericTlbFlush } from '../arch/generic-flush.js';
+import { gatherBits, genericTlbFlush } from '../arch/asm-generic-tlb.js';
 import type { ArchBackend, GatherView } from '../arch/contract.js';
 import { GENERIC_KCONFIG, type Kconfig } from '../arch/kconfig.js';
 import type { Machine } from '../machine/machine.js';
