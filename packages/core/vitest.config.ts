@@ -1,2 +1,3 @@
-import { defineConfig } from 'vitest/config';
-export default defineConfig({ test: { include: ['test/**/*.test.ts'] } });
+import { packageTestConfig } from '../../vitest.shared';
+
+export default packageTestConfig;

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixture, tlbsim, tlbsimAsync, tlbsimOnTty, tmp, validate } from './helpers.js';
+import { busyFor, catches, exited, fixture, tlbsim, tlbsimAsync, tlbsimOnTty, tmp, validate } from './helpers.js';
 
 const ISSUE_WORKLOADS = ['munmap', 'madvise-dontneed', 'madvise-free', 'mprotect', 'mremap', 'exit', 'hugetlb-share', 'reclaim', 'tlb_flush1', 'tlb_flush2', 'tlb_flush3'];
 /** small parameters per workload so the whole matrix runs quickly */
@@ -20,32 +20,25 @@ const sets = (w: string) => (SMALL[w] ?? []).flatMap((s) => ['--set', s]);
 const ESC = '\x1b[';
 
 describe('help and version', () => {
-  it('tlbsim --help lists every command with examples; exit 0', () => {
-    const r = tlbsim(['--help']);
+  it('tlbsim --help lists every command with examples; exit 0', async () => {
+    const r = await tlbsim(['--help']);
     expect(r.code).toBe(0);
     for (const c of ['compare', 'run', 'check', 'sweep', 'workloads', 'arches']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     expect(r.stdout).toContain('Examples:');
   });
   for (const c of ['compare', 'run', 'check', 'sweep', 'workloads', 'arches']) {
-    it(`tlbsim ${c} --help (and -h, and tlbsim help ${c}) shows usage with examples`, () => {
-      const a = tlbsim([c, '--help']);
+    it(`tlbsim ${c} --help (and -h, and tlbsim help ${c}) shows usage with examples`, async () => {
+      const a = await tlbsim([c, '--help']);
       expect(a.code).toBe(0);
       expect(a.stdout).toMatch(new RegExp(`^Usage: tlbsim ${c}`));
       expect(a.stdout).toContain('Examples:');
       expect(a.stdout).toContain(`tlbsim ${c}`);
-      expect(tlbsim([c, '-h']).stdout).toBe(a.stdout);
-      expect(tlbsim(['help', c]).stdout).toBe(a.stdout);
+      expect((await tlbsim([c, '-h'])).stdout).toBe(a.stdout);
+      expect((await tlbsim(['help', c])).stdout).toBe(a.stdout);
     });
   }
   it('help and arches cite documents in the repository only', async () => {
-    // run in the background (tlbsimAsync) so the worker's event loop is not blocked
-    const out = (args: string[]) => new Promise<string>((res, rej) => {
-      const p = tlbsimAsync(args);
-      let o = '';
-      p.stdout.on('data', (d: Buffer) => { o += d.toString('utf8'); });
-      p.on('error', rej);
-      p.on('close', () => res(o));
-    });
+    const out = async (args: string[]) => (await tlbsim(args)).stdout;
     const cmds = ['compare', 'run', 'check', 'sweep', 'workloads', 'arches', 'replay'];
     const [top, arches, ...helps] = await Promise.all([out(['--help']), out(['arches']), ...cmds.map((c) => out([c, '--help']))]);
     expect(helps[cmds.indexOf('sweep')]).toContain(
@@ -53,13 +46,13 @@ describe('help and version', () => {
     expect(arches).toMatch(/^ {4}cost = packages\/arch-ppc\/SPEC\.md §9 +an object \(library API only\)$/m);
     expect([top, arches, ...helps].join('\n')).not.toMatch(/shared\/spec|\.\.\/shared|\b(model|generic|costs|x86|arm64|ppc|hugetlb|conventions)\.md\b/);
   });
-  it('--version prints the package version', () => {
-    const r = tlbsim(['--version']);
+  it('--version prints the package version', async () => {
+    const r = await tlbsim(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
   });
-  it('no command: usage on stderr, exit 2', () => {
-    const r = tlbsim([]);
+  it('no command: usage on stderr, exit 2', async () => {
+    const r = await tlbsim([]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Usage: tlbsim <command>');
     expect(r.stdout).toBe('');
@@ -67,10 +60,10 @@ describe('help and version', () => {
 });
 
 describe('workloads and arches', () => {
-  it('tlbsim workloads lists every workload of the issue with every parameter and default', () => {
-    const r = tlbsim(['workloads']);
+  it('tlbsim workloads lists every workload of the issue with every parameter and default', async () => {
+    const r = await tlbsim(['workloads']);
     expect(r.code).toBe(0);
-    const doc = JSON.parse(tlbsim(['workloads', '--format', 'json']).stdout) as { name: string; params: { name: string; defaultText: string }[] }[];
+    const doc = JSON.parse((await tlbsim(['workloads', '--format', 'json'])).stdout) as { name: string; params: { name: string; defaultText: string }[] }[];
     expect(doc.map((w) => w.name)).toEqual(ISSUE_WORKLOADS);
     for (const w of doc) {
       expect(r.stdout).toContain(`${w.name}: `);
@@ -94,19 +87,19 @@ describe('workloads and arches', () => {
     // the base page size note
     expect(r.stdout).toMatch(/base page size/);
   });
-  it('tlbsim workloads NAME shows one; markdown works', () => {
-    const r = tlbsim(['workloads', 'mremap']);
+  it('tlbsim workloads NAME shows one; markdown works', async () => {
+    const r = await tlbsim(['workloads', 'mremap']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^mremap: /);
     expect(r.stdout).not.toContain('munmap: map');
-    const md = tlbsim(['workloads', 'munmap', '--format', 'markdown']);
+    const md = await tlbsim(['workloads', 'munmap', '--format', 'markdown']);
     expect(md.stdout).toContain('## munmap');
     expect(md.stdout).toContain('| parameter | default | values | description |');
   });
-  it('tlbsim arches lists options, defaults and the Kconfig each backend selects', () => {
-    const r = tlbsim(['arches']);
+  it('tlbsim arches lists options, defaults and the Kconfig each backend selects', async () => {
+    const r = await tlbsim(['arches']);
     expect(r.code).toBe(0);
-    const doc = JSON.parse(tlbsim(['arches', '--format', 'json']).stdout) as { name: string; label: string; kconfig: string[]; options: { name: string; default: unknown }[] }[];
+    const doc = JSON.parse((await tlbsim(['arches', '--format', 'json'])).stdout) as { name: string; label: string; kconfig: string[]; options: { name: string; default: unknown }[] }[];
     expect(doc.map((a) => a.name)).toEqual(['x86', 'arm64', 'ppc', 'riscv', 'generic']);
     for (const a of doc) {
       expect(r.stdout).toMatch(new RegExp(`^${a.name}$`, 'm'));
@@ -117,13 +110,13 @@ describe('workloads and arches', () => {
     }
     const arm = doc.find((a) => a.name === 'arm64')!;
     expect(arm.options.map((o) => o.name)).toEqual(expect.arrayContaining(['granule', 'tlbiRange']));
-    expect(tlbsim(['arches', 'arm64', '--format', 'markdown']).stdout).toContain('## arm64');
+    expect((await tlbsim(['arches', 'arm64', '--format', 'markdown'])).stdout).toContain('## arm64');
   });
 });
 
 describe('compare', () => {
-  it('table: one column per architecture variant, one row per metric, no colour off a terminal', () => {
-    const r = tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=64']);
+  it('table: one column per architecture variant, one row per metric, no colour off a terminal', async () => {
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=64']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).not.toContain(ESC);
@@ -139,8 +132,8 @@ describe('compare', () => {
     const rows = lines.slice(4).filter((l) => l && !l.startsWith(' ')).slice(0, 12);
     for (const l of rows) expect(l.length).toBe(header.length);
   });
-  it('json: the documented document, valid against schema/results.schema.json, with per-CPU detail', () => {
-    const r = tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=64', '--set', 'cpus=4', '--format', 'json']);
+  it('json: the documented document, valid against schema/results.schema.json, with per-CPU detail', async () => {
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=64', '--set', 'cpus=4', '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc, 'results.schema.json')).toEqual([]);
@@ -158,16 +151,16 @@ describe('compare', () => {
       expect(typeof c['interrupts.CAL']).toBe('number');
     }
   });
-  it('csv: a header of variants and one line per metric', () => {
-    const r = tlbsim(['compare', '--workload', 'mprotect', '--arch', 'x86', '--arch', 'arm64:granule=64k,tlbiRange=on', '--format', 'csv']);
+  it('csv: a header of variants and one line per metric', async () => {
+    const r = await tlbsim(['compare', '--workload', 'mprotect', '--arch', 'x86', '--arch', 'arm64:granule=64k,tlbiRange=on', '--format', 'csv']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe('metric,x86,"arm64:granule=64k,tlbiRange=on"');
     expect(lines.find((l) => l.startsWith('pagesFreed,'))).toBe('pagesFreed,8,8');
     for (const l of lines.slice(1)) expect(l).toMatch(/^[\w. -]+,\d*,\d*$/);
   });
-  it('markdown: a pipe table and the labels', () => {
-    const r = tlbsim(['compare', '--workload', 'munmap', '--format', 'markdown']);
+  it('markdown: a pipe table and the labels', async () => {
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--format', 'markdown']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^### munmap: /);
     expect(r.stdout).toContain('| metric | x86 | arm64 | ppc | riscv |');
@@ -175,16 +168,16 @@ describe('compare', () => {
     expect(r.stdout).toMatch(/^\| pagesFreed \| 8 \| 8 \| 8 \| 8 \|$/m);
     expect(r.stdout).toMatch(/^- `arm64`: arm64/m);
   });
-  it('variants: repeatable --arch with options, generic, all', () => {
-    const r = tlbsim(['compare', '--workload', 'munmap', '--arch', 'generic', '--arch', 'all', '--arch', 'arm64:tlbiRange=on', '--format', 'json']);
+  it('variants: repeatable --arch with options, generic, all', async () => {
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--arch', 'generic', '--arch', 'all', '--arch', 'arm64:tlbiRange=on', '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.results.map((x: { variant: string }) => x.variant)).toEqual(['generic', 'x86', 'arm64', 'ppc', 'riscv', 'arm64:tlbiRange=on']);
     expect(doc.results[5].options.tlbiRange).toBe(true);
   });
-  it('every workload runs on every architecture (small sizes) and its JSON validates', () => {
+  it('every workload runs on every architecture (small sizes) and its JSON validates', async () => {
     for (const w of ISSUE_WORKLOADS) {
-      const r = tlbsim(['compare', '--workload', w, ...sets(w), '--arch', 'all', '--arch', 'generic', '--format', 'json']);
+      const r = await tlbsim(['compare', '--workload', w, ...sets(w), '--arch', 'all', '--arch', 'generic', '--format', 'json']);
       expect(r.stderr, w).toBe('');
       expect(r.code, w).toBe(0);
       const doc = JSON.parse(r.stdout);
@@ -192,50 +185,50 @@ describe('compare', () => {
       for (const res of doc.results) expect(res.metrics.violations, `${w} on ${res.variant}`).toBe(0);
     }
   });
-  it('the same inputs and seed give byte-identical output', () => {
+  it('the same inputs and seed give byte-identical output', async () => {
     for (const f of ['json', 'table', 'csv']) {
-      const a = tlbsim(['compare', '--workload', 'reclaim', '--set', 'cpus=3', '--format', f, '--seed', '7']);
-      const b = tlbsim(['compare', '--workload', 'reclaim', '--set', 'cpus=3', '--format', f, '--seed', '7']);
+      const a = await tlbsim(['compare', '--workload', 'reclaim', '--set', 'cpus=3', '--format', f, '--seed', '7']);
+      const b = await tlbsim(['compare', '--workload', 'reclaim', '--set', 'cpus=3', '--format', f, '--seed', '7']);
       expect(a.code).toBe(0);
       expect(b.stdout).toBe(a.stdout);
     }
   });
-  it('--out writes the file atomically and leaves nothing else behind', () => {
+  it('--out writes the file atomically and leaves nothing else behind', async () => {
     const d = tmp();
     const out = join(d, 'cmp.json');
-    const r = tlbsim(['compare', '--workload', 'munmap', '--format', 'json', '--out', out]);
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--format', 'json', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(readFileSync(out, 'utf8')).toBe(tlbsim(['compare', '--workload', 'munmap', '--format', 'json']).stdout);
+    expect(readFileSync(out, 'utf8')).toBe((await tlbsim(['compare', '--workload', 'munmap', '--format', 'json'])).stdout);
     expect(readdirSync(d)).toEqual(['cmp.json']);
   });
 });
 
 describe('colour', () => {
-  it('table is coloured on a terminal', () => {
-    const out = tlbsimOnTty(['compare', '--workload', 'munmap', '--arch', 'x86']);
+  it('table is coloured on a terminal', async () => {
+    const out = await tlbsimOnTty(['compare', '--workload', 'munmap', '--arch', 'x86']);
     expect(out).toContain(ESC);
     expect(out).toContain('archFlushes');
   });
-  it('never with NO_COLOR, even on a terminal', () => {
-    const out = tlbsimOnTty(['compare', '--workload', 'munmap', '--arch', 'x86'], { NO_COLOR: '1' });
+  it('never with NO_COLOR, even on a terminal', async () => {
+    const out = await tlbsimOnTty(['compare', '--workload', 'munmap', '--arch', 'x86'], { NO_COLOR: '1' });
     expect(out).toContain('archFlushes');
     expect(out).not.toContain(ESC);
   });
-  it('--format json/csv/markdown never carry colour on a terminal', () => {
-    for (const f of ['json', 'csv', 'markdown']) expect(tlbsimOnTty(['compare', '--workload', 'munmap', '--arch', 'x86', '--format', f])).not.toContain(ESC);
+  it('--format json/csv/markdown never carry colour on a terminal', async () => {
+    for (const f of ['json', 'csv', 'markdown']) expect(await tlbsimOnTty(['compare', '--workload', 'munmap', '--arch', 'x86', '--format', f])).not.toContain(ESC);
   });
 });
 
 describe('run', () => {
-  it('runs a YAML scenario on each architecture (table)', () => {
-    const r = tlbsim(['run', fixture('two-threads.yaml')]);
+  it('runs a YAML scenario on each architecture (table)', async () => {
+    const r = await tlbsim(['run', fixture('two-threads.yaml')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^scenario two-threads-munmap \(.*two-threads\.yaml, 2 CPUs, seed 1\)$/m);
     expect(r.stdout).toMatch(/^pagesFreed\s+16\s+16\s+16\s+16$/m);
   });
-  it('runs a JSON scenario; json output carries the scenario and each op outcome', () => {
-    const r = tlbsim(['run', fixture('two-threads.json'), '--arch', 'x86', '--arch', 'arm64', '--format', 'json']);
+  it('runs a JSON scenario; json output carries the scenario and each op outcome', async () => {
+    const r = await tlbsim(['run', fixture('two-threads.json'), '--arch', 'x86', '--arch', 'arm64', '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc, 'results.schema.json')).toEqual([]);
@@ -244,17 +237,17 @@ describe('run', () => {
     expect(doc.results[0].ops.map((o: { op: string }) => o.op)).toEqual(['mmap', 'touch', 'mprotect', 'munmap']);
     expect(doc.results[0].ops.every((o: { ok: boolean }) => o.ok)).toBe(true);
   });
-  it('csv and markdown', () => {
-    expect(tlbsim(['run', fixture('two-threads.yaml'), '--format', 'csv']).stdout.split('\n')[0]).toBe('metric,x86,arm64,ppc,riscv');
-    expect(tlbsim(['run', fixture('two-threads.yaml'), '--format', 'markdown']).stdout).toContain('| metric | x86 | arm64 | ppc | riscv |');
+  it('csv and markdown', async () => {
+    expect((await tlbsim(['run', fixture('two-threads.yaml'), '--format', 'csv'])).stdout.split('\n')[0]).toBe('metric,x86,arm64,ppc,riscv');
+    expect((await tlbsim(['run', fixture('two-threads.yaml'), '--format', 'markdown'])).stdout).toContain('| metric | x86 | arm64 | ppc | riscv |');
   });
 });
 
 describe('traces', () => {
-  it('perfetto: one process per architecture, one track per CPU, flow arrows from IPI sender to receivers', () => {
+  it('perfetto: one process per architecture, one track per CPU, flow arrows from IPI sender to receivers', async () => {
     const d = tmp();
     const f = join(d, 'trace.json');
-    const r = tlbsim(['run', fixture('two-threads.yaml'), '--trace', f]);
+    const r = await tlbsim(['run', fixture('two-threads.yaml'), '--trace', f]);
     expect(r.code).toBe(0);
     const t = JSON.parse(readFileSync(f, 'utf8')) as { traceEvents: { ph: string; name: string; pid: number; tid: number; id?: number; args?: { name?: string } }[] };
     const procs = t.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name');
@@ -272,41 +265,41 @@ describe('traces', () => {
     }
     expect(readdirSync(d)).toEqual(['trace.json']);
   });
-  it('jsonl: one event per line, tagged with the variant', () => {
+  it('jsonl: one event per line, tagged with the variant', async () => {
     const d = tmp();
     const f = join(d, 't.jsonl');
-    expect(tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--arch', 'arm64', '--trace', f]).code).toBe(0);
+    expect((await tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--arch', 'arm64', '--trace', f])).code).toBe(0);
     const lines = readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(0);
     expect(new Set(lines.map((l) => l.arch))).toEqual(new Set(['x86', 'arm64']));
     for (const l of lines) expect(typeof l.ts === 'number' && typeof l.cpu === 'number' && typeof l.name === 'string').toBe(true);
   });
-  it('ftrace: the kernel text format of tlb:tlb_flush', () => {
+  it('ftrace: the kernel text format of tlb:tlb_flush', async () => {
     const d = tmp();
     const f = join(d, 'flush.txt');
-    expect(tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--trace', f, '--trace-format', 'ftrace']).code).toBe(0);
+    expect((await tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--trace', f, '--trace-format', 'ftrace'])).code).toBe(0);
     const text = readFileSync(f, 'utf8');
     expect(text).toMatch(/^# tlbsim x86: /);
     expect(text).toContain('# tracer: nop');
     expect(text).toMatch(/tlb_flush: pages:-?\d+ reason:[a-zA-Z ]+ \(\d\)/);
   });
-  it('traces are deterministic', () => {
+  it('traces are deterministic', async () => {
     const d = tmp();
-    tlbsim(['compare', '--workload', 'exit', '--trace', join(d, 'a.json')]);
-    tlbsim(['compare', '--workload', 'exit', '--trace', join(d, 'b.json')]);
+    await tlbsim(['compare', '--workload', 'exit', '--trace', join(d, 'a.json')]);
+    await tlbsim(['compare', '--workload', 'exit', '--trace', join(d, 'b.json')]);
     expect(readFileSync(join(d, 'a.json'), 'utf8')).toBe(readFileSync(join(d, 'b.json'), 'utf8'));
   });
 });
 
 describe('check', () => {
-  it('no findings: exit 0', () => {
-    const r = tlbsim(['check', '--workload', 'munmap']);
+  it('no findings: exit 0', async () => {
+    const r = await tlbsim(['check', '--workload', 'munmap']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^x86 \(.*\): no findings$/m);
     expect(r.stdout.trim().endsWith('no findings')).toBe(true);
   });
-  it('a re-created bug: exit 1, each finding explained (CPU, address, what was freed, the events that led there)', () => {
-    const r = tlbsim(['check', '--workload', 'munmap', '--set', 'aligned=true', '--bug', 'free-tables-without-flush']);
+  it('a re-created bug: exit 1, each finding explained (CPU, address, what was freed, the events that led there)', async () => {
+    const r = await tlbsim(['check', '--workload', 'munmap', '--set', 'aligned=true', '--bug', 'free-tables-without-flush']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('re-creating bug free-tables-without-flush');
     expect(r.stdout).toMatch(/^\s+1\. H2 page-table page freed or reused while still reachable, during munmap$/m);
@@ -316,13 +309,13 @@ describe('check', () => {
     expect(r.stdout).toMatch(/^\s+t=\d+ns CPU\d /m);
     expect(r.stdout).toMatch(/^\d+ findings?$/m);
   });
-  it('free-pages-before-flush is found where the gather frees at tlb_finish_mmu (x86)', () => {
-    const r = tlbsim(['check', '--workload', 'munmap', '--bug', 'free-pages-before-flush', '--arch', 'x86']);
+  it('free-pages-before-flush is found where the gather frees at tlb_finish_mmu (x86)', async () => {
+    const r = await tlbsim(['check', '--workload', 'munmap', '--bug', 'free-pages-before-flush', '--arch', 'x86']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/H1 stale translation after free, during munmap/);
   });
-  it('skip-mprotect-flush on a scenario; json report valid against the schema', () => {
-    const r = tlbsim(['check', fixture('stale-mprotect.yaml'), '--bug', 'skip-mprotect-flush', '--format', 'json']);
+  it('skip-mprotect-flush on a scenario; json report valid against the schema', async () => {
+    const r = await tlbsim(['check', fixture('stale-mprotect.yaml'), '--bug', 'skip-mprotect-flush', '--format', 'json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc, 'results.schema.json')).toEqual([]);
@@ -333,16 +326,16 @@ describe('check', () => {
     expect(v.op).toBe('mprotect');
     expect(v.events.length).toBeGreaterThan(0);
   });
-  it('a scenario without bugs: no findings', () => {
-    const r = tlbsim(['check', fixture('stale-mprotect.yaml')]);
+  it('a scenario without bugs: no findings', async () => {
+    const r = await tlbsim(['check', fixture('stale-mprotect.yaml')]);
     expect(r.code).toBe(0);
   });
 });
 
 describe('sweep', () => {
-  it('csv: one row per value and variant; the same with one worker and with all', () => {
+  it('csv: one row per value and variant; the same with one worker and with all', async () => {
     const args = ['sweep', '--workload', 'munmap', '--vary', 'pages=1,8,64', '--arch', 'x86', '--arch', 'arm64'];
-    const r = tlbsim(args);
+    const r = await tlbsim(args);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(''); // no progress bar off a terminal
     const lines = r.stdout.trim().split('\n');
@@ -350,10 +343,10 @@ describe('sweep', () => {
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['1,x86,x86', '1,arm64,arm64', '8,x86,x86', '8,arm64,arm64', '64,x86,x86', '64,arm64,arm64']);
     const col = lines[0].split(',').indexOf('pagesFreed');
     expect(lines.slice(1).map((l) => l.split(',')[col])).toEqual(['1', '1', '8', '8', '64', '64']);
-    expect(tlbsim([...args, '--jobs', '1']).stdout).toBe(r.stdout);
+    expect((await tlbsim([...args, '--jobs', '1'])).stdout).toBe(r.stdout);
   });
-  it('json: valid against schema/sweep.schema.json', () => {
-    const r = tlbsim(['sweep', '--workload', 'madvise-dontneed', '--vary', 'cpus=1..4', '--set', 'peer=sleep', '--format', 'json']);
+  it('json: valid against schema/sweep.schema.json', async () => {
+    const r = await tlbsim(['sweep', '--workload', 'madvise-dontneed', '--vary', 'cpus=1..4', '--set', 'peer=sleep', '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc, 'sweep.schema.json')).toEqual([]);
@@ -362,17 +355,17 @@ describe('sweep', () => {
     expect(doc.points).toHaveLength(4);
     expect(doc.points[2].results.map((x: { arch: string }) => x.arch)).toEqual(['x86', 'arm64', 'ppc', 'riscv']);
   });
-  it('ranges: a..b, a..b:step, a..b*factor', () => {
-    const vals = (spec: string) => JSON.parse(tlbsim(['sweep', '--workload', 'munmap', '--arch', 'generic', '--vary', spec, '--format', 'json']).stdout).vary.values;
-    expect(vals('pages=1..4')).toEqual([1, 2, 3, 4]);
-    expect(vals('pages=8..24:8')).toEqual([8, 16, 24]);
-    expect(vals('pages=1..16*2')).toEqual([1, 2, 4, 8, 16]);
-    expect(vals('peer=spin,sleep,none')).toEqual(['spin', 'sleep', 'none']);
+  it('ranges: a..b, a..b:step, a..b*factor', async () => {
+    const vals = async (spec: string) => JSON.parse((await tlbsim(['sweep', '--workload', 'munmap', '--arch', 'generic', '--vary', spec, '--format', 'json'])).stdout).vary.values;
+    expect(await vals('pages=1..4')).toEqual([1, 2, 3, 4]);
+    expect(await vals('pages=8..24:8')).toEqual([8, 16, 24]);
+    expect(await vals('pages=1..16*2')).toEqual([1, 2, 4, 8, 16]);
+    expect(await vals('peer=spin,sleep,none')).toEqual(['spin', 'sleep', 'none']);
   });
-  it('--plot draws one line per variant of --metric against the parameter (SVG)', () => {
+  it('--plot draws one line per variant of --metric against the parameter (SVG)', async () => {
     const d = tmp();
     const svg = join(d, 'p.svg');
-    const r = tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64', '--plot', svg, '--metric', 'pagesFreed', '--out', join(d, 'p.csv')]);
+    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64', '--plot', svg, '--metric', 'pagesFreed', '--out', join(d, 'p.csv')]);
     expect(r.code).toBe(0);
     const s = readFileSync(svg, 'utf8');
     expect(s.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
@@ -383,10 +376,10 @@ describe('sweep', () => {
     expect(ys).toEqual(Array(4).fill(['1:1', '16:16', '64:64']).flat());
     expect(readdirSync(d).sort()).toEqual(['p.csv', 'p.svg']);
   });
-  it('--report writes one self-contained HTML page', () => {
+  it('--report writes one self-contained HTML page', async () => {
     const d = tmp();
     const html = join(d, 'r.html');
-    const r = tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,8', '--report', html]);
+    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,8', '--report', html]);
     expect(r.code).toBe(0);
     const h = readFileSync(html, 'utf8');
     expect(h.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -394,38 +387,39 @@ describe('sweep', () => {
     expect(h).toContain('<svg');
     expect(h).toContain('<table class="metric" data-metric="ipis">');
   });
-  it('progress bar on stderr when it is a terminal', () => {
-    const out = tlbsimOnTty(['sweep', '--workload', 'munmap', '--vary', 'pages=1..4', '--arch', 'x86', '--out', join(tmp(), 'o.csv')]);
+  it('progress bar on stderr when it is a terminal', async () => {
+    const out = await tlbsimOnTty(['sweep', '--workload', 'munmap', '--vary', 'pages=1..4', '--arch', 'x86', '--out', join(tmp(), 'o.csv')]);
     expect(out).toMatch(/sweep munmap pages \[[#.]+\] \d+\/4/);
   });
 });
 
 describe('outputs and errors never leave partial files', () => {
-  it('an error leaves an existing output file untouched and creates no file', () => {
+  it('an error leaves an existing output file untouched and creates no file', async () => {
     const d = tmp();
     const out = join(d, 'keep.json');
-    expect(tlbsim(['compare', '--workload', 'munmap', '--format', 'json', '--out', out]).code).toBe(0);
+    expect((await tlbsim(['compare', '--workload', 'munmap', '--format', 'json', '--out', out])).code).toBe(0);
     const before = readFileSync(out, 'utf8');
-    const r = tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=0', '--format', 'json', '--out', out]);
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=0', '--format', 'json', '--out', out]);
     expect(r.code).toBe(2);
     expect(readFileSync(out, 'utf8')).toBe(before);
-    const r2 = tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,0', '--out', join(d, 'new.csv'), '--report', join(d, 'r.html')]);
+    const r2 = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,0', '--out', join(d, 'new.csv'), '--report', join(d, 'r.html')]);
     expect(r2.code).toBe(2);
     expect(readdirSync(d)).toEqual(['keep.json']);
   });
-  it('an unwritable output path: exit 2, a clear message', () => {
-    const r = tlbsim(['compare', '--workload', 'munmap', '--out', join(tmp(), 'no', 'such', 'dir.txt')]);
+  it('an unwritable output path: exit 2, a clear message', async () => {
+    const r = await tlbsim(['compare', '--workload', 'munmap', '--out', join(tmp(), 'no', 'such', 'dir.txt')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^tlbsim: error: cannot write .*dir\.txt: /);
   });
   it('Ctrl-C during a sweep: ends it at once (130 in a shell) and no output file, report, plot or temporary file', async () => {
     const d = tmp();
-    const { tlbsimAsync } = await import('./helpers.js');
     const p = tlbsimAsync(['sweep', '--workload', 'tlb_flush1', '--vary', 'pages=20000..40000:1000', '--jobs', '2', '--out', 'o.csv', '--report', 'r.html', '--plot', 'p.svg'], d);
-    await new Promise((res) => setTimeout(res, 1500));
+    // well into the sweep (its workers running), whatever the machine's load
+    await busyFor(p, 1000);
+    // the sweep pool runs with the default action: the signal ends it at once (a shell shows 130)
+    expect(catches(p, 'SIGINT')).toBe(false);
     p.kill('SIGINT');
-    const code = await new Promise((res) => p.on('close', (c, sig) => res(c ?? sig)));
-    expect(code).toBe('SIGINT'); // the default action: a shell shows 130
+    expect(await exited(p)).toBe('SIGINT');
     expect(readdirSync(d)).toEqual([]);
   });
 });
@@ -434,45 +428,45 @@ describe('Ctrl-C during a long compare', () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     it(`${sig} ends the run at once (the simulation loop cannot stall it) and writes nothing`, async () => {
       const d = tmp();
-      const { tlbsimAsync } = await import('./helpers.js');
       const p = tlbsimAsync(['compare', '--workload', 'munmap', '--set', 'pages=262144', '--set', 'iterations=200', '--set', 'cpus=8', '--arch', 'x86', '--out', 'o.txt'], d);
-      await new Promise((res) => setTimeout(res, 1500));
+      // inside the simulation loop, whatever the machine's load: it runs with the default action
+      await busyFor(p, 1000);
+      expect(catches(p, sig)).toBe(false);
       p.kill(sig);
-      const code = await new Promise((res) => p.on('close', (c, s) => res(c ?? s)));
-      expect(code).toBe(sig);
+      expect(await exited(p)).toBe(sig);
       expect(readdirSync(d)).toEqual([]);
     });
   }
 });
 
 describe('workload semantics', () => {
-  const json = (args: string[]) => {
-    const r = tlbsim(['compare', ...args, '--format', 'json']);
+  const json = async (args: string[]) => {
+    const r = await tlbsim(['compare', ...args, '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { results: { arch: string; metrics: Record<string, number>; hugetlb?: Record<string, number | boolean> }[] };
   };
-  it('aligned=true: munmap frees the region\'s page table; otherwise it shares one with a mapping that stays', () => {
+  it('aligned=true: munmap frees the region\'s page table; otherwise it shares one with a mapping that stays', async () => {
     for (const w of ['munmap', 'madvise-dontneed', 'mprotect']) {
-      for (const r of json(['--workload', w]).results) expect(r.metrics.tablesFreed, `${w} ${r.arch}`).toBe(0);
-      for (const r of json(['--workload', w, '--set', 'aligned=true']).results) expect(r.metrics.tablesFreed, `${w} ${r.arch}`).toBeGreaterThan(0);
+      for (const r of (await json(['--workload', w])).results) expect(r.metrics.tablesFreed, `${w} ${r.arch}`).toBe(0);
+      for (const r of (await json(['--workload', w, '--set', 'aligned=true'])).results) expect(r.metrics.tablesFreed, `${w} ${r.arch}`).toBeGreaterThan(0);
     }
   });
-  it('peer=none: no other thread, so no shootdown IPI; iterations repeat the work', () => {
-    for (const r of json(['--workload', 'munmap', '--set', 'peer=none', '--set', 'cpus=4']).results) expect(r.metrics.ipis).toBe(0);
-    const one = json(['--workload', 'munmap', '--arch', 'x86']).results[0].metrics;
-    const three = json(['--workload', 'munmap', '--arch', 'x86', '--set', 'iterations=3']).results[0].metrics;
+  it('peer=none: no other thread, so no shootdown IPI; iterations repeat the work', async () => {
+    for (const r of (await json(['--workload', 'munmap', '--set', 'peer=none', '--set', 'cpus=4'])).results) expect(r.metrics.ipis).toBe(0);
+    const one = (await json(['--workload', 'munmap', '--arch', 'x86'])).results[0].metrics;
+    const three = (await json(['--workload', 'munmap', '--arch', 'x86', '--set', 'iterations=3'])).results[0].metrics;
     expect(three.pagesFreed).toBe(3 * one.pagesFreed);
     expect(three.archFlushes).toBe(3 * one.archFlushes);
   });
-  it('exit frees every touched page of the process', () => {
-    for (const r of json(['--workload', 'exit', '--set', 'rss=100', '--set', 'cpus=4']).results) expect(r.metrics.pagesFreed).toBe(100);
+  it('exit frees every touched page of the process', async () => {
+    for (const r of (await json(['--workload', 'exit', '--set', 'rss=100', '--set', 'cpus=4'])).results) expect(r.metrics.pagesFreed).toBe(100);
   });
-  it('reclaim unmaps every page from every process', () => {
-    for (const r of json(['--workload', 'reclaim', '--set', 'pages=10', '--set', 'cpus=4']).results) expect(r.metrics.violations).toBe(0);
+  it('reclaim unmaps every page from every process', async () => {
+    for (const r of (await json(['--workload', 'reclaim', '--set', 'pages=10', '--set', 'cpus=4'])).results) expect(r.metrics.violations).toBe(0);
   });
-  it('hugetlb-share: V0 no sync IPI, V1 one per unshared table, V2 one when the last sharer leaves (hugetlb SPEC.md §4.8); ppc shares nothing', () => {
-    const run = (v: string) => json(['--workload', 'hugetlb-share', '--set', `hugetlb=${v}`, '--set', 'gib=4', '--set', 'cpus=8']).results;
-    const [v0, v1, v2] = ['V0', 'V1', 'V2'].map(run);
+  it('hugetlb-share: V0 no sync IPI, V1 one per unshared table, V2 one when the last sharer leaves (hugetlb SPEC.md §4.8); ppc shares nothing', async () => {
+    const run = async (v: string) => (await json(['--workload', 'hugetlb-share', '--set', `hugetlb=${v}`, '--set', 'gib=4', '--set', 'cpus=8'])).results;
+    const [v0, v1, v2] = await Promise.all(['V0', 'V1', 'V2'].map(run));
     for (const k of [0, 1]) {
       expect(v0[k].hugetlb).toMatchObject({ behaviour: 'V0', sharing: true, tablesShared: 4, tablesUnshared: 4, syncIpis: 0 });
       expect(v1[k].hugetlb).toMatchObject({ behaviour: 'V1', tablesUnshared: 4, syncIpis: 4 });
@@ -483,7 +477,7 @@ describe('workload semantics', () => {
     expect(v2[2].arch).toBe('ppc');
     expect(v2[2].hugetlb).toMatchObject({ sharing: false, tablesShared: 0, syncIpis: 0 });
     // three sharers: the newest leaving does not make any table exclusive, so V2 sends nothing
-    const s3 = json(['--workload', 'hugetlb-share', '--set', 'sharers=3', '--set', 'gib=2', '--arch', 'x86']).results[0];
+    const s3 = (await json(['--workload', 'hugetlb-share', '--set', 'sharers=3', '--set', 'gib=2', '--arch', 'x86'])).results[0];
     expect(s3.hugetlb).toMatchObject({ tablesShared: 4, tablesUnshared: 2, syncIpis: 0 });
   });
 });

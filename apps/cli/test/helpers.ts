@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,22 +15,96 @@ export interface Ran {
   stderr: string;
 }
 
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** kill the child (SIGKILL) and fail after this long; sized for a loaded 2-core machine */
+  timeoutMs?: number;
+}
+
+/** One child process's default time limit: long enough for the slowest CLI call on a busy machine. */
+export const CHILD_TIMEOUT_MS = 90_000;
+
+/**
+ * Run a command asynchronously and capture everything. Tests never use the *Sync child-process
+ * calls: they block the worker's event loop, so vitest's RPC to the main process times out on a
+ * loaded machine. A child that outlives `timeoutMs` is killed and the promise rejects naming it.
+ */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Ran> {
+  const timeoutMs = opts.timeoutMs ?? CHILD_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const r = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      if (timedOut) reject(new Error(`timed out after ${timeoutMs} ms: ${cmd} ${args.join(' ')}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`));
+      else resolve(r);
+    });
+  });
+}
+
 /** Run the built CLI (not on a terminal, NO_COLOR unset) and capture everything. */
-export function tlbsim(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): Ran {
+export function tlbsim(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<Ran> {
   const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...opts.env };
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return run(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, timeoutMs: opts.timeoutMs });
 }
 
 /** Start the CLI in the background (for Ctrl-C tests). */
-export function tlbsimAsync(args: string[], cwd?: string) {
+export function tlbsimAsync(args: string[], cwd?: string): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** Whether the child catches `sig` now (the SigCgt mask of /proc/PID/status; Linux). */
+export function catches(child: ChildProcess, sig: 'SIGINT' | 'SIGTERM'): boolean {
+  const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+  return !!m && (BigInt(`0x${m[1]}`) & (BigInt(1) << BigInt(sig === 'SIGINT' ? 1 : 14))) !== BigInt(0);
+}
+
+/**
+ * Resolve once the child has spent `cpuMs` of CPU time (utime + stime of /proc/PID/stat, at
+ * 100 ticks a second): it is then in its work, however slowly a loaded machine started it (a
+ * fixed wall-clock delay is not enough there).
+ */
+export async function busyFor(child: ChildProcess, cpuMs: number, timeoutMs = CHILD_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the CLI exited before it had run ${cpuMs} ms`);
+    let stat = '';
+    try {
+      stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    } catch {
+      // not started yet
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (f.length > 13 && (Number(f[11]) + Number(f[12])) * 10 >= cpuMs) return;
+    if (Date.now() > deadline) throw new Error(`the CLI did not run ${cpuMs} ms of CPU within ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+/** The exit code of a background child, or the signal that ended it. */
+export function exited(child: ChildProcess): Promise<number | NodeJS.Signals | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  return new Promise((res) => child.on('close', (c, s) => res(c ?? s)));
+}
+
 /** Run the CLI on a pseudo-terminal (util-linux `script`), so stdout is a TTY. */
-export function tlbsimOnTty(args: string[], env: Record<string, string | undefined> = {}): string {
+export async function tlbsimOnTty(args: string[], env: Record<string, string | undefined> = {}): Promise<string> {
   const cmd = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: undefined, ...env }, encoding: 'utf8' });
+  const r = await run('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: undefined, ...env } });
   return r.stdout;
 }
 

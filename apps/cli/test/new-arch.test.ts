@@ -3,19 +3,18 @@
  * of the box. The package is generated into a throwaway workspace that links this repository's
  * core sources and node_modules, then type-checked, built with tsup and tested with vitest.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFORMANCE_TESTS } from '@tlbsim/core/conformance';
+import { run } from './helpers.js';
 
 const repo = resolve(__dirname, '../../..');
 const cli = resolve(__dirname, '../dist/cli.js');
-const tlbsim = (args: string[], cwd = repo) => {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-};
+const tlbsim = (args: string[], cwd = repo) => run(process.execPath, [cli, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+/** a type check, a tsup build (declarations included) and a vitest run, each alone, on a busy machine */
+const TOOL_TIMEOUT_MS = 240_000;
 
 /** a workspace root with the repository's tsconfig, node_modules and core package */
 function workspace(): string {
@@ -30,9 +29,9 @@ function workspace(): string {
 }
 
 describe('tlbsim new-arch', () => {
-  it('scaffolds a package that type-checks, builds and passes the conformance suite', () => {
+  it('scaffolds a package that type-checks, builds and passes the conformance suite', async () => {
     const ws = workspace();
-    const r = tlbsim(['new-arch', 'loong-arch', '--dir', ws]);
+    const r = await tlbsim(['new-arch', 'loong-arch', '--dir', ws]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('created packages/arch-loong-arch/, .changeset/arch-loong-arch-initial.md, .changeset/config.json (fixed group)');
@@ -55,28 +54,32 @@ describe('tlbsim new-arch', () => {
     expect(JSON.parse(readFileSync(join(ws, '.changeset', 'config.json'), 'utf8')).fixed[0]).toContain('@tlbsim/arch-loong-arch');
     expect(readFileSync(join(pkgDir, 'src', 'index.ts'), 'utf8')).toContain('export function loongArch(');
     const bin = (n: string) => join(repo, 'node_modules', '.bin', n);
-    const tsc = spawnSync(bin('tsc'), ['--noEmit', '-p', '.'], { cwd: pkgDir, encoding: 'utf8' });
+    // the three are independent (vitest and tsc read the sources, not dist): run them side by side
+    const [tsc, build, test] = await Promise.all([
+      run(bin('tsc'), ['--noEmit', '-p', '.'], { cwd: pkgDir, timeoutMs: TOOL_TIMEOUT_MS }),
+      run(bin('tsup'), [], { cwd: pkgDir, timeoutMs: TOOL_TIMEOUT_MS }),
+      run(bin('vitest'), ['run'], { cwd: pkgDir, env: { ...process.env, NO_COLOR: '1', CI: '1' }, timeoutMs: TOOL_TIMEOUT_MS }),
+    ]);
     expect(tsc.stdout + tsc.stderr).toBe('');
-    const build = spawnSync(bin('tsup'), [], { cwd: pkgDir, encoding: 'utf8' });
-    expect(build.status, build.stderr).toBe(0);
+    expect(build.code, build.stderr).toBe(0);
     expect(existsSync(join(pkgDir, 'dist', 'index.js')) && existsSync(join(pkgDir, 'dist', 'index.d.ts'))).toBe(true);
-    const test = spawnSync(bin('vitest'), ['run'], { cwd: pkgDir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1' } });
-    expect(test.status, test.stdout + test.stderr).toBe(0);
+    expect(test.code, test.stdout + test.stderr).toBe(0);
+    // every test but flush-tlb-kernel-range, which skips: the scaffold has no such hook yet
     const n = CONFORMANCE_TESTS.length;
-    expect(test.stdout).toMatch(new RegExp(`Tests\\s+${n} passed \\(${n}\\)`));
-  }, 120_000);
+    expect(test.stdout).toMatch(new RegExp(`Tests\\s+${n - 1} passed \\| 1 skipped \\(${n}\\)`));
+  }, 300_000);
 
-  it('refuses a bad name, an existing package and a missing workspace, leaving nothing behind', () => {
+  it('refuses a bad name, an existing package and a missing workspace, leaving nothing behind', async () => {
     const ws = workspace();
-    expect(tlbsim(['new-arch', 'Bad_Name', '--dir', ws])).toMatchObject({ code: 2, stdout: '' });
-    expect(tlbsim(['new-arch', 'Bad_Name', '--dir', ws]).stderr).toMatch(/^tlbsim: error: "Bad_Name" is not a valid architecture name/);
-    expect(tlbsim(['new-arch', 'generic', '--dir', ws]).stderr).toContain('"generic" is reserved');
-    expect(tlbsim(['new-arch', '--dir', ws]).stderr).toContain('new-arch takes one NAME');
-    expect(tlbsim(['new-arch', 'core', '--dir', ws]).code).toBe(2);
+    expect(await tlbsim(['new-arch', 'Bad_Name', '--dir', ws])).toMatchObject({ code: 2, stdout: '' });
+    expect((await tlbsim(['new-arch', 'Bad_Name', '--dir', ws])).stderr).toMatch(/^tlbsim: error: "Bad_Name" is not a valid architecture name/);
+    expect((await tlbsim(['new-arch', 'generic', '--dir', ws])).stderr).toContain('"generic" is reserved');
+    expect((await tlbsim(['new-arch', '--dir', ws])).stderr).toContain('new-arch takes one NAME');
+    expect((await tlbsim(['new-arch', 'core', '--dir', ws])).code).toBe(2);
     mkdirSync(join(ws, 'packages', 'arch-taken'));
-    expect(tlbsim(['new-arch', 'taken', '--dir', ws]).stderr).toContain('already exists');
+    expect((await tlbsim(['new-arch', 'taken', '--dir', ws])).stderr).toContain('already exists');
     const empty = mkdtempSync(join(tmpdir(), 'tlbsim-noworkspace-'));
-    expect(tlbsim(['new-arch', 'foo'], empty).stderr).toContain('no tlbsim workspace found');
+    expect((await tlbsim(['new-arch', 'foo'], empty)).stderr).toContain('no tlbsim workspace found');
     expect(readdirSync(join(ws, 'packages')).sort()).toEqual(['arch-taken', 'core']);
     expect(readdirSync(join(ws, '.changeset'))).toEqual(['config.json']);
   });

@@ -39,8 +39,8 @@ interface Doc {
   results: Result[];
 }
 
-function json(args: string[], cwd = OWN): Doc {
-  const r = replay([...args, '--format', 'json'], cwd);
+async function json(args: string[], cwd = OWN): Promise<Doc> {
+  const r = await replay([...args, '--format', 'json'], cwd);
   if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
   expect(r.stderr).toBe(''); // json: the skipped lines are in the document, not on stderr
   return JSON.parse(r.stdout) as Doc;
@@ -58,12 +58,12 @@ describe('tiny.txt: exact counts on every architecture', () => {
   // left and tears the mm down while CPU1 still has it loaded (lazily). Pages freed: 4 + 2 + 35.
   let d: Doc;
   let r: Record<string, Result>;
-  beforeAll(() => {
-    d = json(['tiny.txt', '--arch', 'all']);
+  beforeAll(async () => {
+    d = await json(['tiny.txt', '--arch', 'all']);
     r = byArch(d);
   });
 
-  it('the trace: 18 lines, 11 syscalls, 1 failure, 1 skipped line (named), 2 threads, 1 process, 2 CPUs', () => {
+  it('the trace: 18 lines, 11 syscalls, 1 failure, 1 skipped line (named), 2 threads, 1 process, 2 CPUs', async () => {
     expect(d.workload).toEqual({ name: 'replay', params: { touch: 'all', cpus: 2 } });
     expect(d.replay).toMatchObject({
       files: [{ name: 'tiny.txt', lines: 18 }],
@@ -83,7 +83,7 @@ describe('tiny.txt: exact counts on every architecture', () => {
     }
   });
 
-  it('x86: an IPI only where the other CPU runs (or lazily holds) the mm; MERGE_VMAS: one flush per munmap', () => {
+  it('x86: an IPI only where the other CPU runs (or lazily holds) the mm; MERGE_VMAS: one flush per munmap', async () => {
     const x = r.x86;
     expect(x.metrics).toMatchObject({ archFlushes: 3, ipis: 3, ipiBroadcasts: 0, fullFlushes: 2, rangedFlushes: 4, tablesFreed: 7 });
     // munmap: 4 pages INVLPG locally + 4 on CPU1; madvise: 2 + 2; CR3 writes: the two switch_mm
@@ -96,7 +96,7 @@ describe('tiny.txt: exact counts on every architecture', () => {
     expect(sites(x.callSites.byTlbInstructions)).toEqual([[7, 1, 8, 1], [11, 1, 4, 1], [17, 1, 2, 1], [1, 0, 1, 0], [5, 0, 1, 0]]);
   });
 
-  it('arm64: broadcast TLBI, never an IPI; the munmap flushes at tlb_end_vma and again for the freed table', () => {
+  it('arm64: broadcast TLBI, never an IPI; the munmap flushes at tlb_end_vma and again for the freed table', async () => {
     const a = r.arm64;
     expect(a.metrics).toMatchObject({ archFlushes: 4, ipis: 0, fullFlushes: 1, rangedFlushes: 3, tablesFreed: 7 });
     // leaf TLBIs for the 4 + 2 pages, one non-leaf for the freed PTE table, ASID flush at exit
@@ -105,7 +105,7 @@ describe('tiny.txt: exact counts on every architecture', () => {
     expect(sites(a.callSites.byTlbInstructions)).toEqual([[7, 0, 9, 2], [11, 0, 4, 1], [17, 0, 3, 1]]);
   });
 
-  it('ppc (radix): tlbie broadcasts; the one IPI is the exit trimming the lazy CPU from mm_cpumask', () => {
+  it('ppc (radix): tlbie broadcasts; the one IPI is the exit trimming the lazy CPU from mm_cpumask', async () => {
     const p = r.ppc;
     expect(p.metrics).toMatchObject({ archFlushes: 3, ipis: 1, fullFlushes: 2, rangedFlushes: 2, tablesFreed: 8 });
     expect(p.metrics.tlbInstructions).toEqual({
@@ -116,7 +116,7 @@ describe('tiny.txt: exact counts on every architecture', () => {
     expect(sites(p.callSites.byTlbInstructions)).toEqual([[17, 1, 12, 1], [7, 0, 9, 1], [11, 0, 6, 1]]);
   });
 
-  it('riscv: SBI remote fences, no IPI; the firmware flushes the whole ASID (range limit one page) on both CPUs', () => {
+  it('riscv: SBI remote fences, no IPI; the firmware flushes the whole ASID (range limit one page) on both CPUs', async () => {
     const v = r.riscv;
     expect(v.metrics).toMatchObject({ archFlushes: 4, ipis: 0, fullFlushes: 8, rangedFlushes: 0, tablesFreed: 5 });
     expect(v.metrics.tlbInstructions).toEqual({ 'M-mode sfence.vma asid': 8, 'SBI remote_sfence_vma_asid': 4 });
@@ -125,35 +125,35 @@ describe('tiny.txt: exact counts on every architecture', () => {
     expect(sites(v.callSites.byTlbInstructions)).toEqual([[7, 0, 6, 2], [11, 0, 3, 1], [17, 0, 3, 1]]);
   });
 
-  it('--cpus 1: both threads share CPU0, so x86 sends no IPI at all', () => {
-    const one = json(['tiny.txt', '--arch', 'x86', '--cpus', '1']);
+  it('--cpus 1: both threads share CPU0, so x86 sends no IPI at all', async () => {
+    const one = await json(['tiny.txt', '--arch', 'x86', '--cpus', '1']);
     expect(one.replay).toMatchObject({ cpus: 1, cpusFrom: 'option', threads: 2 });
     expect(one.results[0].metrics).toMatchObject({ ipis: 0, pagesFreed: 41, violations: 0 });
     expect(one.results[0].callSites.byIpis).toEqual([]);
-    const four = json(['tiny.txt', '--arch', 'x86', '--cpus', '4']);
+    const four = await json(['tiny.txt', '--arch', 'x86', '--cpus', '4']);
     expect(four.results[0].cpus.length).toBe(4);
     expect(four.workload.params).toEqual({ touch: 'all', cpus: 4 });
   });
 
-  it('--touch none frees no data page, --touch written the writable ones (all of them here); the report states it', () => {
-    const none = json(['tiny.txt', '--touch', 'none']);
+  it('--touch none frees no data page, --touch written the writable ones (all of them here); the report states it', async () => {
+    const none = await json(['tiny.txt', '--touch', 'none']);
     expect(none.replay.touch).toBe('none');
     expect(none.replay.assumption).toMatch(/^touch=none: /);
     for (const x of none.results) expect(x.metrics).toMatchObject({ pagesFreed: 0, tablesFreed: 0, archFlushes: 0, violations: 0 });
     // with nothing mapped, only ppc's exit still trims the lazy CPU
     expect(none.results.map((x) => x.metrics.ipis)).toEqual([0, 0, 1, 0]);
-    const written = json(['tiny.txt', '--touch', 'written']);
+    const written = await json(['tiny.txt', '--touch', 'written']);
     expect(written.results.map((x) => x.metrics.pagesFreed)).toEqual([41, 41, 41, 41]);
     expect(written.replay.assumption).toMatch(/^touch=written: /);
-    const table = replay(['tiny.txt', '--touch', 'none']);
+    const table = await replay(['tiny.txt', '--touch', 'none']);
     expect(table.stdout).toContain('touch=none)');
     expect(table.stdout).toMatch(/^Assumption: touch=none: /m);
   });
 });
 
 describe('output formats', () => {
-  it('table: the title, compare\'s grid with replay.* rows, the call sites per architecture, the assumption; skipped lines on stderr', () => {
-    const r = replay(['tiny.txt']);
+  it('table: the title, compare\'s grid with replay.* rows, the call sites per architecture, the assumption; skipped lines on stderr', async () => {
+    const r = await replay(['tiny.txt']);
     expect(r.code).toBe(0);
     const out = r.stdout;
     expect(out.split('\n')[0]).toBe('replay of tiny.txt (18 lines, 11 syscalls, 1 failed, 1 skipped; 2 threads, 1 process; 2 CPUs; touch=all)');
@@ -178,8 +178,8 @@ describe('output formats', () => {
         'tlbsim: 1 of 18 lines skipped (--strict makes an unparseable line an error)\n',
     );
   });
-  it('csv: the grid only; markdown: the grid, call-site tables and the assumption', () => {
-    const csv = replay(['tiny.txt', '--format', 'csv']);
+  it('csv: the grid only; markdown: the grid, call-site tables and the assumption', async () => {
+    const csv = await replay(['tiny.txt', '--format', 'csv']);
     expect(csv.code).toBe(0);
     const rows = csv.stdout.trimEnd().split('\n').map((l) => l.split(','));
     expect(rows[0]).toEqual(['metric', ...ARCHES]);
@@ -187,7 +187,7 @@ describe('output formats', () => {
     expect(rows.find((x) => x[0] === 'tlbInstructions.INVLPG')).toEqual(['tlbInstructions.INVLPG', '12', '', '', '']);
     expect(rows.find((x) => x[0] === 'replay.skippedCount')).toEqual(['replay.skippedCount', '1', '1', '1', '1']);
     expect(csv.stderr).toContain('tiny.txt:15');
-    const md = replay(['tiny.txt', '--format', 'markdown', '--arch', 'x86', '--arch', 'arm64']);
+    const md = await replay(['tiny.txt', '--format', 'markdown', '--arch', 'x86', '--arch', 'arm64']);
     expect(md.code).toBe(0);
     expect(md.stdout).toMatch(/^### replay of tiny\.txt \(18 lines/);
     expect(md.stdout).toContain('| metric | x86 | arm64 |');
@@ -197,11 +197,11 @@ describe('output formats', () => {
     expect(md.stdout).toContain('**arm64**: none');
     expect(md.stdout).toMatch(/#### Assumption\n\ntouch=all: /);
   });
-  it('json: compare\'s document, valid against its schema, with replay and callSites', () => {
-    const d = json(['tiny.txt']);
+  it('json: compare\'s document, valid against its schema, with replay and callSites', async () => {
+    const d = await json(['tiny.txt']);
     expect(Object.keys(d)).toEqual(['tlbsim', 'workload', 'seed', 'replay', 'results']);
     expect(validate(d, 'results.schema.json')).toEqual([]);
-    const compareDoc = JSON.parse(tlbsim(['compare', '--workload', 'munmap', '--format', 'json']).stdout) as Doc;
+    const compareDoc = JSON.parse((await tlbsim(['compare', '--workload', 'munmap', '--format', 'json'])).stdout) as Doc;
     expect(Object.keys(d.results[0])).toEqual([...Object.keys(compareDoc.results[0]), 'replay', 'callSites']);
   });
 });
@@ -218,8 +218,8 @@ describe('every captured trace, every architecture: replayed, the checker finds 
     { name: 'threads-ff.* (-ff, 6 files)', files: FF, dir: OWN, lines: 124, syscalls: 117, failures: 1, skipped: 0, threads: 5, processes: 2 },
   ];
   for (const c of CASES) {
-    it(c.name, () => {
-      const d = json([...c.files, '--arch', 'all'], c.dir);
+    it(c.name, async () => {
+      const d = await json([...c.files, '--arch', 'all'], c.dir);
       expect(d.replay).toMatchObject({ lines: c.lines, syscalls: c.syscalls, failures: c.failures, skippedCount: c.skipped, threads: c.threads, processes: c.processes, cpus: c.threads });
       expect(d.results.map((r) => r.variant)).toEqual(ARCHES);
       for (const r of d.results) {
@@ -233,85 +233,85 @@ describe('every captured trace, every architecture: replayed, the checker finds 
       if (c.threads === 1) expect(byArch(d).x86.metrics.ipis).toBe(0);
     });
   }
-  it('-ff: the per-pid files are merged by timestamp: line counts per file, threads on 5 CPUs, the order given does not matter', () => {
-    const d = json([...FF, '--arch', 'x86']);
+  it('-ff: the per-pid files are merged by timestamp: line counts per file, threads on 5 CPUs, the order given does not matter', async () => {
+    const d = await json([...FF, '--arch', 'x86']);
     expect(d.replay.files).toEqual(FF.map((name, i) => ({ name, lines: [36, 21, 21, 21, 21, 4][i] })));
     expect(d.results[0].metrics.ipis).toBeGreaterThan(0);
     // call sites name the per-thread file and its own line numbers
     for (const s of d.results[0].callSites.byIpis) expect(FF).toContain(s.file);
-    const reversed = replay([...[...FF].reverse(), '--format', 'csv']);
-    expect(reversed.stdout).toBe(replay([...FF, '--format', 'csv']).stdout);
+    const reversed = await replay([...[...FF].reverse(), '--format', 'csv']);
+    expect(reversed.stdout).toBe((await replay([...FF, '--format', 'csv'])).stdout);
   });
 });
 
 describe('bad input', () => {
-  it('--strict: an unparseable line is an error naming file:line, exit 2, no output file', () => {
+  it('--strict: an unparseable line is an error naming file:line, exit 2, no output file', async () => {
     const dir = tmp();
     const out = join(dir, 'out.json');
-    const r = replay(['tiny.txt', '--strict', '--format', 'json', '--out', out]);
+    const r = await replay(['tiny.txt', '--strict', '--format', 'json', '--out', out]);
     expect(expectUsageError(r)).toBe('tlbsim: error: tiny.txt:15: unrecognised line "this line is not strace output" (--strict)');
     expect(r.stdout).toBe('');
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir)).toEqual([]); // no temporary file left either
     // a trace without bad lines passes --strict
-    expect(replay([...FF, '--strict', '--arch', 'x86', '--format', 'csv']).code).toBe(0);
+    expect((await replay([...FF, '--strict', '--arch', 'x86', '--format', 'csv'])).code).toBe(0);
   });
-  it('a file that is not strace output: exit 2, naming it', () => {
-    expect(expectUsageError(replay(['README.md']))).toMatch(/^tlbsim: error: no strace system-call line in README\.md \(\d+ lines read; expected the output of strace/);
+  it('a file that is not strace output: exit 2, naming it', async () => {
+    expect(expectUsageError(await replay(['README.md']))).toMatch(/^tlbsim: error: no strace system-call line in README\.md \(\d+ lines read; expected the output of strace/);
   });
-  it('a missing or unreadable FILE: exit 2, one line naming it', () => {
-    expect(expectUsageError(replay(['nope.txt']))).toBe('tlbsim: error: cannot read strace output nope.txt: no such file');
-    expect(expectUsageError(replay(['tiny.txt', 'missing.20001']))).toContain('missing.20001: no such file');
-    expect(expectUsageError(replay(['.']))).toBe('tlbsim: error: cannot read strace output .: it is a directory');
-    expect(expectUsageError(replay([]))).toContain('tlbsim replay needs the strace output FILE');
+  it('a missing or unreadable FILE: exit 2, one line naming it', async () => {
+    expect(expectUsageError(await replay(['nope.txt']))).toBe('tlbsim: error: cannot read strace output nope.txt: no such file');
+    expect(expectUsageError(await replay(['tiny.txt', 'missing.20001']))).toContain('missing.20001: no such file');
+    expect(expectUsageError(await replay(['.']))).toBe('tlbsim: error: cannot read strace output .: it is a directory');
+    expect(expectUsageError(await replay([]))).toContain('tlbsim replay needs the strace output FILE');
   });
-  it('unknown options and values: did-you-mean and the valid choices', () => {
-    expect(expectUsageError(replay(['tiny.txt', '--toch', 'none']))).toContain('unknown option "--toch" for "tlbsim replay" (did you mean "--touch"?)');
-    const t = expectUsageError(replay(['tiny.txt', '--touch', 'writen']));
+  it('unknown options and values: did-you-mean and the valid choices', async () => {
+    expect(expectUsageError(await replay(['tiny.txt', '--toch', 'none']))).toContain('unknown option "--toch" for "tlbsim replay" (did you mean "--touch"?)');
+    const t = expectUsageError(await replay(['tiny.txt', '--touch', 'writen']));
     expect(t).toContain('unknown value "writen" for --touch (did you mean "written"?)');
     expect(t).toContain('valid values: all, none, written');
-    expect(expectUsageError(replay(['tiny.txt', '--format', 'yaml']))).toContain('valid values: table, json, csv, markdown');
-    expect(expectUsageError(replay(['tiny.txt', '--arch', 'arm46']))).toContain('unknown architecture "arm46" (did you mean "arm64"?)');
-    expect(expectUsageError(replay(['tiny.txt', '--cpus', '0']))).toContain('--cpus must be an integer from 1 to 1024, got "0"');
-    expect(expectUsageError(replay(['tiny.txt', '--cpus', 'many']))).toContain('--cpus must be an integer');
-    expect(expectUsageError(replay(['tiny.txt', '--trace-format', 'ftrace']))).toContain('--trace-format needs --trace FILE');
-    expect(expectUsageError(tlbsim(['replya', 'x']))).toContain('unknown command "replya" (did you mean "replay"?)');
+    expect(expectUsageError(await replay(['tiny.txt', '--format', 'yaml']))).toContain('valid values: table, json, csv, markdown');
+    expect(expectUsageError(await replay(['tiny.txt', '--arch', 'arm46']))).toContain('unknown architecture "arm46" (did you mean "arm64"?)');
+    expect(expectUsageError(await replay(['tiny.txt', '--cpus', '0']))).toContain('--cpus must be an integer from 1 to 1024, got "0"');
+    expect(expectUsageError(await replay(['tiny.txt', '--cpus', 'many']))).toContain('--cpus must be an integer');
+    expect(expectUsageError(await replay(['tiny.txt', '--trace-format', 'ftrace']))).toContain('--trace-format needs --trace FILE');
+    expect(expectUsageError(await tlbsim(['replya', 'x']))).toContain('unknown command "replya" (did you mean "replay"?)');
   });
 });
 
 describe('output files, determinism, streaming', () => {
-  it('byte-identical output twice (every format, -ff input)', () => {
+  it('byte-identical output twice (every format, -ff input)', async () => {
     for (const f of ['table', 'json', 'csv', 'markdown']) {
-      const a = replay([...FF, '--format', f]);
-      const b = replay([...FF, '--format', f]);
+      const a = await replay([...FF, '--format', f]);
+      const b = await replay([...FF, '--format', f]);
       expect(a.code).toBe(0);
       expect(b.stdout).toBe(a.stdout);
       expect(b.stderr).toBe(a.stderr);
     }
   });
-  it('--out writes the file atomically (nothing on stdout, no temporary left); an unwritable --out is exit 2', () => {
+  it('--out writes the file atomically (nothing on stdout, no temporary left); an unwritable --out is exit 2', async () => {
     const dir = tmp();
     const out = join(dir, 'replay.json');
     writeFileSync(out, 'old');
-    const r = replay(['tiny.txt', '--format', 'json', '--out', out]);
+    const r = await replay(['tiny.txt', '--format', 'json', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(readFileSync(out, 'utf8')).toBe(replay(['tiny.txt', '--format', 'json']).stdout);
+    expect(readFileSync(out, 'utf8')).toBe((await replay(['tiny.txt', '--format', 'json'])).stdout);
     expect(readdirSync(dir)).toEqual(['replay.json']);
-    expect(expectUsageError(replay(['tiny.txt', '--out', join(dir, 'no', 'such', 'dir.txt')]))).toContain('cannot write');
+    expect(expectUsageError(await replay(['tiny.txt', '--out', join(dir, 'no', 'such', 'dir.txt')]))).toContain('cannot write');
   });
-  it('--trace: every variant\'s events, with one syscall event per replayed call naming its line', () => {
+  it('--trace: every variant\'s events, with one syscall event per replayed call naming its line', async () => {
     const dir = tmp();
-    const r = replay(['tiny.txt', '--arch', 'x86', '--arch', 'arm64', '--format', 'csv', '--trace', join(dir, 't.json')]);
+    const r = await replay(['tiny.txt', '--arch', 'x86', '--arch', 'arm64', '--format', 'csv', '--trace', join(dir, 't.json')]);
     expect(r.code).toBe(0);
     const events = (JSON.parse(readFileSync(join(dir, 't.json'), 'utf8')) as { traceEvents: { cat?: string; pid: number; args?: { line?: number } }[] }).traceEvents;
     const syscalls = events.filter((e) => e.cat === 'syscall');
     expect(new Set(syscalls.map((e) => e.pid)).size).toBe(2);
     expect(syscalls.filter((e) => e.args?.line === 7).length).toBe(2);
-    expect(replay(['tiny.txt', '--arch', 'x86', '--format', 'csv', '--trace', join(dir, 't.jsonl')]).code).toBe(0);
+    expect((await replay(['tiny.txt', '--arch', 'x86', '--format', 'csv', '--trace', join(dir, 't.jsonl')])).code).toBe(0);
     expect(readFileSync(join(dir, 't.jsonl'), 'utf8').split('\n')[1]).toContain('"cat":"syscall"');
   });
-  it('files are streamed: a 300,000-line trace replays in a 16 MiB heap that cannot hold its lines', () => {
+  it('files are streamed: a 300,000-line trace replays in a 16 MiB heap that cannot hold its lines', async () => {
     const dir = tmp();
     const file = join(dir, 'big.txt');
     const parts = ['100 execve("/bin/big", ["big"], 0x7ffc00000000 /* 1 var */) = 0\n'];
@@ -321,7 +321,7 @@ describe('output files, determinism, streaming', () => {
     }
     parts.push('100 exit_group(0) = ?\n100 +++ exited with 0 +++\n');
     writeFileSync(file, parts.join(''));
-    const r = tlbsim(['replay', file, '--arch', 'x86', '--format', 'json'], { env: { NODE_OPTIONS: '--max-old-space-size=16' } });
+    const r = await tlbsim(['replay', file, '--arch', 'x86', '--format', 'json'], { env: { NODE_OPTIONS: '--max-old-space-size=16' } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const d = JSON.parse(r.stdout) as Doc;
@@ -331,14 +331,14 @@ describe('output files, determinism, streaming', () => {
 });
 
 describe('help', () => {
-  it('tlbsim replay --help (and help replay): usage, the strace command, examples; tlbsim --help lists it', () => {
-    const r = tlbsim(['replay', '--help']);
+  it('tlbsim replay --help (and help replay): usage, the strace command, examples; tlbsim --help lists it', async () => {
+    const r = await tlbsim(['replay', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: tlbsim replay FILE\.\.\./);
     expect(r.stdout).toContain('strace -f -tt -e trace=memory,process -o FILE PROGRAM');
     for (const o of ['--touch', '--cpus', '--strict', '--arch', '--format', '--out', '--trace', '--trace-format']) expect(r.stdout).toContain(o);
     expect(r.stdout).toContain('Examples:');
-    expect(tlbsim(['help', 'replay']).stdout).toBe(r.stdout);
-    expect(tlbsim(['--help']).stdout).toMatch(/^ {2}replay {6}/m);
+    expect((await tlbsim(['help', 'replay'])).stdout).toBe(r.stdout);
+    expect((await tlbsim(['--help'])).stdout).toMatch(/^ {2}replay {6}/m);
   });
 });

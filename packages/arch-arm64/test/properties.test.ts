@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Machine, tlbGatherMmu } from '@tlbsim/core';
 import { MAX_TLBI_RANGE_PAGES, arm64, type Arm64Options } from '../src/index.js';
+import { propertyParams, propertyTestTimeout } from '@tlbsim/core/testing';
 
 interface Op { va: number; pages: number; range: boolean; op: string }
 
@@ -56,9 +57,9 @@ describe('range operations', () => {
         // v6.9+ puts the odd page last, v5.10-v6.8 first
         if (pages & 1 && pages > 1) expect(list[kernel === 'v7.1' ? list.length - 1 : 0].range).toBe(false);
       }),
-      { numRuns: 150 },
+      propertyParams(150),
     );
-  });
+  }, propertyTestTimeout());
 
   it('with LPA2: up to 15 alignment singles before the first range op, which starts 64K-aligned; at most 20 ops', () => {
     fc.assert(
@@ -73,9 +74,9 @@ describe('range operations', () => {
           expect(firstRange).toBeLessThanOrEqual(15);
         }
       }),
-      { numRuns: 100 },
+      propertyParams(100),
     );
-  });
+  }, propertyTestTimeout());
 
   it('without range ops: one VALE1IS per page below MAX_DVM_OPS (512), the ASID at or above it', () => {
     fc.assert(
@@ -84,7 +85,7 @@ describe('range operations', () => {
         if (pages >= 512) expect(list).toBeNull();
         else expect(list!.map((o) => o.va)).toEqual(Array.from({ length: pages }, (_, i) => 0x40000000 + i * 0x1000));
       }),
-      { numRuns: 60 },
+      propertyParams(60),
     );
-  });
+  }, propertyTestTimeout());
 });

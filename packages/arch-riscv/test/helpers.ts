@@ -1,6 +1,7 @@
 /** Small harness for the golden scenarios: a machine, process A, and per-operation deltas. */
 import { expect } from 'vitest';
 import { Machine, mmap, touch, type MachineOptions, type Mm } from '@tlbsim/core';
+import { diffCounts } from '@tlbsim/core/testing';
 import { riscv, type RiscvOptions } from '../src/index.js';
 
 export const S = 0x40000000;
@@ -46,15 +47,6 @@ export interface Delta {
   cpu: CpuDelta[];
 }
 
-function sub(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const r: Record<string, number> = {};
-  for (const k of Object.keys(a)) {
-    const d = a[k] - (b[k] ?? 0);
-    if (d !== 0) r[k] = d;
-  }
-  return r;
-}
-
 /** Run fn and return what it changed (only non-zero instruction/counter entries are kept). */
 export function measure(m: Machine, fn: () => void): Delta {
   const s0 = m.metrics.summary();
@@ -71,10 +63,10 @@ export function measure(m: Machine, fn: () => void): Delta {
     rcuCallbacks: s1.rcuCallbacks - s0.rcuCallbacks,
     tablesFreed: s1.tablesFreed - s0.tablesFreed,
     pagesFreed: s1.pagesFreed - s0.pagesFreed,
-    instr: sub(s1.tlbInstructions, s0.tlbInstructions),
+    instr: diffCounts(s1.tlbInstructions, s0.tlbInstructions),
     cpu: c1.map((c, i) => ({
-      instr: sub(c.instructions, c0[i].instructions),
-      counters: sub(c.counters, c0[i].counters),
+      instr: diffCounts(c.instructions, c0[i].instructions),
+      counters: diffCounts(c.counters, c0[i].counters),
       ipis: c.ipisReceived - c0[i].ipisReceived,
       full: c.fullFlushes - c0[i].fullFlushes,
       ranged: c.rangedFlushes - c0[i].rangedFlushes,

@@ -1,4 +1,5 @@
 import { Machine, tlbGatherMmu, type Mm, type Thread, type TraceEvent } from '@tlbsim/core';
+import { diffCounts } from '@tlbsim/core/testing';
 import { x86, x86Internals, type X86Internals, type X86Options } from '../src/index.js';
 
 /** x86 SPEC.md §14 addresses */
@@ -50,15 +51,6 @@ function snap(m: Machine) {
   };
 }
 
-function sub(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const r: Record<string, number> = {};
-  for (const k of Object.keys(a)) {
-    const d = a[k] - (b[k] ?? 0);
-    if (d) r[k] = d;
-  }
-  return r;
-}
-
 /** Run `fn` and return what changed. */
 export function measure(m: Machine, fn: () => void): Delta {
   const before = snap(m);
@@ -68,10 +60,10 @@ export function measure(m: Machine, fn: () => void): Delta {
   return {
     ipis: after.s.ipis - before.s.ipis,
     ipiBroadcasts: after.s.ipiBroadcasts - before.s.ipiBroadcasts,
-    instr: sub(after.s.tlbInstructions, before.s.tlbInstructions),
+    instr: diffCounts(after.s.tlbInstructions, before.s.tlbInstructions),
     cpu: after.per.map((c, i) => {
       const b = before.per[i];
-      const d = { instr: sub(c.instructions, b.instructions), full: c.fullFlushes - b.fullFlushes, ranged: c.rangedFlushes - b.rangedFlushes } as CpuDelta;
+      const d = { instr: diffCounts(c.instructions, b.instructions), full: c.fullFlushes - b.fullFlushes, ranged: c.rangedFlushes - b.rangedFlushes } as CpuDelta;
       for (const n of COUNTERS) (d as unknown as Record<string, number>)[SHORT[n]] = c.counters[n] - b.counters[n];
       return d;
     }),

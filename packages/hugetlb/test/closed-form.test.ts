@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { munmap } from '@tlbsim/core';
 import { checkShareInvariants, type Behaviour } from '../src/index.js';
 import { B, CFG_G, CFG_X, G, M, world } from './helpers.js';
+import { propertyParams, propertyTestTimeout } from '@tlbsim/core/testing';
 
 const behaviour = fc.constantFrom<Behaviour>('V0', 'V1', 'V2');
 
@@ -59,9 +60,9 @@ describe('hugetlb SPEC.md §4.8: Q exits or munmaps its hugetlb VMAs; region r o
           expect(checkShareInvariants(w.m)).toEqual([]);
         },
       ),
-      { numRuns: 150, seed: 0x5eed },
+      propertyParams(150, 0x5eed),
     );
-  });
+  }, propertyTestTimeout());
 });
 
 describe('hugetlb SPEC.md §4.8: fork()+exit() of M children, each touching K of the parent\'s N regions', () => {
@@ -101,7 +102,7 @@ describe('hugetlb SPEC.md §4.8: fork()+exit() of M children, each touching K of
           expect(checkShareInvariants(w.m)).toEqual([]);
         },
       ),
-      { numRuns: 100, seed: 0x4b8 },
+      propertyParams(100, 0x4b8),
     );
-  });
+  }, propertyTestTimeout());
 });

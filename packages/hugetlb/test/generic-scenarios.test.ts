@@ -32,7 +32,7 @@ describe('S15 hugetlb shared-PMD unshare on munmap (V2: January 2026)', () => {
       const ipis0 = w.m.metrics.ipiBroadcasts;
       w.m.op('munmap', 0, () => expect(munmap(w.m, Q.mm, V, G).ok).toBe(true));
       expect(w.log.slice(n)).toEqual([
-        { start: 0x40000000, end: 0x80000000, bits: ['cleared_pmds', 'unshared_tables'], fullmm: false, vmaHuge: true, pagesFreedBefore: w.log[n].pagesFreedBefore },
+        { start: 0x40000000, end: 0x80000000, bits: ['cleared_pmds', 'unshared_tables'], fullmm: false, vmaExec: false, vmaHuge: true, pageSize: w.log[n].pageSize, pagesFreedBefore: w.log[n].pagesFreedBefore, tablesFreedBefore: w.log[n].tablesFreedBefore },
       ]);
       expect(w.m.metrics.ipiBroadcasts - ipis0).toBe(1);
       expect(w.h.stats.tablesFullyUnshared).toBe(1);
@@ -93,7 +93,7 @@ describe('S17 zap_page_range_single on a private hugetlb VMA (gather restart)', 
       // the inner finish (hugetlb restart) frees both folios; the caller's finish has nothing left
       expect(finishes).toEqual([{ pending: 1, freed: 2 }, { pending: 1, freed: 0 }]);
       expect(w.log.slice(n)).toEqual([
-        { start: 0x40000000, end: 0x40400000, bits: ['cleared_pmds'], fullmm: false, vmaHuge: true, pagesFreedBefore: freed0 },
+        { start: 0x40000000, end: 0x40400000, bits: ['cleared_pmds'], fullmm: false, vmaExec: false, vmaHuge: true, pageSize: w.log[n].pageSize, pagesFreedBefore: freed0, tablesFreedBefore: w.log[n].tablesFreedBefore },
       ]);
       expect(w.m.metrics.pagesFreed - freed0).toBe(2);
       expect(P.mm.tlbFlushPending).toBe(0);

@@ -1,10 +1,12 @@
 import { expect } from 'vitest';
 import {
-  gatherBits,
   GENERIC_KCONFIG, INVALIDATE_ALL, Machine, exitThread, fork, generic, genericTlbFlush, mmap, touch,
-  type ArchBackend, type GatherView, type Kconfig, type Mm, type SimFile, type Thread,
+  type ArchBackend, type Kconfig, type Mm, type SimFile, type Thread,
 } from '@tlbsim/core';
+import { flushRec, instructionsDuring, recordingArch, type FlushRec } from '@tlbsim/core/testing';
 import { installHugetlb, type Behaviour, type Hugetlb } from '../src/index.js';
+
+export { instructionsDuring, recordingArch, type FlushRec };
 
 export const G = 2 ** 30;
 export const M = 2 ** 20;
@@ -17,38 +19,6 @@ export const CFG_X: Partial<Kconfig> = {
 };
 /** Config G of core SPEC.md §8.2 (arm64/riscv call pattern: no MERGE_VMAS) with PMD sharing built in. */
 export const CFG_G: Partial<Kconfig> = { ARCH_WANT_HUGE_PMD_SHARE: true };
-
-/** One call of the arch tlb_flush hook. */
-export interface FlushRec {
-  start: number;
-  end: number;
-  bits: string[];
-  fullmm: boolean;
-  vmaHuge: boolean;
-  pagesFreedBefore: number;
-}
-
-/** the flush bits, without fullmm/need_flush_all (recorded as their own fields) */
-const bitsOf = (g: GatherView): string[] => gatherBits(g).filter((b) => b !== 'fullmm' && b !== 'need_flush_all');
-
-/** The generic backend with `k` (and optionally other hstates), recording every tlb_flush call. */
-export function recordingArch(k: Partial<Kconfig>, log: FlushRec[], getMachine: () => Machine, hugePageSizes?: number[]): ArchBackend {
-  const base = generic({ kconfig: { ...GENERIC_KCONFIG, ...k } });
-  return {
-    ...base,
-    hugePageSizes: hugePageSizes ?? base.hugePageSizes,
-    create(ctx) {
-      const rt = base.create(ctx);
-      return {
-        ...rt,
-        tlbFlush(g) {
-          log.push({ start: g.start, end: g.end, bits: bitsOf(g), fullmm: g.fullmm, vmaHuge: g.vmaHuge, pagesFreedBefore: getMachine().metrics.pagesFreed });
-          genericTlbFlush(rt, ctx.kconfig, g);
-        },
-      };
-    },
-  };
-}
 
 /** One tlb_flush hook call of a real backend with the TLB instructions it executed. */
 export interface ArchFlushRec extends FlushRec {
@@ -67,25 +37,12 @@ export function recordFlushes(base: ArchBackend, log: ArchFlushRec[], getMachine
       const orig = rt.tlbFlush?.bind(rt);
       rt.tlbFlush = (g) => {
         const m = getMachine();
-        const before = new Map(m.metrics.tlbInstructions);
-        const rec: ArchFlushRec = { start: g.start, end: g.end, bits: bitsOf(g), fullmm: g.fullmm, vmaHuge: g.vmaHuge, pagesFreedBefore: m.metrics.pagesFreed, instructions: {} };
-        if (orig) orig(g);
-        else genericTlbFlush(rt, ctx.kconfig, g);
-        for (const [k, n] of m.metrics.tlbInstructions) if (n !== (before.get(k) ?? 0)) rec.instructions[k] = n - (before.get(k) ?? 0);
+        const rec: ArchFlushRec = { ...flushRec(g, m), instructions: instructionsDuring(m, () => (orig ? orig(g) : genericTlbFlush(rt, ctx.kconfig, g))) };
         log.push(rec);
       };
       return rt;
     },
   };
-}
-
-/** TLB instructions executed while `fn` runs. */
-export function instructionsDuring(m: Machine, fn: () => void): Record<string, number> {
-  const before = new Map(m.metrics.tlbInstructions);
-  fn();
-  const r: Record<string, number> = {};
-  for (const [k, n] of m.metrics.tlbInstructions) if (n !== (before.get(k) ?? 0)) r[k] = n - (before.get(k) ?? 0);
-  return r;
 }
 
 /**
