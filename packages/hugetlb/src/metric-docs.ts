@@ -1,6 +1,6 @@
 /** What the hugetlb statistics mean (the metric registry's `hugetlb.*` rows). */
 import type { MetricDoc } from '@tlbsim/core';
-import type { HugetlbStats } from './hugetlb.js';
+import type { HugetlbStats } from './options.js';
 
 const model = (unit: MetricDoc['unit'], definition: string): MetricDoc => ({ unit, definition, kernel: 'model only' });
 
