@@ -20,7 +20,7 @@ export { MmuGather, tlbGatherMmu, tlbGatherMmuVma, type FlushCause } from './gat
 export { PageBatch, MMU_GATHER_BUNDLE, maxGatherBatch, maxGatherBatchCount } from './gather/page-batch.js';
 export { TableBatch, maxTableBatch } from './gather/table-batch.js';
 export { Checker } from './check/checker.js';
-export { Metrics, type RunMetrics, type CpuMetrics, type Violation } from './metrics/metrics.js';
+export { Metrics, type RunMetrics, type CpuMetrics, type Violation, type CachedEntry } from './metrics/metrics.js';
 export * from './trace/events.js';
 export * from './mm/errors.js';
 export { mmap, splitVmaAt, type MmapArgs, type MmapResult } from './mm/mmap.js';

@@ -162,6 +162,7 @@ export class MmuGather implements GatherView {
       return;
     }
     if (m.bugs.freeTablesWithoutFlush) {
+      m.checker.bugActed('freeTablesWithoutFlush');
       m.freeTable(t);
       return;
     }
@@ -239,7 +240,7 @@ export class MmuGather implements GatherView {
    * full (the caller must flush before adding more). `epoch` is when the PTEs were cleared.
    */
   removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, epoch: number): boolean {
-    if (this.end === 0) this.m.checker.warn(this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
+    this.m.checker.warnIf(this.end === 0, this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
     if (this.m.kconfig.MMU_GATHER_NO_GATHER) {
       // s390: the arch frees at once, relying on its PTE clear having purged the TLB already
       this.putPagesNow(frame, nr, addr, sizeShift, epoch);
@@ -294,8 +295,8 @@ export class MmuGather implements GatherView {
    */
   removePageSize(frame: number, size: number, addr: number, isTable = false, epoch = this.m.tlb.epoch): void {
     const m = this.m;
-    if (m.kconfig.MMU_GATHER_PAGE_SIZE && this.pageSize !== size && !isTable) {
-      m.checker.warn(m.curCpu, addr, `page of size ${size} queued while the gather's page_size is ${this.pageSize}`);
+    if (m.kconfig.MMU_GATHER_PAGE_SIZE && !isTable) {
+      m.checker.warnIf(this.pageSize !== size, m.curCpu, addr, () => `page of size ${size} queued while the gather's page_size is ${this.pageSize}`);
     }
     const shift = Math.log2(size);
     if (this.removeFolioPages(frame, 1, false, addr, shift, epoch)) this.flushMmu();
@@ -351,7 +352,7 @@ export class MmuGather implements GatherView {
         }
       }
       // check before the frames go back: the free is the moment a stale TLB entry becomes a hazard
-      m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch);
+      m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch, this);
       for (let k = 0; k < nf; k++) fr.free(b.frame[freedIdx[k]]);
       m.metrics.pagesFreed += nf;
       if (nf) m.cost(nf * m.arch.cost.pageFree);
@@ -367,7 +368,7 @@ export class MmuGather implements GatherView {
   }
 
   // ------------------------------------------------------------ flushing (core SPEC.md §6.4, §7.3)
-  private anyBits(): boolean {
+  anyBits(): boolean {
     return this.freedTables || this.clearedPtes || this.clearedPmds || this.clearedPuds || this.clearedP4ds || this.unsharedTables;
   }
 
@@ -401,7 +402,9 @@ export class MmuGather implements GatherView {
   /** tlb_flush_mmu: TLB flush, then free tables (RCU) and pages */
   flushMmu(cause?: FlushCause): void {
     if (this.m.bugs.freePagesBeforeFlush) {
+      const before = this.m.metrics.pagesFreed;
       this.batchPagesFlush();
+      this.m.checker.bugActed('freePagesBeforeFlush', this.m.metrics.pagesFreed - before);
       this.flushMmuTlbonly(cause);
       this.tableFlush();
       return;
@@ -446,7 +449,7 @@ export class MmuGather implements GatherView {
   // ------------------------------------------------------------ hugetlb unsharing (core SPEC.md §6.9)
   /** tlb_unshare_pmd_ptdesc: the caller cleared the PUD entry pointing at shared table `t` */
   unsharePmdPtdesc(t: PageTable, addr: number): void {
-    if (t.share <= 0) this.m.checker.warn(this.m.curCpu, addr, 'unsharing a PMD table that is not shared');
+    this.m.checker.warnIf(t.share <= 0, this.m.curCpu, addr, 'unsharing a PMD table that is not shared');
     t.share--;
     const pudSize = 2 ** this.m.geometry.levels[2].shift;
     this.flushPmdRange(addr - (addr % pudSize), pudSize);
@@ -466,7 +469,7 @@ export class MmuGather implements GatherView {
   /** tlb_finish_mmu */
   finish(): void {
     const m = this.m;
-    if (this.fullyUnsharedTables) m.checker.warn(m.curCpu, this.start, 'tlb_finish_mmu with fully_unshared_tables still set');
+    m.checker.warnIf(this.fullyUnsharedTables, m.curCpu, this.start, 'tlb_finish_mmu with fully_unshared_tables still set');
     if (this.mm.tlbFlushPending > 1) {
       // mm_tlb_flush_nested: another flusher is live; a stale TLB for its PTEs must not survive
       this.fullmm = true;

@@ -35,7 +35,6 @@ export interface AllocFailures {
 export interface MachineOptions {
   arch: ArchBackend;
   cpus: number;
-  seed?: number;
   /** record trace events (off by default: per-op decision, never per page) */
   trace?: boolean;
   /** run the hazard checker (on by default) */
@@ -80,7 +79,6 @@ export class Machine {
   readonly files: SimFile[] = [];
   readonly bugs: BugOptions;
   readonly allocFailures: AllocFailures;
-  readonly random: () => number;
   tracing: boolean;
   readonly events: TraceEvent[] = [];
   /** simulated time, ns */
@@ -115,13 +113,12 @@ export class Machine {
       this.levelDiv.push(2 ** l.shift);
       this.levelEntries.push(l.entries);
     }
-    this.tlb = new TlbModel(opts.cpus);
+    this.tlb = new TlbModel(opts.cpus, () => this.now);
     this.metrics = new Metrics(opts.cpus, opts.arch.perCpuCounters);
     this.checker = new Checker(this, opts.checker ?? true);
     this.tracing = opts.trace ?? false;
     this.bugs = opts.bugs ?? {};
     this.allocFailures = opts.allocFailures ?? {};
-    this.random = prng(opts.seed ?? 1);
     this.ctx = this.makeContext();
     this.runtime = opts.arch.create(this.ctx);
     if (this.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH && !this.runtime.createTlbBatch) {

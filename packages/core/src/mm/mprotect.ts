@@ -102,8 +102,11 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       pmd!.entries[pi] = np;
       const changed = m.tlb.epoch;
       const needs = rt.hugePmdNeedsFlush ? rt.hugePmdNeedsFlush(pe, np) : rt.pteNeedsFlush ? rt.pteNeedsFlush(pe, np) : true;
-      if (needs && !m.bugs.skipMprotectFlush) g.flushPmdRange(base, pmdSize);
-      if (reduces(pe, np)) reductions.push({ start: base, end: base + pmdSize, epoch: Math.min(changed, invalidated), shift: m.geometry.levels[1].shift });
+      const reduced = reduces(pe, np);
+      if (needs && m.bugs.skipMprotectFlush) {
+        if (reduced) m.checker.bugActed('skipMprotectFlush');
+      } else if (needs) g.flushPmdRange(base, pmdSize);
+      if (reduced) reductions.push({ start: base, end: base + pmdSize, epoch: Math.min(changed, invalidated), shift: m.geometry.levels[1].shift });
     } else if (pe !== 0) {
       g.changePageSize(ps);
       flushTlbBatchedPending(m, g.mm);
@@ -117,8 +120,12 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
         pt.entries[i] = np;
         const changed = m.tlb.epoch;
         rt.pteUpdate?.(g.mm, a, old, np, 0);
-        if ((rt.pteNeedsFlush ? rt.pteNeedsFlush(old, np) : true) && !m.bugs.skipMprotectFlush) g.flushPteRange(a, ps);
-        if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: changed });
+        const reduced = reduces(old, np);
+        if (rt.pteNeedsFlush ? rt.pteNeedsFlush(old, np) : true) {
+          if (!m.bugs.skipMprotectFlush) g.flushPteRange(a, ps);
+          else if (reduced) m.checker.bugActed('skipMprotectFlush');
+        }
+        if (reduced) reductions.push({ start: a, end: a + ps, epoch: changed });
       }
       rt.leaveLazyMmu?.(m.curCpu);
     }
