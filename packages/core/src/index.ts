@@ -19,7 +19,7 @@ export * from './machine/pte.js';
 export { MmuGather, tlbGatherMmu, tlbGatherMmuVma, type FlushCause } from './gather/mmu-gather.js';
 export { PageBatch, MMU_GATHER_BUNDLE, maxGatherBatch, maxGatherBatchCount } from './gather/page-batch.js';
 export { TableBatch, maxTableBatch } from './gather/table-batch.js';
-export { Checker } from './check/checker.js';
+export { Checker, HAZARDS, HAZARD_CHECKS, BUG_ACTS, type Hazard, type BugKey, type Exercise, type HazardExercise } from './check/checker.js';
 export { Metrics, type RunMetrics, type CpuMetrics, type Violation, type CachedEntry } from './metrics/metrics.js';
 export * from './trace/events.js';
 export * from './mm/errors.js';

@@ -12,12 +12,12 @@ export const HAZARDS: readonly Hazard[] = ['H1', 'H2', 'H3', 'H4'];
 /** A re-created bug, by its BugOptions key. */
 export type BugKey = keyof BugOptions;
 
-/** What one check of each hazard class is, in words, and what a run without any lacked. */
-export const HAZARD_CHECKS: Record<Hazard, { checked: string; none: string; unit: readonly [string, string] }> = {
-  H1: { checked: 'page frees checked', none: 'no page freed', unit: ['page', 'pages'] },
-  H2: { checked: 'page-table frees or reuses checked', none: 'no page table freed', unit: ['page table', 'page tables'] },
-  H3: { checked: 'permission reductions checked', none: 'no permission of a present entry reduced', unit: ['page', 'pages'] },
-  H4: { checked: 'kernel warning conditions checked', none: 'no kernel warning condition evaluated', unit: ['warning', 'warnings'] },
+/** What one check of each hazard class is (singular, plural), what a run without any lacked, and the unit of what a finding affects. */
+export const HAZARD_CHECKS: Record<Hazard, { checked: readonly [string, string]; none: string; unit: readonly [string, string] }> = {
+  H1: { checked: ['page free', 'page frees'], none: 'no page freed', unit: ['page', 'pages'] },
+  H2: { checked: ['page-table free or reuse', 'page-table frees or reuses'], none: 'no page table freed', unit: ['page table', 'page tables'] },
+  H3: { checked: ['permission reduction', 'permission reductions'], none: 'no permission of a present entry reduced', unit: ['page', 'pages'] },
+  H4: { checked: ['kernel warning condition', 'kernel warning conditions'], none: 'no kernel warning condition evaluated', unit: ['warning', 'warnings'] },
 };
 
 /** What one action of each re-created bug is, in words. */
@@ -78,7 +78,7 @@ export class Checker {
   /** Why a re-created bug never acted in this run, in words. */
   notExercisedWhy(bug: BugKey): string {
     const mt = this.m.metrics;
-    if (bug === 'freePagesBeforeFlush') return mt.pagesFreed ? 'no page was freed through the gather\'s page batches' : 'no page was freed';
+    if (bug === 'freePagesBeforeFlush') return mt.pagesFreed ? 'no page was freed while the gather still owed its TLB flush' : 'no page was freed';
     if (bug === 'freeTablesWithoutFlush') return mt.tablesFreed ? 'no page table was freed through tlb_remove_table' : 'no page table was freed';
     return 'no permission of a present PTE was reduced';
   }

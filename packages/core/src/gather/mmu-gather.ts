@@ -402,9 +402,10 @@ export class MmuGather implements GatherView {
   /** tlb_flush_mmu: TLB flush, then free tables (RCU) and pages */
   flushMmu(cause?: FlushCause): void {
     if (this.m.bugs.freePagesBeforeFlush) {
-      const before = this.m.metrics.pagesFreed;
+      // the bug acts on pages freed while a flush is still due (not after tlb_end_vma's)
+      const before = this.anyBits() ? this.m.metrics.pagesFreed : -1;
       this.batchPagesFlush();
-      this.m.checker.bugActed('freePagesBeforeFlush', this.m.metrics.pagesFreed - before);
+      if (before >= 0) this.m.checker.bugActed('freePagesBeforeFlush', this.m.metrics.pagesFreed - before);
       this.flushMmuTlbonly(cause);
       this.tableFlush();
       return;
