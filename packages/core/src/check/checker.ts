@@ -80,7 +80,7 @@ export class Checker {
     const mt = this.m.metrics;
     if (bug === 'freePagesBeforeFlush') return mt.pagesFreed ? 'no page was freed while the gather still owed its TLB flush' : 'no page was freed';
     if (bug === 'freeTablesWithoutFlush') return mt.tablesFreed ? 'no page table was freed through tlb_remove_table' : 'no page table was freed';
-    return 'no permission of a present PTE was reduced';
+    return 'no permission of a present entry was reduced';
   }
 
   private report(v: Omit<Violation, 'op' | 'events' | 'opIndex'>): void {
