@@ -83,8 +83,14 @@ export class Checker {
     return 'no permission of a present entry was reduced';
   }
 
-  private report(v: Omit<Violation, 'op' | 'events' | 'opIndex'>): void {
+  /**
+   * Record a finding (with the op in progress and the recent events). Also for hazard checks that
+   * live with their model (hugetlb's check of a reused PMD table); `affected` > 0 adds to the
+   * class's count of distinct items affected.
+   */
+  report(v: Omit<Violation, 'op' | 'events' | 'opIndex'>, affected = 0): void {
     const m = this.m;
+    this.affected[v.hazard] += affected;
     m.metrics.violations.push({ ...v, op: m.opName, ...(this.opIndex >= 0 ? { opIndex: this.opIndex } : {}), events: m.recentEvents() });
     if (m.tracing) m.trace({ cpu: v.cpu, name: 'violation', cat: 'check', args: { hazard: v.hazard, address: hex(v.address), what: v.what } });
   }
