@@ -22,7 +22,7 @@ export const HAZARD_CHECKS: Record<Hazard, { checked: readonly [string, string];
 
 /** What one action of each re-created bug is, in words. */
 export const BUG_ACTS: Record<BugKey, string> = {
-  freePagesBeforeFlush: 'pages freed before the TLB flush',
+  freePagesBeforeFlush: 'pages freed before the TLB flush that covers them',
   freeTablesWithoutFlush: 'page tables freed with neither a TLB flush nor a grace period',
   skipMprotectFlush: 'flushes of a reduced permission skipped',
 };
@@ -78,7 +78,7 @@ export class Checker {
   /** Why a re-created bug never acted in this run, in words. */
   notExercisedWhy(bug: BugKey): string {
     const mt = this.m.metrics;
-    if (bug === 'freePagesBeforeFlush') return mt.pagesFreed ? 'no page was freed while the gather still owed its TLB flush' : 'no page was freed';
+    if (bug === 'freePagesBeforeFlush') return mt.pagesFreed ? 'every page the gather freed was already covered by an earlier TLB flush of the gather, at tlb_end_vma or when a batch filled' : 'no page was freed';
     if (bug === 'freeTablesWithoutFlush') return mt.tablesFreed ? 'no page table was freed through tlb_remove_table' : 'no page table was freed';
     return 'no permission of a present entry was reduced';
   }

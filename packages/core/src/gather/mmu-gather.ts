@@ -47,6 +47,8 @@ export class MmuGather implements GatherView {
   private readonly maxBatch: number;
   private readonly maxBatchCount: number;
   private readonly maxTables: number;
+  /** tlb.epoch after this gather's latest TLB flush (-1: none yet): what the bug counters compare */
+  private flushedEpoch = -1;
   finished = false;
 
   constructor(readonly m: Machine, mm: Mm, fullmm: boolean) {
@@ -361,6 +363,25 @@ export class MmuGather implements GatherView {
     this.active = this.local;
   }
 
+  /**
+   * For the freePagesBeforeFlush counter: the queued pages the coming free returns to the
+   * allocator whose PTEs were cleared after this gather's latest flush (the ones the bug exposes;
+   * a flush at tlb_end_vma or for a full table batch already covered the others).
+   */
+  private pagesFreedUnflushed(): number {
+    const fr = this.m.frames;
+    let n = 0;
+    for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
+      for (let i = 0; i < b.nr; i++) {
+        const f = b.flags[i];
+        if (f & SLOT_IS_COUNT || fr.kind[b.frame[i]] === FrameKind.Table) continue;
+        const refs = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? b.frame[i + 1] : 1;
+        if (fr.refcount[b.frame[i]] - refs <= 0 && b.epoch[i] >= this.flushedEpoch) n++;
+      }
+    }
+    return n;
+  }
+
   /** tlb_batch_list_free */
   private batchListFree(): void {
     for (let b = this.local.next; b; b = b.next) this.m.frames.free(b.page);
@@ -390,6 +411,7 @@ export class MmuGather implements GatherView {
     }
     if (m.runtime.tlbFlush) m.runtime.tlbFlush(this);
     else genericTlbFlush(m.runtime, m.kconfig, this);
+    this.flushedEpoch = m.tlb.epoch;
     this.resetRange();
   }
 
@@ -402,10 +424,8 @@ export class MmuGather implements GatherView {
   /** tlb_flush_mmu: TLB flush, then free tables (RCU) and pages */
   flushMmu(cause?: FlushCause): void {
     if (this.m.bugs.freePagesBeforeFlush) {
-      // the bug acts on pages freed while a flush is still due (not after tlb_end_vma's)
-      const before = this.anyBits() ? this.m.metrics.pagesFreed : -1;
+      this.m.checker.bugActed('freePagesBeforeFlush', this.pagesFreedUnflushed());
       this.batchPagesFlush();
-      if (before >= 0) this.m.checker.bugActed('freePagesBeforeFlush', this.m.metrics.pagesFreed - before);
       this.flushMmuTlbonly(cause);
       this.tableFlush();
       return;
