@@ -28,7 +28,6 @@ export type { BugOptions } from './bugs.js';
 export interface MachineOptions {
   arch: ArchBackend;
   cpus: number;
-  seed?: number;
   /** record trace events (off by default: per-op decision, never per page) */
   trace?: boolean;
   /** run the hazard checker (on by default) */
@@ -79,7 +78,6 @@ export class Machine {
   readonly files: SimFile[] = [];
   readonly bugs: BugInjection;
   readonly allocFailures: AllocFailures;
-  readonly random: () => number;
   tracing: boolean;
   readonly events: TraceEvent[] = [];
   /** simulated time, ns */
@@ -114,14 +112,13 @@ export class Machine {
     const folios = new LargeFolios();
     this.tailHead = folios.tailHead;
     this.deposits = folios.deposits;
-    this.tlb = new TlbModel(opts.cpus);
+    this.tlb = new TlbModel(opts.cpus, () => this.now);
     this.metrics = new Metrics(opts.cpus, opts.arch.perCpuCounters);
     this.checker = new Checker(this, opts.checker ?? true);
     this.tracing = opts.trace ?? false;
-    this.bugs = bugInjection(opts.bugs);
+    this.bugs = bugInjection(opts.bugs, (bug, n) => this.checker.bugActed(bug, n));
     this.allocFailures = opts.allocFailures ?? {};
     this.allocFaults = new BatchAllocFaults(this.allocFailures);
-    this.random = prng(opts.seed ?? 1);
     this.ctx = makeArchContext(this);
     this.runtime = opts.arch.create(this.ctx);
     this.hooks = asmGenericTlb(this.runtime, this.ctx);

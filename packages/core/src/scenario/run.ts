@@ -65,7 +65,7 @@ export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
 
 /** Run a validated scenario on one backend. Scenario mistakes throw ScenarioError with a path. */
 export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, source?: string): RunResult {
-  const m = new Machine({ arch, cpus: s.machine.cpus, seed: s.machine.seed, trace: o.trace, checker: o.checker, bugs: o.bugs });
+  const m = new Machine({ arch, cpus: s.machine.cpus, trace: o.trace, checker: o.checker, bugs: o.bugs });
   o.setup?.(m);
   const procs = new Map<string, Mm>();
   const threads = new Map<string, Thread>();
@@ -80,6 +80,7 @@ export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, 
   s.ops.forEach((op, index) => {
     let r: OpResult;
     try {
+      m.checker.opIndex = index;
       r = runOp(m, op, index, procs, threads, files, source);
     } catch (e) {
       // the same scenario can fit one architecture and not another (page size, TASK_SIZE)
