@@ -73,7 +73,7 @@ export function oneOf<T extends string>(opt: string, given: string | undefined, 
   throw new UsageError(`unknown value "${given}" for ${opt}${didYouMean(given, valid)}; valid values: ${valid.join(', ')}`);
 }
 
-/** A non-negative integer option such as --seed or --jobs. */
+/** A non-negative integer option such as --jobs. */
 export function intOpt(opt: string, given: string | undefined, dflt: number, min: number, max: number): number {
   if (given === undefined) return dflt;
   const n = /^-?\d+$/.test(given.trim()) ? Number(given) : NaN;

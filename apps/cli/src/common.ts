@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseScenario, toFtrace, toJsonl, toPerfetto } from '@tlbsim/core';
 import { BEHAVIOURS, type Behaviour } from '@tlbsim/hugetlb';
-import { list, oneOf, intOpt, str, type OptionDefs, type Values } from './args.js';
+import { list, oneOf, str, type OptionDefs, type Values } from './args.js';
 import { parseArchSpecs, type ArchVariant } from './arches.js';
 import { runJob, BUG_NAMES, bugOptions, type BugName, type Job, type VariantRun } from './engine.js';
 import { UsageError } from './errors.js';
@@ -24,7 +24,6 @@ export const RUN_OPTIONS: OptionDefs = {
   'include-setup': { type: 'boolean' },
   format: { type: 'string', short: 'f' },
   out: { type: 'string', short: 'o' },
-  seed: { type: 'string' },
   trace: { type: 'string' },
   'trace-format': { type: 'string' },
 };
@@ -32,8 +31,6 @@ export const WORKLOAD_OPTIONS: OptionDefs = {
   workload: { type: 'string', short: 'w' },
   set: { type: 'string', multiple: true, short: 's' },
 };
-
-export const seedOf = (v: Values) => intOpt('--seed', str(v, 'seed'), 1, -(2 ** 31), 2 ** 31 - 1);
 
 /** `--workload NAME --set K=V...` as a job. */
 export function workloadJob(command: string, v: Values): Job {
@@ -98,8 +95,8 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
 }
 
 /** Run a job on every variant (in order, in this thread). */
-export function runAll(job: Job, variants: readonly ArchVariant[], o: { seed: number; trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean }): VariantRun[] {
-  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { seed: o.seed, trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup })));
+export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean }): VariantRun[] {
+  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup })));
 }
 
 /** Write the event streams of the runs in the chosen trace format. */
@@ -116,10 +113,10 @@ export function writeTrace(file: string, format: TraceFormat, runs: readonly Var
   writeAtomic(file, data);
 }
 
-export function describeJob(job: Job, seed: number): string {
-  if (job.kind === 'scenario') return `scenario ${job.scenario.name} (${job.source}, ${job.scenario.machine.cpus} CPUs, seed ${seed})`;
+export function describeJob(job: Job): string {
+  if (job.kind === 'scenario') return `scenario ${job.scenario.name} (${job.source}, ${job.scenario.machine.cpus} CPUs)`;
   const ps = Object.entries(job.params).map(([k, v]) => `${k}=${v}`).join(' ');
-  return `${job.workload}: ${ps} (seed ${seed})`;
+  return `${job.workload}: ${ps}`;
 }
 
 /** The metrics of every run side by side: one row per metric, one column per variant. */
@@ -132,9 +129,9 @@ export function metricsGrid(runs: readonly VariantRun[]): Grid {
 }
 
 /** compare / run output in any of the formats. */
-export function formatResults(job: Job, seed: number, runs: readonly VariantRun[], format: Format, extra: Record<string, unknown> = {}): string {
-  if (format === 'json') return JSON.stringify(resultsDocument(job, seed, runs, extra), null, 2) + '\n';
-  return formatGrid(describeJob(job, seed), runs, format, job.kind === 'workload' && typeof job.params.pages === 'number' ? job.params.pages : undefined);
+export function formatResults(job: Job, runs: readonly VariantRun[], format: Format, extra: Record<string, unknown> = {}): string {
+  if (format === 'json') return JSON.stringify(resultsDocument(job, runs, extra), null, 2) + '\n';
+  return formatGrid(describeJob(job), runs, format, job.kind === 'workload' && typeof job.params.pages === 'number' ? job.params.pages : undefined);
 }
 
 /** The metrics grid of runs under a title, with the variants' legend: table, csv or markdown. */

@@ -1,4 +1,4 @@
-import { Machine, collect, runScenario, type BugOptions, type RunResult, type Scenario, type TraceEvent } from '@tlbsim/core';
+import { Machine, collect, runScenario, type BugKey, type BugOptions, type Exercise, type RunResult, type Scenario, type TraceEvent } from '@tlbsim/core';
 import { makeBackend, type ArchVariant } from './arches.js';
 import { findWorkload, type Extra, type Params } from './workloads/index.js';
 import { hugetlbExtra, setupHugetlb } from './workloads/hugetlb-share.js';
@@ -10,7 +10,6 @@ export type Job =
   | { kind: 'scenario'; scenario: Scenario; source: string };
 
 export interface EngineOptions {
-  seed?: number;
   /** hugetlb behaviour for scenarios (workloads take it as a parameter) */
   hugetlb?: Behaviour;
   trace?: boolean;
@@ -31,6 +30,10 @@ export interface VariantRun {
   result: Outcome;
   /** the backend's ftrace formatter for its own events */
   ftrace?: (ev: TraceEvent) => string | undefined;
+  /** what the checker checked and how often each re-created bug acted (tlbsim check) */
+  exercised?: Exercise;
+  /** why each re-created bug that never acted did not */
+  notExercisedWhy?: Partial<Record<BugKey, string>>;
 }
 
 export const BUGS = {
@@ -48,7 +51,7 @@ export function bugOptions(names: readonly BugName[]): BugOptions | undefined {
   return b;
 }
 
-/** Run `job` on one variant, deterministically (same inputs and seed: same result). */
+/** Run `job` on one variant, deterministically (same inputs: same result). */
 export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): VariantRun {
   const arch = makeBackend(variant);
   let m: Machine;
@@ -56,20 +59,25 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   let extra: Extra | void;
   if (job.kind === 'workload') {
     const w = findWorkload(job.workload);
-    m = new Machine({ arch, cpus: job.params.cpus as number, seed: o.seed ?? 1, trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate' });
+    m = new Machine({ arch, cpus: job.params.cpus as number, trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate' });
     extra = w.run(m, job.params);
     result = collect(m);
   } else {
-    const s = o.seed === undefined ? job.scenario : { ...job.scenario, machine: { ...job.scenario.machine, seed: o.seed } };
     let captured!: Machine;
     const setup = (mm: Machine) => {
       captured = mm;
       setupHugetlb(mm, o.hugetlb);
     };
-    result = runScenario(s, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup }, job.source);
+    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup }, job.source);
     m = captured;
     extra = hugetlbExtra(m);
   }
   const rt = m.runtime;
-  return { variant, nrCpus: m.cpus.length, pageSize: 2 ** arch.geometry.pageShift, result: extra ? { ...result, extra } : result, ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}) };
+  const exercised = m.checker.exercised();
+  const notExercisedWhy: Partial<Record<BugKey, string>> = {};
+  for (const [b, n] of Object.entries(exercised.bugs) as [BugKey, number][]) if (n === 0) notExercisedWhy[b] = m.checker.notExercisedWhy(b);
+  return {
+    variant, nrCpus: m.cpus.length, pageSize: 2 ** arch.geometry.pageShift, result: extra ? { ...result, extra } : result, exercised, notExercisedWhy,
+    ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}),
+  };
 }

@@ -10,16 +10,16 @@ const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x8
                          (tlbsim arches ARCH --costs lists every figure and its source)`;
 const SETUP_HELP = `      --include-setup    count each thread's first switch onto its CPU in the totals (kept apart by
                          default: it is setup, not the workload)`;
-const SEED_HELP = `      --seed N           machine seed (default 1); same inputs and seed give byte-identical output`;
 const TRACE_HELP = `      --trace FILE       write the event stream of every run to FILE (atomically)
       --trace-format F   perfetto (default; open in ui.perfetto.dev), jsonl or ftrace
                          (default by extension: .jsonl -> jsonl, .txt/.trace -> ftrace)`;
 
 /** The same list in every --help (and the README): a script can rely on it. */
 export const EXIT_HELP = `Exit status: 0 success; 1 findings (tlbsim check found something); 2 bad input (unknown name,
-out-of-range value, invalid scenario, unwritable output: one line naming it); 70 internal error
-(a bug of ours: please report it); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM (nothing
-partial is written).
+out-of-range value, invalid scenario, unwritable output: one line naming it); 3 not exercised
+(tlbsim check found nothing, but a --bug never acted or no hazard class was checked at all); 70
+internal error (a bug of ours: please report it); 130 interrupted by Ctrl-C (SIGINT), 143 by
+SIGTERM (nothing partial is written).
 `;
 
 export const HELP: Record<string, string> = {
@@ -31,7 +31,7 @@ Usage: tlbsim <command> [options]        (tlbsim <command> --help for details)
 Commands:
   compare     run a built-in workload on each architecture, metrics side by side
   run         run a scenario file (YAML or JSON) on each architecture
-  check       run the hazard checker; exit 1 when it finds anything
+  check       run the hazard checker; exit 1 when it finds anything, 3 when it checked nothing
   sweep       vary one workload parameter, in parallel; CSV/JSON, SVG plot, HTML report
   workloads   list the built-in workloads with every parameter and default
   arches      list the architectures with their options, defaults and Kconfig
@@ -61,7 +61,6 @@ ${ARCH_HELP}
 ${SETUP_HELP}
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
-${SEED_HELP}
 ${TRACE_HELP}
 
 Examples:
@@ -81,7 +80,6 @@ ${ARCH_HELP}
 ${SETUP_HELP}
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
-${SEED_HELP} (overrides the scenario's machine.seed)
       --hugetlb V        hugetlb behaviour for hugetlb mappings: V0, V1 or V2 (default V2)
 ${TRACE_HELP}
 
@@ -95,7 +93,14 @@ ${EXIT_HELP}`,
 
 Run the hazard checker (stale translations after free H1, page-table use after free H2, stale
 permissions H3, kernel warnings H4). Each finding is explained: the CPU, the address, what was
-freed, the operation and the events that led there. Exit status 1 when anything is found.
+freed, the operation, the flush that should have covered it, the cached translation that outlived
+it and the events that led there. The checker reports one finding per CPU per freed batch (or per
+mprotect/fork) and counts the pages it folds into it ("4 findings shown, 8 pages affected").
+Each run says, per hazard class and per --bug, whether it was exercised and how often.
+
+check exits 0 when nothing is found (every --bug acted, some hazard class was checked), 1 on
+findings, 3 "not exercised" when nothing is found but a --bug never acted in some run (e.g.
+free-tables-without-flush where no page table is freed) or a run checked no hazard class at all.
 
 Options:
   -w, --workload NAME    a built-in workload instead of a scenario file
@@ -110,7 +115,6 @@ ${SETUP_HELP}
   -f, --format F         text (default) or json
   -o, --out FILE         write the report to FILE (atomically) instead of stdout
       --hugetlb V        (scenarios) hugetlb behaviour: V0, V1 or V2 (default V2)
-${SEED_HELP}
 ${TRACE_HELP}
 
 Examples:
@@ -140,7 +144,6 @@ ${SETUP_HELP}
   -j, --jobs N           worker threads (default: one per core; at most one per core unless
                          --force-jobs, up to 1024)
       --force-jobs       allow --jobs above the number of cores
-${SEED_HELP}
 
 Examples:
   tlbsim sweep --workload munmap --vary pages=1..1024*2 --plot ipis.svg

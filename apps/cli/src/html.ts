@@ -24,7 +24,7 @@ export function sweepReport(d: SweepData, chosen: string): string {
   const o: string[] = [];
   o.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', `<title>${esc(title)}</title>`, `<style>${CSS}</style>`, '</head>', '<body>');
   o.push(`<h1>${esc(title)}</h1>`);
-  o.push(`<p class="meta">tlbsim ${esc(VERSION)} · workload <code>${esc(d.workload.name)}</code> (${esc(d.workload.summary)}) · seed ${d.seed}</p>`);
+  o.push(`<p class="meta">tlbsim ${esc(VERSION)} · workload <code>${esc(d.workload.name)}</code> (${esc(d.workload.summary)})</p>`);
 
   o.push('<h2 id="parameters">Parameters</h2>', '<table class="params"><thead><tr><th>parameter</th><th>value</th></tr></thead><tbody>');
   o.push(`<tr><td>${esc(d.key)}</td><td>varied: ${esc(d.points.map((p) => String(p.value)).join(', '))}</td></tr>`);

@@ -47,7 +47,7 @@ export function resultJson(run: { variant: { id: string }; result: Outcome }, wi
     metrics: r.metrics,
     cpus: r.cpus.map(cpuJson),
     setup: { metrics: r.setup.metrics, cpus: r.setup.cpus.map(cpuJson) },
-    violations: r.violations.map((v) => ({ hazard: v.hazard, cpu: v.cpu, address: v.address, what: v.what, op: v.op, events: v.events ?? [] })),
+    violations: r.violations.map(violationJson),
     ...(withOps ? { ops: r.ops } : {}),
     ...(r.extra ?? {}),
   };
@@ -57,17 +57,28 @@ function cpuJson(c: Outcome['cpus'][number]): CpuJson {
   return { cpu: c.cpu, ipisReceived: c.ipisReceived, firmwareIpisReceived: c.firmwareIpisReceived, fullFlushes: c.fullFlushes, rangedFlushes: c.rangedFlushes, instructions: c.instructions, ...c.counters };
 }
 
+/** One finding as JSON: the optional fields only when the checker knows them. */
+export function violationJson(v: Violation): Violation & { events: string[] } {
+  return {
+    hazard: v.hazard, cpu: v.cpu, address: v.address, what: v.what, op: v.op,
+    ...(v.opIndex !== undefined ? { opIndex: v.opIndex } : {}),
+    ...(v.flush !== undefined ? { flush: v.flush } : {}),
+    ...(v.cached ? { cached: { cpu: v.cached.cpu, address: v.cached.address, sinceNs: v.cached.sinceNs } } : {}),
+    ...(v.affected !== undefined ? { affected: v.affected } : {}),
+    events: v.events ?? [],
+  };
+}
+
 export function workloadJson(job: Job): { name: string; params: Record<string, unknown> } {
   return job.kind === 'workload' ? { name: job.workload, params: job.params } : { name: job.scenario.name, params: {} };
 }
 
 /** The documented JSON document of `compare`, `run` and `check` (schema/results.schema.json). */
-export function resultsDocument(job: Job, seed: number, runs: readonly VariantRun[], extra: Record<string, unknown> = {}) {
+export function resultsDocument(job: Job, runs: readonly VariantRun[], extra: Record<string, unknown> = {}) {
   return {
     tlbsim: VERSION,
     workload: workloadJson(job),
     ...(job.kind === 'scenario' ? { scenario: { source: job.source, cpus: job.scenario.machine.cpus } } : {}),
-    seed,
     ...extra,
     units: unitsOf(metricKeys(runs.map((r) => r.result))),
     results: runs.map((r) => resultJson(r, job.kind === 'scenario')),

@@ -46,7 +46,6 @@ export interface SweepData {
   key: string;
   points: SweepPoint[];
   variants: ArchVariant[];
-  seed: number;
 }
 
 /** Parameters with one value over the whole sweep. */
@@ -61,7 +60,6 @@ export function sweepJson(d: SweepData): string {
     tlbsim: VERSION,
     workload: { name: d.workload.name, params: fixedParams(d) },
     vary: { param: d.key, values: d.points.map((p) => p.value) },
-    seed: d.seed,
     points: d.points.map((p) => ({
       value: p.value,
       params: p.params,

@@ -27,7 +27,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
   };
 
   beforeAll(async () => {
-    const args = ['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64,512', '--set', 'aligned=true', '--arch', 'x86', '--arch', 'arm64', '--arch', 'ppc', '--seed', '3'];
+    const args = ['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64,512', '--set', 'aligned=true', '--arch', 'x86', '--arch', 'arm64', '--arch', 'ppc'];
     const r = await tlbsim([...args, '--report', html, '--metric', 'flushes', '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     data = JSON.parse(r.stdout);
@@ -119,9 +119,9 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     await page.close();
   });
 
-  it('the report is the same file for the same inputs and seed', async () => {
+  it('the report is the same file for the same inputs', async () => {
     const again = join(dir, 'again.html');
-    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64,512', '--set', 'aligned=true', '--arch', 'x86', '--arch', 'arm64', '--arch', 'ppc', '--seed', '3', '--report', again, '--metric', 'flushes', '--out', join(dir, 'x.csv')]);
+    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64,512', '--set', 'aligned=true', '--arch', 'x86', '--arch', 'arm64', '--arch', 'ppc', '--report', again, '--metric', 'flushes', '--out', join(dir, 'x.csv')]);
     expect(r.code).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(readFileSync(html, 'utf8'));
   });

@@ -209,9 +209,10 @@ describe('every --help lists the exit statuses', () => {
       const r = await tlbsim(c ? [c, '--help'] : ['--help']);
       expect(r.code).toBe(0);
       expect(r.stdout.endsWith(`Exit status: 0 success; 1 findings (tlbsim check found something); 2 bad input (unknown name,
-out-of-range value, invalid scenario, unwritable output: one line naming it); 70 internal error
-(a bug of ours: please report it); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM (nothing
-partial is written).
+out-of-range value, invalid scenario, unwritable output: one line naming it); 3 not exercised
+(tlbsim check found nothing, but a --bug never acted or no hazard class was checked at all); 70
+internal error (a bug of ours: please report it); 130 interrupted by Ctrl-C (SIGINT), 143 by
+SIGTERM (nothing partial is written).
 `)).toBe(true);
     });
   }

@@ -88,7 +88,7 @@ function toScenario(ops: any[]): string {
     }
   }
   lines.push('  - exit_process: { process: A }');
-  return `machine: { cpus: 4, seed: 3 }
+  return `machine: { cpus: 4 }
 processes:
   - name: A
     threads: [ { name: t0, cpu: 0 }, { name: t1, cpu: 1 }, { name: t2, cpu: 2 } ]

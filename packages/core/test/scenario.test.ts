@@ -4,7 +4,7 @@ import { ScenarioError, generic, parseScenario, runScenario, toFtrace, toJsonl, 
 
 const base = `
 name: two-thread munmap
-machine: { cpus: 2, seed: 7 }
+machine: { cpus: 2 }
 processes:
   - name: A
     threads:
@@ -31,11 +31,11 @@ describe('scenario loading', () => {
   it('parses YAML with hex and size suffixes', () => {
     const s = parseScenario(base, 'a.yaml');
     expect(s.ops[0]).toEqual({ op: 'mmap', args: expect.objectContaining({ addr: 0x400000, length: 0x200000, prot: 'rw' }) });
-    expect(s.machine).toEqual({ cpus: 2, seed: 7 });
+    expect(s.machine).toEqual({ cpus: 2 });
   });
   it('parses the same scenario from JSON', () => {
     const j = JSON.stringify({
-      machine: { cpus: 2, seed: 7 },
+      machine: { cpus: 2 },
       processes: [{ name: 'A', threads: [{ name: 't0', cpu: 0 }] }],
       ops: [{ mmap: { process: 'A', addr: '0x400000', length: '2M' } }, { touch: { thread: 't0', addr: 4194304, pages: 8 } }],
     });
@@ -55,9 +55,14 @@ describe('scenario loading', () => {
     expect(e.message).toContain('did you mean "munmap"');
   });
   it('names an unknown field', () => {
-    const e = err(base.replace('{ cpus: 2, seed: 7 }', '{ cpus: 2, seed: 7, speed: 3 }'));
+    const e = err(base.replace('{ cpus: 2 }', '{ cpus: 2, speed: 3 }'));
     expect(e.path).toBe('machine');
     expect(e.message).toContain('unknown field "speed"');
+  });
+  it('refuses machine.seed, which has no effect', () => {
+    const e = err(base.replace('{ cpus: 2 }', '{ cpus: 2, seed: 7 }'));
+    expect(e.path).toBe('machine.seed');
+    expect(e.message).toBe('x.yaml: machine.seed: has no effect (the model makes no random choice): remove it');
   });
   it('names a misspelt field rather than the required one it leaves missing', () => {
     const e = err(base.replace('{ thread: t0, addr: 0x400000, length: 0x8000 }', '{ thread: t0, addr: 0x400000, lenght: 0x8000 }'));

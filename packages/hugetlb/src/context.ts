@@ -89,7 +89,7 @@ export class HugetlbContext {
   }
   /** i_mmap_assert_write_locked (hugetlb SPEC.md §8 invariant 4) */
   assertImmap(vma: Vma, where: string, addr: number): void {
-    if (vma.file && !this.immapWrite.has(vma.file)) this.m.checker.warn(this.m.curCpu, addr, `${where} without i_mmap_rwsem held for write`);
+    if (vma.file) this.m.checker.warnIf(!this.immapWrite.has(vma.file), this.m.curCpu, addr, () => `${where} without i_mmap_rwsem held for write`);
   }
 
   /** The last huge page inside the span of the `h.level` table containing `addr` (the |= last_addr_mask skip). */

@@ -31,14 +31,17 @@ function checkUnsharerWalkCaches(ctx: HugetlbContext, t: PageTable, recs: readon
   const m = ctx.m;
   if (!m.checker.enabled) return;
   const users = ctx.registry.usersOf(t);
+  let found = 0;
   for (const r of recs) {
     if (users.some((u) => u.mm === r.mm && u.base === r.base)) continue; // attached again
     for (const cpu of m.cpus) {
       if (cpu.loadedMm !== r.mm || !cpu.runningUser) continue;
       if (!m.tlb.walkMayBeCached(cpu.id, r.mm, r.base, ctx.pudSize, r.epoch, true)) continue;
       const what = `PMD table unshared by ${r.mm.name} at 0x${r.base.toString(16)} reused by ${t.owner.name} while CPU${cpu.id} (running ${r.mm.name}) may still cache the walk entry pointing into it`;
-      m.metrics.violations.push({ hazard: 'H2', cpu: cpu.id, address: r.base, what, op: m.opName, events: m.recentEvents() });
-      if (m.tracing) m.trace({ cpu: cpu.id, name: 'violation', cat: 'check', args: { hazard: 'H2', address: '0x' + r.base.toString(16), what } });
+      const flush = `no walk-cache invalidation of ${r.mm.name} covering 0x${r.base.toString(16)} reached CPU${cpu.id} since the unshare`;
+      const cached = { cpu: cpu.id, address: r.base, sinceNs: m.tlb.state(cpu.id, r.mm)?.walkSinceNs ?? 0 };
+      // the table is one affected item however many sharers' CPUs may still reach it
+      m.checker.report({ hazard: 'H2', cpu: cpu.id, address: r.base, what, flush, cached, affected: 1 }, found++ === 0 ? 1 : 0);
     }
   }
 }

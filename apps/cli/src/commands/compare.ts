@@ -1,5 +1,5 @@
 import { oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, runAll, scenarioJob, seedOf, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
 import { emit } from '../io.js';
@@ -22,13 +22,12 @@ export function compare(argv: string[], command: 'compare' | 'run'): number {
   }
   const variants = variantsOf(values);
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'table');
-  const seed = seedOf(values);
   const traceFormat = traceFormatOf(values);
-  const runs = runAll(job, variants, { seed, trace: !!traceFormat, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });
+  const runs = runAll(job, variants, { trace: !!traceFormat, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });
   if (job.kind === 'scenario' && format !== 'json') {
     for (const r of runs) for (const o of r.result.ops) if (!o.ok) process.stderr.write(`tlbsim: ${r.variant.id}: ops[${o.index}].${o.op} failed: ${o.errno}: ${o.message}\n`);
   }
-  const text = formatResults(job, seed, runs, format);
+  const text = formatResults(job, runs, format);
   if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   return 0;

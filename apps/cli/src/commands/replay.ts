@@ -8,10 +8,10 @@ import { fileInputs } from '../replay/inputs.js';
 import { formatReplay, skippedReport } from '../replay/report.js';
 import { replayAll, TOUCH_RULES } from '../replay/run.js';
 
-// compare's options but --seed (a replay makes no seeded choice), and the replay's own
-const { seed: _seed, 'include-setup': _setup, ...SHARED } = RUN_OPTIONS;
+// compare's options but --include-setup (a replayed program's threads appear during the replay), and the replay's own
+const { 'include-setup': _setup, ...SHARED } = RUN_OPTIONS;
 const OPTIONS: OptionDefs = {
-  ...SHARED,
+  ...RUN_OPTIONS,
   touch: { type: 'string' },
   cpus: { type: 'string' },
   strict: { type: 'boolean' },

@@ -1,5 +1,5 @@
 import { list, oneOf, parse, str } from '../args.js';
-import { seedOf, variantsOf } from '../common.js';
+import { variantsOf } from '../common.js';
 import type { Job } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
@@ -26,7 +26,6 @@ export async function sweep(argv: string[]): Promise<number> {
     report: { type: 'string' },
     jobs: { type: 'string', short: 'j' },
     'force-jobs': { type: 'boolean' },
-    seed: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP.sweep);
@@ -56,12 +55,11 @@ export async function sweep(argv: string[]): Promise<number> {
   checkMetricName(metric);
   if (str(values, 'metric') && !str(values, 'plot') && !str(values, 'report')) throw new UsageError('--metric chooses what --plot (and --report) draw: give --plot FILE.svg or --report FILE.html');
   const jobs = jobsOf(str(values, 'jobs'), values['force-jobs'] === true);
-  const seed = seedOf(values);
 
   const tasks: Task[] = [];
   for (const p of points) {
     const job: Job = { kind: 'workload', workload: w.name, params: p.params };
-    for (const variant of variants) tasks.push({ id: tasks.length, job, variant, opts: { seed, includeSetup: values['include-setup'] === true } });
+    for (const variant of variants) tasks.push({ id: tasks.length, job, variant, opts: { includeSetup: values['include-setup'] === true } });
   }
   const bar = progressBar(tasks.length, `sweep ${w.name} ${key}`);
   let results;
@@ -74,7 +72,6 @@ export async function sweep(argv: string[]): Promise<number> {
     workload: w,
     key,
     variants,
-    seed,
     points: points.map((p, i) => ({ ...p, results: results.slice(i * variants.length, (i + 1) * variants.length) })),
   };
   if (!allMetricKeys(d).includes(metric)) {

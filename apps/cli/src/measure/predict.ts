@@ -71,7 +71,7 @@ interface OpSpan {
 
 function run(workload: string, params: Params, facts: HostFacts, iterations: number): { m: Machine; ops: OpSpan[] } {
   const arch = x86(facts.options);
-  const m = new Machine({ arch, cpus: params.cpus as number, seed: 1, trace: true, checker: true });
+  const m = new Machine({ arch, cpus: params.cpus as number, trace: true, checker: true });
   const ops: OpSpan[] = [];
   const inner = m.op.bind(m);
   let depth = 0;

@@ -6,8 +6,6 @@ import { renderMarkdown, renderTable, useColor, type Grid } from '../format/grid
 import { resultsDocument } from '../report-data.js';
 import type { ReplayRun } from './run.js';
 
-/** The machine seed of every replay (the engine's default; a replay makes no seeded choice). */
-export const REPLAY_SEED = 1;
 /** call sites per variant and list in table and markdown output (json has the engine's 10) */
 export const TOP_SHOWN = 5;
 /** skipped lines listed on stderr (json lists the first 100) */
@@ -78,7 +76,7 @@ function section(f: ReplayFacts, runs: readonly ReplayRun[]) {
 export function replayDocument(f: ReplayFacts, runs: readonly ReplayRun[]) {
   const r = runs[0].result;
   const job: Job = { kind: 'workload', workload: 'replay', params: { touch: f.touch, cpus: r.cpus.length } };
-  const doc = resultsDocument(job, REPLAY_SEED, runs, { replay: section(f, runs) });
+  const doc = resultsDocument(job, runs, { replay: section(f, runs) });
   return { ...doc, results: doc.results.map((res, i) => ({ ...res, callSites: runs[i].result.callSites })) };
 }
 

@@ -54,6 +54,8 @@ export class MmuGather implements GatherView {
   private readonly maxBatch: number;
   private readonly maxBatchCount: number;
   private readonly maxTables: number;
+  /** tlb.epoch after this gather's latest TLB flush (-1: none yet): what the bug counters compare */
+  private flushedEpoch = -1;
   finished = false;
 
   constructor(readonly m: Machine, mm: Mm, fullmm: boolean) {
@@ -241,7 +243,7 @@ export class MmuGather implements GatherView {
    */
   removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, cleared: ClearStamp): boolean {
     const epoch: number = cleared;
-    if (this.end === 0) this.m.checker.warn(this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
+    this.m.checker.warnIf(this.end === 0, this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
     if (this.m.kconfig.MMU_GATHER_NO_GATHER) {
       // s390: the arch frees at once, relying on its PTE clear having purged the TLB already
       this.putPagesNow(frame, nr, addr, sizeShift, epoch);
@@ -297,8 +299,8 @@ export class MmuGather implements GatherView {
    */
   removePageSize(frame: number, size: number, addr: number, isTable = false, cleared: ClearStamp = stampNow(this.m)): void {
     const m = this.m;
-    if (m.kconfig.MMU_GATHER_PAGE_SIZE && this.pageSize !== size && !isTable) {
-      m.checker.warn(m.curCpu, addr, `page of size ${size} queued while the gather's page_size is ${this.pageSize}`);
+    if (m.kconfig.MMU_GATHER_PAGE_SIZE && !isTable) {
+      m.checker.warnIf(this.pageSize !== size, m.curCpu, addr, () => `page of size ${size} queued while the gather's page_size is ${this.pageSize}`);
     }
     const shift = Math.log2(size);
     if (this.removeFolioPages(frame, 1, false, addr, shift, cleared)) this.flushMmu();
@@ -354,13 +356,32 @@ export class MmuGather implements GatherView {
         }
       }
       // check before the frames go back: the free is the moment a stale TLB entry becomes a hazard
-      m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch);
+      m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch, this);
       for (let k = 0; k < nf; k++) fr.free(b.frame[freedIdx[k]]);
       m.metrics.pagesFreed += nf;
       if (nf) m.cost(nf * m.arch.cost.pageFree);
       b.nr = 0;
     }
     this.active = this.local;
+  }
+
+  /**
+   * For the freePagesBeforeFlush counter: the queued pages the coming free returns to the
+   * allocator whose PTEs were cleared after this gather's latest flush (the ones the bug exposes;
+   * a flush at tlb_end_vma or for a full table batch already covered the others).
+   */
+  private pagesFreedUnflushed(): number {
+    const fr = this.m.frames;
+    let n = 0;
+    for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
+      for (let i = 0; i < b.nr; i++) {
+        const f = b.flags[i];
+        if (f & SLOT_IS_COUNT || fr.kind[b.frame[i]] === FrameKind.Table) continue;
+        const refs = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? b.frame[i + 1] : 1;
+        if (fr.refcount[b.frame[i]] - refs <= 0 && b.epoch[i] >= this.flushedEpoch) n++;
+      }
+    }
+    return n;
   }
 
   /** tlb_batch_list_free */
@@ -370,7 +391,7 @@ export class MmuGather implements GatherView {
   }
 
   // ------------------------------------------------------------ flushing (core SPEC.md §6.4, §7.3)
-  private anyBits(): boolean {
+  anyBits(): boolean {
     return this.freedTables || this.clearedPtes || this.clearedPmds || this.clearedPuds || this.clearedP4ds || this.unsharedTables;
   }
 
@@ -391,6 +412,7 @@ export class MmuGather implements GatherView {
       } });
     }
     m.hooks.tlbFlush(this);
+    this.flushedEpoch = m.tlb.epoch;
     this.resetRange();
   }
 
@@ -409,7 +431,7 @@ export class MmuGather implements GatherView {
 
   /** the steps of tlb_flush_mmu, for a bug that reorders them */
   private flushMmuSteps(cause: FlushCause | undefined): FlushMmuSteps {
-    return { flush: () => this.flushMmuTlbonly(cause), freePages: () => this.batchPagesFlush(), freeTables: () => this.tableFlush() };
+    return { flush: () => this.flushMmuTlbonly(cause), freePages: () => this.batchPagesFlush(), freeTables: () => this.tableFlush(), pagesUnflushed: () => this.pagesFreedUnflushed() };
   }
 
   /** tlb_change_page_size (MMU_GATHER_PAGE_SIZE) */
@@ -449,7 +471,7 @@ export class MmuGather implements GatherView {
   // ------------------------------------------------------------ hugetlb unsharing (core SPEC.md §6.9)
   /** tlb_unshare_pmd_ptdesc: the caller cleared the PUD entry pointing at shared table `t` */
   unsharePmdPtdesc(t: PageTable, addr: number): void {
-    if (t.share <= 0) this.m.checker.warn(this.m.curCpu, addr, 'unsharing a PMD table that is not shared');
+    this.m.checker.warnIf(t.share <= 0, this.m.curCpu, addr, 'unsharing a PMD table that is not shared');
     t.share--;
     const pudSize = 2 ** this.m.geometry.levels[2].shift;
     this.flushPmdRange(addr - (addr % pudSize), pudSize);
@@ -469,7 +491,7 @@ export class MmuGather implements GatherView {
   /** tlb_finish_mmu */
   finish(): void {
     const m = this.m;
-    if (this.fullyUnsharedTables) m.checker.warn(m.curCpu, this.start, 'tlb_finish_mmu with fully_unshared_tables still set');
+    m.checker.warnIf(this.fullyUnsharedTables, m.curCpu, this.start, 'tlb_finish_mmu with fully_unshared_tables still set');
     if (this.mm.tlbFlushPending > 1) {
       // mm_tlb_flush_nested: another flusher is live; a stale TLB for its PTEs must not survive
       this.fullmm = true;

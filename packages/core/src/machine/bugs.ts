@@ -23,7 +23,12 @@ export interface FlushMmuSteps {
   freePages(): void;
   /** tlb_table_flush */
   freeTables(): void;
+  /** pages the batches would free that no flush has covered yet (what the bug frees too early) */
+  pagesUnflushed(): number;
 }
+
+/** Told each time a bug acts, with how many pages or tables it affected (the checker counts them). */
+export type BugActed = (bug: keyof BugOptions, n?: number) => void;
 
 /** The kernel steps a bug can change; the kernel's own behaviour when no bug is selected. */
 export interface BugInjection {
@@ -32,15 +37,19 @@ export interface BugInjection {
   flushMmu(steps: FlushMmuSteps): boolean;
   /** tlb_remove_table: true when a bug freed the table itself (no flush, no grace period) */
   removeTable(t: PageTable, free: (t: PageTable) => void): boolean;
-  /** change_pte_range / change_huge_pmd: does the change record its TLB flush in the gather? */
-  mprotectRecordsFlush(): boolean;
+  /**
+   * change_pte_range / change_huge_pmd, for an entry change that needs a flush: does the change
+   * record its TLB flush in the gather? (`reduced`: the change takes a permission away)
+   */
+  mprotectRecordsFlush(reduced: boolean): boolean;
 }
 
-export function bugInjection(o: BugOptions = {}): BugInjection {
+export function bugInjection(o: BugOptions = {}, acted: BugActed = () => {}): BugInjection {
   return {
     options: o,
     flushMmu(steps) {
       if (!o.freePagesBeforeFlush) return false;
+      acted('freePagesBeforeFlush', steps.pagesUnflushed());
       steps.freePages();
       steps.flush();
       steps.freeTables();
@@ -48,9 +57,14 @@ export function bugInjection(o: BugOptions = {}): BugInjection {
     },
     removeTable(t, free) {
       if (!o.freeTablesWithoutFlush) return false;
+      acted('freeTablesWithoutFlush');
       free(t);
       return true;
     },
-    mprotectRecordsFlush: () => !o.skipMprotectFlush,
+    mprotectRecordsFlush(reduced) {
+      if (!o.skipMprotectFlush) return true;
+      if (reduced) acted('skipMprotectFlush');
+      return false;
+    },
   };
 }

@@ -29,7 +29,6 @@ export type { BugOptions } from './bugs.js';
 export interface MachineOptions {
   arch: ArchBackend;
   cpus: number;
-  seed?: number;
   /** record trace events (off by default: per-op decision, never per page) */
   trace?: boolean;
   /** run the hazard checker (on by default) */
@@ -86,7 +85,6 @@ export class Machine {
   readonly files: SimFile[] = [];
   readonly bugs: BugInjection;
   readonly allocFailures: AllocFailures;
-  readonly random: () => number;
   tracing: boolean;
   readonly events: TraceEvent[] = [];
   /** simulated time, ns */
@@ -125,15 +123,14 @@ export class Machine {
     const folios = new LargeFolios();
     this.tailHead = folios.tailHead;
     this.deposits = folios.deposits;
-    this.tlb = new TlbModel(opts.cpus);
+    this.tlb = new TlbModel(opts.cpus, () => this.now);
     this.metrics = new Metrics(opts.cpus, opts.arch.perCpuCounters);
     this.separateSetup = opts.setupMetrics === 'separate';
     this.checker = new Checker(this, opts.checker ?? true);
     this.tracing = opts.trace ?? false;
-    this.bugs = bugInjection(opts.bugs);
+    this.bugs = bugInjection(opts.bugs, (bug, n) => this.checker.bugActed(bug, n));
     this.allocFailures = opts.allocFailures ?? {};
     this.allocFaults = new BatchAllocFaults(this.allocFailures);
-    this.random = prng(opts.seed ?? 1);
     this.ctx = makeArchContext(this);
     this.runtime = opts.arch.create(this.ctx);
     this.hooks = countFlushOps(asmGenericTlb(this.runtime, this.ctx), this.runtime, this.metrics);

@@ -32,6 +32,9 @@ interface RangeRec {
 export class CpuMmTlb {
   leafSince = Infinity;
   walkSince = Infinity;
+  /** simulated time (ns) at which leafSince / walkSince was set, for findings */
+  leafSinceNs = 0;
+  walkSinceNs = 0;
   /** epoch of the latest full leaf invalidation actually executed */
   leafFlushed = -1;
   /** epoch of the latest full invalidation the CPU will perform before it next uses the mm */
@@ -70,7 +73,8 @@ export class TlbModel {
   /** global event counter: bumped by every invalidation and every mm load */
   epoch = 1;
   private readonly perCpu: Map<Mm, CpuMmTlb>[];
-  constructor(readonly nCpus: number) {
+  /** `clock`: simulated time (ns), recorded with each `*Since` so a finding can say since when */
+  constructor(readonly nCpus: number, private readonly clock: () => number = () => 0) {
     this.perCpu = Array.from({ length: nCpus }, () => new Map());
   }
 
@@ -90,8 +94,14 @@ export class TlbModel {
   load(cpu: number, mm: Mm): void {
     const s = this.ensure(cpu, mm);
     const e = ++this.epoch;
-    if (s.leafSince === Infinity) s.leafSince = e;
-    if (s.walkSince === Infinity) s.walkSince = e;
+    if (s.leafSince === Infinity) {
+      s.leafSince = e;
+      s.leafSinceNs = this.clock();
+    }
+    if (s.walkSince === Infinity) {
+      s.walkSince = e;
+      s.walkSinceNs = this.clock();
+    }
   }
 
   /** An invalidation executed on `cpu` for `mm` (loaded tells whether mm is still in its MMU). */
@@ -107,9 +117,13 @@ export class TlbModel {
       }
       if (inv.leaf) {
         s.leafSince = loaded ? e : Infinity;
+        s.leafSinceNs = this.clock();
         s.leafFlushed = e;
       }
-      if (inv.walk) s.walkSince = loaded ? e : Infinity;
+      if (inv.walk) {
+        s.walkSince = loaded ? e : Infinity;
+        s.walkSinceNs = this.clock();
+      }
       if (inv.leaf && inv.walk) s.ranges = s.ranges.filter((r) => r.deferred);
       return;
     }
@@ -176,6 +190,21 @@ export class TlbModel {
   leafClearAfter(cpu: number, mm: Mm, t: number, usesNow: boolean): boolean {
     const s = this.perCpu[cpu].get(mm);
     return !s || s.leafSince > t || (!usesNow && s.deferredLeaf > t);
+  }
+
+  /**
+   * For findings: how many range invalidations reached `cpu` for `mm` after epoch `t` (leaf ones
+   * when `walk` is false, walk-cache ones otherwise), none of which covered the stale entry.
+   */
+  invalidationsAfter(cpu: number, mm: Mm, t: number, usesNow: boolean, walk = false): number {
+    const s = this.perCpu[cpu].get(mm);
+    if (!s) return 0;
+    let n = 0;
+    for (let i = firstAfter(s.ranges, t); i < s.ranges.length; i++) {
+      const r = s.ranges[i];
+      if ((walk ? r.walk : r.leaf) && (!r.deferred || !usesNow)) n++;
+    }
+    return n;
   }
 
   /** May `cpu` still hold walk-cache entries into a table mapping [base, base+span) unlinked at `t`? */

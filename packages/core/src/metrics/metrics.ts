@@ -16,8 +16,26 @@ export interface Violation {
   address: number;
   what: string;
   op: string;
+  /** the scenario op's index, when the finding arose in a scenario op */
+  opIndex?: number;
+  /** the flush that should have covered it, or that it came before any flush */
+  flush?: string;
+  /** the cached translation (H1, H3) or walk-cache entry (H2) that outlived the change */
+  cached?: CachedEntry;
+  /**
+   * How many pages (H1, H3) or tables (H2) this finding stands for on its CPU: the checker
+   * reports one per CPU per freed batch (or per mprotect/fork) and folds the rest into it.
+   */
+  affected?: number;
   /** the last trace events before the finding (when tracing) */
   events?: string[];
+}
+
+/** A translation a CPU may still cache: since `sinceNs` (its mm's last load or full flush there). */
+export interface CachedEntry {
+  cpu: number;
+  address: number;
+  sinceNs: number;
 }
 
 /** Stable metric names shared by every architecture (core SPEC.md §3). */

@@ -95,7 +95,7 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
   if (lim(end) - 1 > lim(c) - 1) return;
   if (table) {
     // the kernel frees it regardless: floor/ceiling guarantee nothing else maps there
-    if (table.present !== 0) m.checker.warn(m.curCpu, s, `free_pgtables frees a ${geo.levels[level].name} table at 0x${s.toString(16)} that still maps ${table.present} entries`);
+    m.checker.warnIf(table.present !== 0, m.curCpu, s, () => `free_pgtables frees a ${geo.levels[level].name} table at 0x${s.toString(16)} that still maps ${table.present} entries`);
     parent.entries[pi] = 0;
     parent.present--;
     m.unlinkTable(table);

@@ -94,7 +94,7 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       const invalidated = pmdpInvalidateAd(m, g.mm, base, v.flags.exec);
       const np = newPte(m, v, pe);
       const changed = setEntry(m, pmd.entries, pi, np);
-      if (rt.hugePmdNeedsFlush(pe, np) && m.bugs.mprotectRecordsFlush()) g.flushPmdRange(base, pmdSize);
+      if (rt.hugePmdNeedsFlush(pe, np) && m.bugs.mprotectRecordsFlush(reduces(pe, np))) g.flushPmdRange(base, pmdSize);
       if (reduces(pe, np)) reductions.push({ start: base, end: base + pmdSize, epoch: Math.min(changed, invalidated), shift: m.geometry.levels[1].shift });
     },
     // change_pte_range
@@ -109,7 +109,7 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
         const np = newPte(m, v, old);
         const changed = setEntry(m, pt.entries, i, np);
         rt.pteUpdate(g.mm, a, old, np, 0);
-        if (rt.pteNeedsFlush(old, np) && m.bugs.mprotectRecordsFlush()) g.flushPteRange(a, ps);
+        if (rt.pteNeedsFlush(old, np) && m.bugs.mprotectRecordsFlush(reduces(old, np))) g.flushPteRange(a, ps);
         if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: changed });
       }
       rt.leaveLazyMmu(m.curCpu);

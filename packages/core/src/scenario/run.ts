@@ -70,7 +70,7 @@ export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
 
 /** Run a validated scenario on one backend. Scenario mistakes throw ScenarioError with a path. */
 export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, source?: string): RunResult {
-  const m = new Machine({ arch, cpus: s.machine.cpus, seed: s.machine.seed, trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate' });
+  const m = new Machine({ arch, cpus: s.machine.cpus, trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate' });
   o.setup?.(m);
   const procs = new Map<string, Mm>();
   const threads = new Map<string, Thread>();
@@ -85,6 +85,7 @@ export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, 
   s.ops.forEach((op, index) => {
     let r: OpResult;
     try {
+      m.checker.opIndex = index;
       r = runOp(m, op, index, procs, threads, files, source);
     } catch (e) {
       // the same scenario can fit one architecture and not another (page size, TASK_SIZE)

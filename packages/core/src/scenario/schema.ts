@@ -125,8 +125,9 @@ export const scenarioSchema = z.strictObject({
   description: z.string().optional(),
   machine: z.strictObject({
     cpus: z.number().int().min(1).max(LIMITS.cpus).default(2),
-    seed: z.number().int().default(1),
-  }).default({ cpus: 2, seed: 1 }),
+    // once accepted, but no model path makes a random choice: refused, so no field does nothing
+    seed: z.unknown().optional().refine((v) => v === undefined, 'has no effect (the model makes no random choice): remove it'),
+  }).transform(({ cpus }) => ({ cpus })).default({ cpus: 2 }),
   files: z.array(z.strictObject({ name })).default([]),
   processes: z.array(z.strictObject({ name, threads: z.array(threadSpec).default([]) })).min(1),
   ops: z.array(opSchema).max(LIMITS.ops),
