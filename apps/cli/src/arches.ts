@@ -1,11 +1,11 @@
-import { generic, KCONFIG_SYMBOLS, OptionError, parseArchOptionText, type ArchBackend, type OptionValue } from '@tlbsim/core';
+import { generic, KCONFIG_SYMBOLS, OptionError, parseArchOptionText, type ArchBackend, type CostModel, type OptionValue } from '@tlbsim/core';
 import { x86 } from '@tlbsim/arch-x86';
 import { arm64 } from '@tlbsim/arch-arm64';
 import { ppc } from '@tlbsim/arch-ppc';
 import { riscv } from '@tlbsim/arch-riscv';
 import { UsageError, unknownChoice } from './errors.js';
 
-type Factory = (opts: Record<string, OptionValue>) => ArchBackend;
+type Factory = (opts: Record<string, OptionValue> & { cost?: Partial<CostModel> }) => ArchBackend;
 
 /** Every backend the CLI offers, by its command-line name. */
 export const FACTORIES: Record<string, Factory> = {
@@ -13,7 +13,7 @@ export const FACTORIES: Record<string, Factory> = {
   arm64: (o) => arm64(o as never),
   ppc: (o) => ppc(o as never),
   riscv: (o) => riscv(o as never),
-  generic: () => generic(),
+  generic: (o) => generic({ cost: o.cost }),
 };
 export const ARCH_NAMES = Object.keys(FACTORIES);
 /** `all`, and the default when no --arch is given */
@@ -26,6 +26,8 @@ export interface ArchVariant {
   name: string;
   /** the options as given (parsed to their types) */
   given: Record<string, OptionValue>;
+  /** cost figures overridden with --cost (estimatedNs only) */
+  cost?: Partial<CostModel>;
 }
 
 const defaults = new Map<string, ArchBackend>();
@@ -39,9 +41,9 @@ export function defaultBackend(name: string): ArchBackend {
   return b;
 }
 
-export function makeBackend(v: Pick<ArchVariant, 'name' | 'given' | 'id'>): ArchBackend {
+export function makeBackend(v: Pick<ArchVariant, 'name' | 'given' | 'id' | 'cost'>): ArchBackend {
   try {
-    return FACTORIES[v.name](v.given);
+    return FACTORIES[v.name](v.cost ? Object.assign({ cost: v.cost }, v.given) : v.given);
   } catch (e) {
     throw new UsageError(`--arch ${v.id}: ${(e as Error).message}`);
   }

@@ -10,6 +10,7 @@ import { sweep } from './commands/sweep.js';
 import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
+import { metrics } from './commands/metrics.js';
 import { measure } from './commands/measure.js';
 import { UsageError } from './errors.js';
 import { HELP } from './help.js';
@@ -25,6 +26,7 @@ const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
   ['sweep', sweep],
   ['workloads', workloads],
   ['arches', arches],
+  ['metrics', metrics],
   ['new-arch', newArch],
   ['replay', replayCommand],
   ['measure', measure],

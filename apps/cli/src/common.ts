@@ -8,6 +8,8 @@ import { UsageError } from './errors.js';
 import { renderCsv, renderMarkdown, renderTable, useColor, type Grid } from './format/grid.js';
 import { checkOutputs, writeAtomic, withDefaultSignals } from './io.js';
 import { metricKeys, metricValue, resultsDocument } from './report-data.js';
+import { brief, legendLines, metricOf } from './metrics-registry.js';
+import { parseCostSpecs } from './costs.js';
 import { findWorkload, resolveParams, WORKLOAD_NAMES } from './workloads/index.js';
 
 export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
@@ -18,6 +20,8 @@ export type TraceFormat = (typeof TRACE_FORMATS)[number];
 /** Options shared by compare, run and check. */
 export const RUN_OPTIONS: OptionDefs = {
   arch: { type: 'string', multiple: true, short: 'a' },
+  cost: { type: 'string', multiple: true },
+  'include-setup': { type: 'boolean' },
   format: { type: 'string', short: 'f' },
   out: { type: 'string', short: 'o' },
   trace: { type: 'string' },
@@ -69,8 +73,14 @@ export function bugsOf(v: Values): BugName[] {
   return list(v, 'bug').map((b) => oneOf('--bug', b, BUG_NAMES, BUG_NAMES[0]));
 }
 
+/** The --arch columns, with the --cost overrides of their architecture. */
 export function variantsOf(v: Values): ArchVariant[] {
-  return parseArchSpecs(list(v, 'arch'));
+  const costs = parseCostSpecs(list(v, 'cost'));
+  const variants = parseArchSpecs(list(v, 'arch'));
+  for (const arch of costs.keys()) {
+    if (!variants.some((x) => x.name === arch)) throw new UsageError(`--cost ${arch}:...: no --arch column runs ${arch}`);
+  }
+  return variants.map((x) => (costs.has(x.name) ? { ...x, cost: costs.get(x.name) } : x));
 }
 
 export function traceFormatOf(v: Values): TraceFormat | undefined {
@@ -85,8 +95,8 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
 }
 
 /** Run a job on every variant (in order, in this thread). */
-export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour }): VariantRun[] {
-  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb })));
+export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean }): VariantRun[] {
+  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup })));
 }
 
 /** Write the event streams of the runs in the chosen trace format. */
@@ -121,18 +131,48 @@ export function metricsGrid(runs: readonly VariantRun[]): Grid {
 /** compare / run output in any of the formats. */
 export function formatResults(job: Job, runs: readonly VariantRun[], format: Format, extra: Record<string, unknown> = {}): string {
   if (format === 'json') return JSON.stringify(resultsDocument(job, runs, extra), null, 2) + '\n';
-  return formatGrid(describeJob(job), runs, format);
+  return formatGrid(describeJob(job), runs, format, job.kind === 'workload' && typeof job.params.pages === 'number' ? job.params.pages : undefined);
 }
 
 /** The metrics grid of runs under a title, with the variants' legend: table, csv or markdown. */
-export function formatGrid(title: string, runs: readonly VariantRun[], format: Exclude<Format, 'json'>): string {
+export function formatGrid(title: string, runs: readonly VariantRun[], format: Exclude<Format, 'json'>, pages?: number): string {
   const g = metricsGrid(runs);
   if (format === 'csv') return renderCsv(g);
-  const legend = runs.map((r) => [r.variant.id, r.result.label] as const);
+  const legend = runs.map((r) => [r.variant.id, `${r.result.label}; base page ${bytes(r.pageSize)}${pages === undefined ? '' : `: pages=${pages} is ${bytes(pages * r.pageSize)}`}`] as const);
   if (format === 'markdown') {
-    return `### ${title}\n\n${renderMarkdown(g)}\n${legend.map(([id, l]) => `- \`${id}\`: ${l}`).join('\n')}\n`;
+    const rows = g.rows.map((r) => r[0] as string).flatMap((k) => {
+      const d = metricOf(k);
+      return d ? [`- \`${k}\` (${d.unit}): ${brief(d)}`] : [];
+    });
+    return `### ${title}\n\n${renderMarkdown(g)}\n${legend.map(([id, l]) => `- \`${id}\`: ${l}`).join('\n')}\n\nRows:\n\n${rows.join('\n')}\n`;
   }
   const color = useColor(process.stdout);
   const w = Math.max(...legend.map(([id]) => id.length));
-  return `${title}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}\n`;
+  const rows = legendLines(g.rows.map((r) => r[0] as string));
+  const setup = setupLines(runs);
+  return `${title}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}${setup.length ? `\n\nsetup, not in the totals (each thread's first switch onto its CPU; --include-setup adds it):\n${setup.map((l) => `  ${l}`).join('\n')}` : ''}\n\nrows (tlbsim metrics KEY for the full definition):\n${rows.map((l) => `  ${l}`).join('\n')}\n`;
+}
+
+/** 4096 -> "4 KiB" */
+export function bytes(n: number): string {
+  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (n >= size && n % size === 0) return `${n / size} ${unit}`;
+  return `${n} B`;
+}
+
+
+/** What each variant's setup cost, as `x86: fullFlushes 2, tlbInstructions.CR3 write 2`; nothing when it cost nothing. */
+export function setupLines(runs: readonly VariantRun[]): string[] {
+  const out: string[] = [];
+  const w = Math.max(0, ...runs.map((r) => r.variant.id.length));
+  for (const r of runs) {
+    const m = r.result.setup.metrics;
+    const parts: string[] = [];
+    for (const k of ['flushes', 'ipis', 'firmwareIpis', 'fullFlushes', 'rangedFlushes', 'estimatedNs'] as const) if (m[k]) parts.push(`${k} ${m[k]}`);
+    for (const [k, v] of Object.entries(m.tlbInstructions)) if (v) parts.push(`tlbInstructions.${k} ${v}`);
+    const counters = new Map<string, number>();
+    for (const c of r.result.setup.cpus) for (const [k, v] of Object.entries(c.counters)) counters.set(k, (counters.get(k) ?? 0) + v);
+    for (const [k, v] of [...counters].sort()) if (v) parts.push(`counters.${k} ${v}`);
+    if (parts.length) out.push(`${r.variant.id.padEnd(w)}  ${parts.join(', ')}`);
+  }
+  return out;
 }

@@ -14,6 +14,8 @@ export interface EngineOptions {
   hugetlb?: Behaviour;
   trace?: boolean;
   bugs?: BugOptions;
+  /** count the threads' first switches onto their CPUs in the totals (--include-setup) */
+  includeSetup?: boolean;
 }
 
 /** A run's results with the workload's own statistics (hugetlb.*). */
@@ -23,6 +25,8 @@ export type Outcome = RunResult & { extra?: Extra };
 export interface VariantRun {
   variant: ArchVariant;
   nrCpus: number;
+  /** the architecture's base page (PAGE_SIZE), in bytes: workload `pages` count these */
+  pageSize: number;
   result: Outcome;
   /** the backend's ftrace formatter for its own events */
   ftrace?: (ev: TraceEvent) => string | undefined;
@@ -55,7 +59,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   let extra: Extra | void;
   if (job.kind === 'workload') {
     const w = findWorkload(job.workload);
-    m = new Machine({ arch, cpus: job.params.cpus as number, trace: o.trace, checker: true, bugs: o.bugs });
+    m = new Machine({ arch, cpus: job.params.cpus as number, trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate' });
     extra = w.run(m, job.params);
     result = collect(m);
   } else {
@@ -64,7 +68,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
       captured = mm;
       setupHugetlb(mm, o.hugetlb);
     };
-    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup }, job.source);
+    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup }, job.source);
     m = captured;
     extra = hugetlbExtra(m);
   }
@@ -73,7 +77,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   const notExercisedWhy: Partial<Record<BugKey, string>> = {};
   for (const [b, n] of Object.entries(exercised.bugs) as [BugKey, number][]) if (n === 0) notExercisedWhy[b] = m.checker.notExercisedWhy(b);
   return {
-    variant, nrCpus: m.cpus.length, result: extra ? { ...result, extra } : result, exercised, notExercisedWhy,
+    variant, nrCpus: m.cpus.length, pageSize: 2 ** arch.geometry.pageShift, result: extra ? { ...result, extra } : result, exercised, notExercisedWhy,
     ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}),
   };
 }

@@ -4,7 +4,12 @@ import { MEASURE_HELP } from './measure/help.js';
 const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x86, arm64, ppc, riscv, generic, all
                          (default: all = x86, arm64, ppc, riscv), with options NAME:key=value,key=value
                          e.g. --arch x86:invlpgb=on --arch arm64:granule=64k,tlbiRange=on
-                         (tlbsim arches lists every option)`;
+                         (tlbsim arches lists every option)
+      --cost ARCH:KEY=NS  override cost figures of estimatedNs (a model estimate) for ARCH's
+                         columns, repeatable: --cost x86:ipiSend=1500,INVLPG=120
+                         (tlbsim arches ARCH --costs lists every figure and its source)`;
+const SETUP_HELP = `      --include-setup    count each thread's first switch onto its CPU in the totals (kept apart by
+                         default: it is setup, not the workload)`;
 const TRACE_HELP = `      --trace FILE       write the event stream of every run to FILE (atomically)
       --trace-format F   perfetto (default; open in ui.perfetto.dev), jsonl or ftrace
                          (default by extension: .jsonl -> jsonl, .txt/.trace -> ftrace)`;
@@ -30,6 +35,7 @@ Commands:
   sweep       vary one workload parameter, in parallel; CSV/JSON, SVG plot, HTML report
   workloads   list the built-in workloads with every parameter and default
   arches      list the architectures with their options, defaults and Kconfig
+  metrics     what every metric means: unit, definition, kernel counterpart, backends
   new-arch    scaffold a new architecture backend package (packages/arch-NAME)
   replay      replay an strace of a real program's memory system calls on each architecture
   measure     run a workload natively and check tlbsim's x86 prediction against the kernel's trace
@@ -52,6 +58,7 @@ Options:
   -w, --workload NAME    the workload (tlbsim workloads lists them)
   -s, --set KEY=VALUE    set a workload parameter, repeatable (e.g. --set pages=64 --set peer=sleep)
 ${ARCH_HELP}
+${SETUP_HELP}
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
 ${TRACE_HELP}
@@ -70,6 +77,7 @@ schema: machine, files, processes, ops). Mistakes are refused with the field pat
 
 Options:
 ${ARCH_HELP}
+${SETUP_HELP}
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
       --hugetlb V        hugetlb behaviour for hugetlb mappings: V0, V1 or V2 (default V2)
@@ -103,6 +111,7 @@ Options:
                                                       (needs a workload that frees tables: --set aligned=true)
                            skip-mprotect-flush        mprotect records no flush for reduced permissions
 ${ARCH_HELP}
+${SETUP_HELP}
   -f, --format F         text (default) or json
   -o, --out FILE         write the report to FILE (atomically) instead of stdout
       --hugetlb V        (scenarios) hugetlb behaviour: V0, V1 or V2 (default V2)
@@ -126,6 +135,7 @@ Options:
                          step) or a doubling range (1..1024*2)
   -s, --set KEY=VALUE    fix another parameter, repeatable
 ${ARCH_HELP}
+${SETUP_HELP}
   -f, --format F         csv (default: one row per value and variant) or json
   -o, --out FILE         write the data to FILE (atomically) instead of stdout
       --plot FILE.svg    an SVG line chart: --metric against the varied parameter, one line per variant
@@ -151,14 +161,33 @@ Examples:
   tlbsim workloads --format json
 
 ${EXIT_HELP}`,
-  arches: `Usage: tlbsim arches [NAME] [--format text|json|markdown]
+  metrics: `Usage: tlbsim metrics [KEY...] [--arch NAME] [--format text|json|markdown]
+
+What every number tlbsim prints means: each metric, TLB instruction and per-CPU counter with its
+unit, a one-sentence definition, its kernel counterpart (a /proc/interrupts row, a /proc/vmstat
+name, a tracepoint) or "model only", and which backends produce it. docs/metrics.md is this
+command's markdown output.
+
+Options:
+  -a, --arch NAME        only the metrics this architecture produces
+  -f, --format F         text (default), json or markdown
+
+Examples:
+  tlbsim metrics
+  tlbsim metrics ipis counters.interrupts.TLB
+  tlbsim metrics --arch arm64 --format markdown
+
+${EXIT_HELP}`,
+  arches: `Usage: tlbsim arches [NAME] [--costs] [--format text|json|markdown]
 
 List the architectures: label, page size, every option with its default and values, and the
-Kconfig symbols each backend selects.
+Kconfig symbols each backend selects. --costs lists the cost model instead: every figure (ns)
+estimatedNs multiplies by its count, with its source; --cost ARCH:KEY=NS overrides one.
 
 Examples:
   tlbsim arches
   tlbsim arches arm64
+  tlbsim arches x86 --costs
   tlbsim arches --format json
 
 ${EXIT_HELP}`,

@@ -1,18 +1,20 @@
 import type { RunResult, Violation } from '@tlbsim/core';
 import pkg from '../package.json' with { type: 'json' };
 import type { Job, Outcome, VariantRun } from './engine.js';
+import { unitsOf } from './metrics-registry.js';
 
 export const VERSION: string = pkg.version;
 
 /** The scalar metrics of core SPEC.md §3, in the order tables show them. */
 export const SCALAR_METRICS = [
-  'archFlushes', 'ipis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed',
+  'flushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed',
   'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs', 'violations',
 ] as const;
 
 export interface CpuJson {
   cpu: number;
   ipisReceived: number;
+  firmwareIpisReceived: number;
   fullFlushes: number;
   rangedFlushes: number;
   instructions: Record<string, number>;
@@ -27,6 +29,8 @@ export interface ResultJson {
   options: Record<string, string | number | boolean>;
   metrics: RunResult['metrics'];
   cpus: CpuJson[];
+  /** the threads' first switches onto their CPUs: not in `metrics` (unless --include-setup) */
+  setup: { metrics: RunResult['metrics']; cpus: CpuJson[] };
   violations: Violation[];
   ops?: RunResult['ops'];
   /** workload statistics, e.g. `hugetlb` */
@@ -41,11 +45,16 @@ export function resultJson(run: { variant: { id: string }; result: Outcome }, wi
     label: r.label,
     options: r.options,
     metrics: r.metrics,
-    cpus: r.cpus.map((c) => ({ cpu: c.cpu, ipisReceived: c.ipisReceived, fullFlushes: c.fullFlushes, rangedFlushes: c.rangedFlushes, instructions: c.instructions, ...c.counters })),
+    cpus: r.cpus.map(cpuJson),
+    setup: { metrics: r.setup.metrics, cpus: r.setup.cpus.map(cpuJson) },
     violations: r.violations.map(violationJson),
     ...(withOps ? { ops: r.ops } : {}),
     ...(r.extra ?? {}),
   };
+}
+
+function cpuJson(c: Outcome['cpus'][number]): CpuJson {
+  return { cpu: c.cpu, ipisReceived: c.ipisReceived, firmwareIpisReceived: c.firmwareIpisReceived, fullFlushes: c.fullFlushes, rangedFlushes: c.rangedFlushes, instructions: c.instructions, ...c.counters };
 }
 
 /** One finding as JSON: the optional fields only when the checker knows them. */
@@ -71,6 +80,7 @@ export function resultsDocument(job: Job, runs: readonly VariantRun[], extra: Re
     workload: workloadJson(job),
     ...(job.kind === 'scenario' ? { scenario: { source: job.source, cpus: job.scenario.machine.cpus } } : {}),
     ...extra,
+    units: unitsOf(metricKeys(runs.map((r) => r.result))),
     results: runs.map((r) => resultJson(r, job.kind === 'scenario')),
   };
 }
@@ -82,6 +92,7 @@ export function resultsDocument(job: Job, runs: readonly VariantRun[], extra: Re
 export function metricValue(r: Outcome, key: string): number | undefined {
   if ((SCALAR_METRICS as readonly string[]).includes(key)) return r.metrics[key as (typeof SCALAR_METRICS)[number]];
   if (key.startsWith('tlbInstructions.')) return r.metrics.tlbInstructions[key.slice(16)];
+  if (key.startsWith('flushesBy.')) return r.metrics.flushesBy[key.slice(10)];
   if (key.startsWith('counters.')) {
     const name = key.slice(9);
     if (!r.cpus.some((c) => name in c.counters)) return undefined;
@@ -95,12 +106,14 @@ export function metricValue(r: Outcome, key: string): number | undefined {
 /** Every metric row the results have: scalars, then instructions and counters present anywhere. */
 export function metricKeys(results: readonly Outcome[]): string[] {
   const instr = new Set<string>();
+  const by = new Set<string>();
   const counters = new Set<string>();
   const extra = new Set<string>();
   for (const r of results) {
     for (const [g, o] of Object.entries(r.extra ?? {})) for (const [k, v] of Object.entries(o)) if (typeof v === 'number') extra.add(`${g}.${k}`);
     for (const k of Object.keys(r.metrics.tlbInstructions)) instr.add(k);
+    for (const k of Object.keys(r.metrics.flushesBy)) by.add(k);
     for (const c of r.cpus) for (const k of Object.keys(c.counters)) counters.add(k);
   }
-  return [...SCALAR_METRICS, ...[...instr].sort().map((k) => `tlbInstructions.${k}`), ...[...counters].sort().map((k) => `counters.${k}`), ...extra];
+  return [...SCALAR_METRICS.slice(0, 1), ...[...by].sort().map((k) => `flushesBy.${k}`), ...SCALAR_METRICS.slice(1), ...[...instr].sort().map((k) => `tlbInstructions.${k}`), ...[...counters].sort().map((k) => `counters.${k}`), ...extra];
 }

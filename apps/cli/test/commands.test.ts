@@ -123,7 +123,7 @@ describe('compare', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('munmap: cpus=2 iterations=1 pages=64 peer=spin aligned=false');
     expect(lines[2]).toMatch(/^metric\s+x86\s+arm64\s+ppc\s+riscv$/);
-    for (const m of ['archFlushes', 'ipis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs', 'violations']) {
+    for (const m of ['flushes', 'flushesBy.tlb_flush', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs', 'violations']) {
       expect(r.stdout).toMatch(new RegExp(`^${m}\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+$`, 'm'));
     }
     expect(r.stdout).toMatch(/^pagesFreed\s+64\s+64\s+64\s+64$/m);
@@ -208,11 +208,11 @@ describe('colour', () => {
   it('table is coloured on a terminal', async () => {
     const out = await tlbsimOnTty(['compare', '--workload', 'munmap', '--arch', 'x86']);
     expect(out).toContain(ESC);
-    expect(out).toContain('archFlushes');
+    expect(out).toContain('flushesBy.tlb_flush');
   });
   it('never with NO_COLOR, even on a terminal', async () => {
     const out = await tlbsimOnTty(['compare', '--workload', 'munmap', '--arch', 'x86'], { NO_COLOR: '1' });
-    expect(out).toContain('archFlushes');
+    expect(out).toContain('flushesBy.tlb_flush');
     expect(out).not.toContain(ESC);
   });
   it('--format json/csv/markdown never carry colour on a terminal', async () => {
@@ -339,7 +339,7 @@ describe('sweep', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(''); // no progress bar off a terminal
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0].startsWith('pages,variant,arch,archFlushes,ipis,')).toBe(true);
+    expect(lines[0].startsWith('pages,variant,arch,flushes,flushesBy.tlb_flush,ipis,firmwareIpis,')).toBe(true);
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['1,x86,x86', '1,arm64,arm64', '8,x86,x86', '8,arm64,arm64', '64,x86,x86', '64,arm64,arm64']);
     const col = lines[0].split(',').indexOf('pagesFreed');
     expect(lines.slice(1).map((l) => l.split(',')[col])).toEqual(['1', '1', '8', '8', '64', '64']);

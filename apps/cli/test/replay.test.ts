@@ -198,7 +198,7 @@ describe('output formats', () => {
   });
   it('json: compare\'s document, valid against its schema, with replay and callSites', async () => {
     const d = await json(['tiny.txt']);
-    expect(Object.keys(d)).toEqual(['tlbsim', 'workload', 'replay', 'results']);
+    expect(Object.keys(d)).toEqual(['tlbsim', 'workload', 'replay', 'units', 'results']);
     expect(validate(d, 'results.schema.json')).toEqual([]);
     const compareDoc = JSON.parse((await tlbsim(['compare', '--workload', 'munmap', '--format', 'json'])).stdout) as Doc;
     expect(Object.keys(d.results[0])).toEqual([...Object.keys(compareDoc.results[0]), 'replay', 'callSites']);

@@ -28,7 +28,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
 
   beforeAll(async () => {
     const args = ['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64,512', '--set', 'aligned=true', '--arch', 'x86', '--arch', 'arm64', '--arch', 'ppc'];
-    const r = await tlbsim([...args, '--report', html, '--metric', 'archFlushes', '--format', 'json']);
+    const r = await tlbsim([...args, '--report', html, '--metric', 'flushes', '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     data = JSON.parse(r.stdout);
     const { chromium } = await import('playwright-core');
@@ -56,7 +56,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
       })),
     );
     const metrics = tables.map((t) => t.metric);
-    expect(metrics[0]).toBe('archFlushes'); // --metric comes first
+    expect(metrics[0]).toBe('flushes'); // --metric comes first
     expect(metrics).toEqual(expect.arrayContaining(['ipis', 'pagesFreed', 'tablesFreed', 'estimatedNs']));
     for (const t of tables) {
       expect(t.visible, t.metric).toBe(true);
@@ -109,7 +109,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
         expect(l.stroke).toMatch(/^rgb\(/);
       }
     }
-    for (const metric of ['archFlushes', 'ipis', 'pagesFreed']) {
+    for (const metric of ['flushes', 'ipis', 'pagesFreed']) {
       const c = charts.find((x) => x.metric === metric)!;
       c.lines.forEach((l, k) => expect(l.ys).toEqual(data.points.map((p) => p.results[k].metrics[metric])));
     }
@@ -121,7 +121,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
 
   it('the report is the same file for the same inputs', async () => {
     const again = join(dir, 'again.html');
-    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64,512', '--set', 'aligned=true', '--arch', 'x86', '--arch', 'arm64', '--arch', 'ppc', '--report', again, '--metric', 'archFlushes', '--out', join(dir, 'x.csv')]);
+    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64,512', '--set', 'aligned=true', '--arch', 'x86', '--arch', 'arm64', '--arch', 'ppc', '--report', again, '--metric', 'flushes', '--out', join(dir, 'x.csv')]);
     expect(r.code).toBe(0);
     expect(readFileSync(again, 'utf8')).toBe(readFileSync(html, 'utf8'));
   });

@@ -18,6 +18,7 @@ import { ARM64_OPTIONS, OPTION_SPECS, deriveConfig, type Arm64Config, type Arm64
 import { tlbFlush } from './tlb.js';
 import { TLBF_NONE, TlbFlush } from './tlbflush.js';
 import { Tlbi } from './tlbi.js';
+import { ARM64_METRIC_DOCS } from './metric-docs.js';
 
 export type { Arm64Options, ResolvedOptions, Granule, KernelVersion, Arm64Config } from './options.js';
 export { ARM64_OPTIONS, KERNEL_VERSIONS, OPTION_SPECS, VA_BITS, DEFAULTS, arm64Label, resolveOptions, deriveConfig, kver } from './options.js';
@@ -96,6 +97,7 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
     thpPmdSize: pmdSize(geometry),
     cost: withCostOverrides(ARM64_COST, cost),
     perCpuCounters: [],
+    metricDocs: ARM64_METRIC_DOCS,
     config: cfg,
     create(ctx: ArchContext): Arm64Runtime {
       // mms that may still have entries in some TLB: the targets of all-ASID invalidations
@@ -142,3 +144,4 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
 }
 
 export default arm64;
+export { ARM64_METRIC_DOCS } from './metric-docs.js';

@@ -10,6 +10,7 @@ import { PPC_COST } from './cost.js';
 import { ppcGeometry, ppcHugePageSizes, ppcThpSize } from './geometry.js';
 import { PPC_OPTIONS, PPC_OPTION_SPECS, type PpcOptions } from './options.js';
 import { PPC_INTERNALS, createPpcRuntime, type PpcRuntime } from './tlb.js';
+import { PPC_METRIC_DOCS } from './metric-docs.js';
 
 /** What `config PPC` selects for mmu_gather (arch/powerpc/Kconfig; core SPEC.md §8.2). */
 export const PPC_KCONFIG: Kconfig = {
@@ -48,6 +49,7 @@ export function ppc(opts: PpcOptions = {}): ArchBackend {
     thpPmdSize: ppcThpSize(o.mmu, o.pageSize),
     cost: withCostOverrides(PPC_COST, cost),
     perCpuCounters: PPC_COUNTERS,
+    metricDocs: PPC_METRIC_DOCS,
     create(ctx: ArchContext): PpcRuntime {
       return createPpcRuntime(ctx, o);
     },
@@ -69,3 +71,4 @@ export { PPC64_TLB_BATCH_NR } from './hash-tlb.js';
 export { FIXUP_PID_VA } from './radix-tlbi.js';
 export { PPC_INTERNALS, type PpcRuntime } from './tlb.js';
 export type { MmContext } from './mmu-context.js';
+export { PPC_METRIC_DOCS } from './metric-docs.js';

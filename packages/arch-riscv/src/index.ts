@@ -7,6 +7,7 @@ import { cntxAsid, cntxVersion } from './asid.js';
 import { RISCV_COST } from './cost.js';
 import { OPTION_SPECS, RISCV_OPTIONS, type ResolvedOptions, type RiscvOptions } from './options.js';
 import { COUNTER_IPI, COUNTER_SBI, RISCV_INTERNALS, createRuntime, type RiscvInternals } from './tlbflush.js';
+import { RISCV_METRIC_DOCS } from './metric-docs.js';
 
 export type { RiscvOptions, ResolvedOptions, SatpMode, Rfence } from './options.js';
 export { OPTION_SPECS, RISCV_OPTIONS, DEFAULTS, TLB_FLUSH_ALL_THRESHOLD, SBI_RANGE_FLUSH_LIMIT, resolveOptions, riscvLabel } from './options.js';
@@ -56,6 +57,7 @@ export function riscv(opts: RiscvOptions = {}): ArchBackend {
     thpPmdSize: 2 ** 21,
     cost: withCostOverrides(RISCV_COST, cost),
     perCpuCounters: [COUNTER_IPI, COUNTER_SBI],
+    metricDocs: RISCV_METRIC_DOCS,
     create: (ctx: ArchContext) => createRuntime(ctx, o),
   });
 }
@@ -70,3 +72,4 @@ export function riscvMmContext(m: { readonly arch: { readonly name: string }; re
   const c = riscvInternals(m).mmContext(mm);
   return c ? { id: c.id, asid: cntxAsid(c.id), version: cntxVersion(c.id) } : undefined;
 }
+export { RISCV_METRIC_DOCS } from './metric-docs.js';

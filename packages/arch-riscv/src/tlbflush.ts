@@ -148,6 +148,8 @@ export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime
     const targetCost = ctx.costModel.instructions[SBI_TARGET_COST_KEY] ?? ctx.costModel.defaultInstruction;
     for (const h of cpus) {
       ctx.counter(h, COUNTER_SBI);
+      // the firmware's IPI to a remote hart (sbi_tlb.c); the caller fences itself
+      if (h !== self) ctx.firmwareIpi(h);
       if (global || (full && asid === NO_ASID)) {
         ctx.instr(h, 'M-mode sfence.vma');
         reach(h, NO_ASID, INVALIDATE_ALL);

@@ -16,6 +16,7 @@ import { X86_OPTION_SPECS, resolveX86Options, type ResolvedX86Options, type X86O
 import { setVcpuPreempted } from './paravirt.js';
 import { PAGE_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
 import { pteNeedsFlush, tlbFlush } from './tlb.js';
+import { X86_METRIC_DOCS } from './metric-docs.js';
 
 export { X86_COST, x86Cost } from './cost.js';
 export * from './counters.js';
@@ -164,6 +165,8 @@ export function x86(options: X86Options = {}): ArchBackend {
     thpPmdSize: 2 ** 21,
     cost: x86Cost(cost),
     perCpuCounters: X86_COUNTERS,
+    metricDocs: X86_METRIC_DOCS,
     create: (ctx) => bind(ctx, resolved),
   });
 }
+export { X86_METRIC_DOCS } from './metric-docs.js';

@@ -7,3 +7,4 @@ export { BEHAVIOURS, type Behaviour, type HugetlbOptions, type HugetlbStats } fr
 export { hstatesFor, pmdSharingBuiltIn, type Hstate } from './hstate.js';
 export { gupFastStart, type GupFastWalk, type GupFastResult } from './gup.js';
 export { checkShareInvariants, pmdTableUsers } from './invariants.js';
+export { HUGETLB_METRIC_DOCS } from './metric-docs.js';

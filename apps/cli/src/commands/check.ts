@@ -147,7 +147,7 @@ export function check(argv: string[]): number {
   const variants = variantsOf(values);
   const format = oneOf('--format', str(values, 'format'), ['text', 'json'] as const, 'text');
   const traceFormat = traceFormatOf(values);
-  const runs = runAll(job, variants, { trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job) });
+  const runs = runAll(job, variants, { trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });
   const findings = runs.reduce((n, r) => n + r.result.violations.length, 0);
   const missing = notExercised(runs, bugs);
   let text: string;

@@ -23,7 +23,7 @@ export function compare(argv: string[], command: 'compare' | 'run'): number {
   const variants = variantsOf(values);
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'table');
   const traceFormat = traceFormatOf(values);
-  const runs = runAll(job, variants, { trace: !!traceFormat, hugetlb: hugetlbOf(values, job) });
+  const runs = runAll(job, variants, { trace: !!traceFormat, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });
   if (job.kind === 'scenario' && format !== 'json') {
     for (const r of runs) for (const o of r.result.ops) if (!o.ok) process.stderr.write(`tlbsim: ${r.variant.id}: ops[${o.index}].${o.op} failed: ${o.errno}: ${o.message}\n`);
   }

@@ -1,7 +1,8 @@
 import { oneOf, parse, str } from '../args.js';
 import { ALL_ARCHES, ARCH_NAMES, defaultBackend, fmtChoice, selectedKconfig } from '../arches.js';
 import { UsageError, unknownChoice } from '../errors.js';
-import { bold, renderMarkdown, useColor } from '../format/grid.js';
+import { bold, renderMarkdown, renderTable, useColor } from '../format/grid.js';
+import { costRows } from '../costs.js';
 import { HELP } from '../help.js';
 import { defaultText, findWorkload, WORKLOADS, type ParamSpec, type Workload } from '../workloads/index.js';
 
@@ -63,7 +64,7 @@ export function workloads(argv: string[]): number {
 
 /** tlbsim arches [NAME] */
 export function arches(argv: string[]): number {
-  const { values, positionals } = parse('arches', argv, { format: { type: 'string', short: 'f' } });
+  const { values, positionals } = parse('arches', argv, { format: { type: 'string', short: 'f' }, costs: { type: 'boolean' } });
   if (values.help) {
     process.stdout.write(HELP.arches);
     return 0;
@@ -72,6 +73,7 @@ export function arches(argv: string[]): number {
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'text');
   for (const n of positionals) if (!ARCH_NAMES.includes(n)) throw unknownChoice('architecture', n, ARCH_NAMES, 'architectures');
   const names = positionals.length ? positionals : ARCH_NAMES;
+  if (values.costs) return printCosts(names, format);
   const info = names.map((n) => {
     const b = defaultBackend(n);
     return {
@@ -135,4 +137,22 @@ function wrap(s: string, width: number, by: string): string {
   }
   if (line) out.push(by + line);
   return out.join('\n');
+}
+
+/** tlbsim arches --costs: each backend's cost figures with their sources. */
+function printCosts(names: readonly string[], format: (typeof FORMATS)[number]): number {
+  const tables = names.map((n) => ({ name: n, label: defaultBackend(n).label, costs: costRows(defaultBackend(n)) }));
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify(tables, null, 2) + '\n');
+    return 0;
+  }
+  const color = useColor(process.stdout);
+  let o = '';
+  for (const t of tables) {
+    const g = { header: ['figure', 'ns', 'prices', 'source'], rows: t.costs.map((c) => [c.key, c.ns, c.what, c.source]) };
+    if (format === 'markdown') o += `## ${t.name}: ${t.label}\n\n${renderMarkdown(g)}\n`;
+    else o += `${bold(color, t.name)}  ${t.label}\n${renderTable(g, { color })}\n\n`;
+  }
+  process.stdout.write(o + (format === 'markdown' ? '' : 'estimatedNs is a model estimate: the sum of these figures times the counts. Override with --cost ARCH:KEY=NS.\n'));
+  return 0;
 }

@@ -8,7 +8,8 @@ import { fileInputs } from '../replay/inputs.js';
 import { formatReplay, skippedReport } from '../replay/report.js';
 import { replayAll, TOUCH_RULES } from '../replay/run.js';
 
-// compare's options and the replay's own
+// compare's options but --include-setup (a replayed program's threads appear during the replay), and the replay's own
+const { 'include-setup': _setup, ...SHARED } = RUN_OPTIONS;
 const OPTIONS: OptionDefs = {
   ...RUN_OPTIONS,
   touch: { type: 'string' },

@@ -17,6 +17,8 @@ export async function sweep(argv: string[]): Promise<number> {
     vary: { type: 'string', multiple: true },
     set: { type: 'string', multiple: true, short: 's' },
     arch: { type: 'string', multiple: true, short: 'a' },
+    cost: { type: 'string', multiple: true },
+    'include-setup': { type: 'boolean' },
     format: { type: 'string', short: 'f' },
     out: { type: 'string', short: 'o' },
     plot: { type: 'string' },
@@ -57,7 +59,7 @@ export async function sweep(argv: string[]): Promise<number> {
   const tasks: Task[] = [];
   for (const p of points) {
     const job: Job = { kind: 'workload', workload: w.name, params: p.params };
-    for (const variant of variants) tasks.push({ id: tasks.length, job, variant, opts: {} });
+    for (const variant of variants) tasks.push({ id: tasks.length, job, variant, opts: { includeSetup: values['include-setup'] === true } });
   }
   const bar = progressBar(tasks.length, `sweep ${w.name} ${key}`);
   let results;

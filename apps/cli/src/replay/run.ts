@@ -58,6 +58,7 @@ export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVa
     runs.push({
       variant,
       nrCpus: m.cpus.length,
+      pageSize: 2 ** arch.geometry.pageShift,
       result: { ...r, extra },
       ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}),
     });

@@ -9,6 +9,7 @@
 import type { CostModel } from './cost-model.js';
 import type { Geometry } from './geometry.js';
 import type { Kconfig } from './kconfig.js';
+import type { ArchMetricDocs } from '../metrics/registry.js';
 import { checkOptionSpecs, type OptionSpec, type OptionValue } from './options.js';
 import type { Invalidation } from '../machine/tlb.js';
 import type { Cpumask, Mm } from '../machine/mm.js';
@@ -109,6 +110,11 @@ export interface ArchContext {
   counter(cpu: number, name: string, n?: number): void;
   /** A flush as the architecture counts it: full (whole address space) or ranged. */
   countFlush(cpu: number, kind: 'full' | 'ranged'): void;
+  /**
+   * Firmware interrupted `cpu` on the current CPU's behalf, without a Linux IPI (riscv SBI remote
+   * fences): counted in its own row, so no table says 0 IPIs where another CPU was interrupted.
+   */
+  firmwareIpi(cpu: number): void;
   /** Send an IPI running `handler` on each target (deferred while the target has IRQs off). */
   sendIpi(targets: readonly number[], handler: (cpu: number) => void, opts: SendIpiOptions): void;
   /**
@@ -279,6 +285,8 @@ export interface ArchBackend {
   readonly cost: CostModel;
   /** names of per-CPU counters this backend keeps, created at 0 for every CPU */
   readonly perCpuCounters: readonly string[];
+  /** what each counter and instruction mnemonic this backend reports means (the metric registry) */
+  readonly metricDocs?: ArchMetricDocs;
   /** Bind the backend to a machine. */
   create(ctx: ArchContext): ArchRuntime;
 }

@@ -5,6 +5,7 @@ import { GENERIC_KCONFIG, type Kconfig } from './kconfig.js';
 import { checkCostOverrides } from './options.js';
 import type { Mm } from '../machine/mm.js';
 import { INVALIDATE_ALL } from '../machine/tlb.js';
+import type { ArchMetricDocs } from '../metrics/registry.js';
 
 export interface GenericOptions {
   /** Kconfig overrides on top of config G (core SPEC.md §8.2) */
@@ -25,6 +26,14 @@ const GENERIC_COST: CostModel = {
     ipiSend: 'rule of thumb, ~1 us base (core SPEC.md §11.2, secondary source [S])',
     ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (core SPEC.md §11.2 [S])',
     local_flush_tlb_page: 'order of an INVLPG, 100s of cycles (core SPEC.md §11.2, Amit 2019)',
+  },
+};
+
+const GENERIC_METRIC_DOCS: ArchMetricDocs = {
+  counters: {},
+  instructions: {
+    local_flush_tlb_page: { unit: 'instructions', definition: 'one page flushed on one CPU by the generic IPI-style flush_tlb_range/flush_tlb_page', kernel: 'model only' },
+    local_flush_tlb_mm: { unit: 'instructions', definition: 'a whole address space flushed on one CPU by the generic flush_tlb_mm (also every context switch: no ASIDs)', kernel: 'model only' },
   },
 };
 
@@ -49,6 +58,7 @@ export function generic(opts: GenericOptions = {}): ArchBackend {
     thpPmdSize: 2 ** 21,
     cost: withCostOverrides(GENERIC_COST, opts.cost),
     perCpuCounters: [],
+    metricDocs: GENERIC_METRIC_DOCS,
     create(ctx: ArchContext): ArchRuntime {
       const ps = 2 ** ctx.geometry.pageShift;
       // on_each_cpu_mask(mm_cpumask(mm), ipi_flush_tlb_*, wait=1), as the classic IPI arches do

@@ -44,6 +44,9 @@ export function makeArchContext(m: Machine): ArchContext {
         else m.metrics.cpus[cpu].rangedFlushes++;
       }
     },
+    firmwareIpi(cpu: number) {
+      m.metrics.firmwareIpi(cpu);
+    },
     sendIpi: (targets, handler, opts) => sendIpi(m, targets, handler, opts),
     onEachCpuMask: (mask, fn, opts) => onEachCpuMask(m, mask, fn, opts),
     syncAllCpus: (kind?: string) => syncAllCpus(m, kind),

@@ -9,6 +9,7 @@ import { batchedFlushOwed } from './tlb-flush-batched.js';
 export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T {
   const saved = m.curCpu;
   const savedName = m.opName;
+  m.opsStarted = true;
   m.curCpu = cpu;
   m.opName = name;
   try {

@@ -32,6 +32,8 @@ export interface RunResult {
   options: Record<string, string | number | boolean>;
   metrics: RunMetrics;
   cpus: CpuMetrics[];
+  /** what setup cost (each thread present before the first op switching onto its CPU): not in `metrics` */
+  setup: { metrics: RunMetrics; cpus: CpuMetrics[] };
   violations: Violation[];
   ops: OpOutcome[];
   events?: TraceEvent[];
@@ -43,6 +45,8 @@ export interface RunOptions {
   bugs?: BugOptions;
   /** called with the fresh machine before any op (e.g. to install hugetlb support) */
   setup?: (m: Machine) => void;
+  /** the threads' first switches onto their CPUs in the totals (default: kept apart, in `setup`) */
+  includeSetup?: boolean;
 }
 
 export function protOf(p: string): Prot {
@@ -57,6 +61,7 @@ export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
     options: { ...m.arch.options },
     metrics: m.metrics.summary(),
     cpus: m.metrics.perCpu(),
+    setup: { metrics: m.metrics.setup!.summary(), cpus: m.metrics.setup!.perCpu() },
     violations: m.metrics.violations,
     ops,
     ...(m.tracing ? { events: m.events } : {}),
@@ -65,7 +70,7 @@ export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
 
 /** Run a validated scenario on one backend. Scenario mistakes throw ScenarioError with a path. */
 export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, source?: string): RunResult {
-  const m = new Machine({ arch, cpus: s.machine.cpus, trace: o.trace, checker: o.checker, bugs: o.bugs });
+  const m = new Machine({ arch, cpus: s.machine.cpus, trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate' });
   o.setup?.(m);
   const procs = new Map<string, Mm>();
   const threads = new Map<string, Thread>();
