@@ -72,8 +72,9 @@ Examples:
 ${EXIT_HELP}`,
   run: `Usage: tlbsim run SCENARIO.{yaml,json} [--arch SPEC]... [options]
 
-Run a scenario file on each architecture variant (see docs/architecture.md and core's scenario
-schema: machine, files, processes, ops). Mistakes are refused with the field path, exit 2.
+Run a scenario file on each architecture variant. docs/scenarios.md describes the format (machine,
+files, processes, ops) with an example of every operation; docs/examples/munmap.yaml is a small one.
+Mistakes are refused with the field path, exit 2.
 
 Options:
 ${ARCH_HELP}

@@ -226,6 +226,6 @@ describe('--seed is gone: it changed nothing', () => {
     const t = await run(['compare', '--workload', 'munmap', '--arch', 'x86']);
     expect(t.stdout.split('\n')[0]).toBe('munmap: cpus=2 iterations=1 pages=8 peer=spin aligned=false');
     const j = await run(['compare', '--workload', 'munmap', '--arch', 'x86', '--format', 'json']);
-    expect(Object.keys(JSON.parse(j.stdout))).toEqual(['tlbsim', 'workload', 'results']);
+    expect(Object.keys(JSON.parse(j.stdout))).toEqual(['tlbsim', 'workload', 'units', 'results']);
   });
 });
