@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseScenario, toFtrace, toJsonl, toPerfetto } from '@tlbsim/core';
+import { parseScenario, toFtrace, toJsonl, toPerfetto, type CostModel } from '@tlbsim/core';
 import { BEHAVIOURS, type Behaviour } from '@tlbsim/hugetlb';
 import { list, oneOf, str, type OptionDefs, type Values } from './args.js';
 import { parseArchSpecs, type ArchVariant } from './arches.js';
@@ -73,14 +73,37 @@ export function bugsOf(v: Values): BugName[] {
   return list(v, 'bug').map((b) => oneOf('--bug', b, BUG_NAMES, BUG_NAMES[0]));
 }
 
-/** The --arch columns, with the --cost overrides of their architecture. */
-export function variantsOf(v: Values): ArchVariant[] {
-  const costs = parseCostSpecs(list(v, 'cost'));
+/**
+ * The --arch columns, with the cost overrides of their architecture: a scenario's `machine.cost`
+ * first, then --cost (the command line wins).
+ */
+export function variantsOf(v: Values, job?: Job): ArchVariant[] {
+  const fromScenario = job?.kind === 'scenario' ? (job.scenario.machine.cost ?? []) : [];
+  fromScenario.forEach((spec, i) => {
+    try {
+      parseCostSpecs([spec]);
+    } catch (e) {
+      if (e instanceof UsageError) throw new UsageError(`${job!.kind === 'scenario' ? job!.source : ''}: machine.cost[${i}]: ${e.message.replace(/^--cost /, '')}`);
+      throw e;
+    }
+  });
+  const given = parseCostSpecs(list(v, 'cost'));
+  const costs = mergeCosts(parseCostSpecs(fromScenario), given);
   const variants = parseArchSpecs(list(v, 'arch'));
-  for (const arch of costs.keys()) {
+  // a scenario may price architectures this run does not show; --cost for a missing one is a mistake
+  for (const arch of given.keys()) {
     if (!variants.some((x) => x.name === arch)) throw new UsageError(`--cost ${arch}:...: no --arch column runs ${arch}`);
   }
   return variants.map((x) => (costs.has(x.name) ? { ...x, cost: costs.get(x.name) } : x));
+}
+
+function mergeCosts(a: Map<string, Partial<CostModel>>, b: Map<string, Partial<CostModel>>): Map<string, Partial<CostModel>> {
+  const out = new Map(a);
+  for (const [arch, c] of b) {
+    const x = out.get(arch) ?? {};
+    out.set(arch, { ...x, ...c, instructions: { ...(x.instructions ?? {}), ...(c.instructions ?? {}) }, sources: { ...(x.sources ?? {}), ...(c.sources ?? {}) } });
+  }
+  return out;
 }
 
 export function traceFormatOf(v: Values): TraceFormat | undefined {
@@ -95,8 +118,8 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
 }
 
 /** Run a job on every variant (in order, in this thread). */
-export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean }): VariantRun[] {
-  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup })));
+export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean; perOp?: boolean }): VariantRun[] {
+  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup, perOp: o.perOp })));
 }
 
 /** Write the event streams of the runs in the chosen trace format. */

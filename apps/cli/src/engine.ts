@@ -16,6 +16,8 @@ export interface EngineOptions {
   bugs?: BugOptions;
   /** count the threads' first switches onto their CPUs in the totals (--include-setup) */
   includeSetup?: boolean;
+  /** count what each operation caused (--by op, JSON results' ops) */
+  perOp?: boolean;
 }
 
 /** A run's results with the workload's own statistics (hugetlb.*). */
@@ -59,7 +61,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   let extra: Extra | void;
   if (job.kind === 'workload') {
     const w = findWorkload(job.workload);
-    m = new Machine({ arch, cpus: job.params.cpus as number, trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate' });
+    m = new Machine({ arch, cpus: job.params.cpus as number, trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp });
     extra = w.run(m, job.params);
     result = collect(m);
   } else {
@@ -68,7 +70,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
       captured = mm;
       setupHugetlb(mm, o.hugetlb);
     };
-    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup }, job.source);
+    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp }, job.source);
     m = captured;
     extra = hugetlbExtra(m);
   }

@@ -8,6 +8,9 @@ const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x8
       --cost ARCH:KEY=NS  override cost figures of estimatedNs (a model estimate) for ARCH's
                          columns, repeatable: --cost x86:ipiSend=1500,INVLPG=120
                          (tlbsim arches ARCH --costs lists every figure and its source)`;
+const BY_HELP = `      --by op            one table per architecture, one row per operation (a scenario's ops, a
+                         workload's phases): what each caused, on which CPUs; the rows sum to the
+                         totals (JSON always carries them as results[].ops[])`;
 const SETUP_HELP = `      --include-setup    count each thread's first switch onto its CPU in the totals (kept apart by
                          default: it is setup, not the workload)`;
 const TRACE_HELP = `      --trace FILE       write the event stream of every run to FILE (atomically)
@@ -59,6 +62,7 @@ Options:
   -s, --set KEY=VALUE    set a workload parameter, repeatable (e.g. --set pages=64 --set peer=sleep)
 ${ARCH_HELP}
 ${SETUP_HELP}
+${BY_HELP}
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
 ${TRACE_HELP}
@@ -79,6 +83,7 @@ Mistakes are refused with the field path, exit 2.
 Options:
 ${ARCH_HELP}
 ${SETUP_HELP}
+${BY_HELP}
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
       --hugetlb V        hugetlb behaviour for hugetlb mappings: V0, V1 or V2 (default V2)

@@ -48,9 +48,27 @@ export function resultJson(run: { variant: { id: string }; result: Outcome }, wi
     cpus: r.cpus.map(cpuJson),
     setup: { metrics: r.setup.metrics, cpus: r.setup.cpus.map(cpuJson) },
     violations: r.violations.map(violationJson),
-    ...(withOps ? { ops: r.ops } : {}),
+    ...(r.byOp || withOps ? { ops: opsJson(r) } : {}),
     ...(r.extra ?? {}),
   };
+}
+
+/**
+ * results[].ops: every operation with what it caused (per-op counts sum to the totals). A
+ * scenario's ops keep their index and outcome; a workload's are its phases (one row per name).
+ */
+function opsJson(r: Outcome): unknown[] {
+  const by = new Map((r.byOp ?? []).map((o) => [o.op, o]));
+  const counts = (label: string) => {
+    const o = by.get(label);
+    return o ? { metrics: o.metrics, cpus: o.cpus.map(cpuJson) } : {};
+  };
+  if (r.ops.length) {
+    const rows: unknown[] = r.ops.map((o) => ({ ...o, ...counts(`ops[${o.index}].${o.op}`) }));
+    if (by.has('(outside operations)')) rows.push({ op: '(outside operations)', ...counts('(outside operations)') });
+    return rows;
+  }
+  return (r.byOp ?? []).map((o) => ({ op: o.op, metrics: o.metrics, cpus: o.cpus.map(cpuJson) }));
 }
 
 function cpuJson(c: Outcome['cpus'][number]): CpuJson {

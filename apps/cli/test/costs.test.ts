@@ -52,3 +52,24 @@ describe('cost model on the command line', () => {
     expect(msg('vax:ipiSend=3')).toMatch(/unknown architecture "vax"/);
   });
 });
+
+describe('cost overrides in a scenario', () => {
+  it('machine.cost prices a scenario the way --cost does, and --cost wins', async () => {
+    const { parseScenario } = await import('@tlbsim/core');
+    const { variantsOf } = await import('../src/common.js');
+    const text = `machine: { cpus: 2, cost: ["x86:ipiSend=1500", "arm64:DSB ISH=100"] }
+processes: [ { name: A, threads: [ { name: t0, cpu: 0 }, { name: t1, cpu: 1 } ] } ]
+ops:
+  - mmap: { process: A, addr: 0x40000000, length: 36K }
+  - touch: { thread: t0, addr: 0x40000000, pages: 8 }
+  - munmap: { thread: t0, addr: 0x40000000, length: 32K }
+`;
+    const job = { kind: 'scenario', scenario: parseScenario(text, 's.yaml'), source: 's.yaml' } as const;
+    const [v] = variantsOf({ arch: ['x86'] }, job);
+    expect(runJob(job, v).result.metrics.estimatedNs).toBe(2960 + 1500 - 460);
+    const [w] = variantsOf({ arch: ['x86'], cost: ['x86:ipiSend=500'] }, job);
+    expect(runJob(job, w).result.metrics.estimatedNs).toBe(2960 + 500 - 460);
+    const bad = { ...job, scenario: parseScenario(text.replace('ipiSend=1500', 'ipi=1500'), 's.yaml') };
+    expect(() => variantsOf({ arch: ['x86'] }, bad)).toThrow(/^s\.yaml: machine\.cost\[0\]: x86: unknown figure "ipi"/);
+  });
+});

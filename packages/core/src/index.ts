@@ -46,4 +46,4 @@ export { toFtrace, formatTlbFlush } from './trace/ftrace.js';
 export { toPerfetto } from './trace/perfetto.js';
 export { scenarioSchema, opSchemas, OP_NAMES, LIMITS, didYouMean, editDistance, addrSchema, type Scenario, type Op, type OpName } from './scenario/schema.js';
 export { parseScenario, validateScenario, ScenarioError, formatPath, oneLine } from './scenario/load.js';
-export { runScenario, collect, protOf, type RunResult, type RunOptions, type OpOutcome } from './scenario/run.js';
+export { runScenario, collect, opMetrics, protOf, type RunResult, type RunOptions, type OpOutcome, type OpMetrics } from './scenario/run.js';

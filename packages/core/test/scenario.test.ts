@@ -116,7 +116,10 @@ describe('scenario runs', () => {
   });
   it('formats tlb:tlb_flush lines as the kernel prints them', () => {
     const txt = toFtrace([{ ts: 1_500_000, cpu: 1, name: 'tlb_flush', cat: 'tlb', args: { pages: -1, reason: 1 } }]);
-    expect(txt.trim().split('\n').pop()).toBe('          tlbsim-1       [001] d..1.     0.001500: tlb_flush: pages:-1 reason:remote shootdown (1)');
+    expect(txt.trim().split('\n').pop()).toBe('          <idle>-0       [001] d..1.     0.001500000: tlb_flush: pages:-1 reason:remote shootdown (1)');
+    const named = toFtrace([{ ts: 2_250, cpu: 0, name: 'tlb_flush', cat: 'tlb', args: { pages: 8, reason: 4 }, task: 't0-1000' }]);
+    expect(named.trim().split('\n').pop()).toBe('              t0-1000    [000] d..1.     0.000002250: tlb_flush: pages:8 reason:remote IPI send (4)');
+    expect(toFtrace([])).toContain('# no event of this run has a kernel tracepoint');
   });
 });
 

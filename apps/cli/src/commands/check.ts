@@ -144,7 +144,7 @@ export function check(argv: string[]): number {
   checkRunOutputs(values);
   const job = positionals.length ? scenarioJob(positionals[0]) : workloadJob('check', values);
   const bugs = bugsOf(values);
-  const variants = variantsOf(values);
+  const variants = variantsOf(values, job);
   const format = oneOf('--format', str(values, 'format'), ['text', 'json'] as const, 'text');
   const traceFormat = traceFormatOf(values);
   const runs = runAll(job, variants, { trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });

@@ -41,6 +41,8 @@ export interface MachineOptions {
    * not the workload); 'include' (default): everything counts in the totals.
    */
   setupMetrics?: 'separate' | 'include';
+  /** count what each top-level operation caused, by its label (`m.perOp`; results' `ops`) */
+  perOpMetrics?: boolean;
 }
 
 export const MAX_CPUS = 1024;
@@ -97,6 +99,14 @@ export class Machine {
   opsStarted = false;
   /** MachineOptions.setupMetrics === 'separate' */
   readonly separateSetup: boolean;
+  /** nesting of m.op: 0 outside any operation */
+  opDepth = 0;
+  /** the label the next top-level operation is counted and traced under (a scenario's `ops[3].munmap`) */
+  opLabel: string | undefined;
+  /** the label of the top-level operation running now */
+  currentOp: string | undefined;
+  /** per top-level operation label, what it counted (MachineOptions.perOpMetrics) */
+  readonly perOp: Map<string, Metrics> | null;
   private nextId = 1;
   private flowId = 1;
   private readonly allocFaults: BatchAllocFaults;
@@ -126,6 +136,7 @@ export class Machine {
     this.tlb = new TlbModel(opts.cpus, () => this.now);
     this.metrics = new Metrics(opts.cpus, opts.arch.perCpuCounters);
     this.separateSetup = opts.setupMetrics === 'separate';
+    this.perOp = opts.perOpMetrics ? new Map() : null;
     this.checker = new Checker(this, opts.checker ?? true);
     this.tracing = opts.trace ?? false;
     this.bugs = bugInjection(opts.bugs, (bug, n) => this.checker.bugActed(bug, n));
@@ -141,7 +152,8 @@ export class Machine {
 
   // ---------------------------------------------------------------- tracing and cost
   trace(ev: Omit<TraceEvent, 'ts'>): void {
-    this.events.push({ ts: this.now, ...ev });
+    const t = this.cpus[ev.cpu]?.curr;
+    this.events.push({ ts: this.now, ...ev, ...(this.currentOp ? { op: this.currentOp } : {}), ...(t ? { task: `${t.name}-${1000 + t.id}` } : {}) });
   }
   /** the id linking an ipi_send event to its deliveries */
   nextFlowId(): number {

@@ -3,13 +3,22 @@
  * returns: RCU may make progress, and the TLB model forgets ranges no pending flush can need.
  */
 import type { Machine } from './machine.js';
+import { Metrics } from '../metrics/metrics.js';
 import { rcuQuiesce } from './rcu.js';
 import { batchedFlushOwed } from './tlb-flush-batched.js';
 
 export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T {
   const saved = m.curCpu;
   const savedName = m.opName;
+  const top = m.opDepth === 0;
+  // attribution: what a top-level operation counted, under its label (a scenario's `ops[3].munmap`)
+  const label = top ? (m.opLabel ?? name) : m.currentOp;
+  const before = top && m.perOp ? m.metrics.snapshot() : undefined;
+  const found = m.metrics.violations.length;
+  const start = m.now;
   m.opsStarted = true;
+  m.opDepth++;
+  m.currentOp = label;
   m.curCpu = cpu;
   m.opName = name;
   try {
@@ -21,5 +30,25 @@ export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T 
     for (const mm of m.mms) {
       if (mm.tlbFlushPending === 0 && mm.outstanding <= 0 && !batchedFlushOwed(mm)) m.tlb.prune(mm);
     }
+    m.opDepth--;
+    if (top) {
+      if (before) {
+        const b = opBucket(m, label!);
+        b.addDelta(m.metrics.snapshot(), before);
+        b.violations.push(...m.metrics.violations.slice(found));
+      }
+      // the operation as a slice on its CPU's track, its flushes and IPIs inside (Perfetto)
+      if (m.tracing) m.events.push({ ts: start, dur: m.now - start, cpu, name: label!, cat: 'op', op: label });
+      m.currentOp = undefined;
+    }
   }
+}
+
+function opBucket(m: Machine, label: string): Metrics {
+  let b = m.perOp!.get(label);
+  if (!b) {
+    b = new Metrics(m.cpus.length, m.arch.perCpuCounters, false);
+    m.perOp!.set(label, b);
+  }
+  return b;
 }

@@ -126,19 +126,20 @@ export class Metrics {
     try {
       return fn();
     } finally {
-      this.setup.add(this.snapshot(), before);
-      this.add(before, this.snapshot());
+      this.setup.addDelta(this.snapshot(), before);
+      this.addDelta(before, this.snapshot());
     }
   }
 
-  private snapshot(): Snapshot {
+  /** the counts now, for {@link addDelta} */
+  snapshot(): Snapshot {
     const scalars = SCALARS.map((k) => this[k]);
     const cpus = this.cpus.map((c) => ({ ...c, instructions: new Map(c.instructions), counters: new Map(c.counters) }));
     return { scalars, tlbInstructions: new Map(this.tlbInstructions), flushesBy: new Map(this.flushesBy), cpus };
   }
 
   /** this += a - b */
-  private add(a: Snapshot, b: Snapshot): void {
+  addDelta(a: Snapshot, b: Snapshot): void {
     SCALARS.forEach((k, i) => (this[k] += a.scalars[i] - b.scalars[i]));
     const addMap = (into: Map<string, number>, x: Map<string, number>, y: Map<string, number>) => {
       for (const k of new Set([...x.keys(), ...y.keys()])) {
@@ -200,7 +201,7 @@ interface CpuAccumulator {
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
 const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
-interface Snapshot {
+export interface Snapshot {
   scalars: number[];
   tlbInstructions: Map<string, number>;
   flushesBy: Map<string, number>;

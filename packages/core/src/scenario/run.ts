@@ -2,7 +2,7 @@ import type { ArchBackend } from '../arch/contract.js';
 import { Machine, type BugOptions } from '../machine/machine.js';
 import type { Thread } from '../machine/cpu.js';
 import type { Mm, SimFile } from '../machine/mm.js';
-import type { CpuMetrics, RunMetrics, Violation } from '../metrics/metrics.js';
+import { Metrics, type CpuMetrics, type RunMetrics, type Violation } from '../metrics/metrics.js';
 import type { TraceEvent } from '../trace/events.js';
 import { mmap } from '../mm/mmap.js';
 import { touch } from '../mm/fault.js';
@@ -34,6 +34,11 @@ export interface RunResult {
   cpus: CpuMetrics[];
   /** what setup cost (each thread present before the first op switching onto its CPU): not in `metrics` */
   setup: { metrics: RunMetrics; cpus: CpuMetrics[] };
+  /**
+   * what each top-level operation caused, by label, in first-run order (MachineOptions.perOpMetrics);
+   * they sum to `metrics` (an `(outside operations)` row holds what no operation did)
+   */
+  byOp?: OpMetrics[];
   violations: Violation[];
   ops: OpOutcome[];
   events?: TraceEvent[];
@@ -47,10 +52,35 @@ export interface RunOptions {
   setup?: (m: Machine) => void;
   /** the threads' first switches onto their CPUs in the totals (default: kept apart, in `setup`) */
   includeSetup?: boolean;
+  /** count what each op caused (RunResult.byOp) */
+  perOpMetrics?: boolean;
 }
 
 export function protOf(p: string): Prot {
   return { read: p.includes('r'), write: p.includes('w'), exec: p.includes('x') };
+}
+
+/** What one operation (or every operation of one label: a workload's phase) caused. */
+export interface OpMetrics {
+  op: string;
+  metrics: RunMetrics;
+  cpus: CpuMetrics[];
+}
+
+/** m.perOp as results, with a row for what happened outside any operation when that is not nothing. */
+export function opMetrics(m: Machine): OpMetrics[] | undefined {
+  if (!m.perOp) return undefined;
+  const rows = [...m.perOp].map(([op, b]) => ({ op, metrics: b.summary(), cpus: b.perCpu() }));
+  const zero = new Metrics(m.cpus.length, m.arch.perCpuCounters, false).snapshot();
+  const rest = new Metrics(m.cpus.length, m.arch.perCpuCounters, false);
+  rest.addDelta(m.metrics.snapshot(), zero);
+  for (const b of m.perOp.values()) rest.addDelta(zero, b.snapshot());
+  const r = rest.summary();
+  const outside = m.metrics.violations.length - rows.reduce((a, x) => a + x.metrics.violations, 0);
+  if (r.flushes || r.ipis || r.firmwareIpis || r.fullFlushes || r.rangedFlushes || r.pagesFreed || r.tablesFreed || r.rcuCallbacks || Object.keys(r.tlbInstructions).length || outside) {
+    rows.push({ op: '(outside operations)', metrics: { ...r, violations: outside }, cpus: rest.perCpu() });
+  }
+  return rows;
 }
 
 /** The machine's results in the stable shape reports use. */
@@ -62,6 +92,7 @@ export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
     metrics: m.metrics.summary(),
     cpus: m.metrics.perCpu(),
     setup: { metrics: m.metrics.setup!.summary(), cpus: m.metrics.setup!.perCpu() },
+    ...(m.perOp ? { byOp: opMetrics(m) } : {}),
     violations: m.metrics.violations,
     ops,
     ...(m.tracing ? { events: m.events } : {}),
@@ -70,7 +101,7 @@ export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
 
 /** Run a validated scenario on one backend. Scenario mistakes throw ScenarioError with a path. */
 export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, source?: string): RunResult {
-  const m = new Machine({ arch, cpus: s.machine.cpus, trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate' });
+  const m = new Machine({ arch, cpus: s.machine.cpus, trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOpMetrics });
   o.setup?.(m);
   const procs = new Map<string, Mm>();
   const threads = new Map<string, Thread>();
@@ -86,7 +117,9 @@ export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, 
     let r: OpResult;
     try {
       m.checker.opIndex = index;
+      m.opLabel = `ops[${index}].${op.op}`;
       r = runOp(m, op, index, procs, threads, files, source);
+      m.opLabel = undefined;
     } catch (e) {
       // the same scenario can fit one architecture and not another (page size, TASK_SIZE)
       if (e instanceof ScenarioError) throw new ScenarioError(e.path, `${e.detail} (on ${arch.label})`, e.source);

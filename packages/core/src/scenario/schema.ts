@@ -127,7 +127,9 @@ export const scenarioSchema = z.strictObject({
     cpus: z.number().int().min(1).max(LIMITS.cpus).default(2),
     // once accepted, but no model path makes a random choice: refused, so no field does nothing
     seed: z.unknown().optional().refine((v) => v === undefined, 'has no effect (the model makes no random choice): remove it'),
-  }).transform(({ cpus }) => ({ cpus })).default({ cpus: 2 }),
+    // cost-figure overrides for estimatedNs, as on the command line: ["x86:ipiSend=1500,INVLPG=120"]
+    cost: z.array(z.string().max(1000)).max(64).optional(),
+  }).transform(({ cpus, cost }) => (cost ? { cpus, cost } : { cpus })).default({ cpus: 2 }),
   files: z.array(z.strictObject({ name })).default([]),
   processes: z.array(z.strictObject({ name, threads: z.array(threadSpec).default([]) })).min(1),
   ops: z.array(opSchema).max(LIMITS.ops),

@@ -13,6 +13,10 @@ export interface TraceEvent {
   args?: Record<string, unknown>;
   flowOut?: number;
   flowIn?: number;
+  /** the top-level operation that caused it (its label: a scenario's `ops[3].munmap`, a workload's `munmap`) */
+  op?: string;
+  /** the simulated task running on `cpu` when it happened, as ftrace names it (`t0-1000`) */
+  task?: string;
 }
 
 /** The kernel's `enum tlb_flush_reason` (include/linux/mm_types.h) and its print strings. */

@@ -6,9 +6,20 @@ export function formatTlbFlush(pages: number, reason: number): string {
   return `tlb_flush: pages:${pages} reason:${TLB_FLUSH_REASONS[reason] ?? 'unknown'} (${reason})`;
 }
 
+/**
+ * The kernel's `SECONDS.FRACTION:` stamp, with nanosecond digits (as with the `nanosec`-style
+ * clocks): simulated events are nanoseconds apart, so microseconds would lose their order.
+ */
 function stamp(ns: number): string {
-  const us = Math.floor(ns / 1000);
-  return `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
+  const t = Math.round(ns);
+  return `${Math.floor(t / 1e9)}.${String(t % 1e9).padStart(9, '0')}`;
+}
+
+/** `comm-pid` as ftrace prints it, right-aligned in 16 columns + `-pid` (idle: `<idle>-0`). */
+function taskField(task: string | undefined): string {
+  const t = task ?? '<idle>-0';
+  const dash = t.lastIndexOf('-');
+  return `${t.slice(0, dash).slice(0, 16).padStart(16)}-${t.slice(dash + 1).padEnd(7)}`;
 }
 
 /**
@@ -17,12 +28,15 @@ function stamp(ns: number): string {
  * diffed against a real capture. Other events are omitted.
  */
 export function toFtrace(events: readonly TraceEvent[], rt?: Pick<ArchRuntime, 'ftrace'>): string {
-  let out = '# tracer: nop\n#\n#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n#              | |         |   |||||     |         |\n';
+  let out = '# tracer: nop\n#\n#                TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n#                   | |         |   |||||     |         |\n';
+  let n = 0;
   for (const e of events) {
     let body = rt?.ftrace?.(e);
     if (body === undefined && e.name === 'tlb_flush' && e.args) body = formatTlbFlush(Number(e.args.pages), Number(e.args.reason));
     if (body === undefined) continue;
-    out += `          tlbsim-1       [${String(e.cpu).padStart(3, '0')}] d..1. ${stamp(e.ts).padStart(12)}: ${body}\n`;
+    n++;
+    out += `${taskField(e.task)} [${String(e.cpu).padStart(3, '0')}] d..1. ${stamp(e.ts).padStart(15)}: ${body}\n`;
   }
+  if (n === 0) out += '# no event of this run has a kernel tracepoint (tlb:tlb_flush is x86\'s; other architectures trace no TLB flush)\n';
   return out;
 }
