@@ -32,7 +32,8 @@ export interface ResultJson {
   /** the threads' first switches onto their CPUs: not in `metrics` (unless --include-setup) */
   setup: { metrics: RunResult['metrics']; cpus: CpuJson[] };
   violations: Violation[];
-  ops?: RunResult['ops'];
+  /** every operation with what it caused: a scenario's ops (index, outcome, counts), a workload's phases */
+  ops?: unknown[];
   /** workload statistics, e.g. `hugetlb` */
   [group: string]: unknown;
 }
