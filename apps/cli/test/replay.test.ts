@@ -201,7 +201,8 @@ describe('output formats', () => {
     expect(Object.keys(d)).toEqual(['tlbsim', 'workload', 'replay', 'units', 'results']);
     expect(validate(d, 'results.schema.json')).toEqual([]);
     const compareDoc = JSON.parse((await tlbsim(['compare', '--workload', 'munmap', '--format', 'json'])).stdout) as Doc;
-    expect(Object.keys(d.results[0])).toEqual([...Object.keys(compareDoc.results[0]), 'replay', 'callSites']);
+    // compare's result fields but its per-operation table (a replay reports call sites instead)
+    expect(Object.keys(d.results[0])).toEqual([...Object.keys(compareDoc.results[0]).filter((k) => k !== 'ops'), 'replay', 'callSites']);
   });
 });
 
@@ -308,7 +309,7 @@ describe('output files, determinism, streaming', () => {
     expect(new Set(syscalls.map((e) => e.pid)).size).toBe(2);
     expect(syscalls.filter((e) => e.args?.line === 7).length).toBe(2);
     expect((await replay(['tiny.txt', '--arch', 'x86', '--format', 'csv', '--trace', join(dir, 't.jsonl')])).code).toBe(0);
-    expect(readFileSync(join(dir, 't.jsonl'), 'utf8').split('\n')[1]).toContain('"cat":"syscall"');
+    expect(readFileSync(join(dir, 't.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"cat":"syscall"')).length).toBe(syscalls.length / 2);
   });
   it('files are streamed: a 300,000-line trace replays in a 16 MiB heap that cannot hold its lines', async () => {
     const dir = tmp();
