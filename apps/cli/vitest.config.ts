@@ -28,6 +28,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: E2E,
           pool: 'forks',
+          server: { deps: { external: [/\/dist\//] } },
           sequence: { concurrent: true },
           maxConcurrency: 4,
           testTimeout: 180_000,

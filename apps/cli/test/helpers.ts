@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/** The built dispatcher (src/main.ts) for in-process runs: the same code the CLI runs. */
+const MAIN = new URL('../dist/main.js', import.meta.url).href;
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const SCHEMA_DIR = fileURLToPath(new URL('../schema/', import.meta.url));
 
@@ -60,6 +62,23 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 export function tlbsim(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<Ran> {
   const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...opts.env };
   return run(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, timeoutMs: opts.timeoutMs });
+}
+
+type RunCaptured = (argv: readonly string[], opts?: { cwd?: string }) => Promise<{ code: number; stdout: string; stderr: string }>;
+let runCaptured: Promise<RunCaptured> | undefined;
+
+/**
+ * Run a command line of the built CLI in this worker (dist/main.js `runCaptured`) and capture its
+ * exit status and output: what `tlbsim(args)` shows, without starting a node process (the start
+ * costs more than most commands). Runs are serialised and each starts on a fresh turn of the event
+ * loop, so the worker's RPC is served between them; keep each one short (small parameters).
+ * For what only a real process shows (signals, terminals, the environment, stdin, exit codes of
+ * the process itself, memory limits, the sweep's worker threads) use `tlbsim`.
+ */
+export async function tlbsimIn(args: string[], opts: { cwd?: string } = {}): Promise<Ran> {
+  runCaptured ??= import(MAIN).then((m: { runCaptured: RunCaptured }) => m.runCaptured);
+  const r = await (await runCaptured)(args, opts);
+  return { ...r, signal: null };
 }
 
 /** Start the CLI in the background (for Ctrl-C tests). */
