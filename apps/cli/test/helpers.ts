@@ -24,6 +24,12 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The working directory children start in unless told: the worker's at start, whatever directory
+ * an in-process run (`tlbsimIn` with `cwd`) is in at that moment.
+ */
+const START_CWD = process.cwd();
+
 /** One child process's default time limit: long enough for the slowest CLI call on a busy machine. */
 export const CHILD_TIMEOUT_MS = 90_000;
 
@@ -35,7 +41,7 @@ export const CHILD_TIMEOUT_MS = 90_000;
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Ran> {
   const timeoutMs = opts.timeoutMs ?? CHILD_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? START_CWD, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -83,7 +89,7 @@ export async function tlbsimIn(args: string[], opts: { cwd?: string } = {}): Pro
 
 /** Start the CLI in the background (for Ctrl-C tests). */
 export function tlbsimAsync(args: string[], cwd?: string): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, ...args], { cwd: cwd ?? START_CWD, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Whether the child catches `sig` now (the SigCgt mask of /proc/PID/status; Linux). */
