@@ -1,13 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The end-to-end tests spawn the built CLI (dist/cli.js): `pnpm test` runs tsup first. Every child
- * process is spawned asynchronously (test/helpers.ts `run`), so a worker's event loop never blocks
- * and vitest's RPC to the main process cannot time out behind it.
+ * The CLI's tests use the built dist files: `pnpm test` runs tsup first. Every child process is
+ * spawned asynchronously (test/helpers.ts `run`), so a worker's event loop never blocks and
+ * vitest's RPC to the main process cannot time out behind it.
  *
  * Two projects, in two pools, so neither can starve the other:
- * - `cli`: the command tests (forks pool). The work happens in the child processes, so the tests
- *   of a file run concurrently and the three files run at once.
+ * - `cli`: the command tests (forks pool). What a command prints runs in the worker itself
+ *   (test/helpers.ts `tlbsimIn`, dist/main.js: short runs, one at a time, each on a fresh turn of
+ *   the event loop); what only a process shows spawns dist/cli.js. The tests of a file run
+ *   concurrently (a spawned child's work overlaps the in-process runs) and three files at once.
+ *   The dist files load natively (`server.deps.external`), as the spawned CLI loads them, without
+ *   a transform per file.
  * - `e2e`: the slow whole-toolchain tests, the `new-arch` scaffold's type check, build and test
  *   run and the HTML report in headless Chromium (threads pool, one file at a time), with
  *   timeouts sized for a loaded 2-core machine.
@@ -28,6 +32,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: E2E,
           pool: 'forks',
+          server: { deps: { external: [/\/dist\//] } },
           sequence: { concurrent: true },
           maxConcurrency: 4,
           testTimeout: 180_000,

@@ -1,10 +1,14 @@
 /**
- * End-to-end tests of every command and output format, spawning the built CLI (dist/cli.js).
+ * Every command and output format of the built CLI. What a command prints for given arguments is
+ * checked in this worker (`tlbsimIn`: dist/main.js, no node process to start); what only a real
+ * process shows is checked on the spawned CLI (dist/cli.js, `tlbsim`): that it exits with the same
+ * status and output as the in-process run, terminals and colour, Ctrl-C, and the sweep (worker
+ * threads).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { busyFor, catches, exited, fixture, tlbsim, tlbsimAsync, tlbsimOnTty, tmp, validate } from './helpers.js';
+import { busyFor, catches, exited, fixture, tlbsim, tlbsimAsync, tlbsimIn, tlbsimOnTty, tmp, validate } from './helpers.js';
 
 const ISSUE_WORKLOADS = ['munmap', 'madvise-dontneed', 'madvise-free', 'mprotect', 'mremap', 'exit', 'hugetlb-share', 'reclaim', 'tlb_flush1', 'tlb_flush2', 'tlb_flush3'];
 /** small parameters per workload so the whole matrix runs quickly */
@@ -19,26 +23,51 @@ const SMALL: Record<string, string[]> = {
 const sets = (w: string) => (SMALL[w] ?? []).flatMap((s) => ['--set', s]);
 const ESC = '\x1b[';
 
+describe('the CLI process exits with the status and prints the output of the in-process run', () => {
+  // the exit statuses 0, 1 and 2 (usage on stderr, a one-line error) of every kind of command
+  const LINES: [number, string[]][] = [
+    [2, []],
+    [0, ['--help']],
+    [0, ['--version']],
+    [0, ['help', 'check']],
+    [2, ['compar']],
+    [0, ['workloads', 'munmap']],
+    [0, ['arches', 'x86', '--format', 'json']],
+    [0, ['run', fixture('two-threads.yaml'), '--format', 'csv']],
+    [1, ['check', '--workload', 'munmap', '--bug', 'free-pages-before-flush', '--arch', 'x86']],
+    [2, ['compare', '--workload', 'munmap', '--set', 'pages=0']],
+  ];
+  for (const [code, args] of LINES) {
+    it(`tlbsim ${args.join(' ').replace(/\S*\/fixtures\//, '')}: exit ${code}`, async () => {
+      const p = await tlbsim(args);
+      expect(p.code, p.stderr).toBe(code);
+      expect(p.signal).toBe(null);
+      expect(p.stdout.length + p.stderr.length).toBeGreaterThan(0);
+      expect(await tlbsimIn(args)).toEqual(p);
+    });
+  }
+});
+
 describe('help and version', () => {
   it('tlbsim --help lists every command with examples; exit 0', async () => {
-    const r = await tlbsim(['--help']);
+    const r = await tlbsimIn(['--help']);
     expect(r.code).toBe(0);
     for (const c of ['compare', 'run', 'check', 'sweep', 'workloads', 'arches']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     expect(r.stdout).toContain('Examples:');
   });
   for (const c of ['compare', 'run', 'check', 'sweep', 'workloads', 'arches']) {
     it(`tlbsim ${c} --help (and -h, and tlbsim help ${c}) shows usage with examples`, async () => {
-      const a = await tlbsim([c, '--help']);
+      const a = await tlbsimIn([c, '--help']);
       expect(a.code).toBe(0);
       expect(a.stdout).toMatch(new RegExp(`^Usage: tlbsim ${c}`));
       expect(a.stdout).toContain('Examples:');
       expect(a.stdout).toContain(`tlbsim ${c}`);
-      expect((await tlbsim([c, '-h'])).stdout).toBe(a.stdout);
-      expect((await tlbsim(['help', c])).stdout).toBe(a.stdout);
+      expect((await tlbsimIn([c, '-h'])).stdout).toBe(a.stdout);
+      expect((await tlbsimIn(['help', c])).stdout).toBe(a.stdout);
     });
   }
   it('help and arches cite documents in the repository only', async () => {
-    const out = async (args: string[]) => (await tlbsim(args)).stdout;
+    const out = async (args: string[]) => (await tlbsimIn(args)).stdout;
     const cmds = ['compare', 'run', 'check', 'sweep', 'workloads', 'arches', 'replay'];
     const [top, arches, ...helps] = await Promise.all([out(['--help']), out(['arches']), ...cmds.map((c) => out([c, '--help']))]);
     expect(helps[cmds.indexOf('sweep')]).toContain(
@@ -47,12 +76,12 @@ describe('help and version', () => {
     expect([top, arches, ...helps].join('\n')).not.toMatch(/shared\/spec|\.\.\/shared|\b(model|generic|costs|x86|arm64|ppc|hugetlb|conventions)\.md\b/);
   });
   it('--version prints the package version', async () => {
-    const r = await tlbsim(['--version']);
+    const r = await tlbsimIn(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
   });
   it('no command: usage on stderr, exit 2', async () => {
-    const r = await tlbsim([]);
+    const r = await tlbsimIn([]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Usage: tlbsim <command>');
     expect(r.stdout).toBe('');
@@ -61,9 +90,9 @@ describe('help and version', () => {
 
 describe('workloads and arches', () => {
   it('tlbsim workloads lists every workload of the issue with every parameter and default', async () => {
-    const r = await tlbsim(['workloads']);
+    const r = await tlbsimIn(['workloads']);
     expect(r.code).toBe(0);
-    const doc = JSON.parse((await tlbsim(['workloads', '--format', 'json'])).stdout) as { name: string; params: { name: string; defaultText: string }[] }[];
+    const doc = JSON.parse((await tlbsimIn(['workloads', '--format', 'json'])).stdout) as { name: string; params: { name: string; defaultText: string }[] }[];
     expect(doc.map((w) => w.name)).toEqual(ISSUE_WORKLOADS);
     for (const w of doc) {
       expect(r.stdout).toContain(`${w.name}: `);
@@ -88,18 +117,18 @@ describe('workloads and arches', () => {
     expect(r.stdout).toMatch(/base page size/);
   });
   it('tlbsim workloads NAME shows one; markdown works', async () => {
-    const r = await tlbsim(['workloads', 'mremap']);
+    const r = await tlbsimIn(['workloads', 'mremap']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^mremap: /);
     expect(r.stdout).not.toContain('munmap: map');
-    const md = await tlbsim(['workloads', 'munmap', '--format', 'markdown']);
+    const md = await tlbsimIn(['workloads', 'munmap', '--format', 'markdown']);
     expect(md.stdout).toContain('## munmap');
     expect(md.stdout).toContain('| parameter | default | values | description |');
   });
   it('tlbsim arches lists options, defaults and the Kconfig each backend selects', async () => {
-    const r = await tlbsim(['arches']);
+    const r = await tlbsimIn(['arches']);
     expect(r.code).toBe(0);
-    const doc = JSON.parse((await tlbsim(['arches', '--format', 'json'])).stdout) as { name: string; label: string; kconfig: string[]; options: { name: string; default: unknown }[] }[];
+    const doc = JSON.parse((await tlbsimIn(['arches', '--format', 'json'])).stdout) as { name: string; label: string; kconfig: string[]; options: { name: string; default: unknown }[] }[];
     expect(doc.map((a) => a.name)).toEqual(['x86', 'arm64', 'ppc', 'riscv', 'generic']);
     for (const a of doc) {
       expect(r.stdout).toMatch(new RegExp(`^${a.name}$`, 'm'));
@@ -110,13 +139,13 @@ describe('workloads and arches', () => {
     }
     const arm = doc.find((a) => a.name === 'arm64')!;
     expect(arm.options.map((o) => o.name)).toEqual(expect.arrayContaining(['granule', 'tlbiRange']));
-    expect((await tlbsim(['arches', 'arm64', '--format', 'markdown'])).stdout).toContain('## arm64');
+    expect((await tlbsimIn(['arches', 'arm64', '--format', 'markdown'])).stdout).toContain('## arm64');
   });
 });
 
 describe('compare', () => {
   it('table: one column per architecture variant, one row per metric, no colour off a terminal', async () => {
-    const r = await tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=64']);
+    const r = await tlbsimIn(['compare', '--workload', 'munmap', '--set', 'pages=64']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).not.toContain(ESC);
@@ -133,7 +162,7 @@ describe('compare', () => {
     for (const l of rows) expect(l.length).toBe(header.length);
   });
   it('json: the documented document, valid against schema/results.schema.json, with per-CPU detail', async () => {
-    const r = await tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=64', '--set', 'cpus=4', '--format', 'json']);
+    const r = await tlbsimIn(['compare', '--workload', 'munmap', '--set', 'pages=64', '--set', 'cpus=4', '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc, 'results.schema.json')).toEqual([]);
@@ -152,7 +181,7 @@ describe('compare', () => {
     }
   });
   it('csv: a header of variants and one line per metric', async () => {
-    const r = await tlbsim(['compare', '--workload', 'mprotect', '--arch', 'x86', '--arch', 'arm64:granule=64k,tlbiRange=on', '--format', 'csv']);
+    const r = await tlbsimIn(['compare', '--workload', 'mprotect', '--arch', 'x86', '--arch', 'arm64:granule=64k,tlbiRange=on', '--format', 'csv']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe('metric,x86,"arm64:granule=64k,tlbiRange=on"');
@@ -160,7 +189,7 @@ describe('compare', () => {
     for (const l of lines.slice(1)) expect(l).toMatch(/^[\w. -]+,\d*,\d*$/);
   });
   it('markdown: a pipe table and the labels', async () => {
-    const r = await tlbsim(['compare', '--workload', 'munmap', '--format', 'markdown']);
+    const r = await tlbsimIn(['compare', '--workload', 'munmap', '--format', 'markdown']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^### munmap: /);
     expect(r.stdout).toContain('| metric | x86 | arm64 | ppc | riscv |');
@@ -169,7 +198,7 @@ describe('compare', () => {
     expect(r.stdout).toMatch(/^- `arm64`: arm64/m);
   });
   it('variants: repeatable --arch with options, generic, all', async () => {
-    const r = await tlbsim(['compare', '--workload', 'munmap', '--arch', 'generic', '--arch', 'all', '--arch', 'arm64:tlbiRange=on', '--format', 'json']);
+    const r = await tlbsimIn(['compare', '--workload', 'munmap', '--arch', 'generic', '--arch', 'all', '--arch', 'arm64:tlbiRange=on', '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.results.map((x: { variant: string }) => x.variant)).toEqual(['generic', 'x86', 'arm64', 'ppc', 'riscv', 'arm64:tlbiRange=on']);
@@ -177,7 +206,7 @@ describe('compare', () => {
   });
   it('every workload runs on every architecture (small sizes) and its JSON validates', async () => {
     for (const w of ISSUE_WORKLOADS) {
-      const r = await tlbsim(['compare', '--workload', w, ...sets(w), '--arch', 'all', '--arch', 'generic', '--format', 'json']);
+      const r = await tlbsimIn(['compare', '--workload', w, ...sets(w), '--arch', 'all', '--arch', 'generic', '--format', 'json']);
       expect(r.stderr, w).toBe('');
       expect(r.code, w).toBe(0);
       const doc = JSON.parse(r.stdout);
@@ -186,9 +215,10 @@ describe('compare', () => {
     }
   });
   it('the same inputs give byte-identical output', async () => {
+    // one run in a process of its own, one in this worker: the output depends on nothing else
     for (const f of ['json', 'table', 'csv']) {
       const a = await tlbsim(['compare', '--workload', 'reclaim', '--set', 'cpus=3', '--format', f]);
-      const b = await tlbsim(['compare', '--workload', 'reclaim', '--set', 'cpus=3', '--format', f]);
+      const b = await tlbsimIn(['compare', '--workload', 'reclaim', '--set', 'cpus=3', '--format', f]);
       expect(a.code).toBe(0);
       expect(b.stdout).toBe(a.stdout);
     }
@@ -196,10 +226,10 @@ describe('compare', () => {
   it('--out writes the file atomically and leaves nothing else behind', async () => {
     const d = tmp();
     const out = join(d, 'cmp.json');
-    const r = await tlbsim(['compare', '--workload', 'munmap', '--format', 'json', '--out', out]);
+    const r = await tlbsimIn(['compare', '--workload', 'munmap', '--format', 'json', '--out', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(readFileSync(out, 'utf8')).toBe((await tlbsim(['compare', '--workload', 'munmap', '--format', 'json'])).stdout);
+    expect(readFileSync(out, 'utf8')).toBe((await tlbsimIn(['compare', '--workload', 'munmap', '--format', 'json'])).stdout);
     expect(readdirSync(d)).toEqual(['cmp.json']);
   });
 });
@@ -222,13 +252,13 @@ describe('colour', () => {
 
 describe('run', () => {
   it('runs a YAML scenario on each architecture (table)', async () => {
-    const r = await tlbsim(['run', fixture('two-threads.yaml')]);
+    const r = await tlbsimIn(['run', fixture('two-threads.yaml')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^scenario two-threads-munmap \(.*two-threads\.yaml, 2 CPUs\)$/m);
     expect(r.stdout).toMatch(/^pagesFreed\s+16\s+16\s+16\s+16$/m);
   });
   it('runs a JSON scenario; json output carries the scenario and each op outcome', async () => {
-    const r = await tlbsim(['run', fixture('two-threads.json'), '--arch', 'x86', '--arch', 'arm64', '--format', 'json']);
+    const r = await tlbsimIn(['run', fixture('two-threads.json'), '--arch', 'x86', '--arch', 'arm64', '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc, 'results.schema.json')).toEqual([]);
@@ -238,8 +268,8 @@ describe('run', () => {
     expect(doc.results[0].ops.every((o: { ok: boolean }) => o.ok)).toBe(true);
   });
   it('csv and markdown', async () => {
-    expect((await tlbsim(['run', fixture('two-threads.yaml'), '--format', 'csv'])).stdout.split('\n')[0]).toBe('metric,x86,arm64,ppc,riscv');
-    expect((await tlbsim(['run', fixture('two-threads.yaml'), '--format', 'markdown'])).stdout).toContain('| metric | x86 | arm64 | ppc | riscv |');
+    expect((await tlbsimIn(['run', fixture('two-threads.yaml'), '--format', 'csv'])).stdout.split('\n')[0]).toBe('metric,x86,arm64,ppc,riscv');
+    expect((await tlbsimIn(['run', fixture('two-threads.yaml'), '--format', 'markdown'])).stdout).toContain('| metric | x86 | arm64 | ppc | riscv |');
   });
 });
 
@@ -247,7 +277,7 @@ describe('traces', () => {
   it('perfetto: one process per architecture, one track per CPU, flow arrows from IPI sender to receivers', async () => {
     const d = tmp();
     const f = join(d, 'trace.json');
-    const r = await tlbsim(['run', fixture('two-threads.yaml'), '--trace', f]);
+    const r = await tlbsimIn(['run', fixture('two-threads.yaml'), '--trace', f]);
     expect(r.code).toBe(0);
     const t = JSON.parse(readFileSync(f, 'utf8')) as { traceEvents: { ph: string; name: string; pid: number; tid: number; id?: number; args?: { name?: string } }[] };
     const procs = t.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name');
@@ -268,7 +298,7 @@ describe('traces', () => {
   it('jsonl: one event per line, tagged with the variant', async () => {
     const d = tmp();
     const f = join(d, 't.jsonl');
-    expect((await tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--arch', 'arm64', '--trace', f])).code).toBe(0);
+    expect((await tlbsimIn(['compare', '--workload', 'munmap', '--arch', 'x86', '--arch', 'arm64', '--trace', f])).code).toBe(0);
     const lines = readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(0);
     expect(new Set(lines.map((l) => l.arch))).toEqual(new Set(['x86', 'arm64']));
@@ -277,7 +307,7 @@ describe('traces', () => {
   it('ftrace: the kernel text format of tlb:tlb_flush', async () => {
     const d = tmp();
     const f = join(d, 'flush.txt');
-    expect((await tlbsim(['compare', '--workload', 'munmap', '--arch', 'x86', '--trace', f, '--trace-format', 'ftrace'])).code).toBe(0);
+    expect((await tlbsimIn(['compare', '--workload', 'munmap', '--arch', 'x86', '--trace', f, '--trace-format', 'ftrace'])).code).toBe(0);
     const text = readFileSync(f, 'utf8');
     expect(text).toMatch(/^# tlbsim x86: /);
     expect(text).toContain('# tracer: nop');
@@ -286,20 +316,20 @@ describe('traces', () => {
   it('traces are deterministic', async () => {
     const d = tmp();
     await tlbsim(['compare', '--workload', 'exit', '--trace', join(d, 'a.json')]);
-    await tlbsim(['compare', '--workload', 'exit', '--trace', join(d, 'b.json')]);
+    await tlbsimIn(['compare', '--workload', 'exit', '--trace', join(d, 'b.json')]);
     expect(readFileSync(join(d, 'a.json'), 'utf8')).toBe(readFileSync(join(d, 'b.json'), 'utf8'));
   });
 });
 
 describe('check', () => {
   it('no findings: exit 0', async () => {
-    const r = await tlbsim(['check', '--workload', 'munmap']);
+    const r = await tlbsimIn(['check', '--workload', 'munmap']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^x86 \(.*\): no findings$/m);
     expect(r.stdout.trim().endsWith('no findings')).toBe(true);
   });
   it('a re-created bug: exit 1, each finding explained (CPU, address, what was freed, the events that led there)', async () => {
-    const r = await tlbsim(['check', '--workload', 'munmap', '--set', 'aligned=true', '--bug', 'free-tables-without-flush']);
+    const r = await tlbsimIn(['check', '--workload', 'munmap', '--set', 'aligned=true', '--bug', 'free-tables-without-flush']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('re-creating bug free-tables-without-flush');
     expect(r.stdout).toMatch(/^\s+1\. H2 page-table page freed or reused while still reachable, during munmap$/m);
@@ -310,12 +340,12 @@ describe('check', () => {
     expect(r.stdout).toMatch(/^\d+ findings? shown, \d+ page tables? affected$/m);
   });
   it('free-pages-before-flush is found where the gather frees at tlb_finish_mmu (x86)', async () => {
-    const r = await tlbsim(['check', '--workload', 'munmap', '--bug', 'free-pages-before-flush', '--arch', 'x86']);
+    const r = await tlbsimIn(['check', '--workload', 'munmap', '--bug', 'free-pages-before-flush', '--arch', 'x86']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/H1 stale translation after free, during munmap/);
   });
   it('skip-mprotect-flush on a scenario; json report valid against the schema', async () => {
-    const r = await tlbsim(['check', fixture('stale-mprotect.yaml'), '--bug', 'skip-mprotect-flush', '--format', 'json']);
+    const r = await tlbsimIn(['check', fixture('stale-mprotect.yaml'), '--bug', 'skip-mprotect-flush', '--format', 'json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc, 'results.schema.json')).toEqual([]);
@@ -327,7 +357,7 @@ describe('check', () => {
     expect(v.events.length).toBeGreaterThan(0);
   });
   it('a scenario without bugs: no findings', async () => {
-    const r = await tlbsim(['check', fixture('stale-mprotect.yaml')]);
+    const r = await tlbsimIn(['check', fixture('stale-mprotect.yaml')]);
     expect(r.code).toBe(0);
   });
 });
@@ -356,7 +386,8 @@ describe('sweep', () => {
     expect(doc.points[2].results.map((x: { arch: string }) => x.arch)).toEqual(['x86', 'arm64', 'ppc', 'riscv']);
   });
   it('ranges: a..b, a..b:step, a..b*factor', async () => {
-    const vals = async (spec: string) => JSON.parse((await tlbsim(['sweep', '--workload', 'munmap', '--arch', 'generic', '--vary', spec, '--format', 'json'])).stdout).vary.values;
+    // one worker: the values are what is checked, and each of the four sweeps starts its own pool
+    const vals = async (spec: string) => JSON.parse((await tlbsim(['sweep', '--workload', 'munmap', '--arch', 'generic', '--vary', spec, '--jobs', '1', '--format', 'json'])).stdout).vary.values;
     expect(await vals('pages=1..4')).toEqual([1, 2, 3, 4]);
     expect(await vals('pages=8..24:8')).toEqual([8, 16, 24]);
     expect(await vals('pages=1..16*2')).toEqual([1, 2, 4, 8, 16]);
@@ -397,17 +428,17 @@ describe('outputs and errors never leave partial files', () => {
   it('an error leaves an existing output file untouched and creates no file', async () => {
     const d = tmp();
     const out = join(d, 'keep.json');
-    expect((await tlbsim(['compare', '--workload', 'munmap', '--format', 'json', '--out', out])).code).toBe(0);
+    expect((await tlbsimIn(['compare', '--workload', 'munmap', '--format', 'json', '--out', out])).code).toBe(0);
     const before = readFileSync(out, 'utf8');
-    const r = await tlbsim(['compare', '--workload', 'munmap', '--set', 'pages=0', '--format', 'json', '--out', out]);
+    const r = await tlbsimIn(['compare', '--workload', 'munmap', '--set', 'pages=0', '--format', 'json', '--out', out]);
     expect(r.code).toBe(2);
     expect(readFileSync(out, 'utf8')).toBe(before);
-    const r2 = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,0', '--out', join(d, 'new.csv'), '--report', join(d, 'r.html')]);
+    const r2 = await tlbsimIn(['sweep', '--workload', 'munmap', '--vary', 'pages=1,0', '--out', join(d, 'new.csv'), '--report', join(d, 'r.html')]);
     expect(r2.code).toBe(2);
     expect(readdirSync(d)).toEqual(['keep.json']);
   });
   it('an unwritable output path: exit 2, a clear message', async () => {
-    const r = await tlbsim(['compare', '--workload', 'munmap', '--out', join(tmp(), 'no', 'such', 'dir.txt')]);
+    const r = await tlbsimIn(['compare', '--workload', 'munmap', '--out', join(tmp(), 'no', 'such', 'dir.txt')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^tlbsim: error: cannot write .*dir\.txt: /);
   });
@@ -441,7 +472,7 @@ describe('Ctrl-C during a long compare', () => {
 
 describe('workload semantics', () => {
   const json = async (args: string[]) => {
-    const r = await tlbsim(['compare', ...args, '--format', 'json']);
+    const r = await tlbsimIn(['compare', ...args, '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { results: { arch: string; metrics: Record<string, number>; hugetlb?: Record<string, number | boolean> }[] };
   };

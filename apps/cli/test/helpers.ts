@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/** The built dispatcher (src/main.ts) for in-process runs: the same code the CLI runs. */
+const MAIN = new URL('../dist/main.js', import.meta.url).href;
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const SCHEMA_DIR = fileURLToPath(new URL('../schema/', import.meta.url));
 
@@ -22,6 +24,12 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The working directory children start in unless told: the worker's at start, whatever directory
+ * an in-process run (`tlbsimIn` with `cwd`) is in at that moment.
+ */
+const START_CWD = process.cwd();
+
 /** One child process's default time limit: long enough for the slowest CLI call on a busy machine. */
 export const CHILD_TIMEOUT_MS = 90_000;
 
@@ -33,7 +41,7 @@ export const CHILD_TIMEOUT_MS = 90_000;
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Ran> {
   const timeoutMs = opts.timeoutMs ?? CHILD_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? START_CWD, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -62,9 +70,26 @@ export function tlbsim(args: string[], opts: { cwd?: string; env?: Record<string
   return run(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, timeoutMs: opts.timeoutMs });
 }
 
+type RunCaptured = (argv: readonly string[], opts?: { cwd?: string }) => Promise<{ code: number; stdout: string; stderr: string }>;
+let runCaptured: Promise<RunCaptured> | undefined;
+
+/**
+ * Run a command line of the built CLI in this worker (dist/main.js `runCaptured`) and capture its
+ * exit status and output: what `tlbsim(args)` shows, without starting a node process (the start
+ * costs more than most commands). Runs are serialised and each starts on a fresh turn of the event
+ * loop, so the worker's RPC is served between them; keep each one short (small parameters).
+ * For what only a real process shows (signals, terminals, the environment, stdin, exit codes of
+ * the process itself, memory limits, the sweep's worker threads) use `tlbsim`.
+ */
+export async function tlbsimIn(args: string[], opts: { cwd?: string } = {}): Promise<Ran> {
+  runCaptured ??= import(MAIN).then((m: { runCaptured: RunCaptured }) => m.runCaptured);
+  const r = await (await runCaptured)(args, opts);
+  return { ...r, signal: null };
+}
+
 /** Start the CLI in the background (for Ctrl-C tests). */
 export function tlbsimAsync(args: string[], cwd?: string): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, ...args], { cwd: cwd ?? START_CWD, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Whether the child catches `sig` now (the SigCgt mask of /proc/PID/status; Linux). */

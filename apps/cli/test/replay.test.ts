@@ -1,13 +1,16 @@
 /**
- * tlbsim replay (issue #9), end to end: the built CLI on strace output. The small fixtures
- * (tiny.txt, the -ff set) are copies in test/fixtures/strace/; the larger captured traces are read
- * from @tlbsim/replay's fixture directory (packages/replay/test/fixtures/strace/) by relative path.
+ * tlbsim replay (issue #9): the built CLI on strace output, run in this worker (`tlbsimIn`:
+ * dist/main.js) where the test checks what it prints, and spawned (dist/cli.js) where only a
+ * process shows it: the same output and exit status from the process, determinism across
+ * processes, a memory limit. The small fixtures (tiny.txt, the -ff set) are copies in
+ * test/fixtures/strace/; the larger captured traces are read from @tlbsim/replay's fixture
+ * directory (packages/replay/test/fixtures/strace/) by relative path.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectUsageError, FIXTURES, tlbsim, tmp, validate } from './helpers.js';
+import { expectUsageError, FIXTURES, tlbsim, tlbsimIn, tmp, validate } from './helpers.js';
 
 const OWN = join(FIXTURES, 'strace');
 const CAPTURED = fileURLToPath(new URL('../../../packages/replay/test/fixtures/strace/', import.meta.url));
@@ -15,7 +18,9 @@ const FF = readdirSync(OWN).filter((f) => /^threads-ff\.\d+$/.test(f)).sort();
 const ARCHES = ['x86', 'arm64', 'ppc', 'riscv'];
 
 /** Run in the fixture directory, so reports name the files as given (`tiny.txt:15`). */
-const replay = (args: string[], cwd = OWN) => tlbsim(['replay', ...args], { cwd });
+const replay = (args: string[], cwd = OWN) => tlbsimIn(['replay', ...args], { cwd });
+/** The same in a process of its own. */
+const replayProcess = (args: string[], cwd = OWN) => tlbsim(['replay', ...args], { cwd });
 
 interface CallSite { file: string; line: number; text: string; ipis: number; tlbInstructions: number; archFlushes: number }
 interface Result {
@@ -200,7 +205,7 @@ describe('output formats', () => {
     const d = await json(['tiny.txt']);
     expect(Object.keys(d)).toEqual(['tlbsim', 'workload', 'replay', 'units', 'results']);
     expect(validate(d, 'results.schema.json')).toEqual([]);
-    const compareDoc = JSON.parse((await tlbsim(['compare', '--workload', 'munmap', '--format', 'json'])).stdout) as Doc;
+    const compareDoc = JSON.parse((await tlbsimIn(['compare', '--workload', 'munmap', '--format', 'json'])).stdout) as Doc;
     // compare's result fields but its per-operation table (a replay reports call sites instead)
     expect(Object.keys(d.results[0])).toEqual([...Object.keys(compareDoc.results[0]).filter((k) => k !== 'ops'), 'replay', 'callSites']);
   });
@@ -275,14 +280,15 @@ describe('bad input', () => {
     expect(expectUsageError(await replay(['tiny.txt', '--cpus', '0']))).toContain('--cpus must be an integer from 1 to 1024, got "0"');
     expect(expectUsageError(await replay(['tiny.txt', '--cpus', 'many']))).toContain('--cpus must be an integer');
     expect(expectUsageError(await replay(['tiny.txt', '--trace-format', 'ftrace']))).toContain('--trace-format needs --trace FILE');
-    expect(expectUsageError(await tlbsim(['replya', 'x']))).toContain('unknown command "replya" (did you mean "replay"?)');
+    expect(expectUsageError(await tlbsimIn(['replya', 'x']))).toContain('unknown command "replya" (did you mean "replay"?)');
   });
 });
 
 describe('output files, determinism, streaming', () => {
   it('byte-identical output twice (every format, -ff input)', async () => {
     for (const f of ['table', 'json', 'csv', 'markdown']) {
-      const a = await replay([...FF, '--format', f]);
+      // one run in a process of its own, one in this worker: the output depends on nothing else
+      const a = await replayProcess([...FF, '--format', f]);
       const b = await replay([...FF, '--format', f]);
       expect(a.code).toBe(0);
       expect(b.stdout).toBe(a.stdout);
@@ -330,15 +336,27 @@ describe('output files, determinism, streaming', () => {
   });
 });
 
+describe('the CLI process exits with the status and prints the output of the in-process run', () => {
+  for (const [code, args] of [[0, ['tiny.txt']], [2, ['tiny.txt', '--strict']]] as const) {
+    it(`tlbsim replay ${args.join(' ')}: exit ${code}`, async () => {
+      const p = await replayProcess([...args]);
+      expect(p.code, p.stderr).toBe(code);
+      expect(p.signal).toBe(null);
+      expect(p.stderr).toMatch(/^tlbsim: .*tiny\.txt:15/);
+      expect(await replay([...args])).toEqual(p);
+    });
+  }
+});
+
 describe('help', () => {
   it('tlbsim replay --help (and help replay): usage, the strace command, examples; tlbsim --help lists it', async () => {
-    const r = await tlbsim(['replay', '--help']);
+    const r = await tlbsimIn(['replay', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: tlbsim replay FILE\.\.\./);
     expect(r.stdout).toContain('strace -f -tt -e trace=memory,process -o FILE PROGRAM');
     for (const o of ['--touch', '--cpus', '--strict', '--arch', '--format', '--out', '--trace', '--trace-format']) expect(r.stdout).toContain(o);
     expect(r.stdout).toContain('Examples:');
-    expect((await tlbsim(['help', 'replay'])).stdout).toBe(r.stdout);
-    expect((await tlbsim(['--help'])).stdout).toMatch(/^ {2}replay {6}/m);
+    expect((await tlbsimIn(['help', 'replay'])).stdout).toBe(r.stdout);
+    expect((await tlbsimIn(['--help'])).stdout).toMatch(/^ {2}replay {6}/m);
   });
 });

@@ -6,6 +6,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { busyFor } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -17,7 +18,7 @@ interface Ran {
 }
 
 /** Run the built CLI; `kill` sends a signal after that many ms (when it is still running). */
-function tlbsim(args: string[], o: { cwd?: string; kill?: [NodeJS.Signals, number]; timeoutMs?: number } = {}): Promise<Ran> {
+function tlbsim(args: string[], o: { cwd?: string; kill?: [NodeJS.Signals, number]; killAfterCpu?: [NodeJS.Signals, number]; timeoutMs?: number } = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -25,7 +26,10 @@ function tlbsim(args: string[], o: { cwd?: string; kill?: [NodeJS.Signals, numbe
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const guard = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    // the signal goes once the child is in its work: after that much CPU time, or for a child that
+    // blocks (a FIFO), after that many ms — a fixed delay alone misses a fast child on a busy machine
     const k = o.kill ? setTimeout(() => p.kill(o.kill![0]), o.kill[1]) : undefined;
+    if (o.killAfterCpu) busyFor(p, o.killAfterCpu[1]).then(() => p.kill(o.killAfterCpu![0]), () => {});
     p.on('error', reject);
     p.on('close', (code, signal) => {
       clearTimeout(guard);
@@ -190,13 +194,13 @@ describe('SIGINT and SIGTERM end every phase at once, leaving no file', () => {
     const d = tmp();
     const ops = Array.from({ length: 200_000 }, (_, i) => (i % 2 ? '  - run: {thread: t0, cpu: 0}\n' : '  - sleep: {thread: t0}\n')).join('');
     writeFileSync(join(d, 's.yaml'), `processes:\n  - name: A\n    threads: [ { name: t0, cpu: 0 } ]\nops:\n${ops}`);
-    const r = await tlbsim(['run', 's.yaml', '--out', 'o.txt', '--trace', 't.json'], { cwd: d, kill: ['SIGINT', 400] });
+    const r = await tlbsim(['run', 's.yaml', '--out', 'o.txt', '--trace', 't.json'], { cwd: d, killAfterCpu: ['SIGINT', 300] });
     expect(r.signal ?? r.code).toBe('SIGINT');
     expect(readdirSync(d)).toEqual(['s.yaml']);
   });
   it('a sweep with many workers', async () => {
     const d = tmp();
-    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1..400', '--jobs', '64', '--force-jobs', '--out', 'o.csv', '--plot', 'p.svg'], { cwd: d, kill: ['SIGINT', 1000] });
+    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1..400', '--jobs', '64', '--force-jobs', '--out', 'o.csv', '--plot', 'p.svg'], { cwd: d, killAfterCpu: ['SIGINT', 300] });
     expect(r.signal ?? r.code).toBe('SIGINT');
     expect(readdirSync(d)).toEqual([]);
   });

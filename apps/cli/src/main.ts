@@ -1,0 +1,148 @@
+/**
+ * The command dispatcher, apart from the process: `cli.ts` runs it on process.argv and turns the
+ * result into the exit status; `runCaptured` runs one command line in this process with its
+ * output captured, so tests can check what a command prints without starting a node process.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ScenarioError, didYouMean, oneLine } from '@tlbsim/core';
+import { compare } from './commands/compare.js';
+import { check } from './commands/check.js';
+import { sweep } from './commands/sweep.js';
+import { replayCommand } from './commands/replay.js';
+import { arches, workloads } from './commands/list.js';
+import { newArch } from './commands/new-arch.js';
+import { measure } from './commands/measure.js';
+import { metrics } from './commands/metrics.js';
+import { UsageError } from './errors.js';
+import { HELP } from './help.js';
+import { removeTemps } from './io.js';
+import { VERSION } from './report-data.js';
+
+// A Map, not a plain object: `tlbsim toString` or `tlbsim __proto__` must not find Object's own
+const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
+  ['compare', (a) => compare(a, 'compare')],
+  ['run', (a) => compare(a, 'run')],
+  ['check', check],
+  ['sweep', sweep],
+  ['workloads', workloads],
+  ['arches', arches],
+  ['metrics', metrics],
+  ['new-arch', newArch],
+  ['replay', replayCommand],
+  ['measure', measure],
+]);
+const NAMES = [...COMMANDS.keys()];
+
+/** Run one command line (without the program name); the exit status, or it throws. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined) {
+    process.stderr.write(HELP.main);
+    return 2;
+  }
+  if (cmd === '--help' || cmd === '-h') {
+    process.stdout.write(HELP.main);
+    return 0;
+  }
+  if (cmd === 'help') {
+    const topic = rest[0];
+    if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`unknown command "${topic}"${didYouMean(topic, NAMES)}; valid commands: ${NAMES.join(', ')}`);
+    process.stdout.write(HELP[topic ?? 'main']);
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const run = COMMANDS.get(cmd);
+  if (!run) {
+    const what = cmd.startsWith('-') ? 'option' : 'command';
+    throw new UsageError(`unknown ${what} "${cmd}"${didYouMean(cmd, NAMES)}; valid commands: ${NAMES.join(', ')} (tlbsim --help)`);
+  }
+  return run(rest);
+}
+
+/** An error out of `main` as the exit status: bad input 2 (one line), anything else 70. */
+export function fail(e: unknown): number {
+  removeTemps();
+  if (e instanceof UsageError || e instanceof ScenarioError) {
+    process.stderr.write(`tlbsim: error: ${oneLine(e.message)}\n`);
+    return 2;
+  }
+  const err = e as Error;
+  process.stderr.write(`tlbsim: internal error: ${oneLine(String(err?.message ?? e))}\n`);
+  if (process.env.TLBSIM_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+  else process.stderr.write('tlbsim: (set TLBSIM_DEBUG=1 for the stack trace; please report this)\n');
+  return 70;
+}
+
+export interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface Capture {
+  stdout: string[];
+  stderr: string[];
+}
+
+// The commands write to process.stdout and process.stderr: while a captured run is in progress,
+// writes made from its asynchronous context are kept, and the streams read as no terminal (no
+// colour, no progress bar); writes from anything else in the process pass through.
+const capturing = new AsyncLocalStorage<Capture>();
+let hooked = false;
+
+function hook(stream: NodeJS.WriteStream, key: keyof Capture): void {
+  const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const c = capturing.getStore();
+    if (!c) return write(chunk, ...rest);
+    c[key].push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    if (cb) process.nextTick(cb);
+    return true;
+  }) as typeof stream.write;
+  const tty = stream.isTTY;
+  Object.defineProperty(stream, 'isTTY', { configurable: true, enumerable: true, get: () => (capturing.getStore() ? false : tty) });
+}
+
+// one captured run at a time: a run may change the working directory for its whole length
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Run one command line in this process as `tlbsim ARGV...` would run off a terminal, in `cwd` if
+ * given, and return its exit status and output. Nothing reaches the real stdout or stderr and the
+ * process's exit status is left alone. Runs are serialised; each starts on a fresh turn of the
+ * event loop, so a caller's pending I/O is served between two runs. For what only a real process
+ * shows (signals, terminals, the environment, the exit of the process), spawn the CLI.
+ */
+export function runCaptured(argv: readonly string[], opts: { cwd?: string } = {}): Promise<Captured> {
+  const mine = queue.then(() => runOne([...argv], opts.cwd));
+  queue = mine.catch(() => undefined);
+  return mine;
+}
+
+async function runOne(argv: string[], cwd: string | undefined): Promise<Captured> {
+  if (!hooked) {
+    hook(process.stdout, 'stdout');
+    hook(process.stderr, 'stderr');
+    hooked = true;
+  }
+  await new Promise((res) => setImmediate(res));
+  const c: Capture = { stdout: [], stderr: [] };
+  const before = process.cwd();
+  if (cwd !== undefined) process.chdir(cwd);
+  try {
+    const code = await capturing.run(c, async () => {
+      try {
+        return await main(argv);
+      } catch (e) {
+        return fail(e);
+      }
+    });
+    return { code, stdout: c.stdout.join(''), stderr: c.stderr.join('') };
+  } finally {
+    if (cwd !== undefined) process.chdir(before);
+  }
+}
