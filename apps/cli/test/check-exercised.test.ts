@@ -2,13 +2,14 @@
  * tlbsim check says what it checked (issue 15, item 4): per hazard class and per --bug whether it
  * was exercised and how often, exit 3 when nothing it was asked to exercise was, folded findings
  * counted, each finding with its flush and cached translation; and --seed is gone (item 6).
- * The CLI runs in the background (spawn), never blocking the worker.
+ * What check prints is checked in-process (tlbsimIn); one real process shows the exit status 3
+ * a shell sees.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, fixture, tmp, validate } from './helpers.js';
+import { CLI, fixture, tlbsimIn, tmp, validate } from './helpers.js';
 
 interface Ran {
   code: number | null;
@@ -16,8 +17,8 @@ interface Ran {
   stderr: string;
 }
 
-/** Run the built CLI asynchronously, killed after `ms`. */
-function run(args: string[], ms = 30_000): Promise<Ran> {
+/** Run the built CLI in a process of its own, asynchronously, killed after `ms`. */
+function spawned(args: string[], ms = 30_000): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined } });
     let stdout = '';
@@ -35,6 +36,9 @@ function run(args: string[], ms = 30_000): Promise<Ran> {
     });
   });
 }
+
+/** Run a command line in this worker (what it prints and its exit status). */
+const run = (args: string[]): Promise<Ran> => tlbsimIn(args);
 
 interface HazardJson {
   checks: number;
@@ -116,6 +120,11 @@ describe('check: the 8-page munmap with each bug (x86)', () => {
     expect(code).toBe(3);
     expect(doc.notExercised).toEqual([{ variant: 'x86', bug: 'free-tables-without-flush', why: 'no page table was freed' }]);
     expect(doc.results[0].exercised.bugs).toEqual({ 'free-tables-without-flush': { acted: 0, why: 'no page table was freed' } });
+  });
+  it('a real process exits 3 and prints the same as the in-process run', async () => {
+    const args = [...MUNMAP, '--bug', 'free-tables-without-flush', '--arch', 'x86'];
+    const [a, b] = await Promise.all([spawned(args), run(args)]);
+    expect([a.code, a.stdout, a.stderr]).toEqual([3, b.stdout, b.stderr]);
   });
   it('skip-mprotect-flush: munmap reduces no permission, so "not exercised", exit 3', async () => {
     const r = await run([...MUNMAP, '--bug', 'skip-mprotect-flush', '--arch', 'x86']);

@@ -6,7 +6,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { busyFor } from './helpers.js';
+import { busyFor, tlbsimIn } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -17,8 +17,13 @@ interface Ran {
   stderr: string;
 }
 
-/** Run the built CLI; `kill` sends a signal after that many ms (when it is still running). */
-function tlbsim(args: string[], o: { cwd?: string; kill?: [NodeJS.Signals, number]; killAfterCpu?: [NodeJS.Signals, number]; timeoutMs?: number } = {}): Promise<Ran> {
+/**
+ * Run a command line: in this worker (what it prints and its exit status) unless the test needs
+ * a process of its own (a signal, a time limit), then the built CLI; `kill` sends a signal after
+ * that many ms (when it is still running).
+ */
+function tlbsim(args: string[], o: { cwd?: string; kill?: [NodeJS.Signals, number]; killAfterCpu?: [NodeJS.Signals, number]; timeoutMs?: number; process?: boolean } = {}): Promise<Ran> {
+  if (!o.kill && !o.killAfterCpu && !o.timeoutMs && !o.process) return tlbsimIn(args, { cwd: o.cwd });
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -57,6 +62,12 @@ const COMMANDS = 'compare, run, check, sweep, workloads, arches, metrics, new-ar
 
 // ---------------------------------------------------------------- block: command lookup
 describe('names inherited from Object are no commands', () => {
+  it('a real process says the same as the in-process run (exit 2, one line)', async () => {
+    for (const args of [['toString'], ['help', '__proto__'], ['run', 'nope.yaml']]) {
+      const [a, b] = await Promise.all([tlbsim(args, { process: true }), tlbsim(args)]);
+      expect([a.code, a.stdout, a.stderr]).toEqual([b.code, b.stdout, b.stderr]);
+    }
+  });
   for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
     it(`tlbsim ${name}`, async () => {
       expect(usageError(await tlbsim([name]))).toBe(`unknown command "${name}"; valid commands: ${COMMANDS} (tlbsim --help)`);
