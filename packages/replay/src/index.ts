@@ -18,3 +18,4 @@ export {
   type Decoded, type ProtBits, type MadviseKind,
 } from './syscall-args.js';
 export { AddressMap, type SimRange } from './address-map.js';
+export { TOUCH_BOUNDS, NORESERVE_LABEL } from './touch.js';

@@ -56,7 +56,7 @@ function result(run: ReturnType<typeof machineReplay>, opts: ReplayOptions, coun
   }
   const { m, model, rp } = run;
   return replayResult({
-    m, tally: rp.tally, sites: model.sites, amap: model.addressMap, touch: opts.touch ?? 'all', tracePage: opts.tracePageSize ?? 4096,
+    m, tally: rp.tally, sites: model.sites, amap: model.addressMap, touch: opts.touch ?? 'all', touchCapped: model.touchCapped, tracePage: opts.tracePageSize ?? 4096,
     counts, threads: rp.threads.maxLive, processes: rp.threads.processes,
   });
 }

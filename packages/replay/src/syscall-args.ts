@@ -11,7 +11,7 @@ export type MadviseKind = 'dontneed' | 'dontneed_locked' | 'free';
 
 /** What a system call does to memory, decoded from its arguments. */
 export type Decoded =
-  | { op: 'mmap'; addr: number; length: number; prot: ProtBits; shared: boolean; anonymous: boolean; fixed: boolean; noReplace: boolean; hugetlb: boolean; hugeSize?: number; populate: boolean; locked: boolean; fd: number; offset: number }
+  | { op: 'mmap'; addr: number; length: number; prot: ProtBits; shared: boolean; anonymous: boolean; fixed: boolean; noReplace: boolean; hugetlb: boolean; hugeSize?: number; populate: boolean; locked: boolean; noreserve: boolean; fd: number; offset: number }
   | { op: 'munmap'; addr: number; length: number }
   | { op: 'mprotect'; addr: number; length: number; prot: ProtBits }
   | { op: 'madvise'; addr: number; length: number; advice: MadviseKind | null; adviceName: string }
@@ -163,7 +163,7 @@ export function decodeCall(name: string, argsText: string): Decoded {
         anonymous: fl.has('MAP_ANONYMOUS') || fl.has('MAP_ANON'),
         fixed: fl.has('MAP_FIXED') || fl.has('MAP_FIXED_NOREPLACE'), noReplace: fl.has('MAP_FIXED_NOREPLACE'),
         hugetlb: fl.has('MAP_HUGETLB'), ...(hugeSize ? { hugeSize } : {}),
-        populate: fl.has('MAP_POPULATE') || fl.has('MAP_LOCKED'), locked: fl.has('MAP_LOCKED'),
+        populate: fl.has('MAP_POPULATE') || fl.has('MAP_LOCKED'), locked: fl.has('MAP_LOCKED'), noreserve: fl.has('MAP_NORESERVE'),
         fd: fd as number, offset: offset as number,
       };
     }

@@ -10,7 +10,7 @@ import { BLOCKED } from './ordering.js';
 import type { CallEvent } from './strace-events.js';
 import { madviseIgnoredReason, type Decoded, type MemoryCall } from './syscall-args.js';
 import type { Tally } from './tally.js';
-import type { TouchAssumption } from './touch.js';
+import { NORESERVE_LABEL, type TouchAssumption } from './touch.js';
 
 /** The event must wait: the kernel chose [start, end) for rec while another thread released it. */
 export type WaitForRelease = (rec: SimThread, start: number, end: number) => boolean;
@@ -116,6 +116,9 @@ export class SyscallReplay {
     }
     const m = this.m;
     const tp = this.amap.tracePage;
+    // accessible at mmap without reserving memory (a sanitizer's shadow, a sparse table): used
+    // sparsely, never assumed touched; a PROT_NONE reservation mprotect opens later is ordinary
+    const sparse = d.noreserve && (d.prot.read || d.prot.write || d.prot.exec);
     this.threads.onThread(rec, 'mmap', (mm) => {
       if (this.hasVma(mm, sim.start, sim.end)) {
         if (kernelChose) this.tally.divergences++;
@@ -124,7 +127,7 @@ export class SyscallReplay {
       const r = mmap(m, mm, {
         addr: sim.start, length: sim.end - sim.start, read: d.prot.read, write: d.prot.write, exec: d.prot.exec,
         shared: d.shared, file: d.anonymous ? undefined : this.fileFor(d.fd), pgoff: Math.floor(d.offset / tp),
-        hugetlb: d.hugetlb, hugeSize: d.hugeSize, locked: d.locked,
+        hugetlb: d.hugetlb, hugeSize: d.hugeSize, locked: d.locked, ...(sparse ? { name: NORESERVE_LABEL } : {}),
       });
       if (!r.ok) this.tally.refuse(ev, 'mmap', r);
       else if (d.populate) this.touch.populate(mm, sim.start, sim.end);

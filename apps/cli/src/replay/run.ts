@@ -51,7 +51,7 @@ export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVa
     }
     cpus ??= r.cpus.length;
     const extra: Extra = {
-      replay: { skippedCount: r.skippedCount, divergences: r.divergences, implied: r.implied, assumption: r.assumption },
+      replay: { skippedCount: r.skippedCount, divergences: r.divergences, implied: r.implied, touchCapped: r.touchCapped, assumption: r.assumption },
       ...hugetlbExtra(m),
     };
     const rt = m.runtime;
