@@ -239,6 +239,21 @@ export function decodeCall(name: string, argsText: string): Decoded {
   }
 }
 
+const hex = (n: number) => (n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`);
+
+/**
+ * Why the printed result of an mmap or mremap that succeeded cannot be what the kernel returned
+ * (do_mmap and mremap hand out page-aligned addresses, and exactly the one MAP_FIXED or
+ * MREMAP_FIXED asked for), or null. Such a line is malformed, like one that cannot be decoded.
+ */
+export function resultProblem(name: string, d: Decoded, ret: number, pageSize: number): string | null {
+  if (d.op !== 'mmap' && d.op !== 'mremap') return null;
+  if (ret % pageSize !== 0) return `${name}: the result ${hex(ret)} is not aligned to the ${pageSize}-byte page`;
+  if (d.op === 'mmap' && d.fixed && ret !== d.addr) return `${name}: ${d.noReplace ? 'MAP_FIXED_NOREPLACE' : 'MAP_FIXED'} at ${hex(d.addr)} returned ${hex(ret)}`;
+  if (d.op === 'mremap' && d.fixed && d.newAddr !== undefined && ret !== d.newAddr) return `${name}: MREMAP_FIXED to ${hex(d.newAddr)} returned ${hex(ret)}`;
+  return null;
+}
+
 /** Why a madvise advice other than DONTNEED/DONTNEED_LOCKED/FREE is not replayed. */
 export function madviseIgnoredReason(adviceName: string): string {
   return `madvise ${adviceName || '(no advice)'}: ${MADV_WHY[adviceName] ?? 'advice not modelled'}`;

@@ -120,3 +120,35 @@ describe('touch policy: MAP_NORESERVE and huge mappings', () => {
     expect(m.frames.allocated).toBe(1); // the pgd
   });
 });
+
+describe('results the kernel cannot have returned are malformed lines (failure 9)', () => {
+  const RESULTS: [string, string][] = [
+    [`mmap(NULL, 8192, ${RW}, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000800`, 'mmap: the result 0x7f0000000800 is not aligned to the 4096-byte page'],
+    [`mmap(0x7f0000000000, 8192, ${RW}, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS, -1, 0) = 0x7f0000010000`, 'mmap: MAP_FIXED at 0x7f0000000000 returned 0x7f0000010000'],
+    [`mmap(0x7f0000000000, 8192, ${RW}, MAP_PRIVATE|MAP_FIXED_NOREPLACE|MAP_ANONYMOUS, -1, 0) = 0x7f0000010000`, 'mmap: MAP_FIXED_NOREPLACE at 0x7f0000000000 returned 0x7f0000010000'],
+    [`mmap(0x7f0000000001, 8192, ${RW}, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS, -1, 0) = 0x7f0000000001`, 'mmap: the result 0x7f0000000001 is not aligned to the 4096-byte page'],
+    [`mmap(NULL, 8192, ${RW}, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = -5`, 'mmap: the result -0x5 is not aligned to the 4096-byte page'],
+    [`mremap(0x7f0000000000, 4096, 8192, MREMAP_MAYMOVE) = 0x7f0000100010`, 'mremap: the result 0x7f0000100010 is not aligned to the 4096-byte page'],
+    [`mremap(0x7f0000000000, 4096, 8192, MREMAP_MAYMOVE|MREMAP_FIXED, 0x7f0000200000) = 0x7f0000300000`, 'mremap: MREMAP_FIXED to 0x7f0000200000 returned 0x7f0000300000'],
+  ];
+  for (const [line, reason] of RESULTS) {
+    it(reason, () => {
+      const { r } = run([`mmap(0x7f0000000000, 4096, ${RW}, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000`, line]);
+      expect(r.syscalls).toBe(2);
+      expect(r.skipped).toEqual([{ file: 't', line: 2, reason: `unparseable: ${reason}` }]);
+      expect(r.divergences).toBe(0);
+      // --strict: the error of the first such line, in the first pass already
+      expect(() => run(['mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000400000', line], { strict: true, cpus: undefined })).toThrow(new ReplayError('t', 2, reason));
+    });
+  }
+  it('aligned results, and MAP_FIXED returning its address, are replayed', () => {
+    const ok = run([`mmap(0x7f0000000000, 8192, ${RW}, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000`, `mmap(NULL, 8192, ${RW}, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000010000`]).r;
+    expect([ok.skippedCount, ok.divergences]).toEqual([0, 0]);
+    const small = `mmap(NULL, 8192, ${RW}, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000001000`;
+    expect(run([small]).r.skippedCount).toBe(0);
+  });
+  it('a failed call is not checked (its result is an error)', () => {
+    const { r } = run([`mmap(0x7f0000000000, 8192, ${RW}, MAP_PRIVATE|MAP_FIXED|MAP_ANONYMOUS, -1, 0) = -1 ENOMEM (Cannot allocate memory)`]);
+    expect([r.failures, r.skippedCount]).toEqual([1, 0]);
+  });
+});
