@@ -107,6 +107,11 @@ export class SyscallReplay {
 
   // ---------------------------------------------------------------- the memory calls
   private mmapCall(ev: CallEvent, rec: SimThread, d: Decoded & { op: 'mmap' }, addr: number, mayBlock: boolean): number {
+    if (d.hugetlb && !this.m.hugetlb) {
+      // core creates the VMA but cannot fault or zap it without an implementation
+      this.tally.skip(ev.file, ev.line, 'not replayed: MAP_HUGETLB needs a hugetlb implementation on the machine (@tlbsim/hugetlb, installed by setup)');
+      return 0;
+    }
     const kernelChose = !d.fixed || d.noReplace;
     if (kernelChose && mayBlock && this.mustWait(rec, addr, d.length)) return BLOCKED;
     const sim = this.amap.claim(addr, d.length);

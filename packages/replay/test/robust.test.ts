@@ -152,3 +152,13 @@ describe('results the kernel cannot have returned are malformed lines (failure 9
     expect([r.failures, r.skippedCount]).toEqual([1, 0]);
   });
 });
+
+describe('found by the fuzz suite', () => {
+  it('MAP_HUGETLB on a machine without a hugetlb implementation is a skipped line, not an error when it is unmapped', () => {
+    const line = 'mmap(NULL, 2097152, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB, -1, 0) = 0x7f0000200000';
+    const { r } = run([line, line.replace('mmap(NULL,', 'mmap(0x7f0000200000,').replace('MAP_HUGETLB', 'MAP_HUGETLB|MAP_FIXED'), 'munmap(0x7f0000200000, 2097152) = 0']);
+    const reason = 'not replayed: MAP_HUGETLB needs a hugetlb implementation on the machine (@tlbsim/hugetlb, installed by setup)';
+    expect(r.skipped).toEqual([{ file: 't', line: 1, reason }, { file: 't', line: 2, reason }]);
+    expect(r.divergences).toBe(0);
+  });
+});
