@@ -4,7 +4,7 @@
  * kernel cannot have returned (refused as malformed).
  */
 import { describe, expect, it } from 'vitest';
-import { generic, type Machine } from '@tlbsim/core';
+import { generic, makeGeometry, type Machine } from '@tlbsim/core';
 import { ReplayError, replaySync, TOUCH_BOUNDS, type ReplayOptions, type ReplayResult } from '../src/index.js';
 
 function run(lines: string[], opts: ReplayOptions = {}): { r: ReplayResult; m: Machine } {
@@ -172,5 +172,20 @@ describe('moving a huge mapping', () => {
     ]);
     expect([r.skippedCount, r.divergences, r.metrics.pagesFreed, r.touchCapped]).toEqual([0, 0, 0, 0]);
     expect(m.mms[0].vmas.map((v) => [v.start.toString(16), v.end.toString(16), v.name])).toEqual([['400000000000', '500000000000', 'noreserve']]);
+  });
+});
+
+describe('found by the CLI fuzz suite', () => {
+  it('a length of 2^64 on a remapped address space (a 39-bit VA, as riscv Sv39) is refused at once, not walked 1 GiB at a time', () => {
+    const geometry = makeGeometry({ pageShift: 12, bitsPerLevel: 9, realLevels: 3, taskSize: 2 ** 39 });
+    const lines = [
+      `mmap(NULL, 16384, ${RW}, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000`,
+      'munmap(0x7f0000000000, 18446744073709551615) = 0',
+      `mmap(NULL, 18446744073709551615, ${RW}, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000100000`,
+    ].map((l) => `1000 ${l}`);
+    const r = replaySync([{ name: 't', lines }], generic({ geometry }), { cpus: 1 });
+    expect(r.skipped).toEqual([{ file: 't', line: 3, reason: 'not replayed: the simulated mmap refused: the target address space cannot hold this range next to the others' }]);
+    // the munmap's piece covers the used slot: the mapping is gone
+    expect(r.metrics.pagesFreed).toBe(4);
   });
 });
