@@ -3,7 +3,7 @@
  * the built CLI, spawned asynchronously with a time and memory bound. Property: exit 0 (or 1 for
  * check's findings, 3 for a check that exercised nothing), or exit 2 with one line `tlbsim: error: ...`; never 70, never a stack trace,
  * never a crash or a hang, and no temporary file left behind. A few runs in the normal test run;
- * TLBSIM_FUZZ_RUNS=N runs N per property. (replay is fuzzed with its parser, separately.)
+ * TLBSIM_FUZZ_RUNS=N runs N per property. (replay's strace inputs are fuzzed in replay-fuzz.test.ts.)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,7 +61,7 @@ function holds(args: string[], r: Ran, files: string[], before: string[]): void 
   expect(files.filter((f) => f.endsWith('.tmp')), what).toEqual([]);
 }
 
-const COMMANDS = ['compare', 'run', 'check', 'sweep', 'workloads', 'arches', 'help', 'toString', '__proto__', '--help', '--version', ''];
+const COMMANDS = ['compare', 'run', 'check', 'sweep', 'replay', 'workloads', 'arches', 'help', 'toString', '__proto__', '--help', '--version', ''];
 const OPTIONS = ['--workload', '-w', '--set', '-s', '--arch', '-a', '--format', '-f', '--out', '-o', '--trace', '--trace-format', '--seed', '--vary', '--jobs', '-j', '--force-jobs', '--plot', '--report', '--metric', '--bug', '--hugetlb', '--help', '--nope', '--out='];
 const VALUES = [
   'munmap', 'mprotect', 'exit', 'madvise-dontneed', 'toString', 'constructor', 'x86', 'arm64', 'arm64:granule=64k', 'x86:invlpgb=on', 'all', 'generic', 'ppc:x=1',

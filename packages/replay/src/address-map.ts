@@ -73,6 +73,7 @@ export class AddressMap {
     const s0 = Math.floor(s / this.slotSize);
     const s1 = Math.floor((e - 1) / this.slotSize);
     const n = s1 - s0 + 1;
+    if (n > this.nSlots) return null; // larger than the target's whole address space
     // the sim slot of s0 such that s0..s1 land on consecutive sim slots
     let base: number | undefined;
     for (let k = s0; k <= s1; k++) {
@@ -112,18 +113,21 @@ export class AddressMap {
     const [s, e] = this.bounds(addr, len);
     if (this.identity) return e > s ? [{ start: s, end: e }] : [];
     const out: SimRange[] = [];
-    let a = s;
-    while (a < e) {
-      const slot = Math.floor(a / this.slotSize);
-      const b = Math.min(e, (slot + 1) * this.slotSize);
+    const first = Math.floor(s / this.slotSize);
+    const last = Math.floor((e - 1) / this.slotSize);
+    // a range wider than the slots in use (a length of 2^64) visits the used slots only
+    const slots = last - first + 1 <= this.toSimSlot.size
+      ? Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => first + k)
+      : [...this.toSimSlot.keys()].filter((k) => k >= first && k <= last).sort((x, y) => x - y);
+    for (const slot of slots) {
       const sim = this.toSimSlot.get(slot);
-      if (sim !== undefined) {
-        const r = { start: this.simOf(sim, a, slot), end: this.simOf(sim, b, slot) };
-        const last = out[out.length - 1];
-        if (last && last.end === r.start) last.end = r.end;
-        else out.push(r);
-      }
-      a = b;
+      if (sim === undefined) continue;
+      const a = Math.max(s, slot * this.slotSize);
+      const b = Math.min(e, (slot + 1) * this.slotSize);
+      const r = { start: this.simOf(sim, a, slot), end: this.simOf(sim, b, slot) };
+      const prev = out[out.length - 1];
+      if (prev && prev.end === r.start) prev.end = r.end;
+      else out.push(r);
     }
     return out;
   }

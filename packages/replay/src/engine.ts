@@ -7,7 +7,7 @@ import { ReplayError } from './options.js';
 import type { EventSink, InputState } from './inputs.js';
 import { BLOCKED, CallOrder } from './ordering.js';
 import type { CallEvent, StraceEvent } from './strace-events.js';
-import { decodeCall, execName, isCloneName, type Decoded, type MemoryCall } from './syscall-args.js';
+import { decodeCall, execName, isCloneName, resultProblem, type Decoded, type MemoryCall } from './syscall-args.js';
 import { Tally } from './tally.js';
 import { ThreadTable, type ThreadSink, type TracedThread } from './threads.js';
 
@@ -46,7 +46,10 @@ export class Replayer<P, T> implements EventSink {
   readonly threads: ThreadTable<P, T>;
   private readonly order: CallOrder;
 
-  constructor(readonly model: ReplayModel<P, T>, readonly tally: Tally, private readonly strict: boolean) {
+  /**
+   * @param tracePage page size of the traced machine (an mmap result must be aligned to it)
+   */
+  constructor(readonly model: ReplayModel<P, T>, readonly tally: Tally, private readonly strict: boolean, private readonly tracePage = 4096) {
     this.threads = new ThreadTable(model, tally);
     this.order = new CallOrder((ev, input, mayBlock) => this.apply(ev, input, mayBlock));
   }
@@ -149,17 +152,25 @@ export class Replayer<P, T> implements EventSink {
         this.tally.skip(ev.file, ev.line, `ignored: ${d.reason}`);
         return 0;
       case 'bad':
-        if (this.strict) throw new ReplayError(ev.file, ev.line, d.reason);
-        this.tally.skip(ev.file, ev.line, `unparseable: ${d.reason}`);
-        return 0;
+        return this.malformed(ev, d.reason);
       case 'execve':
         this.threads.execve(rec, `${execName(ev.args) ?? 'exec'}[${rec.tgid}]`);
         return 0;
       case 'clone':
         this.threads.cloned(ev, rec, d, input);
         return 0;
-      default:
+      default: {
+        const why = resultProblem(ev.name, d, res.value!, this.tracePage);
+        if (why) return this.malformed(ev, why);
         return this.model.memoryCall(ev, rec, d, mayBlock);
+      }
     }
+  }
+
+  /** A line that cannot be replayed as printed: skipped with its reason, or the error under strict. */
+  private malformed(ev: CallEvent, reason: string): number {
+    if (this.strict) throw new ReplayError(ev.file, ev.line, reason);
+    this.tally.skip(ev.file, ev.line, `unparseable: ${reason}`);
+    return 0;
   }
 }

@@ -14,7 +14,8 @@ export {
   type StraceEvent, type CallEvent, type StartEvent, type ExitEvent, type SignalEvent, type NoiseEvent, type ErrorEvent,
 } from './strace-events.js';
 export {
-  decodeCall, parseNum, parseProt, execName, isCloneName, madviseIgnoredReason,
+  decodeCall, parseNum, parseProt, execName, isCloneName, madviseIgnoredReason, resultProblem,
   type Decoded, type ProtBits, type MadviseKind,
 } from './syscall-args.js';
 export { AddressMap, type SimRange } from './address-map.js';
+export { TOUCH_BOUNDS, NORESERVE_LABEL } from './touch.js';

@@ -22,6 +22,11 @@ export class MachineModel extends MachineThreads implements ReplayModel<Mm, Thre
     this.calls = new SyscallReplay(this, this.touch, new AddressMap(m.geometry, opts.tracePageSize ?? 4096), tally, waitForRelease);
   }
 
+  /** pages the touch bounds left out */
+  get touchCapped(): number {
+    return this.touch.capped;
+  }
+
   get addressMap(): AddressMap {
     return this.calls.amap;
   }

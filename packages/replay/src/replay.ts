@@ -27,7 +27,7 @@ function checkInputs(inputs: ReplayInput[], opts: ReplayOptions): void {
 
 /** The first pass: threads followed, nothing simulated. */
 function threadCounter(opts: ReplayOptions): Replayer<null, null> {
-  return new Replayer(COUNT_THREADS_ONLY, new Tally(), !!opts.strict);
+  return new Replayer(COUNT_THREADS_ONLY, new Tally(), !!opts.strict, opts.tracePageSize ?? 4096);
 }
 
 /** CPUs for the machine: as many as the trace had threads alive at once (at most 64). */
@@ -42,7 +42,7 @@ function machineReplay(arch: ArchBackend, cpus: number, opts: ReplayOptions) {
   const tally = new Tally();
   let rp!: Replayer<Mm, Thread>;
   const model = new MachineModel(m, opts, tally, (rec, start, end) => rp.waitForRelease(rec, start, end));
-  rp = new Replayer(model, tally, !!opts.strict);
+  rp = new Replayer(model, tally, !!opts.strict, opts.tracePageSize ?? 4096);
   return { m, model, rp };
 }
 
@@ -56,7 +56,7 @@ function result(run: ReturnType<typeof machineReplay>, opts: ReplayOptions, coun
   }
   const { m, model, rp } = run;
   return replayResult({
-    m, tally: rp.tally, sites: model.sites, amap: model.addressMap, touch: opts.touch ?? 'all', tracePage: opts.tracePageSize ?? 4096,
+    m, tally: rp.tally, sites: model.sites, amap: model.addressMap, touch: opts.touch ?? 'all', touchCapped: model.touchCapped, tracePage: opts.tracePageSize ?? 4096,
     counts, threads: rp.threads.maxLive, processes: rp.threads.processes,
   });
 }

@@ -4,11 +4,14 @@ import type { AddressMap } from './address-map.js';
 import type { CallSite } from './call-sites.js';
 import type { TouchRule } from './options.js';
 import type { SkippedLine, Tally } from './tally.js';
+import { TOUCH_BOUNDS } from './touch.js';
 
 export interface ReplayResult extends RunResult {
   /** the touch rule and the other modelling assumptions, in words */
   assumption: string;
   touch: TouchRule;
+  /** pages of ranges the touch assumption (or MAP_POPULATE) considered that its bounds left as they were */
+  touchCapped: number;
   /** lines not replayed (at most 100; `skippedCount` has them all) */
   skipped: SkippedLine[];
   skippedCount: number;
@@ -30,7 +33,18 @@ export interface ReplayResult extends RunResult {
   divergences: number;
 }
 
-function assumptionText(rule: TouchRule, amap: AddressMap, tracePage: number): string {
+/** The touch policy for sparse and huge mappings, and what the bounds left out in this run. */
+function boundsText(rule: TouchRule, capped: number): string {
+  const { perMapping, total } = TOUCH_BOUNDS;
+  const bound = `at most the lowest ${perMapping} pages of one mapping are faulted in by one call (a hugetlb page counts as one), and none once the simulated machine has ${total} pages in use (data, page cache, page tables)`;
+  const text =
+    rule === 'none'
+      ? `MAP_POPULATE/MAP_LOCKED population is bounded: ${bound}.`
+      : `A mapping made accessible with MAP_NORESERVE at mmap (a sanitizer's shadow memory, a sparse table) is assumed used sparsely: none of its pages is touched (a PROT_NONE MAP_NORESERVE reservation that a later mprotect opens, as glibc's thread arenas and V8's heap do, is touched like any other mapping). Touching and MAP_POPULATE/MAP_LOCKED population are bounded: ${bound}.`;
+  return capped ? `${text} These bounds left ${capped} pages untouched.` : text;
+}
+
+function assumptionText(rule: TouchRule, amap: AddressMap, tracePage: number, capped: number): string {
   const touched =
     rule === 'none'
       ? 'touch=none: no page is ever touched, so only page-table pages and populated (MAP_POPULATE/MAP_LOCKED) memory are freed.'
@@ -40,7 +54,7 @@ function assumptionText(rule: TouchRule, amap: AddressMap, tracePage: number): s
   const layout = amap.identity
     ? 'Addresses are the traced ones.'
     : `Each ${tracePage}-byte trace page is one target page (addresses scaled by ${amap.scale}); the trace's 1 GiB regions are placed, in order and on first use, into the target's address space.`;
-  return `${touched} ${layout} Mappings the kernel made at execve (program, interpreter, stack, vdso) are unknown until a call on them succeeds in the trace; such ranges are then created as anonymous read-write memory ("implied"). Threads keep their CPU while alive (round-robin placement; more threads than CPUs share them). strace's print order is the order of operations (several -ff files are merged by timestamp), except that an address the kernel handed out waits for another thread's unfinished unmap of it.`;
+  return `${touched} ${boundsText(rule, capped)} ${layout} Mappings the kernel made at execve (program, interpreter, stack, vdso) are unknown until a call on them succeeds in the trace; such ranges are then created as anonymous read-write memory ("implied"). Threads keep their CPU while alive (round-robin placement; more threads than CPUs share them). strace's print order is the order of operations (several -ff files are merged by timestamp), except that an address the kernel handed out waits for another thread's unfinished unmap of it.`;
 }
 
 export interface ReplayFigures {
@@ -49,6 +63,8 @@ export interface ReplayFigures {
   sites: { byIpis: CallSite[]; byTlbInstructions: CallSite[] };
   amap: AddressMap;
   touch: TouchRule;
+  /** pages the touch bounds left out */
+  touchCapped: number;
   tracePage: number;
   /** lines read per input */
   counts: number[];
@@ -60,8 +76,9 @@ export function replayResult(f: ReplayFigures): ReplayResult {
   const t = f.tally;
   return {
     ...collect(f.m),
-    assumption: assumptionText(f.touch, f.amap, f.tracePage),
+    assumption: assumptionText(f.touch, f.amap, f.tracePage, f.touchCapped),
     touch: f.touch,
+    touchCapped: f.touchCapped,
     skipped: t.skipped,
     skippedCount: t.skippedCount,
     lines: f.counts.reduce((a, b) => a + b, 0),

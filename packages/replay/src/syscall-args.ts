@@ -11,7 +11,7 @@ export type MadviseKind = 'dontneed' | 'dontneed_locked' | 'free';
 
 /** What a system call does to memory, decoded from its arguments. */
 export type Decoded =
-  | { op: 'mmap'; addr: number; length: number; prot: ProtBits; shared: boolean; anonymous: boolean; fixed: boolean; noReplace: boolean; hugetlb: boolean; hugeSize?: number; populate: boolean; locked: boolean; fd: number; offset: number }
+  | { op: 'mmap'; addr: number; length: number; prot: ProtBits; shared: boolean; anonymous: boolean; fixed: boolean; noReplace: boolean; hugetlb: boolean; hugeSize?: number; populate: boolean; locked: boolean; noreserve: boolean; fd: number; offset: number }
   | { op: 'munmap'; addr: number; length: number }
   | { op: 'mprotect'; addr: number; length: number; prot: ProtBits }
   | { op: 'madvise'; addr: number; length: number; advice: MadviseKind | null; adviceName: string }
@@ -163,7 +163,7 @@ export function decodeCall(name: string, argsText: string): Decoded {
         anonymous: fl.has('MAP_ANONYMOUS') || fl.has('MAP_ANON'),
         fixed: fl.has('MAP_FIXED') || fl.has('MAP_FIXED_NOREPLACE'), noReplace: fl.has('MAP_FIXED_NOREPLACE'),
         hugetlb: fl.has('MAP_HUGETLB'), ...(hugeSize ? { hugeSize } : {}),
-        populate: fl.has('MAP_POPULATE') || fl.has('MAP_LOCKED'), locked: fl.has('MAP_LOCKED'),
+        populate: fl.has('MAP_POPULATE') || fl.has('MAP_LOCKED'), locked: fl.has('MAP_LOCKED'), noreserve: fl.has('MAP_NORESERVE'),
         fd: fd as number, offset: offset as number,
       };
     }
@@ -237,6 +237,21 @@ export function decodeCall(name: string, argsText: string): Decoded {
       if (IGNORED[name]) return { op: 'ignore', reason: `${name}: ${IGNORED[name]}` };
       return { op: 'other' };
   }
+}
+
+const hex = (n: number) => (n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`);
+
+/**
+ * Why the printed result of an mmap or mremap that succeeded cannot be what the kernel returned
+ * (do_mmap and mremap hand out page-aligned addresses, and exactly the one MAP_FIXED or
+ * MREMAP_FIXED asked for), or null. Such a line is malformed, like one that cannot be decoded.
+ */
+export function resultProblem(name: string, d: Decoded, ret: number, pageSize: number): string | null {
+  if (d.op !== 'mmap' && d.op !== 'mremap') return null;
+  if (ret % pageSize !== 0) return `${name}: the result ${hex(ret)} is not aligned to the ${pageSize}-byte page`;
+  if (d.op === 'mmap' && d.fixed && ret !== d.addr) return `${name}: ${d.noReplace ? 'MAP_FIXED_NOREPLACE' : 'MAP_FIXED'} at ${hex(d.addr)} returned ${hex(ret)}`;
+  if (d.op === 'mremap' && d.fixed && d.newAddr !== undefined && ret !== d.newAddr) return `${name}: MREMAP_FIXED to ${hex(d.newAddr)} returned ${hex(ret)}`;
+  return null;
 }
 
 /** Why a madvise advice other than DONTNEED/DONTNEED_LOCKED/FREE is not replayed. */

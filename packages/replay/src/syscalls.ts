@@ -10,7 +10,7 @@ import { BLOCKED } from './ordering.js';
 import type { CallEvent } from './strace-events.js';
 import { madviseIgnoredReason, type Decoded, type MemoryCall } from './syscall-args.js';
 import type { Tally } from './tally.js';
-import type { TouchAssumption } from './touch.js';
+import { NORESERVE_LABEL, type TouchAssumption } from './touch.js';
 
 /** The event must wait: the kernel chose [start, end) for rec while another thread released it. */
 export type WaitForRelease = (rec: SimThread, start: number, end: number) => boolean;
@@ -107,6 +107,11 @@ export class SyscallReplay {
 
   // ---------------------------------------------------------------- the memory calls
   private mmapCall(ev: CallEvent, rec: SimThread, d: Decoded & { op: 'mmap' }, addr: number, mayBlock: boolean): number {
+    if (d.hugetlb && !this.m.hugetlb) {
+      // core creates the VMA but cannot fault or zap it without an implementation
+      this.tally.skip(ev.file, ev.line, 'not replayed: MAP_HUGETLB needs a hugetlb implementation on the machine (@tlbsim/hugetlb, installed by setup)');
+      return 0;
+    }
     const kernelChose = !d.fixed || d.noReplace;
     if (kernelChose && mayBlock && this.mustWait(rec, addr, d.length)) return BLOCKED;
     const sim = this.amap.claim(addr, d.length);
@@ -116,6 +121,9 @@ export class SyscallReplay {
     }
     const m = this.m;
     const tp = this.amap.tracePage;
+    // accessible at mmap without reserving memory (a sanitizer's shadow, a sparse table): used
+    // sparsely, never assumed touched; a PROT_NONE reservation mprotect opens later is ordinary
+    const sparse = d.noreserve && (d.prot.read || d.prot.write || d.prot.exec);
     this.threads.onThread(rec, 'mmap', (mm) => {
       if (this.hasVma(mm, sim.start, sim.end)) {
         if (kernelChose) this.tally.divergences++;
@@ -124,7 +132,7 @@ export class SyscallReplay {
       const r = mmap(m, mm, {
         addr: sim.start, length: sim.end - sim.start, read: d.prot.read, write: d.prot.write, exec: d.prot.exec,
         shared: d.shared, file: d.anonymous ? undefined : this.fileFor(d.fd), pgoff: Math.floor(d.offset / tp),
-        hugetlb: d.hugetlb, hugeSize: d.hugeSize, locked: d.locked,
+        hugetlb: d.hugetlb, hugeSize: d.hugeSize, locked: d.locked, ...(sparse ? { name: NORESERVE_LABEL } : {}),
       });
       if (!r.ok) this.tally.refuse(ev, 'mmap', r);
       else if (d.populate) this.touch.populate(mm, sim.start, sim.end);

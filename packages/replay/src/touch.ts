@@ -1,46 +1,75 @@
 /**
  * The touch assumption: strace shows no page faults, so before a range is unmapped or changed the
- * replay faults in the pages the rule says the program used.
+ * replay faults in the pages the rule says the program used. What it faults in is bounded (see
+ * {@link TOUCH_BOUNDS}): a sanitizer's 16 TiB shadow mapping is normal in a real program and must
+ * neither exhaust the simulated memory nor take the replay's time.
  */
 import { entrySize, touch, walkToTable, type Machine, type Mm, type Vma } from '@tlbsim/core';
 import type { TouchRule } from './options.js';
 
+/** The label of a mapping made accessible with MAP_NORESERVE at mmap: assumed used sparsely, never touched. */
+export const NORESERVE_LABEL = 'noreserve';
+
+/** The bounds on what the assumption faults in. */
+export const TOUCH_BOUNDS = {
+  /** pages of one mapping one call considers (the lowest of its range; a hugetlb page counts as one) */
+  perMapping: 1 << 18,
+  /** no page is faulted in once the simulated machine has this many frames in use (data, page cache, tables) */
+  total: 1 << 21,
+} as const;
+
 export class TouchAssumption {
   private readonly ps: number;
+  /** pages of the ranges considered that the bounds left as they were */
+  capped = 0;
 
   constructor(private readonly m: Machine, readonly rule: TouchRule) {
     this.ps = 2 ** m.geometry.pageShift;
   }
 
   private eligible(v: Vma): boolean {
-    if (this.rule === 'none' || v.flags.pfnmap) return false;
+    if (this.rule === 'none' || v.flags.pfnmap || v.name === NORESERVE_LABEL) return false;
     if (v.flags.hugetlb && !this.m.hugetlb) return false;
     const f = v.flags;
     if (this.rule === 'written') return f.write && (f.anon || !f.shared);
     return (f.anon && (f.read || f.write || f.exec)) || (!f.shared && f.write);
   }
 
+  private full(): boolean {
+    return this.m.frames.allocated >= TOUCH_BOUNDS.total;
+  }
+
   /**
    * Fault in the pages of v within [s, e) that are not mapped yet (a page already mapped, even
-   * write-protected after fork, counts as touched: no copy-on-write is forced).
+   * write-protected after fork, counts as touched: no copy-on-write is forced). Only the lowest
+   * {@link TOUCH_BOUNDS.perMapping} pages of the range are considered, and none once the machine
+   * is full; the pages left out are counted in `capped`.
    */
   private touchVma(mm: Mm, v: Vma, s: number, e: number, write: boolean): void {
     const m = this.m;
+    const step = v.flags.hugetlb ? 2 ** v.hugeShift : this.ps;
     const a0 = Math.max(s, v.start);
-    const a1 = Math.min(e, v.end);
+    const first = a0 - (a0 % step);
+    const pages = Math.ceil((Math.min(e, v.end) - first) / step);
+    const n = Math.min(pages, TOUCH_BOUNDS.perMapping);
+    this.capped += pages - n;
+    const a1 = first + n * step;
+    let a = first;
     if (v.flags.hugetlb) {
-      const step = 2 ** v.hugeShift;
-      for (let a = a0 - (a0 % step); a < a1; a += step) touch(m, mm, a, { write: false });
+      for (; a < a1 && !this.full(); a += step) touch(m, mm, a, { write: false });
+      this.capped += (a1 - a) / step;
       return;
     }
-    const ps = this.ps;
     const span = entrySize(m, 1);
-    let a = a0 - (a0 % ps);
     while (a < a1) {
       const chunkEnd = Math.min(a1, a - (a % span) + span);
       let pt = walkToTable(m, mm, a, 0, false);
-      for (; a < chunkEnd; a += ps) {
+      for (; a < chunkEnd; a += step) {
         if (pt && pt.entries[m.index(pt, a)] !== 0) continue;
+        if (this.full()) {
+          this.capped += (a1 - a) / step;
+          return;
+        }
         touch(m, mm, a, { write });
         if (!pt) pt = walkToTable(m, mm, a, 0, false);
       }
@@ -62,7 +91,10 @@ export class TouchAssumption {
     for (const v of [...mm.vmas]) if (this.eligible(v)) this.touchVma(mm, v, v.start, v.end, v.flags.write);
   }
 
-  /** MAP_POPULATE / MAP_LOCKED: the kernel populates at mmap (write-faults private writable memory). */
+  /**
+   * MAP_POPULATE / MAP_LOCKED: the kernel populates at mmap (write-faults private writable
+   * memory), MAP_NORESERVE or not; bounded as the touches are.
+   */
   populate(mm: Mm, s: number, e: number): void {
     const v = mm.findVma(s);
     if (!v || v.flags.pfnmap || (v.flags.hugetlb && !this.m.hugetlb)) return;

@@ -101,7 +101,7 @@ describe('decoding every syscall kind', () => {
   it('mmap: anonymous, file, fixed, noreplace, hugetlb, populate; mmap2 offsets are in pages', () => {
     expect(dec('mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000')).toEqual({
       op: 'mmap', addr: 0, length: 8192, prot: { read: true, write: true, exec: false }, shared: false, anonymous: true,
-      fixed: false, noReplace: false, hugetlb: false, populate: false, locked: false, fd: -1, offset: 0,
+      fixed: false, noReplace: false, hugetlb: false, populate: false, locked: false, noreserve: false, fd: -1, offset: 0,
     });
     expect(dec('mmap(0x7f950e23d000, 1400832, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE, 3, 0x26000) = 0x7f950e23d000'))
       .toMatchObject({ addr: 0x7f950e23d000, fixed: true, noReplace: false, anonymous: false, fd: 3, offset: 0x26000, prot: { exec: true } });

@@ -1,7 +1,8 @@
-import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { ReplayInput } from '@tlbsim/replay';
 import { UsageError } from '../errors.js';
+import { withDefaultSignals } from '../io.js';
 
 function reason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
@@ -13,8 +14,20 @@ function reason(e: unknown): string {
 
 const cannotRead = (file: string, e: unknown) => new UsageError(`cannot read strace output ${file}: ${reason(e)}`);
 
-/** A missing or unreadable FILE is bad input: one line naming it (checked before any replay). */
-export function checkReadable(file: string): void {
+/**
+ * A missing or unreadable FILE is bad input: one line naming it (checked before any replay).
+ * Returns whether it is a regular file (one that can be read twice).
+ */
+export function checkReadable(file: string): boolean {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw cannotRead(file, e);
+  }
+  if (st.isDirectory()) throw cannotRead(file, { code: 'EISDIR' });
+  // opening a FIFO waits for a writer: it is opened once, when it is read (readOnce)
+  if (!st.isFile()) return false;
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -26,6 +39,25 @@ export function checkReadable(file: string): void {
   } finally {
     closeSync(fd);
   }
+  return true;
+}
+
+/**
+ * The lines of a FIFO or device (/dev/null, a pipe of strace -o): it can be read only once, and
+ * the replay reads its inputs once per pass and per architecture, so it is read whole, up front,
+ * as readline splits lines. Opening and reading block until the writer is done: with the default
+ * signal actions, so Ctrl-C and SIGTERM still end the process at once.
+ */
+function readOnce(file: string): string[] {
+  let text: string;
+  try {
+    text = withDefaultSignals(() => readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw cannotRead(file, e);
+  }
+  const lines = text.split(/\r\n|\r|\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 /**
@@ -69,8 +101,13 @@ export interface FileInputs {
  * iterated, so the engine can read it twice (its first pass counts the concurrent threads).
  */
 export function fileInputs(files: readonly string[]): FileInputs {
-  for (const f of files) checkReadable(f);
+  const regular = files.map((f) => checkReadable(f));
   const lines = files.map(() => 0);
-  const inputs = files.map((file, i) => ({ name: file, lines: () => streamLines(file, (n) => (lines[i] = n)) }));
+  const inputs = files.map((file, i): ReplayInput => {
+    if (regular[i]) return { name: file, lines: () => streamLines(file, (n) => (lines[i] = n)) };
+    const once = readOnce(file);
+    lines[i] = once.length;
+    return { name: file, lines: once };
+  });
   return { inputs, lines };
 }

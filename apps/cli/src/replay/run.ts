@@ -45,13 +45,14 @@ export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVa
       if (e instanceof ReplayError) throw new UsageError(`${e.message} (--strict)`);
       throw e;
     }
-    if (r.syscalls === 0 && r.failures === 0 && r.lines > 0) {
-      // not strace output (a scenario file, a log...): nothing to replay is a mistake, not a result
+    if (r.syscalls === 0 && r.failures === 0) {
+      // not strace output (a scenario file, a log, an empty file, /dev/null, a FIFO nobody wrote
+      // to): nothing to replay is a mistake, not a result
       throw new UsageError(`no strace system-call line in ${inputs.map((i) => i.name).join(', ')} (${r.lines} lines read; expected the output of strace -f -tt -e trace=memory,process -o FILE PROGRAM)`);
     }
     cpus ??= r.cpus.length;
     const extra: Extra = {
-      replay: { skippedCount: r.skippedCount, divergences: r.divergences, implied: r.implied, assumption: r.assumption },
+      replay: { skippedCount: r.skippedCount, divergences: r.divergences, implied: r.implied, touchCapped: r.touchCapped, assumption: r.assumption },
       ...hugetlbExtra(m),
     };
     const rt = m.runtime;

@@ -104,9 +104,14 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
       done += pudSize;
       continue;
     }
+    // get_old_pud: nothing mapped under the PUD entry of o, skip to the next PUD boundary
+    const slot = findPmd(m, mm, o);
+    if (!slot && pudReal) {
+      done += Math.min(pudSize - (o % pudSize), pudSize - (n % pudSize), len - done);
+      continue;
+    }
     const extent = Math.min(pmdSize - (o % pmdSize), pmdSize - (n % pmdSize), len - done);
     // get_old_pmd
-    const slot = findPmd(m, mm, o);
     const opmd = slot?.pmd;
     const oi = slot ? slot.i : 0;
     let oe = slot ? slot.e : 0;
