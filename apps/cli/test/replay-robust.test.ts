@@ -135,7 +135,7 @@ describe('empty inputs are "no strace system-call line", whatever the file type 
     await w.close();
     const r = await full;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.split('\n').slice(0, 3)).toEqual(['metric,x86,arm64', 'archFlushes,3,4', 'ipis,3,0']);
+    expect(r.stdout.split('\n').slice(0, 4)).toEqual(['metric,x86,arm64', 'flushes,3,4', 'flushesBy.tlb_flush,3,4', 'ipis,3,0']);
     // what the same trace gives from a regular file
     writeFileSync(join(d, 'tiny.txt'), TINY);
     expect(r.stdout).toBe((await tlbsim(['replay', 'tiny.txt', '--arch', 'x86', '--arch', 'arm64', '--format', 'csv'], d)).stdout);
