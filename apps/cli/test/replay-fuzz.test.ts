@@ -5,42 +5,22 @@
  * crash or a hang, no output file on error. A few runs in the normal test run;
  * TLBSIM_FUZZ_RUNS=N runs N.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CLI, run, type Ran } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../../packages/replay/test/fixtures/strace/', import.meta.url));
 // each run spawns a node process (about half a second on an idle core): few by default
 const RUNS = Number(process.env.TLBSIM_FUZZ_RUNS) || 6;
 const PER_RUN_MS = 60_000;
 
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
+/** The built CLI under a heap bound (the touch bounds keep any trace well below it), killed (a failure) after PER_RUN_MS. */
 function tlbsim(args: string[], cwd: string): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    // a heap bound: the touch bounds keep any trace well below it
-    const p = spawn(process.execPath, ['--max-old-space-size=512', CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout = stdout.length < 1 << 20 ? stdout + d : stdout));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const guard = setTimeout(() => p.kill('SIGKILL'), PER_RUN_MS);
-    p.on('error', reject);
-    p.on('close', (code, signal) => {
-      clearTimeout(guard);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return run(process.execPath, ['--max-old-space-size=512', CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: PER_RUN_MS });
 }
 
 const BASE = ['tiny.txt', 'python.txt', 'threads.txt'].map((f) => readFileSync(join(FIXTURES, f), 'utf8').split('\n'));
