@@ -6,7 +6,7 @@
  * {@link OptionError} worded one way: `<arch>: option '<name>' must be <allowed> (<detail>)`.
  */
 import { COST_MODEL_KEYS, type CostModel } from './cost-model.js';
-import { editDistance } from '../scenario/schema.js';
+import { closestName } from '../scenario/schema.js';
 
 export type OptionValue = string | number | boolean;
 
@@ -99,19 +99,6 @@ function badValue(arch: string, option: string, allowed: string, got: unknown, h
   return optionError(arch, option, allowed, `got ${showOptionValue(got)}${hint}`);
 }
 
-function closest(s: string, valid: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const v of valid) {
-    const d = editDistance(s.toLowerCase(), v.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = v;
-    }
-  }
-  return best;
-}
-
 /** `one of 'a', 'b'`, or just the value when there is one: the `<allowed>` text of a choice. */
 export function oneOfText(xs: readonly unknown[]): string {
   return xs.length === 1 ? showOptionValue(xs[0]) : `one of ${xs.map(showOptionValue).join(', ')}`;
@@ -139,7 +126,7 @@ function checkValue(arch: string, key: string, s: OptionSpec, v: unknown): Optio
     case 'enum':
       if (!s.choices.includes(v as never)) {
         const named = s.choices.filter((c): c is string => typeof c === 'string');
-        const near = typeof v === 'string' ? closest(v, named) : undefined;
+        const near = typeof v === 'string' ? closestName(v, named) : undefined;
         throw badValue(arch, key, allowedText(s), v, near !== undefined ? `; did you mean '${near}'?` : '');
       }
       return v as string | number;
@@ -221,7 +208,7 @@ function nameTable(arch: string, specs: readonly OptionSpec[]): Map<string, Opti
 
 function unknownOption(arch: string, key: string, valid: readonly string[]): OptionError {
   if (!valid.length) return new OptionError(arch, key, `${arch}: unknown option '${key}' (${arch} has no options)`);
-  const near = closest(key, valid);
+  const near = closestName(key, valid);
   const hint = near !== undefined ? `did you mean '${near}'? ` : '';
   return new OptionError(arch, key, `${arch}: unknown option '${key}' (${hint}valid options: ${valid.join(', ')})`);
 }

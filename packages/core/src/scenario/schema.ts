@@ -161,9 +161,9 @@ export function issueMessage(is: z.core.$ZodIssue, raw: unknown): string {
   return is.message;
 }
 
-/** " (did you mean x?)" for the closest valid name within edit distance 2. */
-export function didYouMean(s: string, valid: readonly string[]): string {
-  let best = '';
+/** The valid name closest to `s` within edit distance 2 (case-insensitive), if any. */
+export function closestName(s: string, valid: readonly string[]): string | undefined {
+  let best: string | undefined;
   let bestD = 3;
   for (const v of valid) {
     const d = editDistance(s.toLowerCase(), v.toLowerCase());
@@ -172,6 +172,12 @@ export function didYouMean(s: string, valid: readonly string[]): string {
       best = v;
     }
   }
+  return best;
+}
+
+/** " (did you mean x?)" for the closest valid name within edit distance 2. */
+export function didYouMean(s: string, valid: readonly string[]): string {
+  const best = closestName(s, valid);
   return best ? ` (did you mean "${best}"?)` : '';
 }
 
