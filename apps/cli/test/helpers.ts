@@ -134,6 +134,10 @@ export async function tlbsimOnTty(args: string[], env: Record<string, string | u
 }
 
 export const tmp = () => mkdtempSync(join(tmpdir(), 'tlbsim-test-'));
+
+/** Run a shell tool (mkfifo, ln...) asynchronously; rejects unless it exits 0. */
+export const sh = (cmd: string, args: string[]): Promise<void> =>
+  new Promise<void>((res, rej) => spawn(cmd, args, { stdio: 'ignore' }).on('close', (c) => (c === 0 ? res() : rej(new Error(`${cmd} exited ${c}`)))));
 export const fixture = (name: string) => join(FIXTURES, name);
 
 /** A one-line error: no stack trace, names the thing, exit status 2. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sh } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -39,8 +40,6 @@ function tlbsim(args: string[], cwd: string, kill?: [NodeJS.Signals, number]): P
   });
 }
 
-const sh = (cmd: string, args: string[]) =>
-  new Promise<void>((res, rej) => spawn(cmd, args, { stdio: 'ignore' }).on('close', (c) => (c === 0 ? res() : rej(new Error(`${cmd} exited ${c}`)))));
 /** The one line of a usage error (exit 2, nothing on stdout). */
 function usageError(r: Ran): string {
   expect(r.code, r.stderr).toBe(2);

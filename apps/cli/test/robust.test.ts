@@ -6,7 +6,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { busyFor, tlbsimIn } from './helpers.js';
+import { busyFor, sh, tlbsimIn } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -44,8 +44,6 @@ function tlbsim(args: string[], o: { cwd?: string; kill?: [NodeJS.Signals, numbe
   });
 }
 
-const sh = (cmd: string, args: string[]) =>
-  new Promise<void>((res, rej) => spawn(cmd, args, { stdio: 'ignore' }).on('close', (c) => (c === 0 ? res() : rej(new Error(`${cmd} exited ${c}`)))));
 const tmp = () => mkdtempSync(join(tmpdir(), 'tlbsim-robust-'));
 
 /** exit 2 with exactly one line `tlbsim: error: ...` and no stack trace; returns the message. */
