@@ -9,6 +9,7 @@
 import type { CostModel } from './cost-model.js';
 import type { Geometry } from './geometry.js';
 import type { Kconfig } from './kconfig.js';
+import type { KernelSpec } from '../kernel/features.js';
 import type { ArchMetricDocs } from '../metrics/registry.js';
 import { checkOptionSpecs, type OptionSpec, type OptionValue } from './options.js';
 import type { Invalidation } from '../machine/tlb.js';
@@ -287,6 +288,16 @@ export interface ArchBackend {
   readonly perCpuCounters: readonly string[];
   /** what each counter and instruction mnemonic this backend reports means (the metric registry) */
   readonly metricDocs?: ArchMetricDocs;
+  /**
+   * The kernel this configuration models (release and feature changes). Absent: the backend
+   * does not vary by release, and the machine's kernel is the one it models.
+   */
+  readonly kernel?: KernelSpec;
+  /**
+   * The same configuration for another kernel (`new Machine({ kernel })`, `--kernel`). A backend
+   * whose own `kernel` option was given explicitly keeps it: that option overrides the machine's.
+   */
+  withKernel?(kernel: KernelSpec): ArchBackend;
   /** Bind the backend to a machine. */
   create(ctx: ArchContext): ArchRuntime;
 }

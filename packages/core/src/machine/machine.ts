@@ -5,6 +5,8 @@ import type { Geometry } from '../arch/geometry.js';
 import { resolveKconfig, type Kconfig } from '../arch/kconfig.js';
 import { Checker } from '../check/checker.js';
 import { Metrics } from '../metrics/metrics.js';
+import { MAINLINE, resolveKernel, type KernelSpec } from '../kernel/features.js';
+import { formatRelease } from '../kernel/release.js';
 import type { TraceEvent } from '../trace/events.js';
 import { makeArchContext } from './arch-context.js';
 import { bugInjection, type BugInjection, type BugOptions } from './bugs.js';
@@ -29,6 +31,13 @@ export type { BugOptions } from './bugs.js';
 export interface MachineOptions {
   arch: ArchBackend;
   cpus: number;
+  /**
+   * the kernel release modelled (`6.1`, `6.18.44`, `mainline`, or a resolved spec); default: the
+   * backend's own (`arch.kernel`), else mainline. The backend is rebuilt for it (arch.withKernel).
+   */
+  kernel?: string | KernelSpec;
+  /** feature changes on top of the release: `+ID` adds one (a backport), `-ID` removes one */
+  features?: readonly string[];
   /** record trace events (off by default: per-op decision, never per page) */
   trace?: boolean;
   /** run the hazard checker (on by default) */
@@ -46,6 +55,20 @@ export interface MachineOptions {
 }
 
 export const MAX_CPUS = 1024;
+
+/** the machine's kernel: as given (resolved with its feature changes), else the backend's, else mainline */
+function machineKernel(opts: MachineOptions): KernelSpec {
+  const k = opts.kernel;
+  const base = typeof k === 'object' ? k : k === undefined ? (opts.arch.kernel ?? MAINLINE) : undefined;
+  if (base && !opts.features?.length) return base;
+  const release = base ? formatRelease(base.release) : (k as string);
+  return resolveKernel(release, [...(base?.changes ?? []), ...(opts.features ?? [])]);
+}
+
+/** the backend rebuilt for `kernel`; a backend that does not vary by release is used as it is */
+function forKernel(arch: ArchBackend, kernel: KernelSpec): ArchBackend {
+  return arch.withKernel ? arch.withKernel(kernel) : arch;
+}
 
 /** mulberry32: a small deterministic PRNG for seeded choices */
 export function prng(seed: number): () => number {
@@ -67,6 +90,8 @@ export function prng(seed: number): () => number {
  */
 export class Machine {
   readonly arch: ArchBackend;
+  /** the kernel modelled: core, the backend and hugetlb read their features from it */
+  readonly kernel: KernelSpec;
   readonly geometry: Geometry;
   readonly kconfig: Kconfig;
   readonly cpus: Cpu[];
@@ -125,16 +150,17 @@ export class Machine {
     if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > MAX_CPUS) {
       throw new RangeError(`cpus must be an integer from 1 to ${MAX_CPUS}, got ${opts.cpus}`);
     }
-    this.arch = opts.arch;
-    this.geometry = opts.arch.geometry;
-    this.kconfig = resolveKconfig(opts.arch.kconfig);
+    this.kernel = machineKernel(opts);
+    this.arch = opts.kernel !== undefined || opts.features?.length ? forKernel(opts.arch, this.kernel) : opts.arch;
+    this.geometry = this.arch.geometry;
+    this.kconfig = resolveKconfig(this.arch.kconfig);
     this.cpus = Array.from({ length: opts.cpus }, (_, i) => new Cpu(i));
     this.tableIndex = new TableIndex(this.geometry);
     const folios = new LargeFolios();
     this.tailHead = folios.tailHead;
     this.deposits = folios.deposits;
     this.tlb = new TlbModel(opts.cpus, () => this.now);
-    this.metrics = new Metrics(opts.cpus, opts.arch.perCpuCounters);
+    this.metrics = new Metrics(opts.cpus, this.arch.perCpuCounters);
     this.separateSetup = opts.setupMetrics === 'separate';
     this.perOp = opts.perOpMetrics ? new Map() : null;
     this.checker = new Checker(this, opts.checker ?? true);
@@ -143,10 +169,10 @@ export class Machine {
     this.allocFailures = opts.allocFailures ?? {};
     this.allocFaults = new BatchAllocFaults(this.allocFailures);
     this.ctx = makeArchContext(this);
-    this.runtime = opts.arch.create(this.ctx);
+    this.runtime = this.arch.create(this.ctx);
     this.hooks = countFlushOps(asmGenericTlb(this.runtime, this.ctx), this.runtime, this.metrics);
     if (this.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH && !this.runtime.createTlbBatch) {
-      throw new Error(`${opts.arch.name}: selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH but provides no createTlbBatch (arch_tlbbatch_add_pending/arch_tlbbatch_flush)`);
+      throw new Error(`${this.arch.name}: selects ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH but provides no createTlbBatch (arch_tlbbatch_add_pending/arch_tlbbatch_flush)`);
     }
   }
 

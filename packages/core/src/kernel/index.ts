@@ -1,0 +1,2 @@
+export * from './release.js';
+export * from './features.js';
