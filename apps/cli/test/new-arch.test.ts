@@ -3,30 +3,17 @@
  * of the box. The package is generated into a throwaway workspace that links this repository's
  * core sources and node_modules, then type-checked, built with tsup and tested with vitest.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFORMANCE_TESTS } from '@tlbsim/core/conformance';
 import { run } from './helpers.js';
+import { repo, workspace } from './new-arch-workspace.js';
 
-const repo = resolve(__dirname, '../../..');
 const cli = resolve(__dirname, '../dist/cli.js');
 const tlbsim = (args: string[], cwd = repo) => run(process.execPath, [cli, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
 /** a type check, a tsup build (declarations included) and a vitest run, each alone, on a busy machine */
 const TOOL_TIMEOUT_MS = 240_000;
-
-/** a workspace root with the repository's tsconfig, node_modules and core package */
-function workspace(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tlbsim-newarch-'));
-  for (const f of ['tsconfig.base.json', 'pnpm-workspace.yaml']) cpSync(join(repo, f), join(d, f));
-  mkdirSync(join(d, 'packages'));
-  mkdirSync(join(d, '.changeset'));
-  writeFileSync(join(d, '.changeset', 'config.json'), JSON.stringify({ fixed: [['@tlbsim/core', 'tlbsim']] }, null, 2));
-  symlinkSync(join(repo, 'node_modules'), join(d, 'node_modules'), 'dir');
-  symlinkSync(join(repo, 'packages', 'core'), join(d, 'packages', 'core'), 'dir');
-  return d;
-}
 
 describe('tlbsim new-arch', () => {
   it('scaffolds a package that type-checks, builds and passes the conformance suite', async () => {
@@ -69,18 +56,4 @@ describe('tlbsim new-arch', () => {
     expect(test.stdout).toMatch(new RegExp(`Tests\\s+${n - 1} passed \\| 1 skipped \\(${n}\\)`));
   }, 300_000);
 
-  it('refuses a bad name, an existing package and a missing workspace, leaving nothing behind', async () => {
-    const ws = workspace();
-    expect(await tlbsim(['new-arch', 'Bad_Name', '--dir', ws])).toMatchObject({ code: 2, stdout: '' });
-    expect((await tlbsim(['new-arch', 'Bad_Name', '--dir', ws])).stderr).toMatch(/^tlbsim: error: "Bad_Name" is not a valid architecture name/);
-    expect((await tlbsim(['new-arch', 'generic', '--dir', ws])).stderr).toContain('"generic" is reserved');
-    expect((await tlbsim(['new-arch', '--dir', ws])).stderr).toContain('new-arch takes one NAME');
-    expect((await tlbsim(['new-arch', 'core', '--dir', ws])).code).toBe(2);
-    mkdirSync(join(ws, 'packages', 'arch-taken'));
-    expect((await tlbsim(['new-arch', 'taken', '--dir', ws])).stderr).toContain('already exists');
-    const empty = mkdtempSync(join(tmpdir(), 'tlbsim-noworkspace-'));
-    expect((await tlbsim(['new-arch', 'foo'], empty)).stderr).toContain('no tlbsim workspace found');
-    expect(readdirSync(join(ws, 'packages')).sort()).toEqual(['arch-taken', 'core']);
-    expect(readdirSync(join(ws, '.changeset'))).toEqual(['config.json']);
-  });
 });

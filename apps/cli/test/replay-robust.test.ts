@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { sh } from './helpers.js';
+import { sh, tlbsimIn } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -39,6 +39,9 @@ function tlbsim(args: string[], cwd: string, kill?: [NodeJS.Signals, number]): P
     });
   });
 }
+
+/** What needs no process of its own (no heap bound, no signal, no FIFO) runs in this worker. */
+const inWorker = (args: string[], cwd: string): Promise<Ran> => tlbsimIn(args, { cwd });
 
 /** The one line of a usage error (exit 2, nothing on stdout). */
 function usageError(r: Ran): string {
@@ -97,7 +100,7 @@ describe('malformed results (failure 9)', () => {
   it('an unaligned mmap result and a MAP_FIXED mmap returning another address are skipped lines, named FILE:LINE', async () => {
     const d = tmp();
     writeFileSync(join(d, 'bad.txt'), TRACE);
-    const r = await tlbsim(['replay', 'bad.txt', '--arch', 'x86', '--format', 'csv'], d);
+    const r = await inWorker(['replay', 'bad.txt', '--arch', 'x86', '--format', 'csv'], d);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
       'tlbsim: bad.txt:2: skipped: unparseable: mmap: the result 0x7f0000100800 is not aligned to the 4096-byte page\n' +
@@ -108,7 +111,7 @@ describe('malformed results (failure 9)', () => {
   it('--strict: the first is an error, exit 2, no output file', async () => {
     const d = tmp();
     writeFileSync(join(d, 'bad.txt'), TRACE);
-    expect(usageError(await tlbsim(['replay', 'bad.txt', '--strict', '--arch', 'x86', '--out', 'o.txt'], d))).toBe(
+    expect(usageError(await inWorker(['replay', 'bad.txt', '--strict', '--arch', 'x86', '--out', 'o.txt'], d))).toBe(
       'tlbsim: error: bad.txt:2: mmap: the result 0x7f0000100800 is not aligned to the 4096-byte page (--strict)',
     );
     expect(readdirSync(d)).toEqual(['bad.txt']);
@@ -119,8 +122,8 @@ describe('empty inputs are "no strace system-call line", whatever the file type 
   it('an empty regular file and /dev/null: exit 2, the same message', async () => {
     const d = tmp();
     writeFileSync(join(d, 'empty.txt'), '');
-    expect(usageError(await tlbsim(['replay', 'empty.txt', '--arch', 'x86'], d))).toBe(NO_LINE('empty.txt'));
-    expect(usageError(await tlbsim(['replay', '/dev/null', '--arch', 'x86'], d))).toBe(NO_LINE('/dev/null'));
+    expect(usageError(await inWorker(['replay', 'empty.txt', '--arch', 'x86'], d))).toBe(NO_LINE('empty.txt'));
+    expect(usageError(await inWorker(['replay', '/dev/null', '--arch', 'x86'], d))).toBe(NO_LINE('/dev/null'));
   });
   it('a FIFO closed without a word: exit 2; a FIFO with a trace is replayed (read once, whatever the passes and architectures)', async () => {
     const d = tmp();
@@ -137,7 +140,7 @@ describe('empty inputs are "no strace system-call line", whatever the file type 
     expect(r.stdout.split('\n').slice(0, 4)).toEqual(['metric,x86,arm64', 'flushes,3,4', 'flushesBy.tlb_flush,3,4', 'ipis,3,0']);
     // what the same trace gives from a regular file
     writeFileSync(join(d, 'tiny.txt'), TINY);
-    expect(r.stdout).toBe((await tlbsim(['replay', 'tiny.txt', '--arch', 'x86', '--arch', 'arm64', '--format', 'csv'], d)).stdout);
+    expect(r.stdout).toBe((await inWorker(['replay', 'tiny.txt', '--arch', 'x86', '--arch', 'arm64', '--format', 'csv'], d)).stdout);
     expect(r.stderr).toBe('tlbsim: pipe:15: skipped: unparseable: unrecognised line "this line is not strace output"\ntlbsim: 1 of 18 lines skipped (--strict makes an unparseable line an error)\n');
   });
   it('SIGTERM while waiting for a FIFO\'s writer ends it at once', async () => {
