@@ -125,6 +125,10 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions, k: Ppc
       supportsPageTableMove: () => true,
       // pte_needs_flush / huge_pmd_needs_flush (b11931e9adc1, v6.1)
       pteNeedsFlush: pteFlagsNeedFlush,
+      // pmdp_huge_get_and_clear_full (book3s64 pgtable.c, every release from v6.1 to mainline):
+      // zap_huge_pmd outside exit flushes the THP's 2M at once (radix__flush_pmd_tlb_range),
+      // before the gather flushes it again
+      pmdpHugeClearFullFlushes: (full: boolean) => !full,
     };
     return withInternals(rt);
   }
@@ -182,6 +186,8 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions, k: Ppc
     flushTlbKernelRange() {
       // hash__flush_tlb_kernel_range is empty: kernel HPTEs are handled where they change
     },
+    // (pmdpHugeClearFullFlushes stays false: hash's flush_pmd_tlb_range is empty, the zap's PMD
+    // clear already flushed the THP's HPTEs through pteUpdate)
     needsTableInvalidate: () => false,
     // arch_supports_page_table_move() = radix_enabled(): mremap moves PTEs one by one on hash
     supportsPageTableMove: () => false,
