@@ -203,3 +203,13 @@ export function radixTlbFlush(r: PpcRun, g: GatherView): void {
     else radixFlushAllMm(r, mm, false);
   } else radixFlushTlbRangePsize(r, mm, g.start, g.end, psize, g.freedTables);
 }
+
+/**
+ * radix__init_new_context (every release from v6.1 to mainline): the new mm's process-table entry
+ * is written, then `ptesync; isync` orders it before the PID register can take the new PID.
+ */
+export function radixInitNewContext(r: PpcRun, _mm: Mm): void {
+  const cpu = r.ctx.currentCpu();
+  barrier(r, cpu, 'ptesync');
+  barrier(r, cpu, 'isync');
+}

@@ -13,7 +13,7 @@ import type { PpcKernel } from './kernel-features.js';
 import { onEachCpuMask } from './radix-tlbi.js';
 import {
   radixFlushAllMm, radixFlushHugetlbTlbRange, radixFlushTlbKernelRange, radixFlushTlbMm,
-  radixFlushTlbPagePsize, radixFlushTlbRange, radixFlushTlbRangePsize, radixTlbFlush,
+  radixFlushTlbPagePsize, radixFlushTlbRange, radixFlushTlbRangePsize, radixInitNewContext, radixTlbFlush,
 } from './radix-tlb.js';
 import { formatTlbieFtrace } from './trace-format.js';
 
@@ -125,6 +125,7 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions, k: Ppc
       supportsPageTableMove: () => true,
       // pte_needs_flush / huge_pmd_needs_flush (b11931e9adc1, v6.1)
       pteNeedsFlush: pteFlagsNeedFlush,
+      initMm: (mm: Mm) => radixInitNewContext(r, mm),
       // pmdp_huge_get_and_clear_full (book3s64 pgtable.c, every release from v6.1 to mainline):
       // zap_huge_pmd outside exit flushes the THP's 2M at once (radix__flush_pmd_tlb_range),
       // before the gather flushes it again

@@ -172,11 +172,24 @@ describe('radix end to end', () => {
     m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: M2 }));
     m.op('touch', 0, () => touch(m, mm, S));
     const f1 = capture(m, () => m.op('fork', 0, () => fork(m, mm, 'B')));
-    expect(f1.seq).toEqual(P10_PID_LOCAL(0));
+    // radix__init_new_context orders the child's process-table entry: ptesync; isync
+    expect(f1.seq).toEqual(['ptesync', 'isync', ...P10_PID_LOCAL(0)]);
     const f2 = capture(m, () => m.op('cow', 0, () => touch(m, mm, S, { write: true })));
     expect(f2.seq).toEqual([...SYNC, L(S), ...BAR10]);
     expect(m.metrics.violations).toEqual([]);
     void t0;
+  });
+
+  it.each(['6.1', 'mainline'])('fork on %s: the child mm costs one ptesync and one isync on radix (init_new_context), nothing on hash', (kernel) => {
+    const counts = (mmu: 'radix' | 'hash') => {
+      const r = rig({ kernel, mmu });
+      const { m, mm } = r;
+      expect(instr(m)).toEqual({}); // the parent's own creation is setup
+      m.op('fork', 0, () => fork(m, mm, 'B'));
+      return instr(m);
+    };
+    expect(counts('radix')).toEqual({ ptesync: 1, isync: 1 });
+    expect(counts('hash')).toEqual({});
   });
 
   it('mremap moving a whole PTE table: flush_tlb_range with the PWC rule and the 2M pass', () => {
