@@ -13,7 +13,7 @@ const DOC = new URL('../../../docs/metrics.md', import.meta.url);
 const VARIANTS = parseArchSpecs([
   'x86', 'x86:pti=on', 'x86:pcid=off', 'x86:pti=on,invpcid=off', 'x86:invlpgb=on', 'x86:paravirt=kvm', 'x86:paravirt=hyperv',
   'arm64', 'arm64:tlbiRange=on', 'arm64:kpti=on', 'arm64:kernel=v6.1',
-  'ppc', 'ppc:mmu=hash', 'ppc:cpu=power9,p9Errata=erat+stq', 'ppc:tlbie=off', 'ppc:gtse=off',
+  'ppc', 'ppc:mmu=hash', 'ppc:mmu=hash,platform=pseries', 'ppc:cpu=power9,p9Errata=erat+stq', 'ppc:tlbie=off', 'ppc:gtse=off',
   'riscv', 'generic',
 ]);
 

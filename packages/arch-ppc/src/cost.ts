@@ -36,6 +36,8 @@ export const PPC_COST: CostModel = {
     'slbia IH=3': 100,
     isync: 20,
     'hcall H_RPT_INVALIDATE': 3000,
+    'hcall H_REMOVE': 2000,
+    'hcall H_BULK_REMOVE': 3000,
     /** not an instruction: clearing the V bit of one HPTE in the hash table (lock, compare, store) */
     'hpte invalidate': 40,
   },
@@ -52,6 +54,8 @@ export const PPC_COST: CostModel = {
     ipiSend: 'rule of thumb, ~1 us base (core SPEC.md §11.2 [S])',
     ipiPerTarget: 'rule of thumb, ~200 ns per receiving CPU (core SPEC.md §11.2 [S])',
     'hcall H_RPT_INVALIDATE': 'assumption: hypervisor call plus a partition-scoped tlbie, a few us',
+    'hcall H_REMOVE': 'assumption: hypervisor call, one HPTE removed and its tlbie, ~2 us',
+    'hcall H_BULK_REMOVE': 'assumption: one hypervisor call for up to 4 HPTEs and their tlbies, ~3 us',
     'hpte invalidate': 'assumption: lock + compare + store on one HPTE',
   },
 };

@@ -7,13 +7,15 @@
  * queued. Hash never sends IPIs: a flush is local (tlbiel) when mm_is_thread_local, else a
  * broadcast tlbie.
  *
- * Modelled on bare metal (powernv, native_flush_hash_range) with 64K (or 4K) HPTEs backing each
- * base page: every present PTE is taken to be hashed (the user touched it), one HPTE per PTE.
+ * Modelled on bare metal (powernv, native_flush_hash_range) and in a pseries guest (the hcalls of
+ * hash-lpar.ts) with 64K (or 4K) HPTEs backing each base page: every present PTE is taken to be
+ * hashed (the user touched it), one HPTE per PTE.
  */
 import type { Invalidation, Mm } from '@tlbsim/core';
 import { mmIsThreadLocal } from './flush-type.js';
 import { RIC_FLUSH_TLB, afterTlbielBarrier, barrier, hashTlbi, tlbieLpid, tlbieTail } from './insn.js';
 import type { PpcRun } from './mmu-context.js';
+import { LparHpt } from './hash-lpar.js';
 
 /** PPC64_TLB_BATCH_NR */
 export const PPC64_TLB_BATCH_NR = 192;
@@ -38,9 +40,12 @@ export class HashMmu {
   readonly batches: Ppc64TlbBatch[];
   private readonly pmdSize: number;
   private readonly pageSize: number;
+  /** mmu_hash_ops of a pseries guest (hpte_init_pseries); null on bare metal */
+  private readonly lpar: LparHpt | null;
 
   constructor(private readonly r: PpcRun) {
     this.batches = Array.from({ length: r.ctx.nrCpus }, () => new Ppc64TlbBatch());
+    this.lpar = r.o.platform === 'pseries' ? new LparHpt(r, r.o.bulkRemove) : null;
     this.pmdSize = 2 ** r.pmdShift;
     this.pageSize = 2 ** r.pageShift;
   }
@@ -89,7 +94,7 @@ export class HashMmu {
     if (n === 0 || !b.mm) return;
     const r = this.r;
     if (r.ctx.tracing) r.ctx.trace({ cpu, name: 'flush_tlb_pending', cat: 'tlb', args: { mm: b.mm.name, entries: n, reason } });
-    this.nativeFlushHashRange(cpu, b.mm, b.va, n, b.psize, mmIsThreadLocal(r, b.mm, cpu));
+    this.flushEntries(cpu, b.mm, b.va, n, b.psize);
     b.index = 0;
   }
 
@@ -101,6 +106,24 @@ export class HashMmu {
   /** pmd_hugepage_update -> hpte_do_hugepage_flush (change_huge_pmd, zap_huge_pmd): at once */
   hugepageUpdate(cpu: number, mm: Mm, addr: number): void {
     this.flushHugepage(cpu, mm, addr);
+  }
+
+  /**
+   * flush_hash_page (one entry) or flush_hash_range (more): by the platform's mmu_hash_ops, with
+   * the `local` hint of mm_is_thread_local (which only bare metal uses).
+   */
+  private flushEntries(cpu: number, mm: Mm, vas: Float64Array, n: number, shift: number): void {
+    const lpar = this.lpar;
+    if (!lpar) {
+      this.nativeFlushHashRange(cpu, mm, vas, n, shift, mmIsThreadLocal(this.r, mm, cpu));
+      return;
+    }
+    this.hpteClear(cpu, vas, n, shift);
+    if (n === 1) lpar.hpteInvalidate(cpu, mm, vas[0]);
+    else lpar.flushHashRange(cpu, n);
+    this.report(cpu, mm, false, vas, n, shift);
+    this.r.ctx.counter(cpu, 'hash_batch_flush');
+    this.r.ctx.countFlush(cpu, 'ranged');
   }
 
   /**
@@ -125,7 +148,7 @@ export class HashMmu {
 
   /** flush_hash_page outside lazy-MMU mode: one HPTE at once */
   private flushNow(cpu: number, mm: Mm, va: number, shift: number): void {
-    this.nativeFlushHashRange(cpu, mm, Float64Array.of(va), 1, shift, mmIsThreadLocal(this.r, mm, cpu));
+    this.flushEntries(cpu, mm, Float64Array.of(va), 1, shift);
   }
 
   /**
@@ -138,6 +161,15 @@ export class HashMmu {
     const r = this.r;
     const base = addr - (addr % this.pmdSize);
     const n = this.pmdSize / this.pageSize;
+    if (this.lpar) {
+      // pSeries_lpar_hugepage_invalidate: the hypervisor removes them, in groups of 12
+      const vas = Float64Array.from({ length: n }, (_, i) => base + i * this.pageSize);
+      this.hpteClear(cpu, vas, n, r.pageShift);
+      this.lpar.hugepageInvalidate(cpu, n);
+      this.lpar.report(mm, { start: base, end: base + this.pmdSize, stride: this.pageSize, leaf: true, walk: false });
+      r.ctx.countFlush(cpu, 'ranged');
+      return;
+    }
     const useLocal = mmIsThreadLocal(r, mm, cpu) && this.tlbielOk(r.pageShift);
     const one = new Float64Array(1);
     for (let i = 0; i < n; i++) {
@@ -165,7 +197,7 @@ export class HashMmu {
   untrackedFlush(cpu: number, mm: Mm, inv: Invalidation): void {
     const r = this.r;
     r.ctx.counter(cpu, 'hash_untracked_flush');
-    if (mmIsThreadLocal(r, mm, cpu)) r.ctx.invalidate(cpu, mm, inv);
+    if (!this.lpar && mmIsThreadLocal(r, mm, cpu)) r.ctx.invalidate(cpu, mm, inv);
     else r.ctx.invalidateAllCpus(mm, inv);
   }
 

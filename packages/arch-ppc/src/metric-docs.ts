@@ -14,6 +14,16 @@ export const PPC_METRIC_DOCS: ArchMetricDocs = {
       definition: 'H_RPT_INVALIDATE hypercalls made by this CPU (a radix guest without GTSE invalidates through the hypervisor)',
       kernel: 'model only (hcall tracepoints powerpc:hcall_entry with opcode H_RPT_INVALIDATE)',
     },
+    'hcall.H_REMOVE': {
+      unit: 'calls',
+      definition: 'H_REMOVE hypercalls made by this CPU (hash MMU in a pseries guest: one HPTE removed by the hypervisor)',
+      kernel: 'model only (hcall tracepoints powerpc:hcall_entry with opcode H_REMOVE)',
+    },
+    'hcall.H_BULK_REMOVE': {
+      unit: 'calls',
+      definition: 'H_BULK_REMOVE hypercalls made by this CPU (hash MMU in a pseries guest: up to 4 HPTEs removed per call)',
+      kernel: 'model only (hcall tracepoints powerpc:hcall_entry with opcode H_BULK_REMOVE)',
+    },
     mm_cpumask_trim: model('operations', 'times this CPU left an mm_cpumask in exit_lazy_flush_tlb (it ran a lazy user of the mm)'),
     trim_clock_fired: model('operations', 'times the per-CPU trim clock reached TLB_MM_CPUMASK_TRIM_TIMER and let a local flush trim mm_cpumask'),
     hpte_invalidate: model('operations', 'hash page table entries invalidated (hash MMU)'),
@@ -36,5 +46,7 @@ export const PPC_METRIC_DOCS: ArchMetricDocs = {
     cp_abort: insn('ISA 3.1 (POWER10): abort copy-paste sequences after tlbiel'),
     'slbia IH=3': insn('invalidate the user ERAT after a local whole-PID flush'),
     'hcall H_RPT_INVALIDATE': insn('the H_RPT_INVALIDATE hypercall that replaces tlbie for a guest without GTSE'),
+    'hcall H_REMOVE': insn('the H_REMOVE hypercall: a pseries hash guest has the hypervisor remove one HPTE (no tlbie in the guest)'),
+    'hcall H_BULK_REMOVE': insn('the H_BULK_REMOVE hypercall: a pseries hash guest has the hypervisor remove up to 4 HPTEs'),
   },
 };

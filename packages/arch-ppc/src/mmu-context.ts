@@ -5,6 +5,7 @@
  */
 import type { ArchContext, Mm } from '@tlbsim/core';
 import type { ResolvedPpcOptions } from './options.js';
+import type { PpcKernel } from './kernel-features.js';
 
 export interface MmContext {
   /** mm->context.id: the radix PID (also the hash context id); allocated from 1 */
@@ -37,9 +38,9 @@ export class PpcRun {
   localCeiling: number;
   private nextId = 1;
 
-  constructor(readonly ctx: ArchContext, readonly o: ResolvedPpcOptions) {
+  constructor(readonly ctx: ArchContext, readonly o: ResolvedPpcOptions, readonly k: PpcKernel) {
     this.arch31 = o.cpu === 'power10';
-    this.eratBug = o.cpu === 'power9';
+    this.eratBug = o.p9Errata !== 'none';
     this.stqBug = o.p9Errata === 'erat+stq';
     this.tlbieEnabled = o.tlbie;
     // disable_tlbie clears both; a copro user can only exist while tlbie is capable (debugfs off)

@@ -1,47 +1,45 @@
 /**
- * Options of the powerpc (book3s64) backend: which MMU, which CPU, the boot/debugfs knobs that
- * change flushing, and the kernel era. Core's option resolver checks each value; the rules
- * between options are powerpc's own.
+ * Options of the powerpc (book3s64) backend: which MMU, which CPU and platform, the boot/debugfs
+ * knobs that change flushing, and the kernel release. Core's option resolver checks each value;
+ * the rules between options are powerpc's own.
  */
-import { optionError, resolveArchOptions, showOptionValue, type ArchOptionsDef, type CostModel, type OptionSpec } from '@tlbsim/core';
+import { formatRelease, optionError, parseRelease, resolveArchOptions, showOptionValue, type ArchOptionsDef, type CostModel, type OptionSpec } from '@tlbsim/core';
+import { CPU_MODELS, CPU_PVR, PVR_POWER10, PVR_POWER9, p9ErrataFor, pvrVersion, type CpuModel, type P9Errata, type Platform } from './cpu.js';
 
 export type MmuMode = 'radix' | 'hash';
-export type CpuModel = 'power9' | 'power10';
-/**
- * POWER9 tlbie errata (update_tlbie_feature_flag): every POWER9 has the ERAT bug; Nimbus below
- * DD2.3 and Cumulus below DD1.3 also have the store-queue (STQ) bug. POWER10 has neither.
- */
-export type P9Errata = 'erat' | 'erat+stq' | 'none';
-/**
- * Kernel era, by the radix_tlb.c snapshot it follows:
- * - '6.6': v6.4 and later (MMU_LAZY_TLB_SHOOTDOWN fullmm branch, pte_needs_flush, P9-only
- *   flush escalation, flush_tlb_range PWC rule);
- * - '6.1': v5.17..v6.3 (fullmm -> __flush_all_mm(fullmm=true), P9-only escalation, PWC rule);
- * - '5.12': ~v5.12..v5.16 (flush escalation with any copro, flush_tlb_range without the PWC
- *   rule and with RIC=0 PID flushes; mremap without page-table moves: both the PWC rule and
- *   HAVE_MOVE_PMD came with v5.14).
- */
-export type KernelEra = '6.6' | '6.1' | '5.12';
+export type { CpuModel, P9Errata, Platform } from './cpu.js';
 export type BasePageSize = 4096 | 65536;
 
 export interface PpcOptions {
   /** radix (default; POWER9+) or the hashed page table MMU */
   mmu?: MmuMode;
+  /** the CPU generation or POWER9 revision (`power9` = Nimbus DD2.3) */
   cpu?: CpuModel;
-  /** which POWER9 tlbie errata the PVR selects: default 'erat' (Nimbus DD2.3) on POWER9, 'none' on POWER10 */
+  /** the PVR, for a revision `cpu` does not name (a Cumulus POWER9); 0 = the cpu's */
+  pvr?: number;
+  /** powernv (bare metal, default) or pseries (a PAPR guest: QEMU/KVM, PowerVM) */
+  platform?: Platform;
+  /** the POWER9 tlbie errata; default: what the kernel sets for the PVR on the platform (cpu.ts) */
   p9Errata?: P9Errata;
   /**
    * tlbie_enabled: false models `disable_tlbie` (radix only): global flushes become tlbiel by
    * IPI. With coprocessors attached it models debugfs `tlbie_enabled=0` (tlbie stays capable).
    */
   tlbie?: boolean;
-  /** MMU_FTR_GTSE (radix): false = a guest without it, global flushes use H_RPT_INVALIDATE */
+  /** MMU_FTR_GTSE (radix): false = a pseries guest without it, global flushes use H_RPT_INVALIDATE */
   gtse?: boolean;
+  /** FW_FEATURE_BULK_REMOVE (hash, pseries: `hcall-bulk`): false = `bulk_remove=off`, one H_REMOVE per HPTE */
+  bulkRemove?: boolean;
   /** nest-MMU coprocessors attached to every mm (context.copros) */
   coprocessors?: number;
   /** PAGE_SIZE: 65536 (distribution kernels, default) or 4096 */
   pageSize?: BasePageSize;
-  kernel?: KernelEra;
+  /**
+   * The kernel release this backend models (`6.1`, `6.6`, `6.18.44`, `mainline`). Given, it
+   * overrides the machine's (`--kernel`, `new Machine({ kernel })`); absent, the backend follows
+   * the machine's kernel.
+   */
+  kernel?: string;
   /** debugfs tlb_single_page_flush_ceiling (global flushes) */
   tlbSinglePageFlushCeiling?: number;
   /** debugfs tlb_local_single_page_flush_ceiling (local flushes) */
@@ -53,12 +51,15 @@ export interface PpcOptions {
 export interface ResolvedPpcOptions {
   mmu: MmuMode;
   cpu: CpuModel;
+  pvr: number;
+  platform: Platform;
   p9Errata: P9Errata;
   tlbie: boolean;
   gtse: boolean;
+  bulkRemove: boolean;
   coprocessors: number;
   pageSize: BasePageSize;
-  kernel: KernelEra;
+  kernel: string;
   tlbSinglePageFlushCeiling: number;
   tlbLocalSinglePageFlushCeiling: number;
 }
@@ -70,33 +71,59 @@ const BOOL = [true, false] as const;
 
 export const PPC_OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'mmu', kind: 'enum', description: 'book3s64 MMU: radix or hash (hashed page table)', default: 'radix', choices: ['radix', 'hash'] },
-  { name: 'cpu', kind: 'enum', description: 'CPU generation (POWER10 = ISA 3.1: 1-tlbiel PID flush, cp_abort after tlbiel)', default: 'power10', choices: ['power9', 'power10'] },
-  // the default follows cpu (resolvePpcRules): 'erat' on POWER9
-  { name: 'p9Errata', kind: 'enum', description: "POWER9 tlbie errata: 'erat' (every P9, the POWER9 default; Nimbus DD2.3+) or 'erat+stq' (Nimbus < DD2.3, Cumulus < DD1.3); 'none' is the only value on POWER10", default: 'none', choices: ['none', 'erat', 'erat+stq'] },
+  { name: 'cpu', kind: 'enum', description: "CPU generation or POWER9 revision (POWER10 = ISA 3.1: 1-tlbiel PID flush, cp_abort after tlbiel; 'power9' = Nimbus DD2.3)", default: 'power10', choices: CPU_MODELS },
+  { name: 'pvr', kind: 'integer', min: 0, max: 0xffffffff, description: "the processor version register, for a revision 'cpu' does not name (e.g. 0x004e2102, Cumulus DD1.2); 0 = the cpu's", default: 0 },
+  { name: 'platform', kind: 'enum', description: 'powernv (bare metal) or pseries (a PAPR guest: QEMU/KVM, PowerVM; hash invalidates by hcall)', default: 'powernv', choices: ['powernv', 'pseries'] },
+  // the default follows cpu, pvr and platform (resolvePpcRules)
+  { name: 'p9Errata', kind: 'enum', description: "POWER9 tlbie errata, by default what the kernel sets for the PVR: 'erat' (powernv, Nimbus DD2.3+, Cumulus DD1.3+) or 'erat+stq' (older revisions, and every POWER9 in a pseries guest); 'none' on POWER10", default: 'none', choices: ['none', 'erat', 'erat+stq'] },
   { name: 'tlbie', kind: 'boolean', description: 'tlbie_enabled: false = disable_tlbie (radix only), global flushes become tlbiel by IPI', default: true, choices: BOOL },
-  { name: 'gtse', kind: 'boolean', description: 'MMU_FTR_GTSE (radix): false = guest without it, global flushes use the H_RPT_INVALIDATE hcall', default: true, choices: BOOL },
+  { name: 'gtse', kind: 'boolean', description: 'MMU_FTR_GTSE (radix): false = a pseries guest without it, global flushes use the H_RPT_INVALIDATE hcall', default: true, choices: BOOL },
+  { name: 'bulkRemove', kind: 'boolean', description: 'FW_FEATURE_BULK_REMOVE (hash, pseries): H_BULK_REMOVE of up to 4 HPTEs; false = bulk_remove=off, one H_REMOVE each', default: true, choices: BOOL },
   { name: 'coprocessors', kind: 'integer', min: 0, max: 0xffffffff, unit: 'coprocessors', description: 'nest-MMU coprocessors attached to every mm (context.copros)', default: 0 },
   { name: 'pageSize', kind: 'enum', unit: 'bytes', description: 'PAGE_SIZE in bytes (distribution ppc64le kernels use 64K)', default: 65536, choices: [65536, 4096] },
-  { name: 'kernel', kind: 'enum', description: "kernel era: '6.6' (v6.4+), '6.1' (v5.17-v6.3), '5.12' (~v5.12-v5.16)", default: '6.6', choices: ['6.6', '6.1', '5.12'] },
+  { name: 'kernel', kind: 'release', description: "the kernel release modelled (6.1 to mainline); given, it overrides the machine's --kernel", default: 'mainline' },
   { name: 'tlbSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_single_page_flush_ceiling: pages above which a global flush becomes a PID flush', default: 33 },
   { name: 'tlbLocalSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_local_single_page_flush_ceiling: pages above which a local flush becomes a PID flush', default: POWER9_TLB_SETS_RADIX * 2 },
   { name: 'cost', kind: 'cost', description: 'cost model overrides in ns (ipiSend, instructions[mnemonic], ...)', default: 'packages/arch-ppc/SPEC.md §9' },
 ];
 
-/** The rules between options, and p9Errata's default (update_tlbie_feature_flag's POWER9 check). */
+/** The PVR the options name: `pvr` when given, else the cpu's. */
+export function ppcPvr(r: Pick<ResolvedPpcOptions, 'cpu' | 'pvr'>): number {
+  return r.pvr || CPU_PVR[r.cpu];
+}
+
+/**
+ * The rules between options, and the defaults that follow others: p9Errata from the PVR and the
+ * platform (cpu.ts), a guest without GTSE is a pseries guest.
+ */
 function resolvePpcRules(r: ResolvedPpcOptions, given: ReadonlySet<string>): void {
-  if (!given.has('p9Errata') && r.cpu === 'power9') r.p9Errata = 'erat';
+  if (r.pvr) {
+    const want = r.cpu === 'power10' ? PVR_POWER10 : PVR_POWER9;
+    if (pvrVersion(r.pvr) !== want) {
+      throw optionError('ppc', 'pvr', `a ${r.cpu === 'power10' ? 'POWER10 (0x0080xxxx)' : 'POWER9 (0x004exxxx)'} PVR on cpu '${r.cpu}'`, `got 0x${r.pvr.toString(16)}`);
+    }
+  }
+  if (!r.gtse) {
+    if (given.has('platform') && r.platform !== 'pseries') {
+      throw optionError('ppc', 'gtse', "true on platform 'powernv'", 'only a pseries guest runs without GTSE');
+    }
+    r.platform = 'pseries';
+  }
+  if (!given.has('p9Errata')) r.p9Errata = p9ErrataFor(ppcPvr(r), r.platform);
   if (r.cpu === 'power10' && r.p9Errata !== 'none') {
     throw optionError('ppc', 'p9Errata', "'none' on cpu 'power10'", `POWER10 has no tlbie errata; got ${showOptionValue(r.p9Errata)}`);
   }
-  if (r.cpu === 'power9' && r.p9Errata === 'none') {
-    throw optionError('ppc', 'p9Errata', "one of 'erat', 'erat+stq' on cpu 'power9'", "every POWER9 has the ERAT erratum; got 'none'");
+  if (r.cpu !== 'power10' && r.p9Errata === 'none') {
+    throw optionError('ppc', 'p9Errata', `one of 'erat', 'erat+stq' on cpu '${r.cpu}'`, "every POWER9 has the ERAT erratum; got 'none'");
   }
   if (r.mmu === 'hash' && !r.tlbie) {
     throw optionError('ppc', 'tlbie', "true with mmu 'hash'", "disable_tlbie is radix-only: the kernel rejects it on the hash MMU");
   }
   if (r.mmu === 'hash' && !r.gtse) {
-    throw optionError('ppc', 'gtse', "true with mmu 'hash'", 'GTSE applies only to radix; hash guests use hypervisor HPT calls, not modelled');
+    throw optionError('ppc', 'gtse', "true with mmu 'hash'", "GTSE applies only to radix; a hash guest invalidates through H_REMOVE / H_BULK_REMOVE (platform 'pseries')");
+  }
+  if (!r.bulkRemove && (r.mmu !== 'hash' || r.platform !== 'pseries')) {
+    throw optionError('ppc', 'bulkRemove', "true unless mmu 'hash' on platform 'pseries'", 'H_BULK_REMOVE is the hash MMU\'s pseries hcall');
   }
 }
 
@@ -113,20 +140,32 @@ export function resolvePpcOptions(opts: PpcOptions = {}): ResolvedPpcOptions {
   return resolveArchOptions(PPC_OPTIONS, opts).options;
 }
 
-/** A label naming the options that matter, e.g. `powerpc book3s64 radix (POWER10, 64K pages, tlbie, v6.6)`. */
-export function ppcLabel(o: ResolvedPpcOptions): string {
+const REVISION: Partial<Record<CpuModel, string>> = { 'power9-dd2.0': 'DD2.0', 'power9-dd2.1': 'DD2.1', 'power9-dd2.2': 'DD2.2', 'power9-dd2.3': 'DD2.3' };
+
+/**
+ * A label naming the options that matter, e.g. `powerpc book3s64 radix (POWER10, 64K pages,
+ * tlbie, v7.1)`; `kernel` is the label of the kernel modelled (default: the option).
+ */
+export function ppcLabel(o: ResolvedPpcOptions, kernel = formatRelease(parseRelease(o.kernel))): string {
   const parts: string[] = [];
   if (o.cpu === 'power10') parts.push('POWER10');
-  else parts.push(o.p9Errata === 'erat+stq' ? 'POWER9 (ERAT+STQ errata)' : 'POWER9 (ERAT erratum)');
+  else {
+    const rev = o.pvr ? `PVR 0x${o.pvr.toString(16).padStart(8, '0')}` : REVISION[o.cpu];
+    parts.push(`POWER9${rev ? ' ' + rev : ''} (${o.p9Errata === 'erat+stq' ? 'ERAT+STQ errata' : 'ERAT erratum'})`);
+  }
   parts.push(o.pageSize === 65536 ? '64K pages' : '4K pages');
   if (o.mmu === 'radix') {
     if (!o.gtse) parts.push('no GTSE: H_RPT_INVALIDATE');
-    else parts.push(o.tlbie ? 'tlbie' : 'tlbie disabled: tlbiel by IPI');
-  } else parts.push('native HPT');
+    else {
+      if (o.platform === 'pseries') parts.push('pseries guest');
+      parts.push(o.tlbie ? 'tlbie' : 'tlbie disabled: tlbiel by IPI');
+    }
+  } else if (o.platform === 'pseries') parts.push(o.bulkRemove ? 'pseries HPT: H_BULK_REMOVE' : 'pseries HPT: H_REMOVE');
+  else parts.push('native HPT');
   if (o.coprocessors > 0) parts.push(`${o.coprocessors} nMMU copro${o.coprocessors > 1 ? 's' : ''}`);
   if (o.tlbSinglePageFlushCeiling !== 33 || o.tlbLocalSinglePageFlushCeiling !== POWER9_TLB_SETS_RADIX * 2) {
     parts.push(`ceilings ${o.tlbSinglePageFlushCeiling}/${o.tlbLocalSinglePageFlushCeiling}`);
   }
-  parts.push(`v${o.kernel}`);
+  parts.push(`v${kernel}`);
   return `powerpc book3s64 ${o.mmu} (${parts.join(', ')})`;
 }

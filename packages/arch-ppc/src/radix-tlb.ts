@@ -15,11 +15,10 @@ import {
 
 /**
  * mm_needs_flush_escalation: the POWER9 nest MMU may cache PTEs in its page-walk cache, so RIC=0
- * PID flushes of an mm with copros become RIC=2. POWER10 is exempt from v5.17 (the 5.12-era
- * code escalated on any CPU).
+ * PID flushes of an mm with copros become RIC=2. POWER10 is exempt.
  */
 export function mmNeedsFlushEscalation(r: PpcRun, mm: Mm): boolean {
-  if (r.arch31 && r.o.kernel !== '5.12') return false;
+  if (r.arch31) return false;
   return r.mmContext(mm).copros > 0;
 }
 
@@ -105,34 +104,30 @@ export function radixFlushTlbRangePsize(r: PpcRun, mm: Mm, start: number, end: n
 
 /**
  * __radix__flush_tlb_range (flush_tlb_range for non-hugetlb VMAs): base-page stride plus a
- * second pass at 2M over whole PMD blocks (THP). From v5.17 a range of a PMD or more also
- * flushes the page-walk cache (mremap moves whole tables) and a PID flush is always RIC=2.
+ * second pass at 2M over whole PMD blocks (THP). A range of a PMD or more also flushes the
+ * page-walk cache (mremap moves whole tables) and a PID flush is always RIC=2. (v6.1 and v6.2
+ * also treat end == TLB_FLUSH_ALL as fullmm, which no caller passes; dcfecb989afd, v6.3, dropped it.)
  */
 export function radixFlushTlbRange(r: PpcRun, mm: Mm, start: number, end: number): void {
   const c = r.mmContext(mm);
   const cpu = r.ctx.currentCpu();
-  const newer = r.o.kernel !== '5.12';
   const shift = r.pageShift;
   const pgsz = 2 ** shift;
   const pmdSize = 2 ** r.pmdShift;
-  const fullmm = end === Infinity;
   const nrPages = Math.floor((end - start) / pgsz);
-  const type = flushTypeNeeded(r, mm, !newer && fullmm);
+  const type = flushTypeNeeded(r, mm, false);
   if (type === FlushType.None) return;
-  let flushPid: boolean;
-  if (!newer && fullmm) flushPid = true;
-  else flushPid = nrPages > (type === FlushType.Global ? r.singleCeiling : r.localCeiling);
-  const flushPwc = newer && !flushPid && end - start >= pmdSize;
+  const flushPid = nrPages > (type === FlushType.Global ? r.singleCeiling : r.localCeiling);
+  const flushPwc = !flushPid && end - start >= pmdSize;
   if (!r.o.gtse && type === FlushType.Global) {
     // pg_sizes: the base size and 2M (THP)
     rptInvalidate(r, cpu, mm, c.id, { nmmu: c.copros > 0, pwc: flushPwc, prt: false, pgShifts: [shift, r.pmdShift], start, end });
     return;
   }
   if (flushPid) {
-    const ric = newer ? RIC_FLUSH_ALL : RIC_FLUSH_TLB;
-    if (type === FlushType.Local) tlbielPid(r, cpu, mm, c.id, ric);
-    else if (useTlbie(r)) tlbiePid(r, cpu, mm, c.id, newer || !mmNeedsFlushEscalation(r, mm) ? ric : RIC_FLUSH_ALL);
-    else tlbielPidMulticast(r, mm, c.id, ric);
+    if (type === FlushType.Local) tlbielPid(r, cpu, mm, c.id, RIC_FLUSH_ALL);
+    else if (useTlbie(r)) tlbiePid(r, cpu, mm, c.id, RIC_FLUSH_ALL);
+    else tlbielPidMulticast(r, mm, c.id, RIC_FLUSH_ALL);
     return;
   }
   const hstart = Math.ceil(start / pmdSize) * pmdSize;
@@ -188,22 +183,17 @@ export function radixFlushTlbKernelRange(r: PpcRun, start: number, end: number):
 }
 
 /**
- * radix__tlb_flush, the mmu_gather hook. fullmm: v6.4+ IPIs every other CPU of the mask out
- * of the mm (the lazy-TLB shootdown, MMU_LAZY_TLB_SHOOTDOWN) and flushes this CPU with RIC=2;
- * older kernels do __flush_all_mm(fullmm). Otherwise the gather's page size picks the stride,
- * and freed_tables adds the page-walk-cache flush.
+ * radix__tlb_flush, the mmu_gather hook. fullmm: from v6.6 (e43c0a0c3c28, with
+ * MMU_LAZY_TLB_SHOOTDOWN) it IPIs every other CPU of the mask out of the mm first, so the
+ * __flush_all_mm(fullmm) that follows is local unless a copro is still attached; before, that
+ * __flush_all_mm is GLOBAL for any mm that ran on another CPU. Before v6.3 need_flush_all also
+ * meant a full flush. Otherwise the gather's page size picks the stride, and freed_tables adds
+ * the page-walk-cache flush.
  */
 export function radixTlbFlush(r: PpcRun, g: GatherView): void {
   const mm = g.mm;
-  if (r.o.kernel === '6.6') {
-    if (g.fullmm) {
-      exitFlushLazyTlbs(r, mm);
-      tlbielPid(r, r.ctx.currentCpu(), mm, r.mmContext(mm).id, RIC_FLUSH_ALL);
-      // coprocessors should be gone by exit; the kernel warns and flushes globally anyway
-      if (r.mmContext(mm).copros > 0) radixFlushAllMm(r, mm, true);
-      return;
-    }
-  } else if (g.fullmm || g.needFlushAll) {
+  if (g.fullmm || (g.needFlushAll && r.k.readsNeedFlushAll)) {
+    if (g.fullmm && r.k.radixExitShootdown) exitFlushLazyTlbs(r, mm);
     radixFlushAllMm(r, mm, true);
     return;
   }
@@ -214,3 +204,12 @@ export function radixTlbFlush(r: PpcRun, g: GatherView): void {
   } else radixFlushTlbRangePsize(r, mm, g.start, g.end, psize, g.freedTables);
 }
 
+/**
+ * radix__init_new_context (every release from v6.1 to mainline): the new mm's process-table entry
+ * is written, then `ptesync; isync` orders it before the PID register can take the new PID.
+ */
+export function radixInitNewContext(r: PpcRun, _mm: Mm): void {
+  const cpu = r.ctx.currentCpu();
+  barrier(r, cpu, 'ptesync');
+  barrier(r, cpu, 'isync');
+}

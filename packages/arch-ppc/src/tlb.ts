@@ -9,10 +9,11 @@ import { exitLazyFlushTlb } from './flush-type.js';
 import { HashMmu } from './hash-tlb.js';
 import { PpcRun, switchMm, type MmContext } from './mmu-context.js';
 import type { ResolvedPpcOptions } from './options.js';
+import type { PpcKernel } from './kernel-features.js';
 import { onEachCpuMask } from './radix-tlbi.js';
 import {
   radixFlushAllMm, radixFlushHugetlbTlbRange, radixFlushTlbKernelRange, radixFlushTlbMm,
-  radixFlushTlbPagePsize, radixFlushTlbRange, radixFlushTlbRangePsize, radixTlbFlush,
+  radixFlushTlbPagePsize, radixFlushTlbRange, radixFlushTlbRangePsize, radixInitNewContext, radixTlbFlush,
 } from './radix-tlb.js';
 import { formatTlbieFtrace } from './trace-format.js';
 
@@ -57,8 +58,8 @@ function withInternals(rt: Omit<PpcRuntime, 'internals'>): PpcRuntime {
   return full as PpcRuntime;
 }
 
-export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRuntime {
-  const r = new PpcRun(ctx, o);
+export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions, k: PpcKernel): PpcRuntime {
+  const r = new PpcRun(ctx, o, k);
   const hash = o.mmu === 'hash' ? new HashMmu(r) : null;
 
   const common = {
@@ -91,12 +92,12 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
       switchMm(r, cpu, next);
     },
     /**
-     * __mmdrop -> cleanup_lazy_tlbs (MMU_LAZY_TLB_SHOOTDOWN, v6.4+): every CPU still in the mask
-     * switches a lazy user of the mm to init_mm, by IPI unless it is this CPU. On radix the
-     * final fullmm flush already trimmed the mask; hash never trims it.
+     * __mmdrop -> cleanup_lazy_tlbs (MMU_LAZY_TLB_SHOOTDOWN, 77f68ebeee20, v6.4): every CPU still
+     * in the mask switches a lazy user of the mm to init_mm, by IPI unless it is this CPU. On
+     * radix from v6.6 the final fullmm flush already trimmed the mask; hash never trims it.
      */
     destroyMm(mm: Mm) {
-      if (o.kernel !== '6.6') return;
+      if (!k.lazyTlbShootdown) return;
       onEachCpuMask(r, mm, 'do_shoot_lazy_tlb', (cpu) => {
         const c = ctx.cpus[cpu];
         if (c.loadedMm === mm && c.lazy) ctx.setLoadedMm(cpu, null);
@@ -120,12 +121,16 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
       flushTlbKernelRange: (start, end) => radixFlushTlbKernelRange(r, start, end),
       // tlb_needs_table_invalidate() = radix_enabled(): the MMU caches Linux page-table walks
       needsTableInvalidate: () => true,
-      // arch_supports_page_table_move() = radix_enabled(), with HAVE_MOVE_PMD from v5.14 (the
-      // same series brought flush_tlb_range's PWC rule, which the 5.12 era lacks)
-      supportsPageTableMove: () => o.kernel !== '5.12',
+      // arch_supports_page_table_move() = radix_enabled() (HAVE_MOVE_PMD)
+      supportsPageTableMove: () => true,
+      // pte_needs_flush / huge_pmd_needs_flush (b11931e9adc1, v6.1)
+      pteNeedsFlush: pteFlagsNeedFlush,
+      initMm: (mm: Mm) => radixInitNewContext(r, mm),
+      // pmdp_huge_get_and_clear_full (book3s64 pgtable.c, every release from v6.1 to mainline):
+      // zap_huge_pmd outside exit flushes the THP's 2M at once (radix__flush_pmd_tlb_range),
+      // before the gather flushes it again
+      pmdpHugeClearFullFlushes: (full: boolean) => !full,
     };
-    // pte_needs_flush / huge_pmd_needs_flush: present in the v6.4+ era only
-    if (o.kernel === '6.6') rt.pteNeedsFlush = pteFlagsNeedFlush;
     return withInternals(rt);
   }
 
@@ -182,6 +187,8 @@ export function createPpcRuntime(ctx: ArchContext, o: ResolvedPpcOptions): PpcRu
     flushTlbKernelRange() {
       // hash__flush_tlb_kernel_range is empty: kernel HPTEs are handled where they change
     },
+    // (pmdpHugeClearFullFlushes stays false: hash's flush_pmd_tlb_range is empty, the zap's PMD
+    // clear already flushed the THP's HPTEs through pteUpdate)
     needsTableInvalidate: () => false,
     // arch_supports_page_table_move() = radix_enabled(): mremap moves PTEs one by one on hash
     supportsPageTableMove: () => false,

@@ -9,7 +9,8 @@ import type { TraceEvent } from '@tlbsim/core';
  * - `tlbiel va=0x7fffa0000000 ap=5 ric=0 pid=0x42` (VA form), `tlbie pid=0x42 ric=2` (PID form;
  *   tlbiel adds ` set=N`), `tlbie lpid=0 ric=0 prs=0` (LPID form),
  * - `tlbiel hash va=0x...` (hash MMU), `hpte_invalidate va=0x...`,
- * - `ptesync`, `eieio`, `tlbsync`, `cp_abort`, `slbia IH=3`, `isync`, `hcall H_RPT_INVALIDATE type=TLB|PWC`.
+ * - `ptesync`, `eieio`, `tlbsync`, `cp_abort`, `slbia IH=3`, `isync`, `hcall H_RPT_INVALIDATE type=TLB|PWC`,
+ *   `hcall H_BULK_REMOVE entries=4`, `hcall H_REMOVE entries=1`.
  * Returns undefined for events that are not part of the instruction stream.
  */
 export function formatInsn(e: TraceEvent): string | undefined {
@@ -26,7 +27,7 @@ export function formatInsn(e: TraceEvent): string | undefined {
         default: return `${a.insn}`;
       }
     case 'hpte_invalidate': return `hpte_invalidate va=${a.va}`;
-    case 'hcall': return `hcall ${a.hcall} type=${a.type}`;
+    case 'hcall': return a.hcall === 'H_RPT_INVALIDATE' ? `hcall ${a.hcall} type=${a.type}` : `hcall ${a.hcall} entries=${a.entries}`;
     case 'ptesync': case 'eieio': case 'tlbsync': case 'cp_abort': case 'isync': case 'slbia IH=3':
       return e.name;
     default: return undefined;

@@ -44,7 +44,7 @@ describe('radix end to end', () => {
     expect(m.metrics.violations).toEqual([]);
   });
 
-  it('mprotect RW->RO flushes (permission removed); RO->RW does not (pte_needs_flush, v6.6)', () => {
+  it('mprotect RW->RO flushes (permission removed); RO->RW does not (pte_needs_flush)', () => {
     const { m, mm } = world({}, [0, 1], 4);
     const down = capture(m, () => m.op('mprotect', 0, () => expect(mprotect(m, mm, S, M2, RO).ok).toBe(true)));
     expect(down.seq).toEqual([...SYNC, ...Gs(S, 4), ...TAIL]);
@@ -54,11 +54,12 @@ describe('radix end to end', () => {
     expect(m.metrics.violations).toEqual([]);
   });
 
-  it('mprotect RO->RW still flushes before pte_needs_flush (v6.1)', () => {
+  // b11931e9adc1 (powerpc/64s: add pte_needs_flush and huge_pmd_needs_flush) is in v6.1 itself
+  it('v6.1 has pte_needs_flush too: RO->RW does not flush', () => {
     const { m, mm } = world({ kernel: '6.1' }, [0, 1], 4);
     m.op('mprotect', 0, () => mprotect(m, mm, S, M2, RO));
     const up = capture(m, () => m.op('mprotect', 0, () => mprotect(m, mm, S, M2, RW)));
-    expect(up.seq).toEqual([...SYNC, ...Gs(S, 4), ...TAIL]);
+    expect(up.seq).toEqual([]);
   });
 
   it('a THP followed by small pages: the page-size change forces a flush (2M stride), then the 64K one', () => {
@@ -72,7 +73,9 @@ describe('radix end to end', () => {
       touch(m, mm, S + M2 + K64);
     });
     const f = capture(m, () => m.op('madvise', 0, () => madvise(m, mm, S, 2 * M2, 'dontneed')));
-    expect(f.seq).toEqual([...SYNC, G(S, 1), ...TAIL, ...SYNC, ...Gs(S + M2, 2), ...TAIL]);
+    // zap_huge_pmd's pmdp_huge_get_and_clear_full flushes the 2M at once, the gather again
+    expect(f.seq).toEqual([...SYNC, G(S, 1), ...TAIL, ...SYNC, G(S, 1), ...TAIL, ...SYNC, ...Gs(S + M2, 2), ...TAIL]);
+    expect(Object.fromEntries(m.metrics.flushesBy)).toEqual({ flush_pmd_tlb_range: 1, tlb_flush: 2 });
     expect(m.metrics.archFlushes).toBe(2);
     expect(m.metrics.pagesFreed).toBe(3);
     expect(m.metrics.violations).toEqual([]);
@@ -93,9 +96,32 @@ describe('radix end to end', () => {
       touch(m, mm, S + M2);
     });
     const f = capture(m, () => m.op('munmap', 0, () => munmap(m, mm, S, 2 * M2)));
-    expect(f.seq).toEqual([...SYNC, L(S, 1), ...BAR10, ...SYNC, LP(1, 0), L(S + M2), ...BAR10]);
+    // the 2M range twice (pmdp_huge_get_and_clear_full, then the gather), as v6.1 does under QEMU
+    expect(f.seq).toEqual([...SYNC, L(S, 1), ...BAR10, ...SYNC, L(S, 1), ...BAR10, ...SYNC, LP(1, 0), L(S + M2), ...BAR10]);
     expect(m.metrics.archFlushes).toBe(2);
+    expect(m.metrics.summary().flushes).toBe(3);
     expect(m.metrics.violations).toEqual([]);
+  });
+
+  it.each(['6.1', 'mainline'])('munmap of a THP alone on %s: the 2M flushed twice; at exit (fullmm) only by the exit flush', (kernel) => {
+    const thp = () => {
+      const r = rig({ kernel });
+      const [t0] = running(r, [0]);
+      r.m.op('mmap', 0, () => {
+        mmap(r.m, r.mm, { addr: S, length: M2 });
+        mmap(r.m, r.mm, { addr: S + 2 * M2, length: M2, name: 'neighbour' }); // keeps the tables
+      });
+      r.m.op('touch', 0, () => touch(r.m, r.mm, S, { thp: true }));
+      return { ...r, t0 };
+    };
+    const a = thp();
+    const f = capture(a.m, () => a.m.op('munmap', 0, () => munmap(a.m, a.mm, S, M2)));
+    expect(f.seq).toEqual([...SYNC, L(S, 1), ...BAR10, ...SYNC, L(S, 1), ...BAR10]);
+    expect(instr(a.m)).toEqual({ 'tlbiel RIC=0': 2, ptesync: 4, cp_abort: 2 });
+    expect(a.m.metrics.violations).toEqual([]);
+    const b = thp();
+    const e = capture(b.m, () => b.m.op('exit', 0, () => exitThread(b.m, b.t0)));
+    expect(e.seq).toEqual(P10_PID_LOCAL(2));
   });
 
   it('exit of a 3-CPU process: lazy shootdown by IPI, RIC=2 everywhere, all freed, checker clean', () => {
@@ -146,11 +172,24 @@ describe('radix end to end', () => {
     m.op('mmap', 0, () => mmap(m, mm, { addr: S, length: M2 }));
     m.op('touch', 0, () => touch(m, mm, S));
     const f1 = capture(m, () => m.op('fork', 0, () => fork(m, mm, 'B')));
-    expect(f1.seq).toEqual(P10_PID_LOCAL(0));
+    // radix__init_new_context orders the child's process-table entry: ptesync; isync
+    expect(f1.seq).toEqual(['ptesync', 'isync', ...P10_PID_LOCAL(0)]);
     const f2 = capture(m, () => m.op('cow', 0, () => touch(m, mm, S, { write: true })));
     expect(f2.seq).toEqual([...SYNC, L(S), ...BAR10]);
     expect(m.metrics.violations).toEqual([]);
     void t0;
+  });
+
+  it.each(['6.1', 'mainline'])('fork on %s: the child mm costs one ptesync and one isync on radix (init_new_context), nothing on hash', (kernel) => {
+    const counts = (mmu: 'radix' | 'hash') => {
+      const r = rig({ kernel, mmu });
+      const { m, mm } = r;
+      expect(instr(m)).toEqual({}); // the parent's own creation is setup
+      m.op('fork', 0, () => fork(m, mm, 'B'));
+      return instr(m);
+    };
+    expect(counts('radix')).toEqual({ ptesync: 1, isync: 1 });
+    expect(counts('hash')).toEqual({});
   });
 
   it('mremap moving a whole PTE table: flush_tlb_range with the PWC rule and the 2M pass', () => {
@@ -161,17 +200,6 @@ describe('radix end to end', () => {
     expect(count(f.seq, 'tlbie va=')).toBe(33);
     expect(count(f.seq, 'tlbie pid=')).toBe(1);
     expect(f.seq.slice(-3)).toEqual(TAIL);
-    expect(m.metrics.violations).toEqual([]);
-  });
-
-  it('mremap on v5.12: no PWC flush in flush_tlb_range, and no page-table move before v5.14', () => {
-    const { m, mm } = world({ kernel: '5.12' }, [0, 1], 32);
-    expect(m.runtime.supportsPageTableMove!()).toBe(false);
-    const f = capture(m, () => m.op('mremap', 0, () => mremap(m, mm, S, M2, 3 * M2)));
-    // move_ptes' flush_tlb_range: 32 base pages and the 2M pass, no PWC; then the munmap of the
-    // old range frees the emptied PTE table (free_pgtables): a PWC flush and one page
-    expect(f.seq).toEqual([...SYNC, ...Gs(S, 32), G(S, 1), ...TAIL, ...SYNC, GP(1), G(S), ...TAIL]);
-    expect(m.metrics.tablesFreed).toBe(1); // the old PTE table (a v6.x kernel moves it instead)
     expect(m.metrics.violations).toEqual([]);
   });
 

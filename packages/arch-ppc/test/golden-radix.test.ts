@@ -213,7 +213,7 @@ function exitRig(opts = {}) {
   return { ...r, f };
 }
 
-describe('G11 exit_mmap (fullmm) with the lazy-TLB shootdown (v6.4+)', () => {
+describe('G11 exit_mmap (fullmm) with the lazy-TLB shootdown (v6.6+, e43c0a0c3c28)', () => {
   it('2 IPIs (c2, c5), each a PID-local RIC=2 and leaves the mask; then c0 RIC=2: 3 tlbiel, 0 tlbie', () => {
     const { m, mm, rt, f } = exitRig();
     expect(ipiSends(f.events)).toEqual([{ kind: 'do_exit_flush_lazy_tlb', targets: [2, 5] }]);
@@ -233,7 +233,7 @@ describe('G11 exit_mmap (fullmm) with the lazy-TLB shootdown (v6.4+)', () => {
   });
 });
 
-describe('G12 exit_mmap on an older kernel (no shootdown branch)', () => {
+describe('G12 exit_mmap on v6.1 (no shootdown branch)', () => {
   it('v6.1: __flush_all_mm(fullmm) -> GLOBAL (rule 4): SYNC, GP(2), TAIL; 0 IPI', () => {
     const { m, f, mm } = exitRig({ kernel: '6.1' });
     expect(f.seq).toEqual([...SYNC, GP(2), ...TAIL]);
@@ -419,10 +419,6 @@ describe('G18 nest MMU attached (copros=1)', () => {
     const r = coproRig();
     expect(flushGather(r, 0, { start: S, end: S + 40 * K64, pageSize: K64 }).seq).toEqual([...SYNC, GP(0), ...TAIL]);
   });
-  it('v5.12 era: escalation on POWER10 too', () => {
-    const r = coproRig({ kernel: '5.12' });
-    expect(flushGather(r, 0, { start: S, end: S + 40 * K64, pageSize: K64 }).seq).toEqual([...SYNC, GP(2), ...TAIL]);
-  });
   it('debugfs tlbie_enabled=0: local 8 L[] (0 IPIs), then tlbie for the nMMU anyway', () => {
     const r = coproRig(P9_DD23);
     r.rt.setTlbieEnabled(false);
@@ -456,6 +452,8 @@ describe('edge notes of ppc SPEC.md §7', () => {
     expect(r.m.metrics.archFlushes).toBe(0);
     expect(instr(r.m)).toEqual({});
   });
+  // a gather built by hand while c1 still runs the mm (no real exit does that): c1 flushes but
+  // stays in the mask, so the __flush_all_mm after the IPIs (20045f0155ab) is GLOBAL
   it('fullmm on v6.6: range and page size are irrelevant', () => {
     const a = rig();
     running(a, [0, 1]);
@@ -465,7 +463,7 @@ describe('edge notes of ppc SPEC.md §7', () => {
     const fb = flushGather(b, 0, { fullmm: true, pageSize: M2 });
     expect(fa.seq).toEqual(fb.seq);
     expect(fa.on(1)).toEqual(P10_PID_LOCAL(2));
-    expect(fa.on(0)).toEqual(P10_PID_LOCAL(2));
+    expect(fa.on(0)).toEqual([...SYNC, GP(2), ...TAIL]);
   });
   it('!GTSE: a GLOBAL row becomes exactly one H_RPT_INVALIDATE hcall; LOCAL rows are unchanged', () => {
     const g = globalRig({ gtse: false });
@@ -478,7 +476,7 @@ describe('edge notes of ppc SPEC.md §7', () => {
     const l = localRig({ gtse: false });
     expect(flushGather(l, 0, { start: S, end: S + 8 * K64, pageSize: K64 }).seq).toEqual([...SYNC, ...Ls(S, 8), ...BAR10]);
   });
-  it('need_flush_all is ignored by v6.6 and means a full flush before v6.4', () => {
+  it('need_flush_all is ignored from v6.3 (45abf5d94b9b) and means a full flush on v6.1', () => {
     const a = localRig();
     expect(flushGather(a, 0, { start: S, end: S + 2 * K64, pageSize: K64, needFlushAll: true }).seq).toEqual([...SYNC, ...Ls(S, 2), ...BAR10]);
     const b = localRig({ kernel: '6.1' });
@@ -493,12 +491,7 @@ describe('flush_tlb_* outside mmu_gather', () => {
     const f = call(r, () => r.rt.flushTlbRange(r.mm, S, S + M2, { exec: false, hugetlb: false }));
     expect(f.seq).toEqual([...SYNC, LP(1, 0), ...Ls(S, 32), L(S, 1), ...BAR10]);
   });
-  it('flush_tlb_range on v5.12: no PWC flush, RIC=0 PID flush above the ceiling', () => {
-    const r = localRig({ kernel: '5.12' });
-    expect(call(r, () => r.rt.flushTlbRange(r.mm, S, S + M2, { exec: false, hugetlb: false })).seq).toEqual([...SYNC, ...Ls(S, 32), L(S, 1), ...BAR10]);
-    expect(call(r, () => r.rt.flushTlbRange(r.mm, S, S + 300 * K64, { exec: false, hugetlb: false })).seq).toEqual(P10_PID_LOCAL(0));
-  });
-  it('flush_tlb_range above the ceiling: RIC=2 PID flush (v5.17+)', () => {
+  it('flush_tlb_range above the ceiling: RIC=2 PID flush', () => {
     const r = localRig();
     expect(call(r, () => r.rt.flushTlbRange(r.mm, S, S + 300 * K64, { exec: false, hugetlb: false })).seq).toEqual(P10_PID_LOCAL(2));
   });

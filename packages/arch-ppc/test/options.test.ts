@@ -3,53 +3,67 @@ import { Machine } from '@tlbsim/core';
 import { PPC_KCONFIG, PPC_OPTION_SPECS, ppc, ppcFragments, ppcRuntime } from '../src/index.js';
 
 describe('ppc() options', () => {
-  it('defaults: radix, POWER10, 64K pages, tlbie, GTSE, no copros, v6.6, ceilings 33/256', () => {
+  it('defaults: radix, POWER10, powernv, 64K pages, tlbie, GTSE, no copros, mainline, ceilings 33/256', () => {
     const a = ppc();
     expect(a.name).toBe('ppc');
     expect(a.options).toEqual({
-      mmu: 'radix', cpu: 'power10', p9Errata: 'none', tlbie: true, gtse: true, coprocessors: 0, pageSize: 65536, kernel: '6.6',
-      tlbSinglePageFlushCeiling: 33, tlbLocalSinglePageFlushCeiling: 256,
+      mmu: 'radix', cpu: 'power10', pvr: 0, platform: 'powernv', p9Errata: 'none', tlbie: true, gtse: true, bulkRemove: true,
+      coprocessors: 0, pageSize: 65536, kernel: 'mainline', tlbSinglePageFlushCeiling: 33, tlbLocalSinglePageFlushCeiling: 256,
     });
-    expect(a.label).toBe('powerpc book3s64 radix (POWER10, 64K pages, tlbie, v6.6)');
+    expect(a.label).toBe('powerpc book3s64 radix (POWER10, 64K pages, tlbie, v7.1)');
+    expect(a.kernel!.label).toBe('7.1');
   });
   it('labels name what matters', () => {
-    expect(ppc({ mmu: 'hash', cpu: 'power9', p9Errata: 'erat+stq' }).label).toBe('powerpc book3s64 hash (POWER9 (ERAT+STQ errata), 64K pages, native HPT, v6.6)');
+    expect(ppc({ mmu: 'hash', cpu: 'power9', p9Errata: 'erat+stq' }).label).toBe('powerpc book3s64 hash (POWER9 (ERAT+STQ errata), 64K pages, native HPT, v7.1)');
     expect(ppc({ tlbie: false, coprocessors: 1, kernel: '6.1', pageSize: 4096 }).label)
       .toBe('powerpc book3s64 radix (POWER10, 4K pages, tlbie disabled: tlbiel by IPI, 1 nMMU copro, v6.1)');
-    expect(ppc({ gtse: false, tlbSinglePageFlushCeiling: 10 }).label).toBe('powerpc book3s64 radix (POWER10, 64K pages, no GTSE: H_RPT_INVALIDATE, ceilings 10/256, v6.6)');
+    expect(ppc({ gtse: false, tlbSinglePageFlushCeiling: 10, kernel: 'v6.6' }).label).toBe('powerpc book3s64 radix (POWER10, 64K pages, no GTSE: H_RPT_INVALIDATE, ceilings 10/256, v6.6)');
+    expect(ppc({ cpu: 'power9-dd2.2' }).label).toBe('powerpc book3s64 radix (POWER9 DD2.2 (ERAT+STQ errata), 64K pages, tlbie, v7.1)');
+    expect(ppc({ cpu: 'power9', pvr: 0x004e2102, platform: 'pseries' }).label)
+      .toBe('powerpc book3s64 radix (POWER9 PVR 0x004e2102 (ERAT+STQ errata), 64K pages, pseries guest, tlbie, v7.1)');
+    expect(ppc({ mmu: 'hash', platform: 'pseries' }).label).toBe('powerpc book3s64 hash (POWER10, 64K pages, pseries HPT: H_BULK_REMOVE, v7.1)');
+    expect(ppc({ mmu: 'hash', platform: 'pseries', bulkRemove: false, kernel: '6.18.44' }).label).toBe('powerpc book3s64 hash (POWER10, 64K pages, pseries HPT: H_REMOVE, v6.18.44)');
   });
   it('optionSpecs describe every option, with choices for the enums', () => {
     expect(PPC_OPTION_SPECS.map((s) => s.name)).toEqual([
-      'mmu', 'cpu', 'p9Errata', 'tlbie', 'gtse', 'coprocessors', 'pageSize', 'kernel', 'tlbSinglePageFlushCeiling', 'tlbLocalSinglePageFlushCeiling', 'cost',
+      'mmu', 'cpu', 'pvr', 'platform', 'p9Errata', 'tlbie', 'gtse', 'bulkRemove', 'coprocessors', 'pageSize', 'kernel',
+      'tlbSinglePageFlushCeiling', 'tlbLocalSinglePageFlushCeiling', 'cost',
     ]);
     for (const k of Object.keys(ppc().options)) expect(PPC_OPTION_SPECS.some((s) => s.name === k)).toBe(true);
-    expect(PPC_OPTION_SPECS.find((s) => s.name === 'kernel')!.choices).toEqual(['6.6', '6.1', '5.12']);
+    expect(PPC_OPTION_SPECS.find((s) => s.name === 'kernel')).toMatchObject({ kind: 'release', default: 'mainline' });
+    expect(PPC_OPTION_SPECS.find((s) => s.name === 'cpu')!.choices).toEqual(['power10', 'power9', 'power9-dd2.0', 'power9-dd2.1', 'power9-dd2.2', 'power9-dd2.3']);
   });
   it('unknown option: throws naming it and the valid options', () => {
     expect(() => ppc({ radix: true } as never)).toThrow(
-      "ppc: unknown option 'radix' (valid options: mmu, cpu, p9Errata, tlbie, gtse, coprocessors, pageSize, kernel, tlbSinglePageFlushCeiling, tlbLocalSinglePageFlushCeiling, cost)",
+      "ppc: unknown option 'radix' (valid options: mmu, cpu, pvr, platform, p9Errata, tlbie, gtse, bulkRemove, coprocessors, pageSize, kernel, tlbSinglePageFlushCeiling, tlbLocalSinglePageFlushCeiling, cost)",
     );
   });
   it.each([
     [{ mmu: 'nohash' }, "ppc: option 'mmu' must be one of 'radix', 'hash' (got 'nohash'; did you mean 'hash'?)"],
-    [{ cpu: 'power8' }, "ppc: option 'cpu' must be one of 'power9', 'power10' (got 'power8'; did you mean 'power9'?)"],
+    [{ cpu: 'power8' }, "ppc: option 'cpu' must be one of 'power10', 'power9', 'power9-dd2.0', 'power9-dd2.1', 'power9-dd2.2', 'power9-dd2.3' (got 'power8'; did you mean 'power9'?)"],
+    [{ cpu: 'power9', pvr: 0x00801200 }, "ppc: option 'pvr' must be a POWER9 (0x004exxxx) PVR on cpu 'power9' (got 0x801200)"],
+    [{ platform: 'powervm' }, "ppc: option 'platform' must be one of 'powernv', 'pseries' (got 'powervm'; did you mean 'powernv'?)"],
+    [{ gtse: false, platform: 'powernv' }, "ppc: option 'gtse' must be true on platform 'powernv' (only a pseries guest runs without GTSE)"],
+    [{ bulkRemove: false }, "ppc: option 'bulkRemove' must be true unless mmu 'hash' on platform 'pseries' (H_BULK_REMOVE is the hash MMU's pseries hcall)"],
+    [{ kernel: '5.12' }, "ppc: option 'kernel' must be a kernel release from 6.1 to 7.1, e.g. 6.18.44 or mainline (kernel 5.12 is older than the oldest modelled release, 6.1)"],
+    [{ kernel: 6.1 }, "ppc: option 'kernel' must be a kernel release from 6.1 to 7.1, e.g. 6.18.44 or mainline (got 6.1)"],
     [{ cpu: 'power9', p9Errata: 'stq' }, "ppc: option 'p9Errata' must be one of 'none', 'erat', 'erat+stq' (got 'stq')"],
     [{ cpu: 'power9', p9Errata: 'none' }, "ppc: option 'p9Errata' must be one of 'erat', 'erat+stq' on cpu 'power9' (every POWER9 has the ERAT erratum; got 'none')"],
     [{ pageSize: 16384 }, "ppc: option 'pageSize' must be one of 65536, 4096 (got 16384)"],
-    [{ kernel: '7.0' }, "ppc: option 'kernel' must be one of '6.6', '6.1', '5.12' (got '7.0'; did you mean '6.6'?)"],
+    [{ kernel: '7.9' }, "ppc: option 'kernel' must be a kernel release from 6.1 to 7.1, e.g. 6.18.44 or mainline (kernel 7.9 is newer than the newest modelled release, 7.1)"],
     [{ tlbie: 'no' }, "ppc: option 'tlbie' must be one of true, false (got 'no')"],
     [{ coprocessors: -1 }, "ppc: option 'coprocessors' must be an integer from 0 to 4294967295 (got -1)"],
     [{ coprocessors: 1.5 }, "ppc: option 'coprocessors' must be an integer from 0 to 4294967295 (got 1.5)"],
     [{ tlbSinglePageFlushCeiling: '33' }, "ppc: option 'tlbSinglePageFlushCeiling' must be an integer from 0 to 4294967295 (got '33')"],
     [{ p9Errata: 'erat' }, "ppc: option 'p9Errata' must be 'none' on cpu 'power10' (POWER10 has no tlbie errata; got 'erat')"],
     [{ mmu: 'hash', tlbie: false }, "ppc: option 'tlbie' must be true with mmu 'hash' (disable_tlbie is radix-only: the kernel rejects it on the hash MMU)"],
-    [{ mmu: 'hash', gtse: false }, "ppc: option 'gtse' must be true with mmu 'hash' (GTSE applies only to radix; hash guests use hypervisor HPT calls, not modelled)"],
+    [{ mmu: 'hash', gtse: false }, "ppc: option 'gtse' must be true with mmu 'hash' (GTSE applies only to radix; a hash guest invalidates through H_REMOVE / H_BULK_REMOVE (platform 'pseries'))"],
     [{ cost: 5 }, "ppc: option 'cost' must be an object with any of ipiSend, ipiPerTarget, instructions, defaultInstruction, pageFree, tableFree, rcuCallback, sources (got 5)"],
   ])('bad value %j throws', (opts, msg) => {
     expect(() => ppc(opts as never)).toThrow(msg);
   });
   it('resolved options round-trip', () => {
-    for (const o of [{}, { mmu: 'hash', cpu: 'power9' }, { cpu: 'power9', p9Errata: 'erat+stq', tlbie: false, kernel: '5.12' }] as const) {
+    for (const o of [{}, { mmu: 'hash', cpu: 'power9' }, { cpu: 'power9', p9Errata: 'erat+stq', tlbie: false, kernel: '6.1' }, { mmu: 'hash', platform: 'pseries', bulkRemove: false }] as const) {
       const a = ppc(o);
       expect(ppc(a.options as never).options).toEqual(a.options);
     }
@@ -95,7 +109,7 @@ describe('configuration', () => {
   it('per-CPU counters exist at 0', () => {
     const m = new Machine({ arch: ppc(), cpus: 2 });
     expect(m.metrics.perCpu()[1].counters).toEqual({
-      hash_batch_flush: 0, hash_untracked_flush: 0, 'hcall.H_RPT_INVALIDATE': 0, hpte_invalidate: 0, mm_cpumask_trim: 0,
+      hash_batch_flush: 0, hash_untracked_flush: 0, 'hcall.H_BULK_REMOVE': 0, 'hcall.H_REMOVE': 0, 'hcall.H_RPT_INVALIDATE': 0, hpte_invalidate: 0, mm_cpumask_trim: 0,
       tlbie: 0, tlbie_fixup: 0, tlbiel: 0, trim_clock_fired: 0,
     });
   });

@@ -194,3 +194,23 @@ describe('checkOptionSpecs and defineArch', () => {
     );
   });
 });
+
+describe("the 'release' kind: a backend's own kernel", () => {
+  const KDEF: ArchOptionsDef<{ kernel: string }> = {
+    arch: 'toy',
+    specs: [{ name: 'kernel', kind: 'release', description: 'the release modelled', default: 'mainline' }],
+    label: (r) => `toy ${r.kernel}`,
+  };
+  const allowed = "toy: option 'kernel' must be a kernel release from 6.1 to 7.1, e.g. 6.18.44 or mainline";
+  it('takes any release parseRelease takes, as given (trimmed); text the same way', () => {
+    expect(resolveArchOptions(KDEF, {}).options.kernel).toBe('mainline');
+    expect(resolveArchOptions(KDEF, { kernel: ' v6.6 ' }).options.kernel).toBe('v6.6');
+    expect(resolveArchOptions(KDEF, { kernel: '6.18.44' }).options.kernel).toBe('6.18.44');
+    expect(parseArchOptionText('toy', KDEF.specs, 'kernel=6.1')).toEqual([{ name: 'kernel', value: '6.1' }]);
+  });
+  it('refuses an older release by naming the oldest, and what is not a release', () => {
+    expect(msg(() => resolveArchOptions(KDEF, { kernel: '5.15' }))).toBe(`${allowed} (kernel 5.15 is older than the oldest modelled release, 6.1)`);
+    expect(msg(() => parseArchOptionText('toy', KDEF.specs, 'kernel=six'))).toBe(`${allowed} (not a kernel release: 'six' (expected e.g. 6.1, 6.18.44 or mainline))`);
+    expect(msg(() => resolveArchOptions(KDEF, { kernel: 6.1 }))).toBe(`${allowed} (got 6.1)`);
+  });
+});

@@ -97,6 +97,8 @@ export function asmGenericTlb(rt: ArchRuntime, ctx: ArchContext): TlbHooks {
     initMm: own(rt.initMm) ?? nop,
     // pte_update: only powerpc hash queues work here
     pteUpdate: own(rt.pteUpdate) ?? nop,
+    // pmdp_huge_get_and_clear_full: #ifndef __HAVE_ARCH_PMDP_HUGE_GET_AND_CLEAR_FULL, only the clear
+    pmdpHugeClearFullFlushes: own(rt.pmdpHugeClearFullFlushes) ?? (() => false),
     // arch_enter_lazy_mmu_mode / arch_leave_lazy_mmu_mode: empty without __HAVE_ARCH_ENTER_LAZY_MMU_MODE
     enterLazyMmu: own(rt.enterLazyMmu) ?? nop,
     leaveLazyMmu: own(rt.leaveLazyMmu) ?? nop,

@@ -236,6 +236,11 @@ export interface ArchRuntime {
    * move_ptes. `level` 0 = PTE, 1 = PMD leaf.
    */
   pteUpdate?(mm: Mm, addr: number, oldPte: number, newPte: number, level: number): void;
+  /**
+   * Whether pmdp_huge_get_and_clear_full in zap_huge_pmd also calls flush_pmd_tlb_range at once
+   * (`full` = tlb->fullmm). Default false (the generic one only clears); book3s64 radix: unless full.
+   */
+  pmdpHugeClearFullFlushes?(full: boolean): boolean;
   /** arch_enter_lazy_mmu_mode / arch_leave_lazy_mmu_mode around a PTE-table loop on `cpu` */
   enterLazyMmu?(cpu: number): void;
   leaveLazyMmu?(cpu: number): void;

@@ -45,9 +45,10 @@ export interface MachineOptions {
   bugs?: BugOptions;
   allocFailures?: AllocFailures;
   /**
-   * 'separate': what the threads present before the first operation cost when they first switch
-   * onto their CPUs is kept out of the totals, in `metrics.setup` (the CLI and scenarios: setup is
-   * not the workload); 'include' (default): everything counts in the totals.
+   * 'separate': what the mms and threads present before the first operation cost when they are
+   * created (init_new_context) and first switch onto their CPUs is kept out of the totals, in
+   * `metrics.setup` (the CLI and scenarios: setup is not the workload); 'include' (default):
+   * everything counts in the totals.
    */
   setupMetrics?: 'separate' | 'include';
   /** count what each top-level operation caused, by its label (`m.perOp`; results' `ops`) */
@@ -213,7 +214,9 @@ export class Machine {
     const mm = new Mm(id, name, null as unknown as PageTable, this.cpus.length);
     mm.pgd = this.newTable(4, 0, mm);
     this.mms.push(mm);
-    this.hooks.initMm(mm);
+    // an mm that exists before the first operation is setup, like its threads' first switch
+    if (this.separateSetup && !this.opsStarted) this.metrics.asSetup(() => this.hooks.initMm(mm));
+    else this.hooks.initMm(mm);
     return mm;
   }
 

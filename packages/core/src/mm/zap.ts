@@ -42,7 +42,7 @@ export function unmapPageRange(m: Machine, g: MmuGather, v: Vma, addr: number, e
   walkPmdRange(m, g.mm, addr, end, {
     // zap_pmd_range on a THP: whole -> zap_huge_pmd; partly -> split, then its PTEs
     pmdLeaf(pmd, i, a, next) {
-      if (next - a === size) return zapHugePmd(m, g, pmd, i, a);
+      if (next - a === size) return zapHugePmd(m, g, v, pmd, i, a);
       const base = a - (a % size);
       splitHugePmd(m, pmd, i, base);
       pmdpInvalidate(m, g.mm, base, v.flags.exec); // in __split_huge_pmd_locked
@@ -56,13 +56,15 @@ export function unmapPageRange(m: Machine, g: MmuGather, v: Vma, addr: number, e
 }
 
 /** zap_huge_pmd for a PMD-mapped THP */
-function zapHugePmd(m: Machine, g: MmuGather, pmd: PageTable, i: number, addr: number): void {
+function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number, addr: number): void {
   const size = entrySize(m, 1);
   g.changePageSize(size);
   const e = pmd.entries[i];
   const cleared = clearEntry(m, pmd.entries, i);
   pmd.present--;
-  m.hooks.pteUpdate(g.mm, addr, e, 0, 1); // pmdp_huge_get_and_clear_full
+  // pmdp_huge_get_and_clear_full (book3s64: and flush_pmd_tlb_range at once unless fullmm)
+  m.hooks.pteUpdate(g.mm, addr, e, 0, 1);
+  if (m.hooks.pmdpHugeClearFullFlushes(g.fullmm)) m.hooks.flushPmdTlbRange(g.mm, addr, addr + size, { exec: v.flags.exec, hugetlb: false });
   g.flushPmdRange(addr, size); // tlb_remove_pmd_tlb_entry
   const f = pteFrame(e);
   // the deposited PTE table is freed directly, not through the gather
