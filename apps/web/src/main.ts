@@ -4,7 +4,7 @@
  * architecture at a time.
  */
 import type { TraceEvent } from '@tlbsim/core';
-import { parseScenario } from '@tlbsim/core';
+import { MODELLED_RELEASES, parseScenario } from '@tlbsim/core';
 import { WORKLOADS, findWorkload, type ParamSpec } from '../../cli/src/workloads/index.js';
 import { brief, metricOf } from '../../cli/src/metrics-registry.js';
 import type { ArchResult, RunRequest, WorkerMessage } from './protocol.js';
@@ -25,6 +25,12 @@ const windows = new Map<string, Window>();
 let timer: ReturnType<typeof setTimeout> | undefined;
 
 $('version').textContent = `tlbsim ${VERSION}`;
+for (const k of ['', ...[...MODELLED_RELEASES].reverse()]) {
+  const o = document.createElement('option');
+  o.value = k;
+  o.textContent = k || "each backend's default";
+  $<HTMLSelectElement>('kernel').appendChild(o);
+}
 for (const w of WORKLOADS) {
   const o = document.createElement('option');
   o.value = w.name;
@@ -79,7 +85,7 @@ function renderForm(): void {
   $('workload-summary').textContent = w.summary;
   $('params').replaceChildren(...w.params.map((p) => paramInput(p, state.params[p.name] ?? '')));
   $<HTMLInputElement>('arches').value = state.arches.join(',');
-  $<HTMLInputElement>('kernel').value = state.kernel;
+  $<HTMLSelectElement>('kernel').value = state.kernel;
   if (scenario) $<HTMLTextAreaElement>('scenario').value = state.scenario ?? '';
 }
 
@@ -233,8 +239,8 @@ $<HTMLInputElement>('arches').addEventListener('change', (e) => {
   state.arches = splitArches((e.target as HTMLInputElement).value.replace(/\s+/g, ''));
   changed();
 });
-$<HTMLInputElement>('kernel').addEventListener('change', (e) => {
-  state.kernel = (e.target as HTMLInputElement).value.trim();
+$<HTMLSelectElement>('kernel').addEventListener('change', (e) => {
+  state.kernel = (e.target as HTMLSelectElement).value;
   changed();
 });
 $<HTMLTextAreaElement>('scenario').addEventListener('input', (e) => {
