@@ -97,6 +97,8 @@ export function asmGenericTlb(rt: ArchRuntime, ctx: ArchContext): TlbHooks {
     initMm: own(rt.initMm) ?? nop,
     // pte_update: only powerpc hash queues work here
     pteUpdate: own(rt.pteUpdate) ?? nop,
+    // set_pmd / set_pud / set_p4d / set_pgd: a plain store (WRITE_ONCE) in the generic headers
+    setTableEntry: own(rt.setTableEntry) ?? nop,
     // arch_enter_lazy_mmu_mode / arch_leave_lazy_mmu_mode: empty without __HAVE_ARCH_ENTER_LAZY_MMU_MODE
     enterLazyMmu: own(rt.enterLazyMmu) ?? nop,
     leaveLazyMmu: own(rt.leaveLazyMmu) ?? nop,
