@@ -194,3 +194,21 @@ describe('checkOptionSpecs and defineArch', () => {
     );
   });
 });
+
+describe("the 'release' kind: any modelled kernel release, kept as given", () => {
+  const specs: readonly OptionSpec[] = [{ name: 'kernel', kind: 'release', description: 'a release', default: '7.1', choices: ['6.1', '7.1'] }];
+  const def: ArchOptionsDef<{ kernel: string }> = { arch: 'toy', specs, label: (r) => `toy ${r.kernel}` };
+  it('takes a stable release, a v-spelling and mainline, from a library object and from text', () => {
+    expect(resolveArchOptions(def, { kernel: '6.18.44' }).options).toEqual({ kernel: '6.18.44' });
+    expect(resolveArchOptions(def, { kernel: 'v6.15' }).options).toEqual({ kernel: 'v6.15' });
+    expect(resolveArchOptions(def, {}).options).toEqual({ kernel: '7.1' });
+    expect(parseArchOptionText('toy', specs, 'kernel=mainline')).toEqual([{ name: 'kernel', value: 'mainline' }]);
+  });
+  it.each([
+    [{ kernel: '5.15' }, "toy: option 'kernel' must be a kernel release from 6.1 to 7.1 (kernel 5.15 is older than the oldest modelled release, 6.1)"],
+    [{ kernel: 'six' }, "toy: option 'kernel' must be a kernel release from 6.1 to 7.1 (not a kernel release: 'six' (expected e.g. 6.1, 6.18.44 or mainline))"],
+    [{ kernel: 61 }, "toy: option 'kernel' must be a kernel release from 6.1 to 7.1 (got 61)"],
+  ])('%j is refused by name', (input, text) => {
+    expect(msg(() => resolveArchOptions(def, input))).toBe(text);
+  });
+});

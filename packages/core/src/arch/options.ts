@@ -7,6 +7,7 @@
  */
 import { COST_MODEL_KEYS, type CostModel } from './cost-model.js';
 import { closestName } from '../scenario/schema.js';
+import { KernelError, MAINLINE_RELEASE, OLDEST_RELEASE, parseRelease } from '../kernel/release.js';
 
 export type OptionValue = string | number | boolean;
 
@@ -49,6 +50,17 @@ export interface IntegerOptionSpec extends OptionSpecBase {
 }
 
 /**
+ * A kernel release (`6.1`, `v6.15`, `6.18.44`, `mainline`): any release core's parseRelease
+ * accepts, from the oldest modelled one to mainline; the value is kept as given. `choices` only
+ * says what listings show (the modelled releases).
+ */
+export interface ReleaseOptionSpec extends OptionSpecBase {
+  kind: 'release';
+  default: string;
+  choices: readonly string[];
+}
+
+/**
  * A partial {@link CostModel}: library API only. Every backend accepts `cost` (the contract's
  * `ArchBackend.cost` is overridable everywhere); a spec of this kind only describes it for listings.
  */
@@ -60,7 +72,7 @@ export interface CostOptionSpec extends OptionSpecBase {
 }
 
 /** A static description of one option of a backend (for `tlbsim arches` and validation). */
-export type OptionSpec = BooleanOptionSpec | EnumOptionSpec | IntegerOptionSpec | CostOptionSpec;
+export type OptionSpec = BooleanOptionSpec | EnumOptionSpec | IntegerOptionSpec | ReleaseOptionSpec | CostOptionSpec;
 
 /** The option every backend takes, whether or not its specs list it. */
 export const COST_OPTION = 'cost';
@@ -112,6 +124,8 @@ export function allowedText(s: OptionSpec): string {
       return oneOfText(s.choices);
     case 'integer':
       return s.max === Number.MAX_SAFE_INTEGER ? `an integer >= ${s.min}` : `an integer from ${s.min} to ${s.max}`;
+    case 'release':
+      return `a kernel release from ${OLDEST_RELEASE} to ${MAINLINE_RELEASE}`;
     case 'cost':
       return `an object with any of ${COST_MODEL_KEYS.join(', ')}`;
   }
@@ -132,6 +146,15 @@ function checkValue(arch: string, key: string, s: OptionSpec, v: unknown): Optio
       return v as string | number;
     case 'integer':
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < s.min || v > s.max) throw badValue(arch, key, allowedText(s), v);
+      return v;
+    case 'release':
+      if (typeof v !== 'string') throw badValue(arch, key, allowedText(s), v);
+      try {
+        parseRelease(v);
+      } catch (e) {
+        if (e instanceof KernelError) throw optionError(arch, key, allowedText(s), e.message);
+        throw e;
+      }
       return v;
     case 'cost':
       throw new Error(`${arch}: option '${key}' is a cost model, not a value`); // resolveArchOptions handles it
@@ -281,6 +304,8 @@ function parseValue(arch: string, key: string, s: OptionSpec, raw: string): Opti
       const n = parseNumberText(raw);
       return checkValue(arch, key, s, Number.isNaN(n) ? raw : n);
     }
+    case 'release':
+      return checkValue(arch, key, s, raw.trim());
     case 'cost':
       throw costFromText(arch, key, raw);
   }
