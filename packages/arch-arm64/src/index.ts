@@ -138,6 +138,12 @@ function build(options: Arm64Options, machine: KernelSpec): Arm64Backend {
           asids!.switchTo(cpu, next);
         },
         flushTlbBatchedPending: (mm) => flushTlbBatchedPending(tf, cfg, mm),
+        // set_pmd / set_pud: DSB ISHST; ISB after writing a valid entry; set_p4d / set_pgd after
+        // every write, p4d_clear and pgd_clear included (asm/pgtable.h, 6.1 to mainline: 5fdd05efa1cd
+        // defers them only inside lazy-MMU sections, where no user table entry is written)
+        setTableEntry(_mm, level, present) {
+          if (present || level >= 3) tlbi.pgtableBarriers();
+        },
         destroyMm(mm) {
           // the ASID stays allocated until a rollover; the mm can no longer be run
           live.delete(mm);

@@ -51,6 +51,20 @@ export class Tlbi {
   }
 
   /**
+   * The barriers after a page-table store (set_pmd, set_pud, set_p4d, set_pgd): DSB ISHST makes
+   * the entry visible to the table walkers, ISB drops a translation fault the pipeline may have
+   * taken on the old entry. Traced with `pgtable: true` (no TLB maintenance is pending).
+   */
+  pgtableBarriers(): void {
+    const cpu = this.ctx.currentCpu();
+    this.ctx.instr(cpu, 'DSB ISHST');
+    this.ctx.instr(cpu, 'ISB');
+    if (!this.ctx.tracing) return;
+    this.ctx.trace({ cpu, name: 'dsb', cat: 'tlb', args: { op: 'ISHST', pgtable: true } });
+    this.ctx.trace({ cpu, name: 'isb', cat: 'tlb', args: { pgtable: true } });
+  }
+
+  /**
    * The level a non-range operand is hinted with, or null (__tlbi_level_asid): only with FEAT_TTL.
    * Before c910f2b65518 level 0 meant "unknown"; since, it is a real hint and TLBI_TTL_UNKNOWN
    * means none.
