@@ -135,8 +135,8 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
         continue;
       }
       // a THP only partly moved is split first (pmdp_invalidate flushes it), then its PTEs move
-      splitHugePmd(m, opmd!, oi, o - (o % pmdSize));
       pmdpInvalidate(m, mm, o - (o % pmdSize), exec);
+      splitHugePmd(m, opmd!, oi, o - (o % pmdSize));
       oe = opmd!.entries[oi];
     }
     if (extent === pmdSize && tableMove) {

@@ -44,8 +44,9 @@ export function unmapPageRange(m: Machine, g: MmuGather, v: Vma, addr: number, e
     pmdLeaf(pmd, i, a, next) {
       if (next - a === size) return zapHugePmd(m, g, pmd, i, a);
       const base = a - (a % size);
+      // __split_huge_pmd_locked: pmdp_invalidate, then the PTE table is populated
+      pmdpInvalidate(m, g.mm, base, v.flags.exec);
       splitHugePmd(m, pmd, i, base);
-      pmdpInvalidate(m, g.mm, base, v.flags.exec); // in __split_huge_pmd_locked
       zapPteRange(m, g, v, pmd, i, a, next, d);
     },
     pteTable(pmd, i, _pt, a, next) {
