@@ -67,11 +67,11 @@ describe('G3 511 pages, just under the no-range limit', () => {
     expect(flushGather(m, mm, f)).toEqual([ISHST, ...singles('VALE1IS', 0x400000, 511, 0x1000, 2, 'L3'), ISH]);
     expect(m.metrics.tlbInstructions.get('TLBI VALE1IS')).toBe(511);
   });
-  it('range on (v6.9+): scale 1 (448), scale 0 (62), then the odd page last', () => {
+  it('range on (e2768b798a19, 6.9+): scale 1 (448), scale 0 (62), then the odd page last', () => {
     const { m, mm } = setup({ tlbiRange: true });
     expect(flushGather(m, mm, f)).toEqual([ISHST, range('RVALE1IS', 0x400000, 2, 1, 6, 3), range('RVALE1IS', 0x5c0000, 2, 0, 30, 3), 'TLBI VALE1IS 0x5fe000 asid=2 L3', ISH]);
   });
-  it('range on, v5.10-v6.8 order: the odd page first, then scale counting up', () => {
+  it('range on, 6.1-6.8 order (before e2768b798a19): the odd page first, then scale counting up', () => {
     const { m, mm } = setup({ tlbiRange: true, kernel: 'v6.6' });
     expect(flushGather(m, mm, f)).toEqual([ISHST, 'TLBI VALE1IS 0x400000 asid=2 L3', range('RVALE1IS', 0x401000, 2, 0, 30, 3), range('RVALE1IS', 0x43f000, 2, 1, 6, 3), ISH]);
   });

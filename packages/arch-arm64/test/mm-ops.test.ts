@@ -191,7 +191,7 @@ describe('mprotect', () => {
     expect(m.metrics.violations).toEqual([]);
   });
 
-  it('pte_needs_flush (v6.19+): an unchanged PTE needs no flush; older kernels flush every PTE', () => {
+  it('pte_needs_flush (c320dbb7c80d, 6.19+): an unchanged PTE needs no flush; older kernels flush every PTE', () => {
     for (const [kernel, n] of [['v7.1', 0], ['v6.18', 16]] as const) {
       const { m, mm } = setup({ kernel });
       populate(m, mm, 0x400000, 16);
