@@ -36,7 +36,7 @@ export interface Arm64Options {
   tlbiRange?: boolean;
   /** FEAT_TTL: level hints in non-range TLBI operands */
   ttl?: boolean;
-  /** FEAT_LPA2 in use (52-bit VA with 4K/16K, v6.9+): range TLBIs need 64K-aligned starts */
+  /** FEAT_LPA2 in use (52-bit VA with 4K/16K, kernel 6.9+): range TLBIs need 64K-aligned starts */
   lpa2?: boolean;
   /** kernel unmapped at EL0 (KPTI): every user-ASID TLBI is issued twice */
   kpti?: boolean;
@@ -71,7 +71,7 @@ const BOOL = [true, false] as const;
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'granule', kind: 'enum', description: 'translation granule (PAGE_SIZE)', default: '4k', choices: ['4k', '16k', '64k'] },
-  // the sizes any granule allows; the granule's own list is checked in deriveOptions
+  // the sizes any granule allows; the granule's own list is checked in checkCombinations
   { name: 'vaBits', kind: 'enum', unit: 'bits', description: 'user VA bits: 4k 39/48/52, 16k 47/48/52, 64k 48/52 (52 on 4k/16k needs lpa2; the two-level 16k/36 and 64k/42 are not supported by core yet)', default: 48, choices: [39, 47, 48, 52] },
   { name: 'tlbiRange', kind: 'boolean', description: 'FEAT_TLBIRANGE: range TLBIs', default: false, choices: BOOL },
   { name: 'ttl', kind: 'boolean', description: 'FEAT_TTL: TTL level hints in non-range TLBIs', default: true, choices: BOOL },
