@@ -1,5 +1,6 @@
 /**
- * Batched unmap for reclaim/migration (ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH, arm64 since v6.5):
+ * Batched unmap for reclaim/migration (ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH, arm64 from 6.6,
+ * 43b3dfdd0455):
  * arch_tlbbatch_should_defer, arch_tlbbatch_add_pending, arch_tlbbatch_flush and
  * arch_flush_tlb_batched_pending. The TLBIs are broadcast when a folio is added; only the
  * completing DSB ISH is deferred to the end of the batch.
@@ -10,11 +11,11 @@ import { TLBF_NOSYNC, TLBF_NOWALKCACHE, type TlbFlush } from './tlbflush.js';
 import { TTL_UNKNOWN } from './tlbi.js';
 
 /**
- * arch_tlbbatch_should_defer: v6.5-v6.19 refused to defer when REPEAT_TLBI was active (each TLBI
- * needed its own DSB); from v7.0 the workaround moved to the sync and deferral is always allowed.
+ * arch_tlbbatch_should_defer: false while REPEAT_TLBI needs a DSB after each TLBI; with
+ * a8f78680ee6b the workaround moved to the sync and deferral is always allowed.
  */
 export function shouldDefer(cfg: Arm64Config): boolean {
-  return cfg.k >= 605 && !cfg.repeatEach;
+  return cfg.batchedUnmap && !cfg.repeatEach;
 }
 
 /**
@@ -29,12 +30,12 @@ export function createTlbBatch(tf: TlbFlush, cfg: Arm64Config): TlbBatch {
   return {
     addPending(mm: Mm, start: number, end: number): void {
       pending = true;
-      if (cfg.k >= 615) {
-        // v6.15+: a leaf-only, level-3 range flush of the folio without the completing DSB
+      if (cfg.batchRange) {
+        // 2f4ab3ac10e1: a leaf-only, level-3 range flush of the folio without the completing DSB
         tf.flushTlbRangeStride(mm, start, end, page, 3, TLBF_NOWALKCACHE | TLBF_NOSYNC);
         return;
       }
-      // v6.5-v6.14 took one address per call (__flush_tlb_page_nosync): DSB ISHST; TLBI VALE1IS
+      // before, one address per call (__flush_tlb_page_nosync): DSB ISHST; TLBI VALE1IS
       for (let a = start - (start % page); a < end; a += page) tf.doFlushTlbRange(mm, a, a + page, page, TTL_UNKNOWN, TLBF_NOWALKCACHE | TLBF_NOSYNC);
     },
     flush(): void {
@@ -47,11 +48,11 @@ export function createTlbBatch(tf: TlbFlush, cfg: Arm64Config): TlbBatch {
 
 /**
  * arch_flush_tlb_batched_pending (flush_tlb_batched_pending when a PTE-lock holder races a
- * deferred reclaim flush). v6.5-v6.15: a DSB ISH. From v6.16 (4b634918384c, "Close theoretical
- * race where stale TLB entry remains valid") flush_tlb_mm: a DSB completes only the TLBIs its own
+ * deferred reclaim flush): a DSB ISH, and with 4b634918384c ("Close theoretical race where stale
+ * TLB entry remains valid", 6.16, 6.12.35) flush_tlb_mm: a DSB completes only the TLBIs its own
  * CPU issued, and the reclaiming CPU may be another one.
  */
 export function flushTlbBatchedPending(tf: TlbFlush, cfg: Arm64Config, mm: Mm): void {
-  if (cfg.k >= 616) tf.flushTlbMm(mm);
+  if (cfg.batchedPendingFlushMm) tf.flushTlbMm(mm);
   else tf.tlbi.dsb('ISH');
 }

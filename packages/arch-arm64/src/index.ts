@@ -7,21 +7,22 @@
  *   new Machine({ arch: arm64({ granule: '4k', tlbiRange: true }), cpus: 4 })
  */
 import {
-  GENERIC_KCONFIG, PTE_DIRTY, PTE_PRESENT, archInternals, defineArch, internalsKey, resolveArchOptions, withCostOverrides, type ArchBackend, type ArchContext, type ArchInternals, type ArchRuntime, type Kconfig,
-  type Mm,
+  GENERIC_KCONFIG, MAINLINE, PTE_DIRTY, PTE_PRESENT, archInternals, defineArch, internalsKey, withCostOverrides, type ArchBackend, type ArchContext, type ArchInternals, type ArchRuntime,
+  type Kconfig, type KernelSpec, type Mm,
 } from '@tlbsim/core';
 import { AsidAllocator } from './asid.js';
 import { createTlbBatch, flushTlbBatchedPending, shouldDefer } from './batch.js';
 import { ARM64_COST } from './cost.js';
 import { GRANULES, arm64Geometry, hugePageSizes, pmdSize, wantsHugePmdShare } from './granule.js';
-import { ARM64_OPTIONS, OPTION_SPECS, deriveConfig, type Arm64Config, type Arm64Options } from './options.js';
+import { OPTION_SPECS, deriveConfig, resolveArm64Options, type Arm64Config, type Arm64Options } from './options.js';
 import { tlbFlush } from './tlb.js';
 import { TLBF_NONE, TlbFlush } from './tlbflush.js';
 import { Tlbi } from './tlbi.js';
 import { ARM64_METRIC_DOCS } from './metric-docs.js';
 
-export type { Arm64Options, ResolvedOptions, Granule, KernelVersion, Arm64Config } from './options.js';
-export { ARM64_OPTIONS, KERNEL_VERSIONS, OPTION_SPECS, VA_BITS, DEFAULTS, arm64Label, resolveOptions, deriveConfig, kver } from './options.js';
+export type { Arm64Options, ResolvedOptions, ResolvedArm64, Granule, KernelVersion, Arm64Config } from './options.js';
+export { ARM64_OPTIONS, KERNEL_RELEASES, OPTION_SPECS, VA_BITS, DEFAULTS, arm64Label, resolveOptions, resolveArm64Options, deriveConfig, kernelOf } from './options.js';
+export { ARM64_FEATURES, UNVERIFIED_CHANGES, arm64Feature } from './features.js';
 export { GRANULES, MAX_TLBI_RANGE_PAGES, arm64Geometry, hugePageSizes, wantsHugePmdShare, type GranuleInfo } from './granule.js';
 export { ARM64_COST } from './cost.js';
 export { tlbGetLevel, tlbFlush } from './tlb.js';
@@ -56,7 +57,7 @@ export function arm64Internals(m: { readonly arch: { readonly name: string }; re
 }
 
 /**
- * pte_needs_flush / huge_pmd_needs_flush (arm64, v6.19+): no flush for an invalid -> valid
+ * pte_needs_flush / huge_pmd_needs_flush (arm64, c320dbb7c80d): no flush for an invalid -> valid
  * change or a change of software bits only. Of the simulated PTE bits only dirty is a software
  * bit on arm64 (PTE_DIRTY); write, young (AF), exec (UXN) and leaf are hardware bits.
  */
@@ -65,18 +66,26 @@ export function arm64PteNeedsFlush(oldPte: number, newPte: number): boolean {
   return ((oldPte ^ newPte) & ~PTE_DIRTY) !== 0;
 }
 
-/** The arm64 backend factory: `arm64({ granule: '16k', tlbiRange: true, kernel: 'v6.12' })`. */
+/**
+ * The arm64 backend factory: `arm64({ granule: '16k', tlbiRange: true, kernel: '6.12' })`.
+ * Without a `kernel` option the backend models the machine's kernel (`new Machine({ kernel })`
+ * rebuilds it through `withKernel`); with one, that release is modelled whatever the machine's.
+ */
 export function arm64(options: Arm64Options = {}): Arm64Backend {
-  const { options: opts, label, cost } = resolveArchOptions(ARM64_OPTIONS, options);
-  const cfg = deriveConfig(opts);
+  return build(options, MAINLINE);
+}
+
+function build(options: Arm64Options, machine: KernelSpec): Arm64Backend {
+  const { options: opts, label, cost, given, kernel } = resolveArm64Options(options, machine);
+  const cfg = deriveConfig(opts, kernel);
   const gi = GRANULES[opts.granule];
   const geometry = arm64Geometry(gi, opts.vaBits);
   // core SPEC.md §8.2: the generic set (RCU table free; neither MERGE_VMAS nor PAGE_SIZE, so
-  // tlb_end_vma flushes) plus what depends on version, granule and VA size
+  // tlb_end_vma flushes) plus what depends on the kernel, granule and VA size
   const kconfig: Kconfig = {
     ...GENERIC_KCONFIG,
     PT_RECLAIM: opts.ptReclaim,
-    ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: cfg.k >= 605,
+    ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: cfg.batchedUnmap,
     ARCH_WANT_HUGE_PMD_SHARE: wantsHugePmdShare(gi, opts.vaBits),
     SMP: true,
   };
@@ -86,7 +95,7 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
     pud: geometry.levels[2].shift,
     p4d: geometry.levels[3].shift,
   };
-  return defineArch({
+  const backend: Arm64Backend = defineArch({
     name: 'arm64',
     label,
     options: { ...opts },
@@ -99,6 +108,9 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
     perCpuCounters: [],
     metricDocs: ARM64_METRIC_DOCS,
     config: cfg,
+    kernel,
+    // an explicit kernel option overrides the machine's kernel; otherwise model the machine's
+    withKernel: (k: KernelSpec): Arm64Backend => (given.has('kernel') ? backend : build(options, k)),
     create(ctx: ArchContext): Arm64Runtime {
       // mms that may still have entries in some TLB: the targets of all-ASID invalidations
       const live = new Set<Mm>();
@@ -117,9 +129,7 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
         },
         flushTlbPage: (mm, addr) => tf.flushTlbPage(mm, addr),
         // flush_pmd_tlb_range: __flush_tlb_range at PMD stride, not leaf-only, level 2 (asm/tlbflush.h)
-        // (its own since v5.9's TTL series; the generic flush_tlb_range before)
-        flushPmdTlbRange: (mm, start, end) =>
-          cfg.k >= 509 ? tf.flushTlbRangeStride(mm, start, end, 2 ** ctx.geometry.levels[1].shift, 2, TLBF_NONE) : tf.flushTlbRange(mm, start, end),
+        flushPmdTlbRange: (mm, start, end) => tf.flushTlbRangeStride(mm, start, end, 2 ** ctx.geometry.levels[1].shift, 2, TLBF_NONE),
         flushTlbKernelRange: (start, end) => tf.flushTlbKernelRange(start, end),
         switchMm(cpu, prev, next) {
           // switch_mm: nothing to do when the CPU already runs (or lazily holds) this mm
@@ -128,12 +138,18 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
           asids!.switchTo(cpu, next);
         },
         flushTlbBatchedPending: (mm) => flushTlbBatchedPending(tf, cfg, mm),
+        // set_pmd / set_pud: DSB ISHST; ISB after writing a valid entry; set_p4d / set_pgd after
+        // every write, p4d_clear and pgd_clear included (asm/pgtable.h, 6.1 to mainline: 5fdd05efa1cd
+        // defers them only inside lazy-MMU sections, where no user table entry is written)
+        setTableEntry(_mm, level, present) {
+          if (present || level >= 3) tlbi.pgtableBarriers();
+        },
         destroyMm(mm) {
           // the ASID stays allocated until a rollover; the mm can no longer be run
           live.delete(mm);
         },
       };
-      if (cfg.k >= 619) rt.pteNeedsFlush = arm64PteNeedsFlush;
+      if (cfg.pteNeedsFlush) rt.pteNeedsFlush = arm64PteNeedsFlush;
       if (kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH) {
         rt.createTlbBatch = () => createTlbBatch(tf, cfg);
         rt.tlbbatchShouldDefer = () => shouldDefer(cfg);
@@ -141,6 +157,7 @@ export function arm64(options: Arm64Options = {}): Arm64Backend {
       return rt;
     },
   });
+  return backend;
 }
 
 export default arm64;

@@ -16,10 +16,10 @@ export const ARM64_METRIC_DOCS: ArchMetricDocs = {
     'TLBI VMALLE1IS': insn('broadcast invalidation of every entry of this VMID (flush_tlb_all, large kernel ranges)'),
     'TLBI VMALLE1': insn('local invalidation of every entry (ASID rollover on this CPU)'),
     'TLBI VALE1': insn('local invalidation of one page, last level'),
-    'DSB ISHST': insn('store barrier, inner shareable: page-table updates visible to other walkers before the TLBI'),
+    'DSB ISHST': insn('store barrier, inner shareable: page-table updates visible to other walkers before the TLBI, and after each table entry set_pmd/set_pud/set_p4d/set_pgd write'),
     'DSB ISH': insn('full barrier, inner shareable: waits until broadcast TLBIs completed on every CPU'),
     'DSB NSHST': insn('store barrier, non-shareable (before a local TLBI)'),
     'DSB NSH': insn('full barrier, non-shareable (after a local TLBI)'),
-    ISB: insn('instruction synchronisation barrier after TLB maintenance'),
+    ISB: insn('instruction synchronisation barrier after kernel-range TLB maintenance, and after each table entry set_pmd/set_pud/set_p4d/set_pgd write'),
   },
 };

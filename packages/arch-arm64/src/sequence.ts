@@ -4,13 +4,16 @@
  *   `DSB ISHST`, `TLBI VALE1IS 0x400000 asid=2 L3`, `TLBI VAE1IS 0x40000000 asid=2` (no hint),
  *   `TLBI RVALE1IS 0x400000 asid=2 tg=1 scale=0 num=7 ttl=3`, `TLBI ASIDE1IS asid=2`,
  *   `TLBI VALE1IS xzr` (the REPEAT_TLBI tail), `TLBI VMALLE1`, `DSB ISH`, `ISB`,
- *   and with `notify: true` also `NOTIFY 0x400000-0x410000` (the secondary-TLB notifier).
+ *   and with `notify: true` also `NOTIFY 0x400000-0x410000` (the secondary-TLB notifier); with
+ *   `pgtable: true` also the `DSB ISHST` / `ISB` pairs of page-table stores (set_pmd, set_p4d...).
  */
 import type { TraceEvent } from '@tlbsim/core';
 
 export interface SequenceOptions {
   /** include the mmu notifier calls (default false: they are not instructions) */
   notify?: boolean;
+  /** include the barriers after page-table stores (default false: they are not TLB maintenance) */
+  pgtable?: boolean;
   /** only instructions issued by this CPU */
   cpu?: number;
 }
@@ -18,6 +21,7 @@ export interface SequenceOptions {
 /** One trace event as an instruction line, or undefined when it is not one of ours. */
 export function formatInsn(ev: TraceEvent, opts: SequenceOptions = {}): string | undefined {
   const a = (ev.args ?? {}) as Record<string, unknown>;
+  if (a.pgtable && !opts.pgtable) return undefined;
   switch (ev.name) {
     case 'dsb':
       return `DSB ${a.op}`;

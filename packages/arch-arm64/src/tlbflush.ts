@@ -51,25 +51,24 @@ export class TlbFlush {
 
   /**
    * Whether a range of `pages` (PAGE_SIZE units) at `stride` is flushed as the whole ASID instead.
-   * v4.20-v5.9: (end - start) >= MAX_TLBI_OPS * stride. v5.10-v6.8: that (without range ops) or
-   * pages >= MAX_TLBI_RANGE_PAGES; v6.9-v7.0: pages > MAX_TLBI_RANGE_PAGES for the second test.
-   * v7.1 (__flush_tlb_range_limit_excess simplified): range ops only check the architectural range
-   * limit; without them only MAX_DVM_OPS counts.
+   * 6.1: (end - start) >= MAX_TLBI_OPS * stride without range ops, or pages >= MAX_TLBI_RANGE_PAGES
+   * (tested even without them); 73301e464a72 (6.10): pages > MAX_TLBI_RANGE_PAGES for the second
+   * test; c753d667d959 (__flush_tlb_range_limit_excess simplified): range ops only check the
+   * architectural range limit, without them only MAX_DVM_OPS counts.
    */
   limitExcess(pages: number, stride: number): boolean {
-    const { k, rangeOps } = this.cfg;
+    const { rangeOps, limitSimplified, rangeMaxPages } = this.cfg;
     const dvm = this.gi.ptrsPerPte * stride;
-    if (k >= 701) return rangeOps ? pages > MAX_TLBI_RANGE_PAGES : pages * this.page >= dvm;
+    if (limitSimplified) return rangeOps ? pages > MAX_TLBI_RANGE_PAGES : pages * this.page >= dvm;
     if (!rangeOps && pages * this.page >= dvm) return true;
-    if (k < 510) return false;
-    return k < 609 ? pages >= MAX_TLBI_RANGE_PAGES : pages > MAX_TLBI_RANGE_PAGES;
+    return rangeMaxPages ? pages > MAX_TLBI_RANGE_PAGES : pages >= MAX_TLBI_RANGE_PAGES;
   }
 
   /**
    * __flush_tlb_range_op: issue `op` over `pages` pages from start. Without range support one op
-   * per stride. With it (v6.9+) scale counts down from 3, an LPA2 start is first aligned to
-   * 64 KiB with single ops, and an odd last page gets a single op; v5.10-v6.8 counted scale up
-   * from 0 and handled an odd page first, masking each 5-bit digit.
+   * per stride. With it, since e2768b798a19, scale counts down from 3, an LPA2 start is first
+   * aligned to 64 KiB with single ops, and an odd last page gets a single op; before (6.1) scale
+   * counted up from 0 and an odd page was handled first, masking each 5-bit digit.
    */
   rangeOp(op: TlbiOp, rop: TlbiOp, start: number, pages: number, stride: number, asid: number, level: number): void {
     const t = this.tlbi;
@@ -80,7 +79,7 @@ export class TlbFlush {
     }
     const end = start + pages * page;
     let addr = start;
-    if (this.cfg.k >= 609) {
+    if (this.cfg.rangeScaleDown) {
       const lpa2 = this.cfg.opts.lpa2;
       let scale = 3;
       while (addr !== end) {
@@ -163,11 +162,12 @@ export class TlbFlush {
   }
 
   /**
-   * flush_tlb_page: leaf-only, one page. v7.1 hints level 3; before, no hint (same instructions).
+   * flush_tlb_page: leaf-only, one page. 64212d689306 hints level 3; before, no hint (same
+   * instructions).
    */
   flushTlbPage(mm: Mm, addr: number): void {
     const s = addr - (addr % this.page);
-    this.doFlushTlbRange(mm, s, s + this.page, this.page, this.cfg.k >= 701 ? 3 : TTL_UNKNOWN, TLBF_NOWALKCACHE);
+    this.doFlushTlbRange(mm, s, s + this.page, this.page, this.cfg.pageHint ? 3 : TTL_UNKNOWN, TLBF_NOWALKCACHE);
   }
 
   /**
@@ -179,21 +179,21 @@ export class TlbFlush {
   }
 
   /**
-   * flush_hugetlb_tlb_range (arm64 asm/hugetlb.h, v6.6+): stride and level from the hstate size.
-   * v6.6-v6.13: PMD_SIZE -> (PMD, 2), PUD_SIZE -> (PUD, 1), else (PAGE, 0). From v6.14 (the
-   * "invalidation level" fix): PUD -> (PUD, 1) unless the PMD is folded, CONT_PMD/PMD -> (PMD, 2),
-   * CONT_PTE -> (PAGE, 3), else (PAGE, unknown). Before v6.6 the generic flush_tlb_range.
+   * flush_hugetlb_tlb_range (arm64 asm/hugetlb.h, from 6.6): stride and level from the hstate
+   * size: PMD_SIZE -> (PMD, 2), PUD_SIZE -> (PUD, 1), else (PAGE, 0). With eed6bfa8b282 (6.14,
+   * the "invalidation level" fix): PUD -> (PUD, 1) unless the PMD is folded, CONT_PMD/PMD ->
+   * (PMD, 2), CONT_PTE -> (PAGE, 3), else (PAGE, unknown). 6.1: the generic flush_tlb_range.
    */
   flushHugetlbTlbRange(mm: Mm, start: number, end: number, hugeSize: number): void {
     const geo = this.ctx.geometry;
     const page = this.page;
     const pmd = pmdSize(geo);
     const pud = pudSize(geo);
-    const k = this.cfg.k;
-    if (k < 606) return this.flushTlbRange(mm, start, end);
+    const { hugetlbStride, hugetlbLevel } = this.cfg;
+    if (!hugetlbStride) return this.flushTlbRange(mm, start, end);
     let stride = page;
-    let level = k < 614 ? 0 : TTL_UNKNOWN;
-    if (k < 614) {
+    let level = hugetlbLevel ? TTL_UNKNOWN : 0;
+    if (!hugetlbLevel) {
       if (hugeSize === pmd) [stride, level] = [pmd, 2];
       else if (hugeSize === pud) [stride, level] = [pud, 1];
     } else {
@@ -206,15 +206,15 @@ export class TlbFlush {
   }
 
   /**
-   * flush_tlb_kernel_range. v6.13+: rounded to pages, range ops of VAALE1IS (all ASIDs, leaf)
-   * with the user limit, flush_tlb_all past it. Before: one VAALE1IS per page, flush_tlb_all when
+   * flush_tlb_kernel_range. With a923705c69f7 (6.13): rounded to pages, range ops of VAALE1IS (all
+   * ASIDs, leaf) with the user limit, flush_tlb_all past it. Before: one VAALE1IS per page, flush_tlb_all when
    * (end - start) > MAX_TLBI_OPS * PAGE_SIZE. Kernel mappings are not in the TLB model, so only
    * the instructions are recorded.
    */
   flushTlbKernelRange(start: number, end: number): void {
     const t = this.tlbi;
     const page = this.page;
-    if (this.cfg.k >= 613) {
+    if (this.cfg.kernelRangeOps) {
       const s = start - (start % page);
       const e = end % page === 0 ? end : end + page - (end % page);
       const pages = (e - s) / page;

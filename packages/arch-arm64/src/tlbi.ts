@@ -51,17 +51,31 @@ export class Tlbi {
   }
 
   /**
-   * The level a non-range operand is hinted with, or null (__tlbi_level_asid): only with FEAT_TTL
-   * on a kernel that writes hints. Before v6.9 level 0 meant "unknown"; from v6.9 it is a real
-   * hint and TLBI_TTL_UNKNOWN means none.
+   * The barriers after a page-table store (set_pmd, set_pud, set_p4d, set_pgd): DSB ISHST makes
+   * the entry visible to the table walkers, ISB drops a translation fault the pipeline may have
+   * taken on the old entry. Traced with `pgtable: true` (no TLB maintenance is pending).
+   */
+  pgtableBarriers(): void {
+    const cpu = this.ctx.currentCpu();
+    this.ctx.instr(cpu, 'DSB ISHST');
+    this.ctx.instr(cpu, 'ISB');
+    if (!this.ctx.tracing) return;
+    this.ctx.trace({ cpu, name: 'dsb', cat: 'tlb', args: { op: 'ISHST', pgtable: true } });
+    this.ctx.trace({ cpu, name: 'isb', cat: 'tlb', args: { pgtable: true } });
+  }
+
+  /**
+   * The level a non-range operand is hinted with, or null (__tlbi_level_asid): only with FEAT_TTL.
+   * Before c910f2b65518 level 0 meant "unknown"; since, it is a real hint and TLBI_TTL_UNKNOWN
+   * means none.
    */
   hintLevel(level: number): number | null {
     if (!this.cfg.hints) return null;
-    if (this.cfg.k < 609) return level >= 1 && level <= 3 ? level : null;
+    if (!this.cfg.ttlUnknown) return level >= 1 && level <= 3 ? level : null;
     return level >= 0 && level <= 3 ? level : null;
   }
 
-  /** Emit one instruction (with its REPEAT_TLBI copy before v7.0) for tracing. */
+  /** Emit one instruction (with its REPEAT_TLBI copy before a8f78680ee6b) for tracing. */
   private one(cpu: number, op: TlbiOp, args: Record<string, unknown>): void {
     const ctx = this.ctx;
     ctx.instr(cpu, `TLBI ${op}`);
@@ -142,7 +156,7 @@ export class Tlbi {
     if (this.twinUser && USER_OPS.has(op)) this.one(cpu, op, { ...args, asid: asid | 1, operand: bhex(base | (BigInt(asid | 1) << 48n)), user: true });
   }
 
-  /** The REPEAT_TLBI v7.0+ tail of a completing sync: TLBI VALE1IS, XZR; DSB ISH. */
+  /** The REPEAT_TLBI tail of a completing sync (a8f78680ee6b): TLBI VALE1IS, XZR; DSB ISH. */
   private repeatTail(): void {
     if (!this.cfg.repeatSync) return;
     const cpu = this.ctx.currentCpu();
@@ -151,7 +165,7 @@ export class Tlbi {
     this.dsb('ISH');
   }
 
-  /** __tlbi_sync_s1ish(mm): complete broadcast user maintenance (a bare dsb(ish) before v7.0). */
+  /** __tlbi_sync_s1ish(mm): complete broadcast user maintenance (a bare dsb(ish) before a8f78680ee6b). */
   syncUser(): void {
     this.dsb('ISH');
     this.repeatTail();
@@ -167,7 +181,7 @@ export class Tlbi {
     this.repeatTail();
   }
 
-  /** mmu_notifier_arch_invalidate_secondary_tlbs(mm, start, end) (v6.6+): a no-op without SMMU SVA users. */
+  /** mmu_notifier_arch_invalidate_secondary_tlbs(mm, start, end) (6bbd42e2df8f): a no-op without SMMU SVA users. */
   notify(mm: Mm, start: number, end: number): void {
     if (!this.cfg.notifier || !this.ctx.tracing) return;
     this.ctx.trace({ cpu: this.ctx.currentCpu(), name: 'mmu_notifier', cat: 'tlb', args: { mm: mm.name, start: hex(start), end: hex(end) } });

@@ -1,7 +1,7 @@
 /** The factory: options, validation, geometry, Kconfig, costs, and the non-gather flush primitives. */
 import { describe, expect, it } from 'vitest';
 import { Machine, mmap, type Mm } from '@tlbsim/core';
-import { DEFAULTS, KERNEL_VERSIONS, OPTION_SPECS, arm64, arm64Internals, type Arm64Options, type Arm64Runtime } from '../src/index.js';
+import { DEFAULTS, KERNEL_RELEASES, OPTION_SPECS, arm64, arm64Internals, type Arm64Options, type Arm64Runtime } from '../src/index.js';
 import { flushGather, seqOf, setup, singles } from './helpers.js';
 
 const ISHST = 'DSB ISHST';
@@ -22,7 +22,7 @@ describe('options', () => {
   it('every option has a spec, and every spec with choices lists its default', () => {
     expect(OPTION_SPECS.map((s) => s.name)).toEqual(['granule', 'vaBits', 'tlbiRange', 'ttl', 'lpa2', 'kpti', 'repeatTlbi', 'asidBits', 'kernel', 'ptReclaim', 'cost']);
     for (const s of OPTION_SPECS) if (s.choices) expect(s.choices).toContain(s.default);
-    expect(OPTION_SPECS.find((s) => s.name === 'kernel')!.choices).toEqual(KERNEL_VERSIONS);
+    expect(OPTION_SPECS.find((s) => s.name === 'kernel')!.choices).toEqual(KERNEL_RELEASES);
   });
 
   const COST_KEYS = 'ipiSend, ipiPerTarget, instructions, defaultInstruction, pageFree, tableFree, rcuCallback, sources';
@@ -31,17 +31,18 @@ describe('options', () => {
     [{ granule: '8k' as never }, "arm64: option 'granule' must be one of '4k', '16k', '64k' (got '8k'; did you mean '4k'?)"],
     [{ tlbiRange: 'yes' as never }, "arm64: option 'tlbiRange' must be one of true, false (got 'yes')"],
     [{ asidBits: 12 as never }, "arm64: option 'asidBits' must be one of 8, 16 (got 12)"],
-    [{ kernel: 'v4.19' as never }, "arm64: option 'kernel' must be one of 'v4.20', 'v5.4', 'v5.9', 'v5.10', 'v5.15', 'v6.1', 'v6.5', 'v6.6', 'v6.9', 'v6.12', 'v6.13', 'v6.15', 'v6.16', 'v6.18', 'v6.19', 'v7.0', 'v7.1' (got 'v4.19'; did you mean 'v6.19'?)"],
+    [{ kernel: 'v4.19' }, "arm64: option 'kernel' must be a kernel release from 6.1 to 7.1 (kernel 4.19 is older than the oldest modelled release, 6.1)"],
+    [{ kernel: '7.2' }, "arm64: option 'kernel' must be a kernel release from 6.1 to 7.1 (kernel 7.2 is newer than the newest modelled release, 7.1)"],
+    [{ kernel: 'latest' }, "arm64: option 'kernel' must be a kernel release from 6.1 to 7.1 (not a kernel release: 'latest' (expected e.g. 6.1, 6.18.44 or mainline))"],
     [{ vaBits: 47 }, "arm64: option 'vaBits' must be one of 39, 48, 52 with granule '4k' (got 47)"],
     [{ granule: '16k', vaBits: 39 }, "arm64: option 'vaBits' must be one of 47, 48, 52 with granule '16k' (got 39)"],
     // the two-level configurations (16k/36, 64k/42) are not among the choices: core's walkers need 3+ levels
     [{ granule: '64k', vaBits: 42 }, "arm64: option 'vaBits' must be one of 39, 47, 48, 52 (got 42)"],
     [{ vaBits: 52 }, "arm64: option 'vaBits' must be one of 39, 48 without lpa2 (52-bit VA with the 4k granule needs lpa2: true; without FEAT_LPA2 the kernel runs with a 48/47-bit VA)"],
-    [{ granule: '64k', vaBits: 52, kernel: 'v4.20' }, "arm64: option 'vaBits' must be 48 with kernel 'v4.20' (52-bit user VA came with v5.4)"],
     [{ lpa2: true }, "arm64: option 'lpa2' must be false with vaBits 48 (LPA2 is in use only with vaBits 52)"],
     [{ granule: '64k', vaBits: 52, lpa2: true }, "arm64: option 'lpa2' must be false with granule '64k' (FEAT_LPA2 is used only with the 4k and 16k granules; 64k reaches 52 bits with FEAT_LPA)"],
-    [{ vaBits: 52, lpa2: true, kernel: 'v6.6' }, "arm64: option 'lpa2' must be false with kernel 'v6.6' (LPA2 support came with v6.9)"],
-    [{ ptReclaim: true, kernel: 'v6.12' }, "arm64: option 'ptReclaim' must be false with kernel 'v6.12' (arm64 cannot enable PT_RECLAIM before v6.19; ARCH_SUPPORTS_PT_RECLAIM was x86-only)"],
+    [{ vaBits: 52, lpa2: true, kernel: '6.6.40' }, "arm64: option 'lpa2' must be false with kernel 'v6.6.40' (LPA2 support came with 6.9 (c910f2b65518))"],
+    [{ ptReclaim: true, kernel: 'v6.12' }, "arm64: option 'ptReclaim' must be false with kernel 'v6.12' (arm64 cannot enable PT_RECLAIM before 6.19; ARCH_SUPPORTS_PT_RECLAIM was x86-only)"],
     [{ cost: 5 as never }, `arm64: option 'cost' must be an object with any of ${COST_KEYS} (got 5)`],
   ];
   for (const [o, msg] of bad) {
@@ -98,20 +99,23 @@ describe('granules: geometry, hugetlb sizes, Kconfig', () => {
     });
     expect(arm64({ granule: '16k' }).kconfig.ARCH_WANT_HUGE_PMD_SHARE).toBe(true);
     expect(arm64({ granule: '64k' }).kconfig.ARCH_WANT_HUGE_PMD_SHARE).toBe(false);
-    expect(arm64({ kernel: 'v6.1' }).kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH).toBe(false);
-    expect(arm64({ kernel: 'v6.5' }).kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH).toBe(true);
+    // 43b3dfdd0455 came with the 6.6 mm pull, not 6.5
+    expect(arm64({ kernel: 'v6.5' }).kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH).toBe(false);
+    expect(arm64({ kernel: '6.6' }).kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH).toBe(true);
     expect(arm64({ ptReclaim: true }).kconfig.PT_RECLAIM).toBe(true);
   });
 });
 
 describe('tlb_get_level and FEAT_TTL across versions', () => {
   const p4dOnly = { clearedP4ds: true, start: 0, end: 0x1000 };
-  it('only p4ds cleared (512G stride): hinted level 0 from v6.9, no hint in v5.9 (0 meant unknown)', () => {
+  it('only p4ds cleared (512G stride): hinted level 0 with c910f2b65518, no hint without it (0 meant unknown)', () => {
     const a = setup();
     expect(flushGather(a.m, a.mm, p4dOnly)).toEqual([ISHST, 'TLBI VALE1IS 0x0 asid=2 L0', ISH]);
-    const b = setup({ kernel: 'v5.9' });
-    expect(flushGather(b.m, b.mm, p4dOnly)).toEqual([ISHST, 'TLBI VALE1IS 0x0 asid=2', ISH]);
-    // v5.10-v7.0 also fall back once the rounded range reaches 2^21 pages, range ops or not
+    const b = new Machine({ arch: arm64(), cpus: 1, trace: true, kernel: '7.1', features: ['-c910f2b65518'] });
+    const bm = b.createMm('A');
+    b.addThread(bm, 'a', 0, 'running');
+    expect(flushGather(b, bm, p4dOnly)).toEqual([ISHST, 'TLBI VALE1IS 0x0 asid=2', ISH]);
+    // 6.1-7.0 also fall back once the rounded range reaches 2^21 pages, range ops or not
     const c = setup({ kernel: 'v6.6' });
     expect(flushGather(c.m, c.mm, p4dOnly)).toEqual([ISHST, 'TLBI ASIDE1IS asid=2', ISH]);
   });
@@ -120,9 +124,9 @@ describe('tlb_get_level and FEAT_TTL across versions', () => {
     expect(flushGather(m, mm, { clearedPtes: true, start: 0x400000, end: 0x401000 })).toEqual([ISHST, 'TLBI VALE1IS 0x400000 asid=2', ISH]);
     expect(m.events.find((e) => e.name === 'tlbi')!.args).toMatchObject({ ttl: 0, operand: '0x2000000000400' });
   });
-  it('v4.20: no hints even with FEAT_TTL, and FEAT_TLBIRANGE is not used', () => {
-    const { m, mm } = setup({ kernel: 'v4.20', tlbiRange: true });
-    expect(flushGather(m, mm, { clearedPtes: true, start: 0x400000, end: 0x403000 })).toEqual([ISHST, ...singles('VALE1IS', 0x400000, 3, 0x1000, 2, null), ISH]);
+  it('6.1: hints and range TLBIs are in use (v5.9 and v5.10, before the oldest modelled release)', () => {
+    const { m, mm } = setup({ kernel: '6.1', tlbiRange: true });
+    expect(flushGather(m, mm, { clearedPtes: true, start: 0x400000, end: 0x403000 })).toEqual([ISHST, 'TLBI VALE1IS 0x400000 asid=2 L3', 'TLBI RVALE1IS 0x401000 asid=2 tg=1 scale=0 num=0 ttl=3', ISH]);
   });
   it('the notifier runs between the TLBIs and the completing DSB (v6.6+), over the rounded range', () => {
     const { m, mm } = setup();
@@ -151,8 +155,9 @@ describe('flush_hugetlb_tlb_range (flush_tlb_range on a hugetlb VMA)', () => {
     expect(run({ kernel: 'v6.12' }, 32 * M)).toEqual([ISHST, 'TLBI ASIDE1IS asid=2', ISH]);
     expect(run({ kernel: 'v6.12' }, G)).toEqual([ISHST, 'TLBI VAE1IS 0x40000000 asid=2 L1', ISH]);
   });
-  it('before v6.6 the generic flush_tlb_range: 2M at page stride is 512 ops -> ASIDE1IS', () => {
-    expect(run({ kernel: 'v5.15' }, 2 * M)).toEqual([ISHST, 'TLBI ASIDE1IS asid=2', ISH]);
+  it('6.1 (before 6.6) the generic flush_tlb_range: 2M at page stride is 512 ops -> ASIDE1IS; 6.6: one VAE1IS [L2]', () => {
+    expect(run({ kernel: '6.1' }, 2 * M)).toEqual([ISHST, 'TLBI ASIDE1IS asid=2', ISH]);
+    expect(run({ kernel: '6.6' }, 2 * M)).toEqual([ISHST, 'TLBI VAE1IS 0x40000000 asid=2 L2', ISH]);
   });
 });
 

@@ -67,11 +67,11 @@ describe('G3 511 pages, just under the no-range limit', () => {
     expect(flushGather(m, mm, f)).toEqual([ISHST, ...singles('VALE1IS', 0x400000, 511, 0x1000, 2, 'L3'), ISH]);
     expect(m.metrics.tlbInstructions.get('TLBI VALE1IS')).toBe(511);
   });
-  it('range on (v6.9+): scale 1 (448), scale 0 (62), then the odd page last', () => {
+  it('range on (e2768b798a19, 6.9+): scale 1 (448), scale 0 (62), then the odd page last', () => {
     const { m, mm } = setup({ tlbiRange: true });
     expect(flushGather(m, mm, f)).toEqual([ISHST, range('RVALE1IS', 0x400000, 2, 1, 6, 3), range('RVALE1IS', 0x5c0000, 2, 0, 30, 3), 'TLBI VALE1IS 0x5fe000 asid=2 L3', ISH]);
   });
-  it('range on, v5.10-v6.8 order: the odd page first, then scale counting up', () => {
+  it('range on, 6.1-6.8 order (before e2768b798a19): the odd page first, then scale counting up', () => {
     const { m, mm } = setup({ tlbiRange: true, kernel: 'v6.6' });
     expect(flushGather(m, mm, f)).toEqual([ISHST, 'TLBI VALE1IS 0x400000 asid=2 L3', range('RVALE1IS', 0x401000, 2, 0, 30, 3), range('RVALE1IS', 0x43f000, 2, 1, 6, 3), ISH]);
   });
@@ -217,16 +217,15 @@ describe('G13 sixteen 1 GiB hugetlb pages in one gather (version-sensitive)', ()
   it('v7.1 range off: the MAX_DVM_OPS limit (2^27 pages) is not hit: 16 x VALE1IS [L1]', () => {
     expect(run({})).toEqual(sixteen('L1'));
   });
-  for (const kernel of ['v5.10', 'v6.1', 'v6.12', 'v7.0'] as const) {
+  for (const kernel of ['6.1', 'v6.12', 'v7.0'] as const) {
     it(`${kernel} range off: 2^22 pages reach the range-page limit anyway -> ASIDE1IS`, () => {
       expect(run({ kernel })).toEqual(asidSeq(2));
     });
   }
-  it('v5.9 range off: 16 x VALE1IS [L1]; v4.20: 16 x VALE1IS without hints', () => {
-    expect(run({ kernel: 'v5.9' })).toEqual(sixteen('L1'));
-    expect(run({ kernel: 'v4.20' })).toEqual(sixteen(null));
+  it('the v5.9/v4.20 rows of the old model are gone: releases before 6.1 are refused by name', () => {
+    expect(() => run({ kernel: 'v5.9' })).toThrow("arm64: option 'kernel' must be a kernel release from 6.1 to 7.1 (kernel 5.9 is older than the oldest modelled release, 6.1)");
   });
-  for (const kernel of ['v5.10', 'v6.9', 'v7.1'] as const) {
+  for (const kernel of ['6.1', 'v6.9', 'v7.1'] as const) {
     it(`${kernel} range on: 2^22 > 2^21 -> ASIDE1IS`, () => {
       expect(run({ kernel, tlbiRange: true })).toEqual(asidSeq(2));
     });
@@ -299,14 +298,18 @@ describe('G16 16K granule, 2048 pages (32 MiB), leaf', () => {
 
 describe('G17 the range-op ceiling (4K, range on)', () => {
   const eight = { clearedPtes: true, start: 0x100000000, end: 0x300000000 };
-  it('(a) exactly 2^21 pages: v6.9+ one RVALE1IS scale=3 num=31; v5.10-v6.8 (>=) ASIDE1IS', () => {
-    const a = setup({ tlbiRange: true });
-    expect(flushGather(a.m, a.mm, eight)).toEqual([ISHST, range('RVALE1IS', 0x100000000, 2, 3, 31, 3), ISH]);
-    const b = setup({ tlbiRange: true, kernel: 'v6.6' });
-    expect(flushGather(b.m, b.mm, eight)).toEqual(asidSeq(2));
+  it('(a) exactly 2^21 pages: from 73301e464a72 (6.10) one RVALE1IS scale=3 num=31; 6.1-6.9 (>=) ASIDE1IS', () => {
+    for (const kernel of ['6.10', '7.1']) {
+      const a = setup({ tlbiRange: true, kernel });
+      expect(flushGather(a.m, a.mm, eight)).toEqual([ISHST, range('RVALE1IS', 0x100000000, 2, 3, 31, 3), ISH]);
+    }
+    for (const kernel of ['6.1', 'v6.6', '6.9']) {
+      const b = setup({ tlbiRange: true, kernel });
+      expect(flushGather(b.m, b.mm, eight)).toEqual(asidSeq(2));
+    }
   });
   it('(b) 8 GiB + 4 KiB: ASIDE1IS in every version', () => {
-    for (const kernel of ['v5.10', 'v6.6', 'v6.9', 'v6.13', 'v7.1'] as const) {
+    for (const kernel of ['6.1', 'v6.6', 'v6.9', 'v6.13', 'v7.1'] as const) {
       const { m, mm } = setup({ tlbiRange: true, kernel });
       expect(flushGather(m, mm, { ...eight, end: 0x300001000 })).toEqual(asidSeq(2));
     }

@@ -99,6 +99,8 @@ export function asmGenericTlb(rt: ArchRuntime, ctx: ArchContext): TlbHooks {
     pteUpdate: own(rt.pteUpdate) ?? nop,
     // pmdp_huge_get_and_clear_full: #ifndef __HAVE_ARCH_PMDP_HUGE_GET_AND_CLEAR_FULL, only the clear
     pmdpHugeClearFullFlushes: own(rt.pmdpHugeClearFullFlushes) ?? (() => false),
+    // set_pmd / set_pud / set_p4d / set_pgd: a plain store (WRITE_ONCE) in the generic headers
+    setTableEntry: own(rt.setTableEntry) ?? nop,
     // arch_enter_lazy_mmu_mode / arch_leave_lazy_mmu_mode: empty without __HAVE_ARCH_ENTER_LAZY_MMU_MODE
     enterLazyMmu: own(rt.enterLazyMmu) ?? nop,
     leaveLazyMmu: own(rt.leaveLazyMmu) ?? nop,

@@ -241,6 +241,14 @@ export interface ArchRuntime {
    * (`full` = tlb->fullmm). Default false (the generic one only clears); book3s64 radix: unless full.
    */
   pmdpHugeClearFullFlushes?(full: boolean): boolean;
+  /**
+   * A table entry of `mm`'s page tables was written: set_pmd (`level` 1, the entry points to a PTE
+   * table), set_pud (2), set_p4d (3), set_pgd (4), from p?d_populate (`present` true: table
+   * allocation at fault and fork, mremap's table move, a THP split's pmd_populate) or p?d_clear
+   * (`present` false: free_pgtables, the old slot of a moved table). asm-generic: a plain store,
+   * nothing to do; arm64 issues its page-table barriers here.
+   */
+  setTableEntry?(mm: Mm, level: number, present: boolean): void;
   /** arch_enter_lazy_mmu_mode / arch_leave_lazy_mmu_mode around a PTE-table loop on `cpu` */
   enterLazyMmu?(cpu: number): void;
   leaveLazyMmu?(cpu: number): void;

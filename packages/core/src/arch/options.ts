@@ -50,19 +50,24 @@ export interface IntegerOptionSpec extends OptionSpecBase {
 }
 
 /**
+ * A kernel release (`6.1`, `v6.15`, `6.18.44`, `mainline`): any release core's parseRelease
+ * accepts, from the oldest modelled one to mainline; the value is kept as given. `choices` only
+ * says what listings show (the modelled releases).
+ */
+export interface ReleaseOptionSpec extends OptionSpecBase {
+  kind: 'release';
+  default: string;
+  /** what listings show (the modelled releases); any release parseRelease accepts is allowed */
+  choices?: readonly string[];
+}
+
+/**
  * A partial {@link CostModel}: library API only. Every backend accepts `cost` (the contract's
  * `ArchBackend.cost` is overridable everywhere); a spec of this kind only describes it for listings.
  */
 export interface CostOptionSpec extends OptionSpecBase {
   kind: 'cost';
   /** how listings show the default */
-  default: string;
-  choices?: never;
-}
-
-/** A kernel release (`6.1`, `6.18.44`, `mainline`), checked by parseRelease: a backend's own `kernel`. */
-export interface ReleaseOptionSpec extends OptionSpecBase {
-  kind: 'release';
   default: string;
   choices?: never;
 }

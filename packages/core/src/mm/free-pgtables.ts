@@ -98,6 +98,7 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
     m.checker.warnIf(table.present !== 0, m.curCpu, s, () => `free_pgtables frees a ${geo.levels[level].name} table at 0x${s.toString(16)} that still maps ${table.present} entries`);
     parent.entries[pi] = 0;
     parent.present--;
+    m.hooks.setTableEntry(g.mm, level + 1, false); // pud_clear / p4d_clear / pgd_clear
     m.unlinkTable(table);
     if (level === 1) g.mm.nrPmds--;
     else if (level === 2) g.mm.nrPuds--;
@@ -110,6 +111,7 @@ function freePteTable(m: Machine, g: MmuGather, pmd: PageTable, idx: number, add
   const pt = m.tables.get(pteFrame(pmd.entries[idx]))!;
   pmd.entries[idx] = 0;
   pmd.present--;
+  m.hooks.setTableEntry(g.mm, 1, false); // pmd_clear
   m.unlinkTable(pt);
   g.mm.nrPtes--;
   const pmdSize = entrySize(m, 1);

@@ -83,8 +83,8 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       const base = addr - (addr % pmdSize);
       if (next - addr !== pmdSize) {
         // change_pmd_range: a THP only partly in the range is split first (pmdp_invalidate flushes)
-        splitHugePmd(m, pmd, pi, base);
         pmdpInvalidate(m, g.mm, base, v.flags.exec);
+        splitHugePmd(m, pmd, pi, base);
         return ACTION_AGAIN;
       }
       // change_huge_pmd

@@ -135,8 +135,8 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
         continue;
       }
       // a THP only partly moved is split first (pmdp_invalidate flushes it), then its PTEs move
-      splitHugePmd(m, opmd!, oi, o - (o % pmdSize));
       pmdpInvalidate(m, mm, o - (o % pmdSize), exec);
+      splitHugePmd(m, opmd!, oi, o - (o % pmdSize));
       oe = opmd!.entries[oi];
     }
     if (extent === pmdSize && tableMove) {
@@ -146,8 +146,10 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
       if (npmd.entries[ni] === 0) {
         opmd!.entries[m.index(opmd!, o)] = 0;
         opmd!.present--;
+        m.hooks.setTableEntry(mm, 1, false); // pmd_clear(old_pmd)
         npmd.entries[ni] = oe;
         npmd.present++;
+        m.hooks.setTableEntry(mm, 1, true); // pmd_populate(new_pmd)
         m.tables.get(pteFrame(oe))!.base = n;
         m.hooks.flushTlbRange(mm, o, o + pmdSize, vflags);
         done += extent;

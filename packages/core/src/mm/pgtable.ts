@@ -76,6 +76,8 @@ export function walkToTable(m: Machine, mm: Mm, addr: number, level: number, all
       const child = m.newTable(cl, addr - (addr % span), mm);
       t.entries[idx] = mkPte(child.frame, 0);
       t.present++;
+      // p?d_populate: pmd_populate for a PTE table, pud_populate for a PMD table, ...
+      m.hooks.setTableEntry(mm, cl + 1, true);
       if (cl === 0) mm.nrPtes++;
       else if (cl === 1) mm.nrPmds++;
       else if (cl === 2) mm.nrPuds++;

@@ -44,8 +44,9 @@ export function unmapPageRange(m: Machine, g: MmuGather, v: Vma, addr: number, e
     pmdLeaf(pmd, i, a, next) {
       if (next - a === size) return zapHugePmd(m, g, v, pmd, i, a);
       const base = a - (a % size);
+      // __split_huge_pmd_locked: pmdp_invalidate, then the PTE table is populated
+      pmdpInvalidate(m, g.mm, base, v.flags.exec);
       splitHugePmd(m, pmd, i, base);
-      pmdpInvalidate(m, g.mm, base, v.flags.exec); // in __split_huge_pmd_locked
       zapPteRange(m, g, v, pmd, i, a, next, d);
     },
     pteTable(pmd, i, _pt, a, next) {
@@ -94,6 +95,10 @@ export function splitHugePmd(m: Machine, pmd: PageTable, i: number, base: number
   m.frames.refcount[f] = n;
   m.frames.mapcount[f] = n;
   pmd.entries[i] = mkPte(pt.frame, 0);
+  // __split_huge_pmd_locked populates a local pmd to fill the table through it, then the real
+  // one: two pmd_populate calls
+  m.hooks.setTableEntry(pmd.owner, 1, true);
+  m.hooks.setTableEntry(pmd.owner, 1, true);
   pmd.owner.nrPtes++;
 }
 
@@ -184,6 +189,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       // try_get_and_clear_pmd: uncontended in the simulation
       pmd.entries[pmdIdx] = 0;
       pmd.present--;
+      m.hooks.setTableEntry(mm, 1, false); // pmd_clear
       m.unlinkTable(pt);
       pmdCleared = true;
     }
@@ -204,6 +210,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       // try_to_free_pte: recheck under the PMD and PTE locks that every entry is none
       pmd.entries[pmdIdx] = 0;
       pmd.present--;
+      m.hooks.setTableEntry(mm, 1, false); // pmd_clear
       m.unlinkTable(pt);
       g.freeTableTlb(0, pt, start - (start % pmdSize));
       mm.nrPtes--;
