@@ -31,9 +31,9 @@ describe('options', () => {
     [{ granule: '8k' as never }, "arm64: option 'granule' must be one of '4k', '16k', '64k' (got '8k'; did you mean '4k'?)"],
     [{ tlbiRange: 'yes' as never }, "arm64: option 'tlbiRange' must be one of true, false (got 'yes')"],
     [{ asidBits: 12 as never }, "arm64: option 'asidBits' must be one of 8, 16 (got 12)"],
-    [{ kernel: 'v4.19' }, "arm64: option 'kernel' must be a kernel release from 6.1 to 7.1 (kernel 4.19 is older than the oldest modelled release, 6.1)"],
-    [{ kernel: '7.2' }, "arm64: option 'kernel' must be a kernel release from 6.1 to 7.1 (kernel 7.2 is newer than the newest modelled release, 7.1)"],
-    [{ kernel: 'latest' }, "arm64: option 'kernel' must be a kernel release from 6.1 to 7.1 (not a kernel release: 'latest' (expected e.g. 6.1, 6.18.44 or mainline))"],
+    [{ kernel: 'v4.19' }, "arm64: option 'kernel' must be a kernel release from 6.1 to 7.1, e.g. 6.18.44 or mainline (kernel 4.19 is older than the oldest modelled release, 6.1)"],
+    [{ kernel: '7.2' }, "arm64: option 'kernel' must be a kernel release from 6.1 to 7.1, e.g. 6.18.44 or mainline (kernel 7.2 is newer than the newest modelled release, 7.1)"],
+    [{ kernel: 'latest' }, "arm64: option 'kernel' must be a kernel release from 6.1 to 7.1, e.g. 6.18.44 or mainline (not a kernel release: 'latest' (expected e.g. 6.1, 6.18.44 or mainline))"],
     [{ vaBits: 47 }, "arm64: option 'vaBits' must be one of 39, 48, 52 with granule '4k' (got 47)"],
     [{ granule: '16k', vaBits: 39 }, "arm64: option 'vaBits' must be one of 47, 48, 52 with granule '16k' (got 39)"],
     // the two-level configurations (16k/36, 64k/42) are not among the choices: core's walkers need 3+ levels
