@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseScenario, toFtrace, toJsonl, toPerfetto, type CostModel } from '@tlbsim/core';
 import { BEHAVIOURS, type Behaviour } from '@tlbsim/hugetlb';
-import { list, oneOf, str, type OptionDefs, type Values } from './args.js';
+import { list, oneOf, str, type Values } from './args.js';
 import { parseArchSpecs, type ArchVariant } from './arches.js';
 import { runJob, BUG_NAMES, bugOptions, type BugName, type Job, type VariantRun } from './engine.js';
 import { UsageError } from './errors.js';
@@ -16,21 +16,6 @@ export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
 export type Format = (typeof FORMATS)[number];
 export const TRACE_FORMATS = ['perfetto', 'jsonl', 'ftrace'] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
-
-/** Options shared by compare, run and check. */
-export const RUN_OPTIONS: OptionDefs = {
-  arch: { type: 'string', multiple: true, short: 'a' },
-  cost: { type: 'string', multiple: true },
-  'include-setup': { type: 'boolean' },
-  format: { type: 'string', short: 'f' },
-  out: { type: 'string', short: 'o' },
-  trace: { type: 'string' },
-  'trace-format': { type: 'string' },
-};
-export const WORKLOAD_OPTIONS: OptionDefs = {
-  workload: { type: 'string', short: 'w' },
-  set: { type: 'string', multiple: true, short: 's' },
-};
 
 /** `--workload NAME --set K=V...` as a job. */
 export function workloadJob(command: string, v: Values): Job {

@@ -4,6 +4,7 @@
  * output captured, so tests can check what a command prints without starting a node process.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { parseArgs } from 'node:util';
 import { ScenarioError, didYouMean, oneLine } from '@tlbsim/core';
 import { compare } from './commands/compare.js';
 import { check } from './commands/check.js';
@@ -13,13 +14,14 @@ import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
 import { measure } from './commands/measure.js';
 import { metrics } from './commands/metrics.js';
+import { oneOf } from './args.js';
 import { UsageError } from './errors.js';
-import { HELP } from './help.js';
+import { COMMAND_NAMES, cliMarkdown, commandHelp, mainHelp, type CommandName } from './help.js';
 import { removeTemps } from './io.js';
 import { VERSION } from './report-data.js';
 
 // A Map, not a plain object: `tlbsim toString` or `tlbsim __proto__` must not find Object's own
-const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
+const COMMANDS = new Map<CommandName, (argv: string[]) => number | Promise<number>>([
   ['compare', (a) => compare(a, 'compare')],
   ['run', (a) => compare(a, 'run')],
   ['check', check],
@@ -37,29 +39,38 @@ const NAMES = [...COMMANDS.keys()];
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined) {
-    process.stderr.write(HELP.main);
+    process.stderr.write(mainHelp());
     return 2;
   }
   if (cmd === '--help' || cmd === '-h') {
-    process.stdout.write(HELP.main);
+    process.stdout.write(mainHelp());
     return 0;
   }
-  if (cmd === 'help') {
-    const topic = rest[0];
-    if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`unknown command "${topic}"${didYouMean(topic, NAMES)}; valid commands: ${NAMES.join(', ')}`);
-    process.stdout.write(HELP[topic ?? 'main']);
-    return 0;
-  }
+  if (cmd === 'help') return help(rest);
   if (cmd === '--version' || cmd === '-V') {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const run = COMMANDS.get(cmd);
+  const run = COMMANDS.get(cmd as CommandName);
   if (!run) {
     const what = cmd.startsWith('-') ? 'option' : 'command';
     throw new UsageError(`unknown ${what} "${cmd}"${didYouMean(cmd, NAMES)}; valid commands: ${NAMES.join(', ')} (tlbsim --help)`);
   }
   return run(rest);
+}
+
+/** tlbsim help [COMMAND] [--format markdown]: markdown is docs/cli.md, every command's help. */
+function help(argv: string[]): number {
+  const { values, positionals } = parseArgs({ args: argv, options: { format: { type: 'string', short: 'f' } }, allowPositionals: true, strict: false });
+  const format = oneOf('--format', typeof values.format === 'string' ? values.format : undefined, ['text', 'markdown'] as const, 'text');
+  if (format === 'markdown') {
+    process.stdout.write(cliMarkdown());
+    return 0;
+  }
+  const topic = positionals[0];
+  if (topic !== undefined && !(COMMAND_NAMES as string[]).includes(topic)) throw new UsageError(`unknown command "${topic}"${didYouMean(topic, NAMES)}; valid commands: ${NAMES.join(', ')}`);
+  process.stdout.write(topic === undefined ? mainHelp() : commandHelp(topic as CommandName));
+  return 0;
 }
 
 /** An error out of `main` as the exit status: bad input 2 (one line), anything else 70. */

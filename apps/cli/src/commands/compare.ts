@@ -1,15 +1,15 @@
 import { oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, FORMATS, formatResults, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
 import { UsageError } from '../errors.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
 import { formatByOp } from '../by-op.js';
 
 /** tlbsim compare --workload NAME ... and tlbsim run SCENARIO ... */
 export function compare(argv: string[], command: 'compare' | 'run'): number {
-  const { values, positionals } = parse(command, argv, command === 'compare' ? { ...WORKLOAD_OPTIONS, ...RUN_OPTIONS, by: { type: 'string' } } : { ...RUN_OPTIONS, hugetlb: { type: 'string' }, by: { type: 'string' } });
+  const { values, positionals } = parse(command, argv);
   if (values.help) {
-    process.stdout.write(HELP[command]);
+    process.stdout.write(commandHelp(command));
     return 0;
   }
   checkRunOutputs(values);

@@ -3,7 +3,7 @@ import { ALL_ARCHES, ARCH_NAMES, defaultBackend, fmtChoice, selectedKconfig } fr
 import { UsageError, unknownChoice } from '../errors.js';
 import { bold, renderMarkdown, renderTable, useColor } from '../format/grid.js';
 import { costRows } from '../costs.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { defaultText, findWorkload, WORKLOADS, type ParamSpec, type Workload } from '../workloads/index.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
@@ -28,9 +28,9 @@ function paramJson(s: ParamSpec) {
 
 /** tlbsim workloads [NAME] */
 export function workloads(argv: string[]): number {
-  const { values, positionals } = parse('workloads', argv, { format: { type: 'string', short: 'f' } });
+  const { values, positionals } = parse('workloads', argv);
   if (values.help) {
-    process.stdout.write(HELP.workloads);
+    process.stdout.write(commandHelp('workloads'));
     return 0;
   }
   if (positionals.length > 1) throw new UsageError('tlbsim workloads takes at most one workload name');
@@ -64,9 +64,9 @@ export function workloads(argv: string[]): number {
 
 /** tlbsim arches [NAME] */
 export function arches(argv: string[]): number {
-  const { values, positionals } = parse('arches', argv, { format: { type: 'string', short: 'f' }, costs: { type: 'boolean' } });
+  const { values, positionals } = parse('arches', argv);
   if (values.help) {
-    process.stdout.write(HELP.arches);
+    process.stdout.write(commandHelp('arches'));
     return 0;
   }
   if (positionals.length > 1) throw new UsageError('tlbsim arches takes at most one architecture name');

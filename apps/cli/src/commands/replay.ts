@@ -1,27 +1,18 @@
 import { MAX_CPUS } from '@tlbsim/core';
-import { intOpt, oneOf, parse, str, type OptionDefs } from '../args.js';
-import { checkRunOutputs, FORMATS, RUN_OPTIONS, traceFormatOf, variantsOf, writeTrace } from '../common.js';
+import { intOpt, oneOf, parse, str } from '../args.js';
+import { checkRunOutputs, FORMATS, traceFormatOf, variantsOf, writeTrace } from '../common.js';
 import { UsageError } from '../errors.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
 import { fileInputs } from '../replay/inputs.js';
 import { formatReplay, skippedReport } from '../replay/report.js';
 import { replayAll, TOUCH_RULES } from '../replay/run.js';
 
-// compare's options but --include-setup (a replayed program's threads appear during the replay), and the replay's own
-const { 'include-setup': _setup, ...SHARED } = RUN_OPTIONS;
-const OPTIONS: OptionDefs = {
-  ...RUN_OPTIONS,
-  touch: { type: 'string' },
-  cpus: { type: 'string' },
-  strict: { type: 'boolean' },
-};
-
 /** tlbsim replay FILE... (issue #9): an strace of a real program, replayed on each architecture. */
 export async function replayCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('replay', argv, OPTIONS);
+  const { values, positionals } = parse('replay', argv);
   if (values.help) {
-    process.stdout.write(HELP.replay);
+    process.stdout.write(commandHelp('replay'));
     return 0;
   }
   if (!positionals.length) throw new UsageError('tlbsim replay needs the strace output FILE (strace -f -tt -e trace=memory,process -o FILE PROGRAM), or the FILE.PID files of strace -ff');

@@ -2,7 +2,7 @@ import { list, oneOf, parse, str } from '../args.js';
 import { variantsOf } from '../common.js';
 import type { Job } from '../engine.js';
 import { UsageError } from '../errors.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { sweepReport } from '../html.js';
 import { checkOutputs, emit, withDefaultSignalsAsync, writeAtomic } from '../io.js';
 import { jobsOf, progressBar, runPool, type Task } from '../pool.js';
@@ -12,23 +12,9 @@ import { checkParamName, findWorkload, resolveParams, WORKLOAD_NAMES, type Param
 
 /** tlbsim sweep --workload NAME --vary KEY=V1,V2,... */
 export async function sweep(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('sweep', argv, {
-    workload: { type: 'string', short: 'w' },
-    vary: { type: 'string', multiple: true },
-    set: { type: 'string', multiple: true, short: 's' },
-    arch: { type: 'string', multiple: true, short: 'a' },
-    cost: { type: 'string', multiple: true },
-    'include-setup': { type: 'boolean' },
-    format: { type: 'string', short: 'f' },
-    out: { type: 'string', short: 'o' },
-    plot: { type: 'string' },
-    metric: { type: 'string' },
-    report: { type: 'string' },
-    jobs: { type: 'string', short: 'j' },
-    'force-jobs': { type: 'boolean' },
-  });
+  const { values, positionals } = parse('sweep', argv);
   if (values.help) {
-    process.stdout.write(HELP.sweep);
+    process.stdout.write(commandHelp('sweep'));
     return 0;
   }
   if (positionals.length) throw new UsageError(`tlbsim sweep takes no file argument (got "${positionals[0]}")`);

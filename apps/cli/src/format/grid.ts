@@ -1,3 +1,5 @@
+import { painters, useColor } from './color.js';
+
 /** A table of cells: the first column holds row names, the rest values (numbers or text). */
 export type Cell = string | number | boolean | undefined;
 export interface Grid {
@@ -9,20 +11,13 @@ export interface Style {
   color: boolean;
 }
 
-const ESC = '\x1b[';
-const paint = (on: boolean, code: string, s: string) => (on ? `${ESC}${code}m${s}${ESC}0m` : s);
-export const bold = (on: boolean, s: string) => paint(on, '1', s);
-export const dim = (on: boolean, s: string) => paint(on, '2', s);
-export const red = (on: boolean, s: string) => paint(on, '31', s);
-export const green = (on: boolean, s: string) => paint(on, '32', s);
-export const cyan = (on: boolean, s: string) => paint(on, '36', s);
-
-/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
-export function useColor(stream: { isTTY?: boolean }): boolean {
-  const nc = process.env.NO_COLOR;
-  if (nc !== undefined && nc !== '') return false;
-  return !!stream.isTTY;
-}
+// colour on or off for one output: picocolors' painters (the identity when off)
+export const bold = (on: boolean, s: string) => painters(on).bold(s);
+export const dim = (on: boolean, s: string) => painters(on).dim(s);
+export const red = (on: boolean, s: string) => painters(on).red(s);
+export const green = (on: boolean, s: string) => painters(on).green(s);
+export const cyan = (on: boolean, s: string) => painters(on).cyan(s);
+export { useColor };
 
 const text = (c: Cell): string => (c === undefined ? '-' : String(c));
 
