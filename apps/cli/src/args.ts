@@ -50,7 +50,10 @@ export function parse(command: CommandName, argv: string[]): { values: Values; p
     const r = parseArgs({ args: joinNegatives(argv, defs), options, allowPositionals: true, strict: true, tokens: true });
     checkTokens(command, options, r.tokens);
     const values = r.values as Values;
-    setColorMode(oneOf('--color', str(values, 'color'), ['auto', 'always', 'never'] as const, 'auto'));
+    const color = oneOf('--color', str(values, 'color'), ['auto', 'always', 'never'] as const, 'auto');
+    // auto colours what goes to a terminal: never a file --out names
+    const toFile = str(values, 'out') !== undefined && str(values, 'out') !== '-';
+    setColorMode(color === 'auto' && toFile ? 'never' : color);
     return { values, positionals: r.positionals };
   } catch (e) {
     if (e instanceof UsageError) throw e;

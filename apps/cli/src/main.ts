@@ -17,7 +17,7 @@ import { metrics } from './commands/metrics.js';
 import { oneOf } from './args.js';
 import { UsageError } from './errors.js';
 import { COMMAND_NAMES, cliMarkdown, commandHelp, mainHelp, type CommandName } from './help.js';
-import { removeTemps } from './io.js';
+import { removeTemps, stdin } from './io.js';
 import { VERSION } from './report-data.js';
 
 // A Map, not a plain object: `tlbsim toString` or `tlbsim __proto__` must not find Object's own
@@ -126,15 +126,16 @@ let queue: Promise<unknown> = Promise.resolve();
  * given, and return its exit status and output. Nothing reaches the real stdout or stderr and the
  * process's exit status is left alone. Runs are serialised; each starts on a fresh turn of the
  * event loop, so a caller's pending I/O is served between two runs. For what only a real process
- * shows (signals, terminals, the environment, the exit of the process), spawn the CLI.
+ * shows (signals, terminals, the environment, the exit of the process), spawn the CLI. `stdin` is
+ * what the run reads as its standard input (`tlbsim run -`).
  */
-export function runCaptured(argv: readonly string[], opts: { cwd?: string } = {}): Promise<Captured> {
-  const mine = queue.then(() => runOne([...argv], opts.cwd));
+export function runCaptured(argv: readonly string[], opts: { cwd?: string; stdin?: string } = {}): Promise<Captured> {
+  const mine = queue.then(() => runOne([...argv], opts.cwd, opts.stdin));
   queue = mine.catch(() => undefined);
   return mine;
 }
 
-async function runOne(argv: string[], cwd: string | undefined): Promise<Captured> {
+async function runOne(argv: string[], cwd: string | undefined, input: string | undefined): Promise<Captured> {
   if (!hooked) {
     hook(process.stdout, 'stdout');
     hook(process.stderr, 'stderr');
@@ -144,6 +145,9 @@ async function runOne(argv: string[], cwd: string | undefined): Promise<Captured
   const c: Capture = { stdout: [], stderr: [] };
   const before = process.cwd();
   if (cwd !== undefined) process.chdir(cwd);
+  // what the run reads from stdin: the text given, or nothing (never the worker's own stdin)
+  const read = stdin.read;
+  stdin.read = () => input ?? '';
   try {
     const code = await capturing.run(c, async () => {
       try {
@@ -154,6 +158,7 @@ async function runOne(argv: string[], cwd: string | undefined): Promise<Captured
     });
     return { code, stdout: c.stdout.join(''), stderr: c.stderr.join('') };
   } finally {
+    stdin.read = read;
     if (cwd !== undefined) process.chdir(before);
   }
 }

@@ -369,8 +369,11 @@ describe('sweep', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(''); // no progress bar off a terminal
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0].startsWith('pages,variant,arch,flushes,flushesBy.tlb_flush,ipis,firmwareIpis,')).toBe(true);
-    expect(lines.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['1,x86,x86', '1,arm64,arm64', '8,x86,x86', '8,arm64,arm64', '64,x86,x86', '64,arm64,arm64']);
+    // every row carries the workload and every parameter it ran with
+    expect(lines[0].startsWith('workload,cpus,iterations,pages,peer,aligned,variant,arch,flushes,flushesBy.tlb_flush,ipis,firmwareIpis,')).toBe(true);
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 8).join(','))).toEqual(
+      ['1,x86,x86', '1,arm64,arm64', '8,x86,x86', '8,arm64,arm64', '64,x86,x86', '64,arm64,arm64'].map((v) => `munmap,2,1,${v.replace(',', ',spin,false,')}`),
+    );
     const col = lines[0].split(',').indexOf('pagesFreed');
     expect(lines.slice(1).map((l) => l.split(',')[col])).toEqual(['1', '1', '8', '8', '64', '64']);
     expect((await tlbsim([...args, '--jobs', '1'])).stdout).toBe(r.stdout);

@@ -70,7 +70,7 @@ export function tlbsim(args: string[], opts: { cwd?: string; env?: Record<string
   return run(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, timeoutMs: opts.timeoutMs });
 }
 
-type RunCaptured = (argv: readonly string[], opts?: { cwd?: string }) => Promise<{ code: number; stdout: string; stderr: string }>;
+type RunCaptured = (argv: readonly string[], opts?: { cwd?: string; stdin?: string }) => Promise<{ code: number; stdout: string; stderr: string }>;
 let runCaptured: Promise<RunCaptured> | undefined;
 
 /**
@@ -79,9 +79,10 @@ let runCaptured: Promise<RunCaptured> | undefined;
  * costs more than most commands). Runs are serialised and each starts on a fresh turn of the event
  * loop, so the worker's RPC is served between them; keep each one short (small parameters).
  * For what only a real process shows (signals, terminals, the environment, stdin, exit codes of
- * the process itself, memory limits, the sweep's worker threads) use `tlbsim`.
+ * the process itself, memory limits, the sweep's worker threads) use `tlbsim`. `stdin` is the
+ * run's standard input (`tlbsim run -`; empty when not given).
  */
-export async function tlbsimIn(args: string[], opts: { cwd?: string } = {}): Promise<Ran> {
+export async function tlbsimIn(args: string[], opts: { cwd?: string; stdin?: string } = {}): Promise<Ran> {
   runCaptured ??= import(MAIN).then((m: { runCaptured: RunCaptured }) => m.runCaptured);
   const r = await (await runCaptured)(args, opts);
   return { ...r, signal: null };

@@ -1,6 +1,6 @@
 import { MAX_CPUS } from '@tlbsim/core';
 import { intOpt, oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, FORMATS, traceFormatOf, variantsOf, writeTrace } from '../common.js';
+import { checkRunOutputs, FORMATS, traceFormatOf, variantsOf, viewOf, writeTrace } from '../common.js';
 import { UsageError } from '../errors.js';
 import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
@@ -19,6 +19,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   checkRunOutputs(values);
   const variants = variantsOf(values);
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'table');
+  const view = viewOf(values, format, variants);
   const touch = oneOf('--touch', str(values, 'touch'), TOUCH_RULES, 'all');
   const cpusGiven = str(values, 'cpus');
   const cpus = cpusGiven === undefined ? undefined : intOpt('--cpus', cpusGiven, 1, 1, MAX_CPUS);
@@ -29,7 +30,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
 
   const runs = await replayAll(inputs, variants, { touch, cpus, strict, trace: !!traceFormat });
   const facts = { files, fileLines: lines, touch, cpusFrom: cpus === undefined ? ('trace' as const) : ('option' as const) };
-  const text = formatReplay(facts, runs, format);
+  const text = formatReplay(facts, runs, format, view);
   if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   // after the output: the skipped lines and their count close the run (json has them inside)

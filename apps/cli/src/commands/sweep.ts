@@ -5,7 +5,8 @@ import { UsageError } from '../errors.js';
 import { commandHelp } from '../help.js';
 import { sweepReport } from '../html.js';
 import { checkOutputs, emit, withDefaultSignalsAsync, writeAtomic } from '../io.js';
-import { jobsOf, progressBar, runPool, type Task } from '../pool.js';
+import { jobsOf, runPool, type Task } from '../pool.js';
+import { progress } from '../progress.js';
 import { lineChart } from '../svg.js';
 import { allMetricKeys, checkMetricName, parseVaryValues, seriesOf, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
 import { checkParamName, findWorkload, resolveParams, WORKLOAD_NAMES, type Params } from '../workloads/index.js';
@@ -47,10 +48,11 @@ export async function sweep(argv: string[]): Promise<number> {
     const job: Job = { kind: 'workload', workload: w.name, params: p.params };
     for (const variant of variants) tasks.push({ id: tasks.length, job, variant, opts: { includeSetup: values['include-setup'] === true } });
   }
-  const bar = progressBar(tasks.length, `sweep ${w.name} ${key}`);
+  // the pool starts its workers at once: the line shows from the start (a sweep is rarely quick)
+  const bar = progress(`sweep ${w.name} ${key}`, tasks.length, { delayMs: 0 });
   let results;
   try {
-    results = await withDefaultSignalsAsync(() => runPool(tasks, jobs, bar.tick));
+    results = await withDefaultSignalsAsync(() => runPool(tasks, jobs, (done) => bar.tick(done)));
   } finally {
     bar.end();
   }

@@ -54,6 +54,8 @@ export interface RunOptions {
   includeSetup?: boolean;
   /** count what each op caused (RunResult.byOp) */
   perOpMetrics?: boolean;
+  /** called after each op with the number of ops done (a progress line) */
+  onOp?: (done: number) => void;
 }
 
 export function protOf(p: string): Prot {
@@ -127,6 +129,7 @@ export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, 
       throw e;
     }
     outcomes.push({ index, op: op.op, ok: r.ok, ...(r.ok ? {} : { errno: r.errno, message: r.message }) });
+    o.onOp?.(index + 1);
   });
   return collect(m, outcomes);
 }
