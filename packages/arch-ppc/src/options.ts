@@ -42,9 +42,13 @@ export interface PpcOptions {
   /** PAGE_SIZE: 65536 (distribution kernels, default) or 4096 */
   pageSize?: BasePageSize;
   kernel?: KernelEra;
-  /** debugfs tlb_single_page_flush_ceiling (global flushes) */
-  tlbSinglePageFlushCeiling?: number;
+  /** debugfs tlb_single_page_flush_ceiling (global flushes); x86's option of the same knob has this name */
+  ceiling?: number;
   /** debugfs tlb_local_single_page_flush_ceiling (local flushes) */
+  localCeiling?: number;
+  /** @deprecated the old name of `ceiling` (still accepted) */
+  tlbSinglePageFlushCeiling?: number;
+  /** @deprecated the old name of `localCeiling` (still accepted) */
   tlbLocalSinglePageFlushCeiling?: number;
   /** cost model overrides (ns) */
   cost?: Partial<CostModel>;
@@ -59,8 +63,8 @@ export interface ResolvedPpcOptions {
   coprocessors: number;
   pageSize: BasePageSize;
   kernel: KernelEra;
-  tlbSinglePageFlushCeiling: number;
-  tlbLocalSinglePageFlushCeiling: number;
+  ceiling: number;
+  localCeiling: number;
 }
 
 /** POWER9_TLB_SETS_RADIX: sets walked by a local whole-PID tlbiel on POWER9 */
@@ -78,8 +82,9 @@ export const PPC_OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'coprocessors', kind: 'integer', min: 0, max: 0xffffffff, unit: 'coprocessors', description: 'nest-MMU coprocessors attached to every mm (context.copros)', default: 0 },
   { name: 'pageSize', kind: 'enum', unit: 'bytes', description: 'PAGE_SIZE in bytes (distribution ppc64le kernels use 64K)', default: 65536, choices: [65536, 4096] },
   { name: 'kernel', kind: 'enum', description: "kernel era: '6.6' (v6.4+), '6.1' (v5.17-v6.3), '5.12' (~v5.12-v5.16)", default: '6.6', choices: ['6.6', '6.1', '5.12'] },
-  { name: 'tlbSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_single_page_flush_ceiling: pages above which a global flush becomes a PID flush', default: 33 },
-  { name: 'tlbLocalSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_local_single_page_flush_ceiling: pages above which a local flush becomes a PID flush', default: POWER9_TLB_SETS_RADIX * 2 },
+  // the same knob has the same name on every backend (x86 `ceiling`); the old names stay accepted
+  { name: 'ceiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', aliases: ['tlbSinglePageFlushCeiling'], description: 'debugfs tlb_single_page_flush_ceiling: pages above which a global flush becomes a PID flush', default: 33 },
+  { name: 'localCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', aliases: ['tlbLocalSinglePageFlushCeiling'], description: 'debugfs tlb_local_single_page_flush_ceiling: pages above which a local flush becomes a PID flush', default: POWER9_TLB_SETS_RADIX * 2 },
   { name: 'cost', kind: 'cost', description: 'cost model overrides in ns (ipiSend, instructions[mnemonic], ...)', default: 'packages/arch-ppc/SPEC.md §9' },
 ];
 
@@ -124,8 +129,8 @@ export function ppcLabel(o: ResolvedPpcOptions): string {
     else parts.push(o.tlbie ? 'tlbie' : 'tlbie disabled: tlbiel by IPI');
   } else parts.push('native HPT');
   if (o.coprocessors > 0) parts.push(`${o.coprocessors} nMMU copro${o.coprocessors > 1 ? 's' : ''}`);
-  if (o.tlbSinglePageFlushCeiling !== 33 || o.tlbLocalSinglePageFlushCeiling !== POWER9_TLB_SETS_RADIX * 2) {
-    parts.push(`ceilings ${o.tlbSinglePageFlushCeiling}/${o.tlbLocalSinglePageFlushCeiling}`);
+  if (o.ceiling !== 33 || o.localCeiling !== POWER9_TLB_SETS_RADIX * 2) {
+    parts.push(`ceilings ${o.ceiling}/${o.localCeiling}`);
   }
   parts.push(`v${o.kernel}`);
   return `powerpc book3s64 ${o.mmu} (${parts.join(', ')})`;

@@ -8,7 +8,7 @@ describe('ppc() options', () => {
     expect(a.name).toBe('ppc');
     expect(a.options).toEqual({
       mmu: 'radix', cpu: 'power10', p9Errata: 'none', tlbie: true, gtse: true, coprocessors: 0, pageSize: 65536, kernel: '6.6',
-      tlbSinglePageFlushCeiling: 33, tlbLocalSinglePageFlushCeiling: 256,
+      ceiling: 33, localCeiling: 256,
     });
     expect(a.label).toBe('powerpc book3s64 radix (POWER10, 64K pages, tlbie, v6.6)');
   });
@@ -18,16 +18,21 @@ describe('ppc() options', () => {
       .toBe('powerpc book3s64 radix (POWER10, 4K pages, tlbie disabled: tlbiel by IPI, 1 nMMU copro, v6.1)');
     expect(ppc({ gtse: false, tlbSinglePageFlushCeiling: 10 }).label).toBe('powerpc book3s64 radix (POWER10, 64K pages, no GTSE: H_RPT_INVALIDATE, ceilings 10/256, v6.6)');
   });
+  it('the ceilings are ceiling and localCeiling (x86 names the same knob ceiling); the old names stay accepted', () => {
+    expect(ppc({ ceiling: 10, localCeiling: 20 }).options).toMatchObject({ ceiling: 10, localCeiling: 20 });
+    expect(ppc({ tlbSinglePageFlushCeiling: 10, tlbLocalSinglePageFlushCeiling: 20 }).options).toMatchObject({ ceiling: 10, localCeiling: 20 });
+    expect(() => ppc({ ceiling: 1, tlbSinglePageFlushCeiling: 2 })).toThrow("ppc: option 'ceiling' must be given once (given as 'ceiling' and as 'tlbSinglePageFlushCeiling')");
+  });
   it('optionSpecs describe every option, with choices for the enums', () => {
     expect(PPC_OPTION_SPECS.map((s) => s.name)).toEqual([
-      'mmu', 'cpu', 'p9Errata', 'tlbie', 'gtse', 'coprocessors', 'pageSize', 'kernel', 'tlbSinglePageFlushCeiling', 'tlbLocalSinglePageFlushCeiling', 'cost',
+      'mmu', 'cpu', 'p9Errata', 'tlbie', 'gtse', 'coprocessors', 'pageSize', 'kernel', 'ceiling', 'localCeiling', 'cost',
     ]);
     for (const k of Object.keys(ppc().options)) expect(PPC_OPTION_SPECS.some((s) => s.name === k)).toBe(true);
     expect(PPC_OPTION_SPECS.find((s) => s.name === 'kernel')!.choices).toEqual(['6.6', '6.1', '5.12']);
   });
   it('unknown option: throws naming it and the valid options', () => {
     expect(() => ppc({ radix: true } as never)).toThrow(
-      "ppc: unknown option 'radix' (valid options: mmu, cpu, p9Errata, tlbie, gtse, coprocessors, pageSize, kernel, tlbSinglePageFlushCeiling, tlbLocalSinglePageFlushCeiling, cost)",
+      "ppc: unknown option 'radix' (valid options: mmu, cpu, p9Errata, tlbie, gtse, coprocessors, pageSize, kernel, ceiling, localCeiling, cost)",
     );
   });
   it.each([

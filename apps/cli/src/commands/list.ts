@@ -42,6 +42,13 @@ export function workloads(argv: string[]): number {
     return 0;
   }
   const color = useColor(process.stdout);
+  if (format === 'text' && !positionals.length) {
+    // the list: one line each (the parameters are one `tlbsim workloads NAME` away)
+    const width = Math.max(...list.map((w) => w.name.length));
+    const lines = list.map((w) => `${bold(color, w.name.padEnd(width))}  ${w.summary}`);
+    process.stdout.write(`${lines.join('\n')}\n\ntlbsim workloads NAME: what NAME does and its parameters (--set NAME=VALUE) with defaults and ranges\n`);
+    return 0;
+  }
   let o = '';
   for (const w of list) {
     if (format === 'markdown') {

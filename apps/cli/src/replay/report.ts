@@ -184,7 +184,7 @@ function markdownSections(runs: readonly ReplayRun[]): string {
 /** The replay in any of the formats. */
 export function formatReplay(f: ReplayFacts, runs: readonly ReplayRun[], format: Format, view?: View): string {
   if (format === 'json') return JSON.stringify(replayDocument(f, runs), null, 2) + '\n';
-  const grid = formatGrid(title(f, runs), runs, format, { view, context: [['replay', f.files.join(' ')], ['touch', f.touch]] });
+  const grid = formatGrid(title(f, runs), runs, format, { view, context: [['replay', [...f.files].sort().join(' ')], ['touch', f.touch]] });
   if (format === 'csv') return grid;
   if (format === 'markdown') return `${grid}\n${markdownSections(runs)}`;
   return `${grid}\n${tableSections(runs)}`;
