@@ -29,7 +29,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const { inputs, lines } = fileInputs(files);
 
   const runs = await replayAll(inputs, variants, { touch, cpus, strict, trace: !!traceFormat });
-  const facts = { files, fileLines: lines, touch, cpusFrom: cpus === undefined ? ('trace' as const) : ('option' as const) };
+  const facts = { files: files.map((f) => (f === '-' ? 'stdin' : f)), fileLines: lines, touch, cpusFrom: cpus === undefined ? ('trace' as const) : ('option' as const) };
   const text = formatReplay(facts, runs, format, view);
   if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
