@@ -1,7 +1,12 @@
 import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { createRequire } from 'node:module';
+import type writeFileAtomicType from 'write-file-atomic';
 import { UsageError } from './errors.js';
+
+// write-file-atomic (CommonJS) is loaded on the first write, not at start (it brings signal-exit)
+let writeFileAtomic: typeof writeFileAtomicType | undefined;
+const atomic = () => (writeFileAtomic ??= createRequire(import.meta.url)('write-file-atomic') as typeof writeFileAtomicType);
 
 /** `-` as a file name: standard input (run, check, replay) or standard output (--out and the like). */
 export const STDIO = '-';
@@ -129,7 +134,7 @@ export function writeAtomic(file: string, data: string): void {
   }
   let tmp: string | undefined;
   try {
-    writeFileAtomic.sync(target, data, { tmpfileCreated: (t: string) => temps.add((tmp = t)) });
+    atomic().sync(target, data, { tmpfileCreated: (t: string) => temps.add((tmp = t)) });
   } catch (e) {
     throw cannotWrite(file, e);
   } finally {

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import Tinypool from 'tinypool';
+import type Tinypool from 'tinypool';
 import type { ArchVariant } from './arches.js';
 import type { EngineOptions, Job, Outcome } from './engine.js';
 import { intOpt } from './args.js';
@@ -43,7 +43,9 @@ export function terminateWorkers(): void {
 export async function runPool(tasks: readonly Task[], jobs: number, onProgress: (done: number) => void = () => {}): Promise<Outcome[]> {
   if (tasks.length === 0) return [];
   const n = Math.max(1, Math.min(jobs, tasks.length));
-  const pool = new Tinypool({ filename: new URL('./sweep-worker.js', import.meta.url).href, minThreads: n, maxThreads: n, maxQueue: tasks.length });
+  // loaded when a sweep runs: the other commands start without it (replay runs in a 16 MiB heap)
+  const { default: Pool } = await import('tinypool');
+  const pool = new Pool({ filename: new URL('./sweep-worker.js', import.meta.url).href, minThreads: n, maxThreads: n, maxQueue: tasks.length });
   live.add(pool);
   let done = 0;
   try {
