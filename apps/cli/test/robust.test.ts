@@ -219,7 +219,7 @@ describe('SIGINT and SIGTERM end every phase at once, leaving no file', () => {
 describe('every --help lists the exit statuses', () => {
   for (const c of ['', 'compare', 'run', 'check', 'sweep', 'workloads', 'arches', 'new-arch', 'replay']) {
     it(`tlbsim ${c || '(main)'} --help`, async () => {
-      const r = await tlbsim(c ? [c, '--help'] : ['--help']);
+      const r = await tlbsimIn(c ? [c, '--help'] : ['--help']);
       expect(r.code).toBe(0);
       expect(r.stdout.endsWith(`Exit status: 0 success; 1 findings (tlbsim check found something); 2 bad input (unknown name,
 out-of-range value, invalid scenario, unwritable output: one line naming it); 3 not exercised
