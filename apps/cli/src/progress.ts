@@ -14,7 +14,7 @@ export interface ProgressOptions {
 }
 
 export interface Progress {
-  /** `done` of the total finished; `what` names the step running now */
+  /** `done` of the total finished (a fraction within a long step); `what` names the step running now */
   tick(done: number, what?: string): void;
   /** clear the line */
   end(): void;
@@ -33,7 +33,7 @@ export function formatEta(ms: number): string {
 /** One progress line (without the `\r`). */
 export function progressLine(label: string, done: number, total: number, elapsedMs: number, columns: number, what = ''): string {
   const eta = done > 0 && done < total ? `, ${formatEta((elapsedMs / done) * (total - done))} left` : done >= total ? '' : ', estimating';
-  const tail = ` ${done}/${total}${eta}${what ? `  ${what}` : ''}`;
+  const tail = ` ${Math.floor(done)}/${total}${eta}${what ? `  ${what}` : ''}`;
   const width = Math.max(10, Math.min(40, columns - label.length - tail.length - 4));
   const full = Math.min(width, Math.round((done / Math.max(1, total)) * width));
   return `${label} [${'#'.repeat(full)}${'.'.repeat(width - full)}]${tail}`.slice(0, Math.max(1, columns - 1));

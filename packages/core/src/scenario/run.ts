@@ -54,7 +54,7 @@ export interface RunOptions {
   includeSetup?: boolean;
   /** count what each op caused (RunResult.byOp) */
   perOpMetrics?: boolean;
-  /** called after each op with the number of ops done (a progress line) */
+  /** called after each op with the number of ops done, and within a long op with a fraction (a progress line) */
   onOp?: (done: number) => void;
 }
 
@@ -120,7 +120,7 @@ export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, 
     try {
       m.checker.opIndex = index;
       m.opLabel = `ops[${index}].${op.op}`;
-      r = runOp(m, op, index, procs, threads, files, source);
+      r = runOp(m, op, index, procs, threads, files, source, o.onOp);
       m.opLabel = undefined;
     } catch (e) {
       // the same scenario can fit one architecture and not another (page size, TASK_SIZE): name
@@ -147,7 +147,7 @@ function scheduleIn(m: Machine, t: Thread): void {
   m.run(t, t.cpu);
 }
 
-function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: Map<string, Thread>, files: Map<string, SimFile>, source?: string): OpResult {
+function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: Map<string, Thread>, files: Map<string, SimFile>, source?: string, onOp?: (done: number) => void): OpResult {
   const path = `ops[${i}].${op.op}`;
   // `archDependent`: a mistake only on some architectures (a length or address the page size or
   // TASK_SIZE refuses); the others (thread states, busy CPUs, overlaps) are the same everywhere
@@ -189,6 +189,8 @@ function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: M
       const stride = a.stride ?? 2 ** m.geometry.pageShift;
       return onThread(a.thread, (mm) => {
         for (let k = 0; k < a.pages; k++) {
+          // a touch of millions of pages is one op of many seconds: say how far it is
+          if (onOp && k % 65536 === 65535) onOp(i + k / a.pages);
           const r = touch(m, mm, a.addr + k * stride, { write: a.write, thp: a.thp, order: a.order });
           if (!r.ok) err('addr', `page ${k} at 0x${(a.addr + k * stride).toString(16)}: ${r.message}`, true);
         }
