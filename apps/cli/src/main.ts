@@ -61,7 +61,14 @@ export async function main(argv: string[]): Promise<number> {
 
 /** tlbsim help [COMMAND] [--format markdown]: markdown is docs/cli.md, every command's help. */
 function help(argv: string[]): number {
-  const { values, positionals } = parseArgs({ args: argv, options: { format: { type: 'string', short: 'f' } }, allowPositionals: true, strict: false });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { format: { type: 'string', short: 'f' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    const opt = /'([^']+)'/.exec((e as Error).message)?.[1] ?? argv.join(' ');
+    throw new UsageError(`unknown option "${opt}" for "tlbsim help"; it takes a COMMAND and --format text|markdown`);
+  }
+  const { values, positionals } = parsed;
   const format = oneOf('--format', typeof values.format === 'string' ? values.format : undefined, ['text', 'markdown'] as const, 'text');
   if (format === 'markdown') {
     process.stdout.write(cliMarkdown());
