@@ -37,7 +37,8 @@ describe('JSON Schemas generated from the zod schemas', () => {
     }
     // the example of docs/scenarios.md, which shows every kind of field
     const doc = readFileSync(join(ROOT, 'docs/scenarios.md'), 'utf8');
-    const example = /## An example\n\n```yaml\n([\s\S]*?)```/.exec(doc)![1];
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)![1];
+    expect(example.split('\n')[0]).toBe('# yaml-language-server: $schema=https://unpkg.com/tlbsim/schema/scenario.schema.json');
     expect(validate(load(example), 'scenario.schema.json')).toEqual([]);
     // an unknown field and too many CPUs: refused by tlbsim and flagged by the schema
     expect(validate(yaml(join(FIXTURES, 'unknown-field.yaml')), 'scenario.schema.json').length).toBeGreaterThan(0);
