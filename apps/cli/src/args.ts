@@ -2,24 +2,59 @@ import { parseArgs } from 'node:util';
 import { didYouMean } from '@tlbsim/core';
 import { UsageError } from './errors.js';
 
-export interface OptionDef {
-  type: 'string' | 'boolean';
-  multiple?: boolean;
-  short?: string;
-}
-export type OptionDefs = Record<string, OptionDef>;
+import { commandOptions, type CommandName } from './help.js';
+import type { OptionDef } from './options.js';
+import { setColorMode } from './format/color.js';
+
 export type Values = Record<string, string | boolean | string[] | undefined>;
+type ParseDefs = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+
+/** A negative number (`-1`, `-0.5`): after an option that takes a value, it is that value. */
+const NEGATIVE = /^-\d+(\.\d+)?$/;
 
 /**
- * node:util parseArgs with errors rewritten as one-line usage errors that name the bad option and
- * list the valid ones.
+ * `--seed -1` as `--seed=-1`: node:util parseArgs reads a dash after an option as a forgotten
+ * value; a negative number there is the value (the option's own check then says whether it may
+ * be negative).
  */
-export function parse(command: string, argv: string[], defs: OptionDefs): { values: Values; positionals: string[] } {
-  const options = { ...defs, help: { type: 'boolean', short: 'h' } } as OptionDefs;
+function joinNegatives(argv: readonly string[], defs: readonly OptionDef[]): string[] {
+  const takesValue = (a: string): string | undefined => {
+    const d = a.startsWith('--') ? defs.find((o) => o.name === a.slice(2)) : /^-\w$/.test(a) ? defs.find((o) => o.short === a[1]) : undefined;
+    return d && d.type === 'string' ? d.name : undefined;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = a.includes('=') ? undefined : takesValue(a);
+    if (name !== undefined && i + 1 < argv.length && NEGATIVE.test(argv[i + 1])) {
+      out.push(`--${name}=${argv[++i]}`);
+    } else out.push(a);
+  }
+  return out;
+}
+
+/**
+ * Parse one command's arguments with its options from the option table (node:util parseArgs),
+ * errors rewritten as one-line usage errors that name the bad option and list the valid ones.
+ * `--color` takes effect here, for the whole command.
+ */
+export function parse(command: CommandName, argv: string[]): { values: Values; positionals: string[] } {
+  const defs = commandOptions(command);
+  const options: ParseDefs = {};
+  for (const d of defs) options[d.name] = { type: d.type, ...(d.multiple ? { multiple: true } : {}), ...(d.short ? { short: d.short } : {}) };
   try {
-    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    const r = parseArgs({ args: joinNegatives(argv, defs), options, allowPositionals: true, strict: true, tokens: true });
     checkTokens(command, options, r.tokens);
-    return { values: r.values as Values, positionals: r.positionals };
+    const values = r.values as Values;
+    const color = oneOf('--color', str(values, 'color'), ['auto', 'always', 'never'] as const, 'auto');
+    // auto colours what goes to a terminal: never a file --out names
+    const toFile = str(values, 'out') !== undefined && str(values, 'out') !== '-';
+    setColorMode(color === 'auto' && toFile ? 'never' : color);
+    return { values, positionals: r.positionals };
   } catch (e) {
     if (e instanceof UsageError) throw e;
     const err = e as Error & { code?: string };
@@ -32,7 +67,7 @@ export function parse(command: string, argv: string[], defs: OptionDefs): { valu
     if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const m = /'(-[^']*)'/.exec(err.message);
       const opt = m ? m[1].replace(/^-\w, /, '').split(' ')[0] : 'an option';
-      throw new UsageError(`option ${opt} of "tlbsim ${command}" ${/argument missing/.test(err.message) ? 'needs a value' : 'takes no value'}`);
+      throw new UsageError(`option ${opt} of "tlbsim ${command}" ${/argument missing|ambiguous/.test(err.message) ? 'needs a value' : 'takes no value'}`);
     }
     if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument for "tlbsim ${command}": ${err.message}`);
     throw new UsageError(err.message.split('\n')[0]);
@@ -43,7 +78,7 @@ export function parse(command: string, argv: string[], defs: OptionDefs): { valu
  * An option that takes one value given twice is a mistake (which one did the user mean?), not
  * last-wins; an empty value (`--out ""`) is refused rather than read as "not given".
  */
-function checkTokens(command: string, options: OptionDefs, tokens: readonly Token[]): void {
+function checkTokens(command: string, options: ParseDefs, tokens: readonly Token[]): void {
   const seen = new Map<string, string>();
   for (const t of tokens) {
     if (t.kind !== 'option') continue;

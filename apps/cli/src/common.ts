@@ -1,36 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { parseScenario, toFtrace, toJsonl, toPerfetto, type CostModel } from '@tlbsim/core';
 import { BEHAVIOURS, type Behaviour } from '@tlbsim/hugetlb';
-import { list, oneOf, str, type OptionDefs, type Values } from './args.js';
+import { list, oneOf, str, type Values } from './args.js';
 import { parseArchSpecs, type ArchVariant } from './arches.js';
 import { runJob, BUG_NAMES, bugOptions, type BugName, type Job, type VariantRun } from './engine.js';
 import { UsageError } from './errors.js';
-import { renderCsv, renderMarkdown, renderTable, useColor, type Grid } from './format/grid.js';
-import { checkOutputs, writeAtomic, withDefaultSignals } from './io.js';
-import { metricKeys, metricValue, resultsDocument } from './report-data.js';
-import { brief, legendLines, metricOf } from './metrics-registry.js';
+import type { Cell } from './format/grid.js';
+import { baselineColumn, DEFAULT_VIEW, parseMetricPatterns, type View } from './format/views.js';
+import { formatGrid } from './metrics-table.js';
+import { checkOutputs, readStdin, STDIO, writeAtomic, withDefaultSignals } from './io.js';
+import { resultsDocument } from './report-data.js';
 import { parseCostSpecs } from './costs.js';
+import { progress } from './progress.js';
 import { findWorkload, resolveParams, WORKLOAD_NAMES } from './workloads/index.js';
 
 export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
 export type Format = (typeof FORMATS)[number];
 export const TRACE_FORMATS = ['perfetto', 'jsonl', 'ftrace'] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
-
-/** Options shared by compare, run and check. */
-export const RUN_OPTIONS: OptionDefs = {
-  arch: { type: 'string', multiple: true, short: 'a' },
-  cost: { type: 'string', multiple: true },
-  'include-setup': { type: 'boolean' },
-  format: { type: 'string', short: 'f' },
-  out: { type: 'string', short: 'o' },
-  trace: { type: 'string' },
-  'trace-format': { type: 'string' },
-};
-export const WORKLOAD_OPTIONS: OptionDefs = {
-  workload: { type: 'string', short: 'w' },
-  set: { type: 'string', multiple: true, short: 's' },
-};
 
 /** `--workload NAME --set K=V...` as a job. */
 export function workloadJob(command: string, v: Values): Job {
@@ -40,11 +27,12 @@ export function workloadJob(command: string, v: Values): Job {
   return { kind: 'workload', workload: w.name, params: resolveParams(w, list(v, 'set')) };
 }
 
-/** A scenario file as a job (ScenarioError carries the field path). */
+/** A scenario file as a job (`-`: read from stdin); ScenarioError carries the field path. */
 export function scenarioJob(file: string): Job {
   // reading (a FIFO blocks until a writer comes) and parsing (10^6 ops take seconds) are long
   // synchronous steps: Ctrl-C and SIGTERM must end them at once
   return withDefaultSignals(() => {
+    if (file === STDIO) return { kind: 'scenario', scenario: parseScenario(readStdin('the scenario'), 'stdin'), source: 'stdin' };
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -117,9 +105,21 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
   return oneOf('--trace-format', given, TRACE_FORMATS, byExt);
 }
 
-/** Run a job on every variant (in order, in this thread). */
+/** Run a job on every variant (in order, in this thread), with a progress line on a terminal. */
 export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean; perOp?: boolean }): VariantRun[] {
-  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup, perOp: o.perOp })));
+  const steps = job.kind === 'scenario' ? Math.max(1, job.scenario.ops.length) : 1;
+  const bar = progress(job.kind === 'scenario' ? job.source : job.workload, variants.length * steps);
+  try {
+    return withDefaultSignals(() =>
+      variants.map((variant, i) => {
+        bar.tick(i * steps, variant.id);
+        const onOp = (done: number) => bar.tick(i * steps + done, variant.id);
+        return runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup, perOp: o.perOp, onOp });
+      }),
+    );
+  } finally {
+    bar.end();
+  }
 }
 
 /** Write the event streams of the runs in the chosen trace format. */
@@ -142,60 +142,28 @@ export function describeJob(job: Job): string {
   return `${job.workload}: ${ps}`;
 }
 
-/** The metrics of every run side by side: one row per metric, one column per variant. */
-export function metricsGrid(runs: readonly VariantRun[]): Grid {
-  const keys = metricKeys(runs.map((r) => r.result));
-  return {
-    header: ['metric', ...runs.map((r) => r.variant.id)],
-    rows: keys.map((k) => [k, ...runs.map((r) => metricValue(r.result, k))]),
-  };
-}
-
 /** compare / run output in any of the formats. */
-export function formatResults(job: Job, runs: readonly VariantRun[], format: Format, extra: Record<string, unknown> = {}): string {
-  if (format === 'json') return JSON.stringify(resultsDocument(job, runs, extra), null, 2) + '\n';
-  return formatGrid(describeJob(job), runs, format, job.kind === 'workload' && typeof job.params.pages === 'number' ? job.params.pages : undefined);
+export function formatResults(job: Job, runs: readonly VariantRun[], format: Format, view: View = DEFAULT_VIEW): string {
+  if (format === 'json') return JSON.stringify(resultsDocument(job, runs), null, 2) + '\n';
+  return formatGrid(describeJob(job), runs, format, { pages: job.kind === 'workload' && typeof job.params.pages === 'number' ? job.params.pages : undefined, view, context: jobContext(job) });
 }
 
-/** The metrics grid of runs under a title, with the variants' legend: table, csv or markdown. */
-export function formatGrid(title: string, runs: readonly VariantRun[], format: Exclude<Format, 'json'>, pages?: number): string {
-  const g = metricsGrid(runs);
-  if (format === 'csv') return renderCsv(g);
-  const legend = runs.map((r) => [r.variant.id, `${r.result.label}; base page ${bytes(r.pageSize)}${pages === undefined ? '' : `: pages=${pages} is ${bytes(pages * r.pageSize)}`}`] as const);
-  if (format === 'markdown') {
-    const rows = g.rows.map((r) => r[0] as string).flatMap((k) => {
-      const d = metricOf(k);
-      return d ? [`- \`${k}\` (${d.unit}): ${brief(d)}`] : [];
-    });
-    return `### ${title}\n\n${renderMarkdown(g)}\n${legend.map(([id, l]) => `- \`${id}\`: ${l}`).join('\n')}\n\nRows:\n\n${rows.join('\n')}\n`;
-  }
-  const color = useColor(process.stdout);
-  const w = Math.max(...legend.map(([id]) => id.length));
-  const rows = legendLines(g.rows.map((r) => r[0] as string));
-  const setup = setupLines(runs);
-  return `${title}\n\n${renderTable(g, { color }, (row, col) => row[0] === 'violations' && (row[col] as number) > 0)}\n${legend.map(([id, l]) => `${id.padEnd(w)}  ${l}`).join('\n')}${setup.length ? `\n\nsetup, not in the totals (each thread's first switch onto its CPU; --include-setup adds it):\n${setup.map((l) => `  ${l}`).join('\n')}` : ''}\n\nrows (tlbsim metrics KEY for the full definition):\n${rows.map((l) => `  ${l}`).join('\n')}\n`;
+/** The leading csv columns that say what ran: the workload and its parameters, or the scenario. */
+export function jobContext(job: Job): [string, Cell][] {
+  if (job.kind === 'scenario') return [['scenario', job.scenario.name], ['file', job.source]];
+  return [['workload', job.workload], ...Object.entries(job.params).map(([k, v]) => [k, v] as [string, Cell])];
 }
 
-/** 4096 -> "4 KiB" */
-export function bytes(n: number): string {
-  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (n >= size && n % size === 0) return `${n / size} ${unit}`;
-  return `${n} B`;
-}
-
-
-/** What each variant's setup cost, as `x86: fullFlushes 2, tlbInstructions.CR3 write 2`; nothing when it cost nothing. */
-export function setupLines(runs: readonly VariantRun[]): string[] {
-  const out: string[] = [];
-  const w = Math.max(0, ...runs.map((r) => r.variant.id.length));
-  for (const r of runs) {
-    const m = r.result.setup.metrics;
-    const parts: string[] = [];
-    for (const k of ['flushes', 'ipis', 'firmwareIpis', 'fullFlushes', 'rangedFlushes', 'estimatedNs'] as const) if (m[k]) parts.push(`${k} ${m[k]}`);
-    for (const [k, v] of Object.entries(m.tlbInstructions)) if (v) parts.push(`tlbInstructions.${k} ${v}`);
-    const counters = new Map<string, number>();
-    for (const c of r.result.setup.cpus) for (const [k, v] of Object.entries(c.counters)) counters.set(k, (counters.get(k) ?? 0) + v);
-    for (const [k, v] of [...counters].sort()) if (v) parts.push(`counters.${k} ${v}`);
-    if (parts.length) out.push(`${r.variant.id.padEnd(w)}  ${parts.join(', ')}`);
-  }
-  return out;
+/**
+ * -e, --all, -A and --baseline, checked before any run: they shape the table, csv and markdown
+ * views (json carries every count, per CPU too; --by op has its own columns).
+ */
+export function viewOf(v: Values, format: Format, variants: readonly ArchVariant[], byOp = false): View {
+  const view: View = { metrics: parseMetricPatterns(list(v, 'metrics')), all: v.all === true, perCpu: v['per-cpu'] === true, baseline: str(v, 'baseline') };
+  const given = [view.metrics.length ? '-e/--metrics' : '', view.perCpu ? '-A/--per-cpu' : '', view.baseline !== undefined ? '--baseline' : ''].filter(Boolean);
+  if (given.length && format === 'json') throw new UsageError(`${given[0]} shapes the table, csv and markdown views; --format json carries every count (per CPU in results[].cpus)`);
+  if (given.length && byOp) throw new UsageError(`${given[0]} and --by op cannot be combined: --by op has its own columns`);
+  if (view.perCpu && view.baseline !== undefined) throw new UsageError('--baseline compares variant columns; with -A/--per-cpu the columns are CPUs: give one of them');
+  if (view.baseline !== undefined) baselineColumn(variants.map((x) => x.id), view.baseline);
+  return view;
 }

@@ -18,6 +18,8 @@ export interface EngineOptions {
   includeSetup?: boolean;
   /** count what each operation caused (--by op, JSON results' ops) */
   perOp?: boolean;
+  /** after each scenario op: how many are done (the progress line) */
+  onOp?: (done: number) => void;
 }
 
 /** A run's results with the workload's own statistics (hugetlb.*). */
@@ -70,7 +72,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
       captured = mm;
       setupHugetlb(mm, o.hugetlb);
     };
-    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp }, job.source);
+    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp, onOp: o.onOp }, job.source);
     m = captured;
     extra = hugetlbExtra(m);
   }

@@ -1,21 +1,11 @@
+/**
+ * Every command's usage, description, options and examples, defined once: `tlbsim --help`,
+ * `tlbsim COMMAND --help`, the parser's option list (args.ts) and docs/cli.md are generated from
+ * this table and from OPTIONS (options.ts).
+ */
 import { VERSION } from './report-data.js';
-import { MEASURE_HELP } from './measure/help.js';
-
-const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x86, arm64, ppc, riscv, generic, all
-                         (default: all = x86, arm64, ppc, riscv), with options NAME:key=value,key=value
-                         e.g. --arch x86:invlpgb=on --arch arm64:granule=64k,tlbiRange=on
-                         (tlbsim arches lists every option)
-      --cost ARCH:KEY=NS  override cost figures of estimatedNs (a model estimate) for ARCH's
-                         columns, repeatable: --cost x86:ipiSend=1500,INVLPG=120
-                         (tlbsim arches ARCH --costs lists every figure and its source)`;
-const BY_HELP = `      --by op            one table per architecture, one row per operation (a scenario's ops, a
-                         workload's phases): what each caused, on which CPUs; the rows sum to the
-                         totals (JSON always carries them as results[].ops[])`;
-const SETUP_HELP = `      --include-setup    count each thread's first switch onto its CPU in the totals (kept apart by
-                         default: it is setup, not the workload)`;
-const TRACE_HELP = `      --trace FILE       write the event stream of every run to FILE (atomically)
-      --trace-format F   perfetto (default; open in ui.perfetto.dev), jsonl or ftrace
-                         (default by extension: .jsonl -> jsonl, .txt/.trace -> ftrace)`;
+import { ARCH_GROUP, GLOBAL_OPTIONS, OPTIONS, TRACE_GROUP, VIEW_GROUP, WORKLOAD_GROUP, type OptionDef, type OptionId, type OptionUse } from './options.js';
+import { MEASURE_ABOUT, MEASURE_AFTER, MEASURE_EXIT } from './measure/help.js';
 
 /** The same list in every --help (and the README): a script can rely on it. */
 export const EXIT_HELP = `Exit status: 0 success; 1 findings (tlbsim check found something); 2 bad input (unknown name,
@@ -25,23 +15,265 @@ internal error (a bug of ours: please report it); 130 interrupted by Ctrl-C (SIG
 SIGTERM (nothing partial is written).
 `;
 
-export const HELP: Record<string, string> = {
-  measure: MEASURE_HELP,
-  main: `tlbsim ${VERSION}: simulate Linux mmu_gather / TLB shootdowns across architectures
+export interface CommandDef {
+  /** one line in the main help's command list */
+  summary: string;
+  usage: string;
+  about: string;
+  options: readonly OptionUse[];
+  /** --format's values, the default first */
+  formats?: readonly string[];
+  /** what --format's help adds after the values */
+  formatNote?: string;
+  /** paragraphs after the options */
+  after?: string;
+  examples: readonly string[];
+  exit?: string;
+}
+
+const TABLE_FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
+const LIST_FORMATS = ['text', 'json', 'markdown'] as const;
+
+export const COMMAND_DEFS = {
+  compare: {
+    summary: 'run a built-in workload on each architecture, metrics side by side',
+    usage: 'tlbsim compare --workload NAME [--set KEY=VALUE]... [--arch SPEC]... [options]',
+    about: `Run one built-in workload on each architecture variant and print the metrics side by side:
+one column per variant, one row per metric (per-CPU detail with -A, or in --format json). Rows
+that are zero in every column are hidden (--all shows them; csv and json keep every row).`,
+    options: [...WORKLOAD_GROUP, ...ARCH_GROUP, 'include-setup', 'by', ...VIEW_GROUP, 'format', 'out', ...TRACE_GROUP],
+    formats: TABLE_FORMATS,
+    examples: [
+      'tlbsim compare --workload munmap --set pages=64',
+      'tlbsim compare --workload munmap -e ipis,flushes,tlbInstructions.* --baseline x86',
+      'tlbsim compare --workload madvise-dontneed --set peer=sleep --set cpus=8 --format json',
+      'tlbsim compare --workload exit --set threads=4 --set cpus=4 --arch x86 --arch arm64:tlbiRange=on -A',
+      'tlbsim compare --workload hugetlb-share --set sharers=2 --set hugetlb=V1 --arch x86',
+    ],
+  },
+  run: {
+    summary: 'run a scenario file (YAML or JSON) on each architecture',
+    usage: 'tlbsim run SCENARIO.{yaml,json} [--arch SPEC]... [options]',
+    about: `Run a scenario file on each architecture variant (- reads it from stdin). docs/scenarios.md
+describes the format (machine, files, processes, ops) with an example of every operation;
+docs/examples/munmap.yaml is a small one. Mistakes are refused with the field path, exit 2.`,
+    options: [...ARCH_GROUP, 'include-setup', 'by', ...VIEW_GROUP, 'format', 'out', 'hugetlb', ...TRACE_GROUP],
+    formats: TABLE_FORMATS,
+    examples: [
+      'tlbsim run scenario.yaml',
+      'tlbsim run scenario.json --arch x86 --trace trace.json',
+      'tlbsim run scenario.yaml --arch x86 --trace flush.txt --trace-format ftrace',
+      'generate-scenario | tlbsim run - --format json -o -',
+    ],
+  },
+  check: {
+    summary: 'run the hazard checker; exit 1 when it finds anything, 3 when it checked nothing',
+    usage: 'tlbsim check (SCENARIO | --workload NAME [--set KEY=VALUE]...) [--bug NAME]... [options]',
+    about: `Run the hazard checker (stale translations after free H1, page-table use after free H2, stale
+permissions H3, kernel warnings H4). Each finding is explained: the CPU, the address, what was
+freed, the operation, the flush that should have covered it, the cached translation that outlived
+it and the events that led there. The checker reports one finding per CPU per freed batch (or per
+mprotect/fork) and counts the pages it folds into it ("4 findings shown, 8 pages affected").
+Each run says, per hazard class and per --bug, whether it was exercised and how often.
+SCENARIO - reads the scenario from stdin.
+
+check exits 0 when nothing is found (every --bug acted, some hazard class was checked), 1 on
+findings, 3 "not exercised" when nothing is found but a --bug never acted in some run (e.g.
+free-tables-without-flush where no page table is freed) or a run checked no hazard class at all.`,
+    options: [['workload', 'a built-in workload instead of a scenario file'], 'set', 'bug', ...ARCH_GROUP, 'include-setup', 'format', ['out', 'write the report to FILE (atomically) instead of stdout (- is stdout)'], 'hugetlb', ...TRACE_GROUP],
+    formats: ['text', 'json'],
+    examples: [
+      'tlbsim check --workload munmap',
+      'tlbsim check --workload munmap --bug free-pages-before-flush --arch x86',
+      'tlbsim check --workload mprotect --bug skip-mprotect-flush --format json',
+      'tlbsim check scenario.yaml',
+    ],
+  },
+  sweep: {
+    summary: 'vary one workload parameter, in parallel; CSV/JSON, SVG plot, HTML report',
+    usage: 'tlbsim sweep --workload NAME --vary KEY=V1,V2,... [--set KEY=VALUE]... [--arch SPEC]... [options]',
+    about: `Run a workload for each value of one parameter on each architecture variant, in parallel on all
+cores (worker threads), with a progress line on stderr when it is a terminal.`,
+    options: ['workload', 'vary', ['set', 'fix another parameter, repeatable'], ...ARCH_GROUP, 'include-setup', 'format', ['out', 'write the data to FILE (atomically) instead of stdout (- is stdout)'], 'plot', 'metric', 'report', 'jobs', 'force-jobs'],
+    formats: ['csv', 'json'],
+    formatNote: 'csv: one row per value and variant, with the workload and its parameters',
+    examples: [
+      'tlbsim sweep --workload munmap --vary pages=1..1024*2 --plot ipis.svg',
+      'tlbsim sweep --workload munmap --vary cpus=2,4,8,16 --set peer=spin --format json --out sweep.json',
+      'tlbsim sweep --workload tlb_flush2 --vary threads=1..8 --set cpus=8 --report tlb_flush2.html',
+    ],
+  },
+  workloads: {
+    summary: 'list the built-in workloads, one line each; NAME for its parameters',
+    usage: 'tlbsim workloads [NAME] [--format text|json|markdown]',
+    about: `List the built-in workloads, one line each; with NAME (or --format json or markdown), what each
+does and every parameter with its default and range.`,
+    options: ['format'],
+    formats: LIST_FORMATS,
+    examples: ['tlbsim workloads', 'tlbsim workloads munmap', 'tlbsim workloads --format json'],
+  },
+  arches: {
+    summary: 'list the architectures with their options, defaults and Kconfig',
+    usage: 'tlbsim arches [NAME] [--costs] [--format text|json|markdown]',
+    about: `List the architectures: label, page size, every option with its default and values, and the
+Kconfig symbols each backend selects. --costs lists the cost model instead: every figure (ns)
+estimatedNs multiplies by its count, with its source; --cost ARCH:KEY=NS overrides one.`,
+    options: ['costs', 'format'],
+    formats: LIST_FORMATS,
+    examples: ['tlbsim arches', 'tlbsim arches arm64', 'tlbsim arches x86 --costs', 'tlbsim arches --format json'],
+  },
+  metrics: {
+    summary: 'what every metric means: unit, definition, kernel counterpart, backends',
+    usage: 'tlbsim metrics [KEY...] [--arch NAME] [--format text|json|markdown]',
+    about: `What every number tlbsim prints means: each metric, TLB instruction and per-CPU counter with its
+unit, a one-sentence definition, its kernel counterpart (a /proc/interrupts row, a /proc/vmstat
+name, a tracepoint) or "model only", and which backends produce it. docs/metrics.md is this
+command's markdown output.`,
+    options: ['archName', 'format'],
+    formats: LIST_FORMATS,
+    examples: ['tlbsim metrics', 'tlbsim metrics ipis counters.interrupts.TLB', 'tlbsim metrics --arch arm64 --format markdown'],
+  },
+  'new-arch': {
+    summary: 'scaffold a new architecture backend package (packages/arch-NAME)',
+    usage: 'tlbsim new-arch NAME [--dir WORKSPACE]',
+    about: `Scaffold packages/arch-NAME: package.json, tsup config, the backend factory with every hook of the
+contract documented in place (doing what the kernel's generic code does), a conformance test file,
+a README and a changeset; the package joins the changesets fixed group. It builds and passes the
+shared conformance suite out of the box.`,
+    options: ['dir'],
+    examples: ['tlbsim new-arch loongarch', 'tlbsim new-arch s390 --dir ~/src/tlbsim'],
+  },
+  replay: {
+    summary: "replay an strace of a real program's memory system calls on each architecture",
+    usage: 'tlbsim replay FILE... [--arch SPEC]... [--touch all|none|written] [--cpus N] [--strict] [options]',
+    about: `Replay what a real program did to its memory, as strace recorded it, on each architecture
+variant: the metrics side by side as in tlbsim compare, then the trace lines (call sites) that
+sent the most IPIs and executed the most TLB instructions on each variant. FILE is the output of
+  strace -f -tt -e trace=memory,process -o FILE PROGRAM
+(also without -tt or -f; with strace -ff give every FILE.PID file; - reads stdin). Files are
+streamed.
+
+strace shows no page faults, so the replay assumes which pages were touched (--touch); the
+report states the assumption. Calls that failed in the trace (= -1 ENOMEM) are counted, not
+applied. A line that cannot be replayed is skipped and reported with its FILE:LINE (on stderr;
+in the json document), with the count at the end.`,
+    options: [...ARCH_GROUP, 'touch', 'cpus', 'strict', ...VIEW_GROUP, 'format', 'out', ...TRACE_GROUP],
+    formats: TABLE_FORMATS,
+    after: `Same inputs give byte-identical output. The json document is compare's plus a "replay" section
+(files, lines, syscalls, failures, skipped lines, the assumption) and each result's "callSites"
+(the top 10 by IPIs and by TLB instructions; table and markdown show 5).`,
+    examples: [
+      'strace -f -tt -e trace=memory,process -o trace.txt ./myprogram',
+      'tlbsim replay trace.txt',
+      'tlbsim replay trace.txt --arch x86 --arch x86:invlpgb=on --touch written --format markdown',
+      'tlbsim replay trace.txt --cpus 8 --strict --format json --out replay.json',
+      'tlbsim replay trace.* --arch arm64 --trace replay.json     (the files of strace -ff -o trace)',
+      'strace -f -e trace=memory,process -o /dev/stdout ./myprogram 2>/dev/null | tlbsim replay -',
+    ],
+  },
+  measure: {
+    summary: "run a workload natively and check tlbsim's x86 prediction against the kernel's trace",
+    usage: `tlbsim measure --workload NAME [--set KEY=VALUE]... [--iterations N] [--save DIR] [options]
+       tlbsim measure --from DIR [options]`,
+    about: MEASURE_ABOUT,
+    options: [
+      ['workload', 'the workload (tlbsim workloads NAME lists its parameters)'],
+      ['set', "a workload parameter, repeatable (cpus at most this machine's CPUs)"],
+      'iterations',
+      'sched',
+      'save',
+      'from',
+      'format',
+      ['out', 'write the output to FILE (atomically) (- is stdout)'],
+    ],
+    formats: ['text', 'json'],
+    formatNote: 'json: phases[] with name, kernel, tlbsim, match, agreement',
+    after: MEASURE_AFTER,
+    examples: ['sudo tlbsim measure --workload munmap --set pages=8', 'sudo tlbsim measure --workload mprotect --set peer=sleep --iterations 50 --save m1', 'tlbsim measure --from m1 --format json'],
+    exit: MEASURE_EXIT,
+  },
+} as const satisfies Record<string, CommandDef>;
+
+export type CommandName = keyof typeof COMMAND_DEFS;
+export const COMMAND_NAMES = Object.keys(COMMAND_DEFS) as CommandName[];
+
+/** The definition and help text of one option as a command uses it. */
+export function optionOf(use: OptionUse, cmd?: CommandDef): OptionDef {
+  const [id, text] = typeof use === 'string' ? [use as OptionId, undefined] : use;
+  const def: OptionDef = OPTIONS[id];
+  if (text !== undefined) return { ...def, help: text };
+  if (id === 'format' && cmd?.formats) return { ...def, help: formatHelp(cmd.formats, cmd.formatNote) };
+  return def;
+}
+
+function formatHelp(formats: readonly string[], note?: string): string {
+  const [first, ...rest] = formats;
+  const list = rest.length > 1 ? `, ${rest.slice(0, -1).join(', ')} or ${rest[rest.length - 1]}` : rest.length ? ` or ${rest[0]}` : '';
+  return `${first} (default)${list}${note ? ` (${note})` : ''}`;
+}
+
+/** The options a command accepts: its own, then the global ones. */
+export function commandOptions(name: CommandName): OptionDef[] {
+  const cmd: CommandDef = COMMAND_DEFS[name];
+  return [...cmd.options, ...GLOBAL_OPTIONS].map((u) => optionOf(u, cmd));
+}
+
+const COLUMN = 25;
+const WIDTH = 116;
+
+/** A line cut at spaces into lines of at most `width` characters (its indent kept on each). */
+function wrap(line: string, width: number): string[] {
+  if (line.length <= width) return [line];
+  const indent = /^ */.exec(line)![0];
+  const out: string[] = [];
+  let cur = '';
+  for (const w of line.trim().split(' ')) {
+    if (cur && indent.length + cur.length + 1 + w.length > width) {
+      out.push(indent + cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) out.push(indent + cur);
+  return out;
+}
+
+/** `  -a, --arch SPEC        text`, continuation lines under the text. */
+export function optionLines(o: OptionDef): string {
+  const left = `  ${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}`;
+  const pad = left.length <= COLUMN - 2 ? left.padEnd(COLUMN) : `${left}  `;
+  const [first, ...more] = o.help.split('\n').flatMap((l) => wrap(l, WIDTH - COLUMN));
+  return [pad + first, ...more.map((l) => ' '.repeat(COLUMN) + l)].join('\n');
+}
+
+/** `tlbsim COMMAND --help` */
+export function commandHelp(name: CommandName): string {
+  const c: CommandDef = COMMAND_DEFS[name];
+  const opts = c.options.map((u) => optionLines(optionOf(u, c))).join('\n');
+  return `Usage: ${c.usage}
+
+${c.about}
+
+Options:
+${opts}
+${c.after ? `\n${c.after}\n` : ''}
+Examples:
+${c.examples.map((e) => `  ${e}`).join('\n')}
+
+${c.exit ?? EXIT_HELP}`;
+}
+
+/** `tlbsim --help` */
+export function mainHelp(): string {
+  const w = Math.max(...COMMAND_NAMES.map((n) => n.length)) + 3;
+  return `tlbsim ${VERSION}: simulate Linux mmu_gather / TLB shootdowns across architectures
 
 Usage: tlbsim <command> [options]        (tlbsim <command> --help for details)
 
 Commands:
-  compare     run a built-in workload on each architecture, metrics side by side
-  run         run a scenario file (YAML or JSON) on each architecture
-  check       run the hazard checker; exit 1 when it finds anything, 3 when it checked nothing
-  sweep       vary one workload parameter, in parallel; CSV/JSON, SVG plot, HTML report
-  workloads   list the built-in workloads with every parameter and default
-  arches      list the architectures with their options, defaults and Kconfig
-  metrics     what every metric means: unit, definition, kernel counterpart, backends
-  new-arch    scaffold a new architecture backend package (packages/arch-NAME)
-  replay      replay an strace of a real program's memory system calls on each architecture
-  measure     run a workload natively and check tlbsim's x86 prediction against the kernel's trace
+${COMMAND_NAMES.map((n) => `  ${n.padEnd(w)}${COMMAND_DEFS[n].summary}`).join('\n')}
+
+Options of every command:
+${GLOBAL_OPTIONS.map((id) => optionLines(OPTIONS[id])).join('\n')}
 
 Examples:
   tlbsim compare --workload munmap --set pages=64
@@ -51,200 +283,11 @@ Examples:
   tlbsim sweep --workload munmap --vary pages=1,8,32,64,512 --plot ipis.svg --report sweep.html
   tlbsim replay trace.txt --arch x86 --arch arm64
 
-${EXIT_HELP}`,
-  compare: `Usage: tlbsim compare --workload NAME [--set KEY=VALUE]... [--arch SPEC]... [options]
+${EXIT_HELP}`;
+}
 
-Run one built-in workload on each architecture variant and print the metrics side by side:
-one column per variant, one row per metric (per-CPU detail in --format json).
-
-Options:
-  -w, --workload NAME    the workload (tlbsim workloads lists them)
-  -s, --set KEY=VALUE    set a workload parameter, repeatable (e.g. --set pages=64 --set peer=sleep)
-${ARCH_HELP}
-${SETUP_HELP}
-${BY_HELP}
-  -f, --format F         table (default), json, csv or markdown
-  -o, --out FILE         write the output to FILE (atomically) instead of stdout
-${TRACE_HELP}
-
-Examples:
-  tlbsim compare --workload munmap --set pages=64
-  tlbsim compare --workload madvise-dontneed --set peer=sleep --set cpus=8 --format json
-  tlbsim compare --workload exit --set threads=4 --set cpus=4 --arch x86 --arch arm64:tlbiRange=on
-  tlbsim compare --workload hugetlb-share --set sharers=2 --set hugetlb=V1 --arch x86
-
-${EXIT_HELP}`,
-  run: `Usage: tlbsim run SCENARIO.{yaml,json} [--arch SPEC]... [options]
-
-Run a scenario file on each architecture variant. docs/scenarios.md describes the format (machine,
-files, processes, ops) with an example of every operation; docs/examples/munmap.yaml is a small one.
-Mistakes are refused with the field path, exit 2.
-
-Options:
-${ARCH_HELP}
-${SETUP_HELP}
-${BY_HELP}
-  -f, --format F         table (default), json, csv or markdown
-  -o, --out FILE         write the output to FILE (atomically) instead of stdout
-      --hugetlb V        hugetlb behaviour for hugetlb mappings: V0, V1 or V2 (default V2)
-${TRACE_HELP}
-
-Examples:
-  tlbsim run scenario.yaml
-  tlbsim run scenario.json --arch x86 --trace trace.json
-  tlbsim run scenario.yaml --arch x86 --trace flush.txt --trace-format ftrace
-
-${EXIT_HELP}`,
-  check: `Usage: tlbsim check (SCENARIO | --workload NAME [--set KEY=VALUE]...) [--bug NAME]... [options]
-
-Run the hazard checker (stale translations after free H1, page-table use after free H2, stale
-permissions H3, kernel warnings H4). Each finding is explained: the CPU, the address, what was
-freed, the operation, the flush that should have covered it, the cached translation that outlived
-it and the events that led there. The checker reports one finding per CPU per freed batch (or per
-mprotect/fork) and counts the pages it folds into it ("4 findings shown, 8 pages affected").
-Each run says, per hazard class and per --bug, whether it was exercised and how often.
-
-check exits 0 when nothing is found (every --bug acted, some hazard class was checked), 1 on
-findings, 3 "not exercised" when nothing is found but a --bug never acted in some run (e.g.
-free-tables-without-flush where no page table is freed) or a run checked no hazard class at all.
-
-Options:
-  -w, --workload NAME    a built-in workload instead of a scenario file
-  -s, --set KEY=VALUE    set a workload parameter, repeatable
-      --bug NAME         re-create a known kernel bug, repeatable:
-                           free-pages-before-flush    free gathered pages before the TLB flush
-                           free-tables-without-flush  free page tables with no flush or RCU grace period
-                                                      (needs a workload that frees tables: --set aligned=true)
-                           skip-mprotect-flush        mprotect records no flush for reduced permissions
-${ARCH_HELP}
-${SETUP_HELP}
-  -f, --format F         text (default) or json
-  -o, --out FILE         write the report to FILE (atomically) instead of stdout
-      --hugetlb V        (scenarios) hugetlb behaviour: V0, V1 or V2 (default V2)
-${TRACE_HELP}
-
-Examples:
-  tlbsim check --workload munmap
-  tlbsim check --workload munmap --bug free-pages-before-flush --arch x86
-  tlbsim check --workload mprotect --bug skip-mprotect-flush --format json
-  tlbsim check scenario.yaml
-
-${EXIT_HELP}`,
-  sweep: `Usage: tlbsim sweep --workload NAME --vary KEY=V1,V2,... [--set KEY=VALUE]... [--arch SPEC]... [options]
-
-Run a workload for each value of one parameter on each architecture variant, in parallel on all
-cores (worker threads), with a progress bar on stderr when it is a terminal.
-
-Options:
-  -w, --workload NAME    the workload
-      --vary KEY=VALUES  the parameter to vary: a list (1,2,4,8), a range (1..16, 0..64:8 with a
-                         step) or a doubling range (1..1024*2)
-  -s, --set KEY=VALUE    fix another parameter, repeatable
-${ARCH_HELP}
-${SETUP_HELP}
-  -f, --format F         csv (default: one row per value and variant) or json
-  -o, --out FILE         write the data to FILE (atomically) instead of stdout
-      --plot FILE.svg    an SVG line chart: --metric against the varied parameter, one line per variant
-      --metric NAME      the metric to plot (default ipis; any of packages/core/SPEC.md §3, or tlbInstructions.X)
-      --report FILE.html one self-contained HTML page with the tables and charts
-  -j, --jobs N           worker threads (default: one per core; at most one per core unless
-                         --force-jobs, up to 1024)
-      --force-jobs       allow --jobs above the number of cores
-
-Examples:
-  tlbsim sweep --workload munmap --vary pages=1..1024*2 --plot ipis.svg
-  tlbsim sweep --workload munmap --vary cpus=2,4,8,16 --set peer=spin --format json --out sweep.json
-  tlbsim sweep --workload tlb_flush2 --vary threads=1..8 --set cpus=8 --report tlb_flush2.html
-
-${EXIT_HELP}`,
-  workloads: `Usage: tlbsim workloads [NAME] [--format text|json|markdown]
-
-List the built-in workloads: what each does, every parameter with its default and range.
-
-Examples:
-  tlbsim workloads
-  tlbsim workloads munmap
-  tlbsim workloads --format json
-
-${EXIT_HELP}`,
-  metrics: `Usage: tlbsim metrics [KEY...] [--arch NAME] [--format text|json|markdown]
-
-What every number tlbsim prints means: each metric, TLB instruction and per-CPU counter with its
-unit, a one-sentence definition, its kernel counterpart (a /proc/interrupts row, a /proc/vmstat
-name, a tracepoint) or "model only", and which backends produce it. docs/metrics.md is this
-command's markdown output.
-
-Options:
-  -a, --arch NAME        only the metrics this architecture produces
-  -f, --format F         text (default), json or markdown
-
-Examples:
-  tlbsim metrics
-  tlbsim metrics ipis counters.interrupts.TLB
-  tlbsim metrics --arch arm64 --format markdown
-
-${EXIT_HELP}`,
-  arches: `Usage: tlbsim arches [NAME] [--costs] [--format text|json|markdown]
-
-List the architectures: label, page size, every option with its default and values, and the
-Kconfig symbols each backend selects. --costs lists the cost model instead: every figure (ns)
-estimatedNs multiplies by its count, with its source; --cost ARCH:KEY=NS overrides one.
-
-Examples:
-  tlbsim arches
-  tlbsim arches arm64
-  tlbsim arches x86 --costs
-  tlbsim arches --format json
-
-${EXIT_HELP}`,
-  'new-arch': `Usage: tlbsim new-arch NAME [--dir WORKSPACE]
-
-Scaffold packages/arch-NAME: package.json, tsup config, the backend factory with every hook of the
-contract documented in place (doing what the kernel's generic code does), a conformance test file,
-a README and a changeset; the package joins the changesets fixed group. It builds and passes the
-shared conformance suite out of the box. --dir names the workspace root (default: the nearest
-directory above the current one holding pnpm-workspace.yaml).
-
-Examples:
-  tlbsim new-arch loongarch
-  tlbsim new-arch s390 --dir ~/src/tlbsim
-
-${EXIT_HELP}`,
-  replay: `Usage: tlbsim replay FILE... [--arch SPEC]... [--touch all|none|written] [--cpus N] [--strict] [options]
-
-Replay what a real program did to its memory, as strace recorded it, on each architecture
-variant: the metrics side by side as in tlbsim compare, then the trace lines (call sites) that
-sent the most IPIs and executed the most TLB instructions on each variant. FILE is the output of
-  strace -f -tt -e trace=memory,process -o FILE PROGRAM
-(also without -tt or -f; with strace -ff give every FILE.PID file). Files are streamed.
-
-strace shows no page faults, so the replay assumes which pages were touched (--touch); the
-report states the assumption. Calls that failed in the trace (= -1 ENOMEM) are counted, not
-applied. A line that cannot be replayed is skipped and reported with its FILE:LINE (on stderr;
-in the json document), with the count at the end.
-
-Options:
-${ARCH_HELP}
-      --touch RULE       which pages the program is assumed to have touched before they are
-                         unmapped or changed: all (default: every accessible anonymous or
-                         writable private page), written (writable ones only) or none
-      --cpus N           simulated CPUs (default: as many as the trace has threads alive at
-                         once, at most 64; more threads than CPUs share them)
-      --strict           an unparseable line is an error (exit 2, naming FILE:LINE), not skipped
-  -f, --format F         table (default), json, csv or markdown
-  -o, --out FILE         write the output to FILE (atomically) instead of stdout
-${TRACE_HELP}
-
-Same inputs give byte-identical output. The json document is compare's plus a "replay" section
-(files, lines, syscalls, failures, skipped lines, the assumption) and each result's "callSites"
-(the top 10 by IPIs and by TLB instructions; table and markdown show 5).
-
-Examples:
-  strace -f -tt -e trace=memory,process -o trace.txt ./myprogram
-  tlbsim replay trace.txt
-  tlbsim replay trace.txt --arch x86 --arch x86:invlpgb=on --touch written --format markdown
-  tlbsim replay trace.txt --cpus 8 --strict --format json --out replay.json
-  tlbsim replay trace.* --arch arm64 --trace replay.json     (the files of strace -ff -o trace)
-
-${EXIT_HELP}`,
-};
+/** docs/cli.md: every command's help, generated (a test keeps it fresh). */
+export function cliMarkdown(): string {
+  const parts = COMMAND_NAMES.map((n) => `## tlbsim ${n}\n\n\`\`\`text\n${commandHelp(n).replace(/\n+$/, '')}\n\`\`\`\n`);
+  return `# The tlbsim command line\n\nGenerated by \`tlbsim help --format markdown\` from apps/cli/src/options.ts and apps/cli/src/help.ts; a test keeps it fresh.\n\n\`\`\`text\n${mainHelp().replace(/\n+$/, '')}\n\`\`\`\n\n${parts.join('\n')}`;
+}

@@ -1,7 +1,29 @@
-import { randomBytes } from 'node:crypto';
-import { lstatSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import type writeFileAtomicType from 'write-file-atomic';
 import { UsageError } from './errors.js';
+
+// write-file-atomic (CommonJS) is loaded on the first write, not at start (it brings signal-exit)
+let writeFileAtomic: typeof writeFileAtomicType | undefined;
+const atomic = () => (writeFileAtomic ??= createRequire(import.meta.url)('write-file-atomic') as typeof writeFileAtomicType);
+
+/** `-` as a file name: standard input (run, check, replay) or standard output (--out and the like). */
+export const STDIO = '-';
+
+/** How standard input is read: all of it, once (an in-process test run replaces it). */
+export const stdin = { read: (): string => readFileSync(0, 'utf8') };
+
+/** Standard input as text, read once and whole (a pipe can be read only once). */
+export function readStdin(what: string): string {
+  try {
+    // reading blocks until the writer is done: Ctrl-C and SIGTERM must end it at once
+    return withDefaultSignals(() => stdin.read());
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${what} from stdin: ${code === 'EAGAIN' ? 'it is a terminal in non-blocking mode; pipe the input in' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
+  }
+}
 
 /** Temporary files being written, removed on an error or Ctrl-C. */
 const temps = new Set<string>();
@@ -44,9 +66,9 @@ export function checkOutputs(outputs: Record<string, string | undefined>): void 
   const seen = new Map<string, string>();
   for (const [opt, file] of Object.entries(outputs)) {
     if (file === undefined) continue;
-    const target = outputTarget(file);
+    const target = file === STDIO ? 'stdout' : outputTarget(file);
     const other = seen.get(target);
-    if (other) throw new UsageError(`${other} and ${opt} both write ${file}: give each output its own file`);
+    if (other) throw new UsageError(`${other} and ${opt} both write ${file === STDIO ? 'stdout (-)' : file}: give each output its own file`);
     seen.set(target, opt);
     if (isDirectory(target)) throw new UsageError(`cannot write ${file}: it is a directory`);
   }
@@ -74,17 +96,25 @@ function cannotWrite(file: string, e: unknown): UsageError {
     EROFS: 'read-only file system',
     EIO: 'input/output error',
   };
+  // ENOENT with the directory there: it takes no new files (/proc, a vanished mount)
+  if (err.code === 'ENOENT' && isDirectory(dirname(resolve(file)))) words.ENOENT = 'files cannot be created in that directory';
   const why = (err.code && Object.hasOwn(words, err.code) ? words[err.code] : undefined) ?? err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '[^']*'( -> '[^']*')?$/, '');
   return new UsageError(`cannot write ${file}: ${why}`);
 }
 
 /**
- * Write `file`. A regular file (or a new one) is written atomically: the data goes to a temporary
- * file in the target's directory, then is renamed over it, so an error or an interrupt never
- * leaves a partial file. A symlink is written through to its target (the link stays). An existing
- * device, FIFO or socket is written directly (renaming over it would replace the node).
+ * Write `file` (`-`: stdout). A regular file (or a new one) is written atomically by
+ * write-file-atomic: the data goes to a temporary file beside the target, is flushed to the disk
+ * and renamed over it, so an error, an interrupt or a crash never leaves a partial file. A
+ * symlink is written through to its target (the link stays). An existing device, FIFO or socket
+ * is written directly (renaming over it would replace the node). Errors name `file`, never the
+ * temporary one.
  */
 export function writeAtomic(file: string, data: string): void {
+  if (file === STDIO) {
+    process.stdout.write(data);
+    return;
+  }
   const target = outputTarget(file);
   let st: Stats | undefined;
   try {
@@ -102,16 +132,13 @@ export function writeAtomic(file: string, data: string): void {
     }
     return;
   }
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  temps.add(tmp);
+  let tmp: string | undefined;
   try {
-    writeFileSync(tmp, data, st ? { mode: st.mode & 0o7777 } : {});
-    renameSync(tmp, target);
+    atomic().sync(target, data, { tmpfileCreated: (t: string) => temps.add((tmp = t)) });
   } catch (e) {
-    removeQuietly(tmp);
     throw cannotWrite(file, e);
   } finally {
-    temps.delete(tmp);
+    if (tmp !== undefined) temps.delete(tmp);
   }
 }
 
@@ -159,8 +186,13 @@ export function removeTemps(): void {
   temps.clear();
 }
 
-/** Output to a file (atomically) or to stdout. */
+/** Output to a file (atomically) or to stdout (no --out, or `-o -`). */
 export function emit(data: string, out: string | undefined): void {
   if (out !== undefined) writeAtomic(out, data);
   else process.stdout.write(data);
+}
+
+/** Whether output going to `out` may be coloured: only what goes to stdout (a terminal). */
+export function colorTarget(out: string | undefined): { isTTY?: boolean } {
+  return out === undefined || out === STDIO ? process.stdout : { isTTY: false };
 }

@@ -4,6 +4,7 @@
  * output captured, so tests can check what a command prints without starting a node process.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { parseArgs } from 'node:util';
 import { ScenarioError, didYouMean, oneLine } from '@tlbsim/core';
 import { compare } from './commands/compare.js';
 import { check } from './commands/check.js';
@@ -13,13 +14,14 @@ import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
 import { measure } from './commands/measure.js';
 import { metrics } from './commands/metrics.js';
+import { oneOf } from './args.js';
 import { UsageError } from './errors.js';
-import { HELP } from './help.js';
-import { removeTemps } from './io.js';
+import { COMMAND_NAMES, cliMarkdown, commandHelp, mainHelp, type CommandName } from './help.js';
+import { removeTemps, stdin } from './io.js';
 import { VERSION } from './report-data.js';
 
 // A Map, not a plain object: `tlbsim toString` or `tlbsim __proto__` must not find Object's own
-const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
+const COMMANDS = new Map<CommandName, (argv: string[]) => number | Promise<number>>([
   ['compare', (a) => compare(a, 'compare')],
   ['run', (a) => compare(a, 'run')],
   ['check', check],
@@ -37,29 +39,45 @@ const NAMES = [...COMMANDS.keys()];
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined) {
-    process.stderr.write(HELP.main);
+    process.stderr.write(mainHelp());
     return 2;
   }
   if (cmd === '--help' || cmd === '-h') {
-    process.stdout.write(HELP.main);
+    process.stdout.write(mainHelp());
     return 0;
   }
-  if (cmd === 'help') {
-    const topic = rest[0];
-    if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`unknown command "${topic}"${didYouMean(topic, NAMES)}; valid commands: ${NAMES.join(', ')}`);
-    process.stdout.write(HELP[topic ?? 'main']);
-    return 0;
-  }
+  if (cmd === 'help') return help(rest);
   if (cmd === '--version' || cmd === '-V') {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const run = COMMANDS.get(cmd);
+  const run = COMMANDS.get(cmd as CommandName);
   if (!run) {
     const what = cmd.startsWith('-') ? 'option' : 'command';
     throw new UsageError(`unknown ${what} "${cmd}"${didYouMean(cmd, NAMES)}; valid commands: ${NAMES.join(', ')} (tlbsim --help)`);
   }
   return run(rest);
+}
+
+/** tlbsim help [COMMAND] [--format markdown]: markdown is docs/cli.md, every command's help. */
+function help(argv: string[]): number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { format: { type: 'string', short: 'f' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    const opt = /'([^']+)'/.exec((e as Error).message)?.[1] ?? argv.join(' ');
+    throw new UsageError(`unknown option "${opt}" for "tlbsim help"; it takes a COMMAND and --format text|markdown`);
+  }
+  const { values, positionals } = parsed;
+  const format = oneOf('--format', typeof values.format === 'string' ? values.format : undefined, ['text', 'markdown'] as const, 'text');
+  if (format === 'markdown') {
+    process.stdout.write(cliMarkdown());
+    return 0;
+  }
+  const topic = positionals[0];
+  if (topic !== undefined && !(COMMAND_NAMES as string[]).includes(topic)) throw new UsageError(`unknown command "${topic}"${didYouMean(topic, NAMES)}; valid commands: ${NAMES.join(', ')}`);
+  process.stdout.write(topic === undefined ? mainHelp() : commandHelp(topic as CommandName));
+  return 0;
 }
 
 /** An error out of `main` as the exit status: bad input 2 (one line), anything else 70. */
@@ -115,15 +133,16 @@ let queue: Promise<unknown> = Promise.resolve();
  * given, and return its exit status and output. Nothing reaches the real stdout or stderr and the
  * process's exit status is left alone. Runs are serialised; each starts on a fresh turn of the
  * event loop, so a caller's pending I/O is served between two runs. For what only a real process
- * shows (signals, terminals, the environment, the exit of the process), spawn the CLI.
+ * shows (signals, terminals, the environment, the exit of the process), spawn the CLI. `stdin` is
+ * what the run reads as its standard input (`tlbsim run -`).
  */
-export function runCaptured(argv: readonly string[], opts: { cwd?: string } = {}): Promise<Captured> {
-  const mine = queue.then(() => runOne([...argv], opts.cwd));
+export function runCaptured(argv: readonly string[], opts: { cwd?: string; stdin?: string } = {}): Promise<Captured> {
+  const mine = queue.then(() => runOne([...argv], opts.cwd, opts.stdin));
   queue = mine.catch(() => undefined);
   return mine;
 }
 
-async function runOne(argv: string[], cwd: string | undefined): Promise<Captured> {
+async function runOne(argv: string[], cwd: string | undefined, input: string | undefined): Promise<Captured> {
   if (!hooked) {
     hook(process.stdout, 'stdout');
     hook(process.stderr, 'stderr');
@@ -133,6 +152,9 @@ async function runOne(argv: string[], cwd: string | undefined): Promise<Captured
   const c: Capture = { stdout: [], stderr: [] };
   const before = process.cwd();
   if (cwd !== undefined) process.chdir(cwd);
+  // what the run reads from stdin: the text given, or nothing (never the worker's own stdin)
+  const read = stdin.read;
+  stdin.read = () => input ?? '';
   try {
     const code = await capturing.run(c, async () => {
       try {
@@ -143,6 +165,7 @@ async function runOne(argv: string[], cwd: string | undefined): Promise<Captured
     });
     return { code, stdout: c.stdout.join(''), stderr: c.stderr.join('') };
   } finally {
+    stdin.read = read;
     if (cwd !== undefined) process.chdir(before);
   }
 }

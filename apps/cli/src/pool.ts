@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type Tinypool from 'tinypool';
 import type { ArchVariant } from './arches.js';
 import type { EngineOptions, Job, Outcome } from './engine.js';
 import { intOpt } from './args.js';
@@ -28,80 +28,37 @@ export function jobsOf(given: string | undefined, force: boolean): number {
   return n;
 }
 
-/** Workers of the pool that is running, so Ctrl-C can stop them. */
-const live = new Set<Worker>();
+/** The pools running, so Ctrl-C can stop their workers. */
+const live = new Set<Tinypool>();
 export function terminateWorkers(): void {
-  for (const w of live) void w.terminate();
+  for (const p of live) void p.destroy();
   live.clear();
 }
 
 /**
- * Run every task on a pool of `jobs` worker threads; results come back in task order whatever
- * order the workers finish in, so the output does not depend on scheduling.
+ * Run every task on a pool of `jobs` worker threads (tinypool); results come back in task order
+ * whatever order the workers finish in, so the output does not depend on scheduling. The first
+ * task that fails stops the pool and is the error.
  */
-export function runPool(tasks: readonly Task[], jobs: number, onProgress: (done: number) => void = () => {}): Promise<Outcome[]> {
-  const results: Outcome[] = new Array(tasks.length);
-  if (tasks.length === 0) return Promise.resolve(results);
+export async function runPool(tasks: readonly Task[], jobs: number, onProgress: (done: number) => void = () => {}): Promise<Outcome[]> {
+  if (tasks.length === 0) return [];
   const n = Math.max(1, Math.min(jobs, tasks.length));
-  const url = new URL('./sweep-worker.js', import.meta.url);
-  return new Promise((resolve, reject) => {
-    let next = 0;
-    let done = 0;
-    let failed = false;
-    const workers: Worker[] = [];
-    const stop = () => {
-      for (const w of workers) {
-        live.delete(w);
-        void w.terminate();
-      }
-    };
-    const feed = (w: Worker) => {
-      if (next < tasks.length) w.postMessage(tasks[next++]);
-    };
-    // one worker per turn of the event loop: a signal handler can run between two starts
-    const start = (i: number) => {
-      if (failed || i >= n || next >= tasks.length) return;
-      const w = new Worker(url);
-      workers.push(w);
-      live.add(w);
-      w.on('message', (r: TaskReply) => {
-        if (failed) return;
-        if ('error' in r) {
-          failed = true;
-          stop();
-          reject(r.usage ? new UsageError(r.error) : new Error(r.error));
-          return;
-        }
-        results[r.id] = r.result;
+  // loaded when a sweep runs: the other commands start without it (replay runs in a 16 MiB heap)
+  const { default: Pool } = await import('tinypool');
+  const pool = new Pool({ filename: new URL('./sweep-worker.js', import.meta.url).href, minThreads: n, maxThreads: n, maxQueue: tasks.length });
+  live.add(pool);
+  let done = 0;
+  try {
+    return await Promise.all(
+      tasks.map(async (t) => {
+        const r = (await pool.run(t)) as TaskReply;
+        if ('error' in r) throw r.usage ? new UsageError(r.error) : new Error(r.error);
         onProgress(++done);
-        if (done === tasks.length) {
-          stop();
-          resolve(results);
-        } else feed(w);
-      });
-      w.on('error', (e) => {
-        if (failed) return;
-        failed = true;
-        stop();
-        reject(e);
-      });
-      feed(w);
-      setImmediate(() => start(i + 1));
-    };
-    start(0);
-  });
-}
-
-/** A progress bar on stderr, drawn only when stderr is a terminal. */
-export function progressBar(total: number, label: string): { tick: (done: number) => void; end: () => void } {
-  const tty = process.stderr.isTTY;
-  if (!tty) return { tick: () => {}, end: () => {} };
-  const draw = (done: number) => {
-    const cols = process.stderr.columns || 80;
-    const width = Math.max(10, Math.min(40, cols - label.length - 20));
-    const full = Math.round((done / total) * width);
-    process.stderr.write(`\r${label} [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${done}/${total}`);
-  };
-  draw(0);
-  return { tick: draw, end: () => process.stderr.write('\r\x1b[K') };
+        return r.result;
+      }),
+    );
+  } finally {
+    live.delete(pool);
+    await pool.destroy();
+  }
 }

@@ -84,13 +84,18 @@ export function sweepValue(d: SweepData, j: number, i: number, key: string): num
   return d.points.some((p) => metricValue(p.results[i], key) !== undefined) ? 0 : undefined;
 }
 
-/** Long form: one row per (value, variant), a column per metric. */
+/**
+ * Long form: one row per (value, variant), a column per metric; each row carries the workload and
+ * every parameter it ran with (the varied one among them), so rows of several sweeps can be
+ * concatenated.
+ */
 export function sweepCsv(d: SweepData): string {
   const keys = allMetricKeys(d);
-  const rows = [[d.key, 'variant', 'arch', ...keys].map(csvField).join(',')];
+  const params = Object.keys(d.points[0]?.params ?? {});
+  const rows = [['workload', ...params, 'variant', 'arch', ...keys].map(csvField).join(',')];
   d.points.forEach((p, j) => {
     p.results.forEach((r, i) => {
-      rows.push([p.value, d.variants[i].id, r.arch, ...keys.map((k) => sweepValue(d, j, i, k))].map(csvField).join(','));
+      rows.push([d.workload.name, ...params.map((k) => p.params[k]), d.variants[i].id, r.arch, ...keys.map((k) => sweepValue(d, j, i, k))].map(csvField).join(','));
     });
   });
   return rows.join('\n') + '\n';

@@ -89,13 +89,20 @@ describe('help and version', () => {
 });
 
 describe('workloads and arches', () => {
-  it('tlbsim workloads lists every workload of the issue with every parameter and default', async () => {
+  it('tlbsim workloads prints one line per workload, and the detail with NAME', async () => {
     const r = await tlbsimIn(['workloads']);
     expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.slice(0, ISSUE_WORKLOADS.length).map((l) => l.split(/\s+/)[0])).toEqual(ISSUE_WORKLOADS);
+    expect(lines[0]).toMatch(/^munmap {2,}map, touch and munmap an anonymous region$/);
+    expect(lines.slice(ISSUE_WORKLOADS.length)).toEqual(['', 'tlbsim workloads NAME: what NAME does and its parameters (--set NAME=VALUE) with defaults and ranges', '']);
+  });
+  it('tlbsim workloads NAME (and --format markdown) gives every workload of the issue with every parameter and default', async () => {
     const doc = JSON.parse((await tlbsimIn(['workloads', '--format', 'json'])).stdout) as { name: string; params: { name: string; defaultText: string }[] }[];
     expect(doc.map((w) => w.name)).toEqual(ISSUE_WORKLOADS);
     for (const w of doc) {
-      expect(r.stdout).toContain(`${w.name}: `);
+      const r = await tlbsimIn(['workloads', w.name]);
+      expect(r.stdout.startsWith(`${w.name}: `)).toBe(true);
       const names = w.params.map((p) => p.name);
       expect(names.slice(0, 2)).toEqual(['cpus', 'iterations']);
       for (const p of w.params) expect(r.stdout).toMatch(new RegExp(`^\\s+${p.name} = ${p.defaultText.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\s`, 'm'));
@@ -114,7 +121,7 @@ describe('workloads and arches', () => {
     expect(byName['hugetlb-share'].params.map((p) => p.name)).toEqual(['cpus', 'iterations', 'gib', 'sharers', 'op', 'hugetlb']);
     for (const t of ['tlb_flush1', 'tlb_flush2', 'tlb_flush3']) expect(byName[t].params.map((p) => p.name)).toContain('threads');
     // the base page size note
-    expect(r.stdout).toMatch(/base page size/);
+    expect((await tlbsimIn(['workloads', 'munmap'])).stdout).toMatch(/base page size/);
   });
   it('tlbsim workloads NAME shows one; markdown works', async () => {
     const r = await tlbsimIn(['workloads', 'mremap']);
@@ -152,9 +159,12 @@ describe('compare', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('munmap: cpus=2 iterations=1 pages=64 peer=spin aligned=false');
     expect(lines[2]).toMatch(/^metric\s+x86\s+arm64\s+ppc\s+riscv$/);
-    for (const m of ['flushes', 'flushesBy.tlb_flush', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs', 'violations']) {
+    for (const m of ['flushes', 'flushesBy.tlb_flush', 'ipis', 'firmwareIpis', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'estimatedNs']) {
       expect(r.stdout).toMatch(new RegExp(`^${m}\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+$`, 'm'));
     }
+    // zero in every column: hidden, and said so (--all shows them)
+    for (const m of ['ipiBroadcasts', 'forcedFlushes', 'violations', 'counters.hash_batch_flush', 'counters.hcall.H_RPT_INVALIDATE']) expect(r.stdout).not.toMatch(new RegExp(`^${m.replace('.', '\\.')}\\s`, 'm'));
+    expect(r.stdout).toMatch(/^\(13 rows zero in every column not shown: --all shows them\)$/m);
     expect(r.stdout).toMatch(/^pagesFreed\s+64\s+64\s+64\s+64$/m);
     // aligned: every row as wide as the header
     const header = lines[2];
@@ -184,9 +194,11 @@ describe('compare', () => {
     const r = await tlbsimIn(['compare', '--workload', 'mprotect', '--arch', 'x86', '--arch', 'arm64:granule=64k,tlbiRange=on', '--format', 'csv']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toBe('metric,x86,"arm64:granule=64k,tlbiRange=on"');
-    expect(lines.find((l) => l.startsWith('pagesFreed,'))).toBe('pagesFreed,8,8');
-    for (const l of lines.slice(1)) expect(l).toMatch(/^[\w. -]+,\d*,\d*$/);
+    // every row carries the workload and its parameters; csv keeps the rows that are zero
+    expect(lines[0]).toBe('workload,cpus,iterations,pages,peer,aligned,metric,x86,"arm64:granule=64k,tlbiRange=on"');
+    expect(lines.find((l) => l.includes(',pagesFreed,'))).toBe('mprotect,2,1,8,spin,false,pagesFreed,8,8');
+    expect(lines.find((l) => l.includes(',violations,'))).toBe('mprotect,2,1,8,spin,false,violations,0,0');
+    for (const l of lines.slice(1)) expect(l).toMatch(/^mprotect,2,1,8,spin,false,[\w. -]+,\d*,\d*$/);
   });
   it('markdown: a pipe table and the labels', async () => {
     const r = await tlbsimIn(['compare', '--workload', 'munmap', '--format', 'markdown']);
@@ -268,7 +280,9 @@ describe('run', () => {
     expect(doc.results[0].ops.every((o: { ok: boolean }) => o.ok)).toBe(true);
   });
   it('csv and markdown', async () => {
-    expect((await tlbsimIn(['run', fixture('two-threads.yaml'), '--format', 'csv'])).stdout.split('\n')[0]).toBe('metric,x86,arm64,ppc,riscv');
+    const csv = (await tlbsimIn(['run', fixture('two-threads.yaml'), '--format', 'csv'])).stdout.split('\n');
+    expect(csv[0]).toBe('scenario,file,metric,x86,arm64,ppc,riscv');
+    expect(csv.find((l) => l.includes(',pagesFreed,'))).toBe(`two-threads-munmap,${fixture('two-threads.yaml')},pagesFreed,16,16,16,16`);
     expect((await tlbsimIn(['run', fixture('two-threads.yaml'), '--format', 'markdown'])).stdout).toContain('| metric | x86 | arm64 | ppc | riscv |');
   });
 });
@@ -369,8 +383,11 @@ describe('sweep', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(''); // no progress bar off a terminal
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0].startsWith('pages,variant,arch,flushes,flushesBy.tlb_flush,ipis,firmwareIpis,')).toBe(true);
-    expect(lines.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['1,x86,x86', '1,arm64,arm64', '8,x86,x86', '8,arm64,arm64', '64,x86,x86', '64,arm64,arm64']);
+    // every row carries the workload and every parameter it ran with
+    expect(lines[0].startsWith('workload,cpus,iterations,pages,peer,aligned,variant,arch,flushes,flushesBy.tlb_flush,ipis,firmwareIpis,')).toBe(true);
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 8).join(','))).toEqual(
+      ['1,x86,x86', '1,arm64,arm64', '8,x86,x86', '8,arm64,arm64', '64,x86,x86', '64,arm64,arm64'].map((v) => `munmap,2,1,${v.replace(',', ',spin,false,')}`),
+    );
     const col = lines[0].split(',').indexOf('pagesFreed');
     expect(lines.slice(1).map((l) => l.split(',')[col])).toEqual(['1', '1', '8', '8', '64', '64']);
     expect((await tlbsim([...args, '--jobs', '1'])).stdout).toBe(r.stdout);

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
 
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 /** The built dispatcher (src/main.ts) for in-process runs: the same code the CLI runs. */
@@ -70,7 +71,7 @@ export function tlbsim(args: string[], opts: { cwd?: string; env?: Record<string
   return run(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, timeoutMs: opts.timeoutMs });
 }
 
-type RunCaptured = (argv: readonly string[], opts?: { cwd?: string }) => Promise<{ code: number; stdout: string; stderr: string }>;
+type RunCaptured = (argv: readonly string[], opts?: { cwd?: string; stdin?: string }) => Promise<{ code: number; stdout: string; stderr: string }>;
 let runCaptured: Promise<RunCaptured> | undefined;
 
 /**
@@ -79,9 +80,10 @@ let runCaptured: Promise<RunCaptured> | undefined;
  * costs more than most commands). Runs are serialised and each starts on a fresh turn of the event
  * loop, so the worker's RPC is served between them; keep each one short (small parameters).
  * For what only a real process shows (signals, terminals, the environment, stdin, exit codes of
- * the process itself, memory limits, the sweep's worker threads) use `tlbsim`.
+ * the process itself, memory limits, the sweep's worker threads) use `tlbsim`. `stdin` is the
+ * run's standard input (`tlbsim run -`; empty when not given).
  */
-export async function tlbsimIn(args: string[], opts: { cwd?: string } = {}): Promise<Ran> {
+export async function tlbsimIn(args: string[], opts: { cwd?: string; stdin?: string } = {}): Promise<Ran> {
   runCaptured ??= import(MAIN).then((m: { runCaptured: RunCaptured }) => m.runCaptured);
   const r = await (await runCaptured)(args, opts);
   return { ...r, signal: null };
@@ -151,65 +153,20 @@ export function expectUsageError(r: Ran): string {
 }
 
 // ----------------------------------------------------------------------------- JSON Schema
-// A validator for the subset of JSON Schema 2020-12 that schema/*.json use: type, enum, required,
-// properties, additionalProperties, items, minimum, maximum, $ref (local and to a sibling file).
+// The generated schema/*.schema.json (src/schemas.ts), checked with Ajv (JSON Schema 2020-12).
 
-type Schema = Record<string, unknown>;
-const files = new Map<string, Schema>();
-function load(file: string): Schema {
-  let s = files.get(file);
-  if (!s) {
-    s = JSON.parse(readFileSync(join(SCHEMA_DIR, file), 'utf8')) as Schema;
-    files.set(file, s);
+let ajv: Ajv2020 | undefined;
+function schemas(): Ajv2020 {
+  if (!ajv) {
+    ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    for (const f of readdirSync(SCHEMA_DIR)) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8')) as object);
   }
-  return s;
+  return ajv;
 }
 
-function resolveRef(ref: string, file: string): { schema: Schema; file: string } {
-  const [f, frag] = ref.split('#');
-  const target = f ? f : file;
-  let node: unknown = load(target);
-  for (const part of (frag ?? '').split('/').filter(Boolean)) node = (node as Record<string, unknown>)[part];
-  if (!node) throw new Error(`unresolved $ref ${ref}`);
-  return { schema: node as Schema, file: target };
-}
-
-function typeOf(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
-  return typeof v;
-}
-
+/** What is wrong with `v` as a document of schema/`schemaFile` (`$.path: message`); [] when valid. */
 export function validate(v: unknown, schemaFile: string): string[] {
-  const errors: string[] = [];
-  const walk = (x: unknown, s: Schema, file: string, path: string) => {
-    if (s.$ref) {
-      const r = resolveRef(s.$ref as string, file);
-      walk(x, r.schema, r.file, path);
-    }
-    if (s.type) {
-      const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-      const t = typeOf(x);
-      if (!types.includes(t) && !(t === 'integer' && types.includes('number'))) errors.push(`${path}: expected ${types.join('|')}, got ${t}`);
-    }
-    if (s.enum && !(s.enum as unknown[]).includes(x)) errors.push(`${path}: ${JSON.stringify(x)} not in enum`);
-    if (typeof x === 'number') {
-      if (typeof s.minimum === 'number' && x < s.minimum) errors.push(`${path}: ${x} < ${s.minimum}`);
-      if (typeof s.maximum === 'number' && x > s.maximum) errors.push(`${path}: ${x} > ${s.maximum}`);
-    }
-    if (typeOf(x) === 'object') {
-      const o = x as Record<string, unknown>;
-      for (const k of (s.required as string[]) ?? []) if (!(k in o)) errors.push(`${path}: missing ${k}`);
-      const props = (s.properties as Record<string, Schema>) ?? {};
-      for (const [k, val] of Object.entries(o)) {
-        if (props[k]) walk(val, props[k], file, `${path}.${k}`);
-        else if (s.additionalProperties === false) errors.push(`${path}: unexpected property ${k}`);
-        else if (typeof s.additionalProperties === 'object') walk(val, s.additionalProperties as Schema, file, `${path}.${k}`);
-      }
-    }
-    if (Array.isArray(x) && s.items) x.forEach((e, i) => walk(e, s.items as Schema, file, `${path}[${i}]`));
-  };
-  walk(v, load(schemaFile), schemaFile, '$');
-  return errors;
+  const check = schemas().getSchema(`https://github.com/tlbsim/tlbsim/apps/cli/schema/${schemaFile}`);
+  if (!check) throw new Error(`no schema ${schemaFile} in ${SCHEMA_DIR}`);
+  return check(v) ? [] : (check.errors ?? []).map((e) => `$${e.instancePath.replace(/\//g, '.')}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`);
 }

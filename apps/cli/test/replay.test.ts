@@ -168,9 +168,15 @@ describe('output formats', () => {
     expect(out).toMatch(/^metric +x86 +arm64 +ppc +riscv$/m);
     expect(out).toMatch(/^ipis +3 +0 +1 +0$/m);
     expect(out).toMatch(/^pagesFreed +41 +41 +41 +41$/m);
-    expect(out).toMatch(/^violations +0 +0 +0 +0$/m);
+    // zero in every column: hidden, and counted
+    expect(out).not.toMatch(/^violations /m);
+    expect(out).toMatch(/^\(\d+ rows zero in every column not shown: --all shows them\)$/m);
     expect(out).toMatch(/^replay\.skippedCount +1 +1 +1 +1$/m);
-    expect(out).toMatch(/^replay\.divergences +0 +0 +0 +0$/m);
+    expect(out).not.toMatch(/^replay\.divergences /m);
+    const all = (await replay(['tiny.txt', '--all'])).stdout;
+    expect(all).toMatch(/^violations +0 +0 +0 +0$/m);
+    expect(all).toMatch(/^replay\.divergences +0 +0 +0 +0$/m);
+    expect(all).not.toMatch(/zero in every column/);
     const ipis = out.slice(out.indexOf('Top call sites by IPIs'), out.indexOf('Top call sites by TLB instructions'));
     expect(ipis).toMatch(/^ {2}x86:\n/m);
     expect(ipis).toMatch(/^ {4}tiny\.txt:7 +1 +8 +1 +munmap\(0x7f0000000000, 16384\) = 0$/m);
@@ -190,10 +196,12 @@ describe('output formats', () => {
     const csv = await replay(['tiny.txt', '--format', 'csv']);
     expect(csv.code).toBe(0);
     const rows = csv.stdout.trimEnd().split('\n').map((l) => l.split(','));
-    expect(rows[0]).toEqual(['metric', ...ARCHES]);
-    expect(rows.find((x) => x[0] === 'ipis')).toEqual(['ipis', '3', '0', '1', '0']);
-    expect(rows.find((x) => x[0] === 'tlbInstructions.INVLPG')).toEqual(['tlbInstructions.INVLPG', '12', '', '', '']);
-    expect(rows.find((x) => x[0] === 'replay.skippedCount')).toEqual(['replay.skippedCount', '1', '1', '1', '1']);
+    // every row says what was replayed and how
+    expect(rows[0]).toEqual(['replay', 'touch', 'metric', ...ARCHES]);
+    expect(rows.slice(1).every((x) => x[0] === 'tiny.txt' && x[1] === 'all')).toBe(true);
+    expect(rows.find((x) => x[2] === 'ipis')).toEqual(['tiny.txt', 'all', 'ipis', '3', '0', '1', '0']);
+    expect(rows.find((x) => x[2] === 'tlbInstructions.INVLPG')).toEqual(['tiny.txt', 'all', 'tlbInstructions.INVLPG', '12', '', '', '']);
+    expect(rows.find((x) => x[2] === 'replay.skippedCount')).toEqual(['tiny.txt', 'all', 'replay.skippedCount', '1', '1', '1', '1']);
     expect(csv.stderr).toContain('tiny.txt:15');
     const md = await replay(['tiny.txt', '--format', 'markdown', '--arch', 'x86', '--arch', 'arm64']);
     expect(md.code).toBe(0);

@@ -49,8 +49,8 @@ export class PpcRun {
     this.pageShift = ctx.geometry.pageShift;
     this.pmdShift = ctx.geometry.levels[1].shift;
     this.pudShift = ctx.geometry.levels[2].shift;
-    this.singleCeiling = o.tlbSinglePageFlushCeiling;
-    this.localCeiling = o.tlbLocalSinglePageFlushCeiling;
+    this.singleCeiling = o.ceiling;
+    this.localCeiling = o.localCeiling;
   }
 
   /** mm->context, created when the mm is first seen (init_new_context + copro attach). */

@@ -40,9 +40,13 @@ export interface PpcOptions {
    * the machine's kernel.
    */
   kernel?: string;
-  /** debugfs tlb_single_page_flush_ceiling (global flushes) */
-  tlbSinglePageFlushCeiling?: number;
+  /** debugfs tlb_single_page_flush_ceiling (global flushes); x86's option of the same knob has this name */
+  ceiling?: number;
   /** debugfs tlb_local_single_page_flush_ceiling (local flushes) */
+  localCeiling?: number;
+  /** @deprecated the old name of `ceiling` (still accepted) */
+  tlbSinglePageFlushCeiling?: number;
+  /** @deprecated the old name of `localCeiling` (still accepted) */
   tlbLocalSinglePageFlushCeiling?: number;
   /** cost model overrides (ns) */
   cost?: Partial<CostModel>;
@@ -60,8 +64,8 @@ export interface ResolvedPpcOptions {
   coprocessors: number;
   pageSize: BasePageSize;
   kernel: string;
-  tlbSinglePageFlushCeiling: number;
-  tlbLocalSinglePageFlushCeiling: number;
+  ceiling: number;
+  localCeiling: number;
 }
 
 /** POWER9_TLB_SETS_RADIX: sets walked by a local whole-PID tlbiel on POWER9 */
@@ -82,8 +86,9 @@ export const PPC_OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'coprocessors', kind: 'integer', min: 0, max: 0xffffffff, unit: 'coprocessors', description: 'nest-MMU coprocessors attached to every mm (context.copros)', default: 0 },
   { name: 'pageSize', kind: 'enum', unit: 'bytes', description: 'PAGE_SIZE in bytes (distribution ppc64le kernels use 64K)', default: 65536, choices: [65536, 4096] },
   { name: 'kernel', kind: 'release', description: "the kernel release modelled (6.1 to mainline); given, it overrides the machine's --kernel", default: 'mainline' },
-  { name: 'tlbSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_single_page_flush_ceiling: pages above which a global flush becomes a PID flush', default: 33 },
-  { name: 'tlbLocalSinglePageFlushCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', description: 'debugfs tlb_local_single_page_flush_ceiling: pages above which a local flush becomes a PID flush', default: POWER9_TLB_SETS_RADIX * 2 },
+  // the same knob has the same name on every backend (x86 `ceiling`); the old names stay accepted
+  { name: 'ceiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', aliases: ['tlbSinglePageFlushCeiling'], description: 'debugfs tlb_single_page_flush_ceiling: pages above which a global flush becomes a PID flush', default: 33 },
+  { name: 'localCeiling', kind: 'integer', min: 0, max: 0xffffffff, unit: 'pages', aliases: ['tlbLocalSinglePageFlushCeiling'], description: 'debugfs tlb_local_single_page_flush_ceiling: pages above which a local flush becomes a PID flush', default: POWER9_TLB_SETS_RADIX * 2 },
   { name: 'cost', kind: 'cost', description: 'cost model overrides in ns (ipiSend, instructions[mnemonic], ...)', default: 'packages/arch-ppc/SPEC.md §9' },
 ];
 
@@ -163,8 +168,8 @@ export function ppcLabel(o: ResolvedPpcOptions, kernel = formatRelease(parseRele
   } else if (o.platform === 'pseries') parts.push(o.bulkRemove ? 'pseries HPT: H_BULK_REMOVE' : 'pseries HPT: H_REMOVE');
   else parts.push('native HPT');
   if (o.coprocessors > 0) parts.push(`${o.coprocessors} nMMU copro${o.coprocessors > 1 ? 's' : ''}`);
-  if (o.tlbSinglePageFlushCeiling !== 33 || o.tlbLocalSinglePageFlushCeiling !== POWER9_TLB_SETS_RADIX * 2) {
-    parts.push(`ceilings ${o.tlbSinglePageFlushCeiling}/${o.tlbLocalSinglePageFlushCeiling}`);
+  if (o.ceiling !== 33 || o.localCeiling !== POWER9_TLB_SETS_RADIX * 2) {
+    parts.push(`ceilings ${o.ceiling}/${o.localCeiling}`);
   }
   parts.push(`v${kernel}`);
   return `powerpc book3s64 ${o.mmu} (${parts.join(', ')})`;

@@ -8,7 +8,7 @@ describe('ppc() options', () => {
     expect(a.name).toBe('ppc');
     expect(a.options).toEqual({
       mmu: 'radix', cpu: 'power10', pvr: 0, platform: 'powernv', p9Errata: 'none', tlbie: true, gtse: true, bulkRemove: true,
-      coprocessors: 0, pageSize: 65536, kernel: 'mainline', tlbSinglePageFlushCeiling: 33, tlbLocalSinglePageFlushCeiling: 256,
+      coprocessors: 0, pageSize: 65536, kernel: 'mainline', ceiling: 33, localCeiling: 256,
     });
     expect(a.label).toBe('powerpc book3s64 radix (POWER10, 64K pages, tlbie, v7.1)');
     expect(a.kernel!.label).toBe('7.1');
@@ -24,10 +24,15 @@ describe('ppc() options', () => {
     expect(ppc({ mmu: 'hash', platform: 'pseries' }).label).toBe('powerpc book3s64 hash (POWER10, 64K pages, pseries HPT: H_BULK_REMOVE, v7.1)');
     expect(ppc({ mmu: 'hash', platform: 'pseries', bulkRemove: false, kernel: '6.18.44' }).label).toBe('powerpc book3s64 hash (POWER10, 64K pages, pseries HPT: H_REMOVE, v6.18.44)');
   });
+  it('the ceilings are ceiling and localCeiling (x86 names the same knob ceiling); the old names stay accepted', () => {
+    expect(ppc({ ceiling: 10, localCeiling: 20 }).options).toMatchObject({ ceiling: 10, localCeiling: 20 });
+    expect(ppc({ tlbSinglePageFlushCeiling: 10, tlbLocalSinglePageFlushCeiling: 20 }).options).toMatchObject({ ceiling: 10, localCeiling: 20 });
+    expect(() => ppc({ ceiling: 1, tlbSinglePageFlushCeiling: 2 })).toThrow("ppc: option 'ceiling' must be given once (given as 'ceiling' and as 'tlbSinglePageFlushCeiling')");
+  });
   it('optionSpecs describe every option, with choices for the enums', () => {
     expect(PPC_OPTION_SPECS.map((s) => s.name)).toEqual([
       'mmu', 'cpu', 'pvr', 'platform', 'p9Errata', 'tlbie', 'gtse', 'bulkRemove', 'coprocessors', 'pageSize', 'kernel',
-      'tlbSinglePageFlushCeiling', 'tlbLocalSinglePageFlushCeiling', 'cost',
+      'ceiling', 'localCeiling', 'cost',
     ]);
     for (const k of Object.keys(ppc().options)) expect(PPC_OPTION_SPECS.some((s) => s.name === k)).toBe(true);
     expect(PPC_OPTION_SPECS.find((s) => s.name === 'kernel')).toMatchObject({ kind: 'release', default: 'mainline' });
@@ -35,7 +40,7 @@ describe('ppc() options', () => {
   });
   it('unknown option: throws naming it and the valid options', () => {
     expect(() => ppc({ radix: true } as never)).toThrow(
-      "ppc: unknown option 'radix' (valid options: mmu, cpu, pvr, platform, p9Errata, tlbie, gtse, bulkRemove, coprocessors, pageSize, kernel, tlbSinglePageFlushCeiling, tlbLocalSinglePageFlushCeiling, cost)",
+      "ppc: unknown option 'radix' (valid options: mmu, cpu, pvr, platform, p9Errata, tlbie, gtse, bulkRemove, coprocessors, pageSize, kernel, ceiling, localCeiling, cost)",
     );
   });
   it.each([

@@ -67,8 +67,8 @@ export const X86_OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'invlpgb', kind: 'boolean', description: 'AMD INVLPGB broadcast flush with global ASIDs for mms active on 4+ CPUs (kernel v6.15+, bare metal, PCID)', default: false, choices: [true, false] },
   { name: 'invlpgbCountMax', kind: 'integer', min: 1, max: 65535, unit: 'pages', description: 'invlpgb_count_max: pages per INVLPGB (CPUID 0x80000008 EDX[15:0] + 1), 1..65535', default: 8 },
   { name: 'paravirt', kind: 'enum', description: 'flush_tlb_multi: native IPIs, KVM PV flush (preempted vCPUs flagged), Hyper-V or Xen PV hypercalls', default: 'none', choices: PARAVIRT_MODES },
-  // tlb_single_page_flush_ceiling: powerpc's debugfs knob of the same name is its
-  // tlbSinglePageFlushCeiling option, so that name is accepted here too
+  // tlb_single_page_flush_ceiling: `ceiling` on every backend that has the knob (powerpc too);
+  // the camel-cased kernel name is accepted as well
   { name: 'ceiling', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, unit: 'strides', aliases: ['tlbSinglePageFlushCeiling'], description: 'tlb_single_page_flush_ceiling in strides: more strides than this becomes a full flush (0: always full unless less than one stride)', default: 33 },
   { name: 'kernel', kind: 'enum', description: 'kernel behaviour: v6.15 (v6.15 and later), v6.14, v6.13 (v5.13 to v6.13)', default: 'v6.15', choices: KERNEL_VERSIONS },
   { name: 'gbpages', kind: 'boolean', description: '1 GiB hugetlb pages offered (GBPAGES)', default: true, choices: [true, false] },

@@ -45,6 +45,7 @@ export { walkPmdRange, findPmd, ACTION_AGAIN, type PmdWalkOps } from './mm/pagew
 export { toJsonl } from './trace/jsonl.js';
 export { toFtrace, formatTlbFlush } from './trace/ftrace.js';
 export { toPerfetto } from './trace/perfetto.js';
+export { scenarioJsonSchema } from './scenario/json-schema.js';
 export { scenarioSchema, opSchemas, OP_NAMES, LIMITS, didYouMean, editDistance, addrSchema, type Scenario, type Op, type OpName } from './scenario/schema.js';
 export { parseScenario, validateScenario, ScenarioError, formatPath, oneLine } from './scenario/load.js';
 export { runScenario, collect, opMetrics, protOf, type RunResult, type RunOptions, type OpOutcome, type OpMetrics } from './scenario/run.js';

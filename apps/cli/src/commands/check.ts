@@ -1,10 +1,10 @@
 import { BUG_ACTS, HAZARDS as HAZARD_IDS, HAZARD_CHECKS, type Exercise, type Hazard, type Violation } from '@tlbsim/core';
 import { oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, RUN_OPTIONS, WORKLOAD_OPTIONS, bugsOf, describeJob, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, bugsOf, describeJob, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
 import { BUGS, type BugName, type VariantRun } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { bold, green, red, useColor } from '../format/grid.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
 import { resultsDocument } from '../report-data.js';
 
@@ -133,9 +133,9 @@ function summary(runs: readonly VariantRun[], findings: number, missing: readonl
 
 /** tlbsim check (SCENARIO | --workload NAME) [--bug NAME]... */
 export function check(argv: string[]): number {
-  const { values, positionals } = parse('check', argv, { ...WORKLOAD_OPTIONS, ...RUN_OPTIONS, bug: { type: 'string', multiple: true }, hugetlb: { type: 'string' } });
+  const { values, positionals } = parse('check', argv);
   if (values.help) {
-    process.stdout.write(HELP.check);
+    process.stdout.write(commandHelp('check'));
     return 0;
   }
   if (positionals.length > 1) throw new UsageError(`tlbsim check takes one scenario file, got ${positionals.length}`);

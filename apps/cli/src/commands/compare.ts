@@ -1,15 +1,15 @@
 import { oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, FORMATS, formatResults, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, viewOf, workloadJob, writeTrace } from '../common.js';
 import { UsageError } from '../errors.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
 import { formatByOp } from '../by-op.js';
 
 /** tlbsim compare --workload NAME ... and tlbsim run SCENARIO ... */
 export function compare(argv: string[], command: 'compare' | 'run'): number {
-  const { values, positionals } = parse(command, argv, command === 'compare' ? { ...WORKLOAD_OPTIONS, ...RUN_OPTIONS, by: { type: 'string' } } : { ...RUN_OPTIONS, hugetlb: { type: 'string' }, by: { type: 'string' } });
+  const { values, positionals } = parse(command, argv);
   if (values.help) {
-    process.stdout.write(HELP[command]);
+    process.stdout.write(commandHelp(command));
     return 0;
   }
   checkRunOutputs(values);
@@ -24,13 +24,14 @@ export function compare(argv: string[], command: 'compare' | 'run'): number {
   const variants = variantsOf(values, job);
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'table');
   const byOp = oneOf('--by', str(values, 'by'), ['op', 'total'] as const, 'total') === 'op';
+  const view = viewOf(values, format, variants, byOp);
   const traceFormat = traceFormatOf(values);
   // per-operation counts: for --by op, and in every JSON document (results[].ops[])
   const runs = runAll(job, variants, { trace: !!traceFormat, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true, perOp: byOp || format === 'json' });
   if (job.kind === 'scenario' && format !== 'json') {
     for (const r of runs) for (const o of r.result.ops) if (!o.ok) process.stderr.write(`tlbsim: ${r.variant.id}: ops[${o.index}].${o.op} failed: ${o.errno}: ${o.message}\n`);
   }
-  const text = byOp && format !== 'json' ? formatByOp(job, runs, format) : formatResults(job, runs, format);
+  const text = byOp && format !== 'json' ? formatByOp(job, runs, format) : formatResults(job, runs, format, view);
   if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   return 0;

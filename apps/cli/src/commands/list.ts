@@ -3,7 +3,7 @@ import { ALL_ARCHES, ARCH_NAMES, defaultBackend, fmtChoice, selectedKconfig } fr
 import { UsageError, unknownChoice } from '../errors.js';
 import { bold, renderMarkdown, renderTable, useColor } from '../format/grid.js';
 import { costRows } from '../costs.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { defaultText, findWorkload, WORKLOADS, type ParamSpec, type Workload } from '../workloads/index.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
@@ -28,9 +28,9 @@ function paramJson(s: ParamSpec) {
 
 /** tlbsim workloads [NAME] */
 export function workloads(argv: string[]): number {
-  const { values, positionals } = parse('workloads', argv, { format: { type: 'string', short: 'f' } });
+  const { values, positionals } = parse('workloads', argv);
   if (values.help) {
-    process.stdout.write(HELP.workloads);
+    process.stdout.write(commandHelp('workloads'));
     return 0;
   }
   if (positionals.length > 1) throw new UsageError('tlbsim workloads takes at most one workload name');
@@ -42,6 +42,13 @@ export function workloads(argv: string[]): number {
     return 0;
   }
   const color = useColor(process.stdout);
+  if (format === 'text' && !positionals.length) {
+    // the list: one line each (the parameters are one `tlbsim workloads NAME` away)
+    const width = Math.max(...list.map((w) => w.name.length));
+    const lines = list.map((w) => `${bold(color, w.name.padEnd(width))}  ${w.summary}`);
+    process.stdout.write(`${lines.join('\n')}\n\ntlbsim workloads NAME: what NAME does and its parameters (--set NAME=VALUE) with defaults and ranges\n`);
+    return 0;
+  }
   let o = '';
   for (const w of list) {
     if (format === 'markdown') {
@@ -64,9 +71,9 @@ export function workloads(argv: string[]): number {
 
 /** tlbsim arches [NAME] */
 export function arches(argv: string[]): number {
-  const { values, positionals } = parse('arches', argv, { format: { type: 'string', short: 'f' }, costs: { type: 'boolean' } });
+  const { values, positionals } = parse('arches', argv);
   if (values.help) {
-    process.stdout.write(HELP.arches);
+    process.stdout.write(commandHelp('arches'));
     return 0;
   }
   if (positionals.length > 1) throw new UsageError('tlbsim arches takes at most one architecture name');

@@ -2,7 +2,7 @@ import { x86Label, resolveX86Options } from '@tlbsim/arch-x86';
 import { parseTrace } from '@tlbsim/tracefs';
 import { intOpt, list, oneOf, parse, str } from '../args.js';
 import { UsageError } from '../errors.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
 import { comparePhases } from '../measure/compare.js';
 import { interpretHost, readHost } from '../measure/host.js';
@@ -13,17 +13,6 @@ import { formatJson, formatText, type MeasureMeta } from '../measure/report.js';
 import { load, save, type Saved } from '../measure/saved.js';
 import { VERSION } from '../report-data.js';
 
-const OPTIONS = {
-  workload: { type: 'string', short: 'w' },
-  set: { type: 'string', multiple: true, short: 's' },
-  iterations: { type: 'string', short: 'n' },
-  save: { type: 'string' },
-  from: { type: 'string' },
-  sched: { type: 'string' },
-  format: { type: 'string', short: 'f' },
-  out: { type: 'string', short: 'o' },
-} as const;
-
 export const MEASURE_FORMATS = ['text', 'json'] as const;
 export const DEFAULT_ITERATIONS = 25;
 
@@ -32,9 +21,9 @@ export const DEFAULT_ITERATIONS = 25;
  * Exit status: 0 every phase matches, 1 some phase differs, 2 cannot measure / bad input.
  */
 export async function measure(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('measure', argv, OPTIONS);
+  const { values, positionals } = parse('measure', argv);
   if (values.help) {
-    process.stdout.write(HELP.measure);
+    process.stdout.write(commandHelp('measure'));
     return 0;
   }
   if (positionals.length) throw new UsageError(`tlbsim measure takes no file argument (got "${positionals[0]}")`);

@@ -2,16 +2,16 @@ import { oneOf, parse, str } from '../args.js';
 import { ARCH_NAMES } from '../arches.js';
 import { UsageError, unknownChoice } from '../errors.js';
 import { bold, useColor } from '../format/grid.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { metricOf, metricsMarkdown, metricsText, registry } from '../metrics-registry.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
 /** tlbsim metrics [KEY...] [--arch NAME] [--format text|json|markdown] */
 export function metrics(argv: string[]): number {
-  const { values, positionals } = parse('metrics', argv, { format: { type: 'string', short: 'f' }, arch: { type: 'string', short: 'a' } });
+  const { values, positionals } = parse('metrics', argv);
   if (values.help) {
-    process.stdout.write(HELP.metrics);
+    process.stdout.write(commandHelp('metrics'));
     return 0;
   }
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'text');

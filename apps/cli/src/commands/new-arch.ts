@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse, str } from '../args.js';
 import { UsageError } from '../errors.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { writeAtomic } from '../io.js';
 import { changesetFile, scaffoldFiles } from '../scaffold/templates.js';
 
@@ -24,9 +24,9 @@ function workspaceRoot(from: string): string | null {
  * and add the package to the changesets `fixed` group. All files appear at once or not at all.
  */
 export function newArch(argv: string[]): number {
-  const { values, positionals } = parse('new-arch', argv, { dir: { type: 'string' } });
+  const { values, positionals } = parse('new-arch', argv);
   if (values.help) {
-    process.stdout.write(HELP['new-arch']);
+    process.stdout.write(commandHelp('new-arch'));
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('new-arch takes one NAME, e.g. "tlbsim new-arch loongarch" (tlbsim new-arch --help)');

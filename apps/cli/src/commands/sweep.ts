@@ -2,33 +2,20 @@ import { list, oneOf, parse, str } from '../args.js';
 import { variantsOf } from '../common.js';
 import type { Job } from '../engine.js';
 import { UsageError } from '../errors.js';
-import { HELP } from '../help.js';
+import { commandHelp } from '../help.js';
 import { sweepReport } from '../html.js';
 import { checkOutputs, emit, withDefaultSignalsAsync, writeAtomic } from '../io.js';
-import { jobsOf, progressBar, runPool, type Task } from '../pool.js';
+import { jobsOf, runPool, type Task } from '../pool.js';
+import { progress } from '../progress.js';
 import { lineChart } from '../svg.js';
 import { allMetricKeys, checkMetricName, parseVaryValues, seriesOf, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
 import { checkParamName, findWorkload, resolveParams, WORKLOAD_NAMES, type Params } from '../workloads/index.js';
 
 /** tlbsim sweep --workload NAME --vary KEY=V1,V2,... */
 export async function sweep(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('sweep', argv, {
-    workload: { type: 'string', short: 'w' },
-    vary: { type: 'string', multiple: true },
-    set: { type: 'string', multiple: true, short: 's' },
-    arch: { type: 'string', multiple: true, short: 'a' },
-    cost: { type: 'string', multiple: true },
-    'include-setup': { type: 'boolean' },
-    format: { type: 'string', short: 'f' },
-    out: { type: 'string', short: 'o' },
-    plot: { type: 'string' },
-    metric: { type: 'string' },
-    report: { type: 'string' },
-    jobs: { type: 'string', short: 'j' },
-    'force-jobs': { type: 'boolean' },
-  });
+  const { values, positionals } = parse('sweep', argv);
   if (values.help) {
-    process.stdout.write(HELP.sweep);
+    process.stdout.write(commandHelp('sweep'));
     return 0;
   }
   if (positionals.length) throw new UsageError(`tlbsim sweep takes no file argument (got "${positionals[0]}")`);
@@ -61,10 +48,11 @@ export async function sweep(argv: string[]): Promise<number> {
     const job: Job = { kind: 'workload', workload: w.name, params: p.params };
     for (const variant of variants) tasks.push({ id: tasks.length, job, variant, opts: { includeSetup: values['include-setup'] === true } });
   }
-  const bar = progressBar(tasks.length, `sweep ${w.name} ${key}`);
+  // the pool starts its workers at once: the line shows from the start (a sweep is rarely quick)
+  const bar = progress(`sweep ${w.name} ${key}`, tasks.length, { delayMs: 0 });
   let results;
   try {
-    results = await withDefaultSignalsAsync(() => runPool(tasks, jobs, bar.tick));
+    results = await withDefaultSignalsAsync(() => runPool(tasks, jobs, (done) => bar.tick(done)));
   } finally {
     bar.end();
   }

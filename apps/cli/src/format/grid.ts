@@ -1,28 +1,30 @@
+import { painters, useColor } from './color.js';
+
 /** A table of cells: the first column holds row names, the rest values (numbers or text). */
 export type Cell = string | number | boolean | undefined;
 export interface Grid {
   header: string[];
   rows: Cell[][];
+  /** each column's alignment; by default numbers right, names and text left */
+  align?: readonly ('left' | 'right')[];
+}
+
+/** The alignment of each column: given, or right for a column of numbers (the first column holds names). */
+function alignment(g: Grid): readonly ('left' | 'right')[] {
+  return g.align ?? g.header.map((_, i) => (i > 0 && g.rows.every((r) => typeof r[i] !== 'string') ? 'right' : 'left'));
 }
 
 export interface Style {
   color: boolean;
 }
 
-const ESC = '\x1b[';
-const paint = (on: boolean, code: string, s: string) => (on ? `${ESC}${code}m${s}${ESC}0m` : s);
-export const bold = (on: boolean, s: string) => paint(on, '1', s);
-export const dim = (on: boolean, s: string) => paint(on, '2', s);
-export const red = (on: boolean, s: string) => paint(on, '31', s);
-export const green = (on: boolean, s: string) => paint(on, '32', s);
-export const cyan = (on: boolean, s: string) => paint(on, '36', s);
-
-/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
-export function useColor(stream: { isTTY?: boolean }): boolean {
-  const nc = process.env.NO_COLOR;
-  if (nc !== undefined && nc !== '') return false;
-  return !!stream.isTTY;
-}
+// colour on or off for one output: picocolors' painters (the identity when off)
+export const bold = (on: boolean, s: string) => painters(on).bold(s);
+export const dim = (on: boolean, s: string) => painters(on).dim(s);
+export const red = (on: boolean, s: string) => painters(on).red(s);
+export const green = (on: boolean, s: string) => painters(on).green(s);
+export const cyan = (on: boolean, s: string) => painters(on).cyan(s);
+export { useColor };
 
 const text = (c: Cell): string => (c === undefined ? '-' : String(c));
 
@@ -33,7 +35,7 @@ const text = (c: Cell): string => (c === undefined ? '-' : String(c));
 export function renderTable(g: Grid, s: Style, hot: (row: Cell[], col: number) => boolean = () => false): string {
   const widths = g.header.map((h, i) => Math.max(h.length, ...g.rows.map((r) => text(r[i]).length)));
   // a column of numbers is right-aligned (header too); names and text are left-aligned
-  const right = g.header.map((_, i) => i > 0 && g.rows.every((r) => typeof r[i] !== 'string'));
+  const right = alignment(g).map((a) => a === 'right');
   const pad = (v: string, i: number) => (right[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]));
   const lines: string[] = [];
   lines.push(g.header.map((h, i) => bold(s.color, pad(h, i))).join('  ').trimEnd());
@@ -52,11 +54,12 @@ export function renderTable(g: Grid, s: Style, hot: (row: Cell[], col: number) =
 
 const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
 
-/** `left`: columns (besides the first) to align left, e.g. text; the others are right-aligned. */
-export function renderMarkdown(g: Grid, left: readonly number[] = []): string {
+/** A markdown table aligned as the text table: numbers right, names and text left. */
+export function renderMarkdown(g: Grid): string {
+  const align = alignment(g);
   const lines = [
     `| ${g.header.map(mdEscape).join(' | ')} |`,
-    `|${g.header.map((_, i) => (i === 0 || left.includes(i) ? ' --- ' : ' ---: ')).join('|')}|`,
+    `|${align.map((a) => (a === 'left' ? ' --- ' : ' ---: ')).join('|')}|`,
     ...g.rows.map((r) => `| ${r.map((c) => mdEscape(text(c))).join(' | ')} |`),
   ];
   return lines.join('\n') + '\n';

@@ -2,7 +2,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readFileSync, statSyn
 import { createInterface } from 'node:readline';
 import type { ReplayInput } from '@tlbsim/replay';
 import { UsageError } from '../errors.js';
-import { withDefaultSignals } from '../io.js';
+import { readStdin, STDIO, withDefaultSignals } from '../io.js';
 
 function reason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
@@ -55,6 +55,11 @@ function readOnce(file: string): string[] {
   } catch (e) {
     throw cannotRead(file, e);
   }
+  return splitLines(text);
+}
+
+/** Lines as readline splits them (no empty last line after the final line break). */
+function splitLines(text: string): string[] {
   const lines = text.split(/\r\n|\r|\n/);
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
@@ -96,18 +101,19 @@ export interface FileInputs {
 }
 
 /**
- * One replay input per FILE, named as given (so reports say `trace.txt:15`; `strace -ff` files keep
+ * One replay input per FILE (`-`: stdin, named `stdin`), named as given (so reports say `trace.txt:15`; `strace -ff` files keep
  * their `.PID` suffix, which gives the pid of their lines). Each input opens its file afresh when
  * iterated, so the engine can read it twice (its first pass counts the concurrent threads).
  */
 export function fileInputs(files: readonly string[]): FileInputs {
-  const regular = files.map((f) => checkReadable(f));
+  if (files.filter((f) => f === STDIO).length > 1) throw new UsageError('tlbsim replay reads stdin (-) once: give - once');
+  const regular = files.map((f) => f !== STDIO && checkReadable(f));
   const lines = files.map(() => 0);
   const inputs = files.map((file, i): ReplayInput => {
     if (regular[i]) return { name: file, lines: () => streamLines(file, (n) => (lines[i] = n)) };
-    const once = readOnce(file);
+    const once = file === STDIO ? splitLines(readStdin('the strace output')) : readOnce(file);
     lines[i] = once.length;
-    return { name: file, lines: once };
+    return { name: file === STDIO ? 'stdin' : file, lines: once };
   });
   return { inputs, lines };
 }

@@ -1,6 +1,7 @@
 import type { CallSite, SkippedLine, TouchRule } from '@tlbsim/replay';
 import type { Format } from '../common.js';
-import { formatGrid } from '../common.js';
+import { formatGrid } from '../metrics-table.js';
+import type { View } from '../format/views.js';
 import type { Job } from '../engine.js';
 import { renderMarkdown, renderTable, useColor, type Grid } from '../format/grid.js';
 import { resultsDocument } from '../report-data.js';
@@ -170,7 +171,7 @@ function markdownSections(runs: readonly ReplayRun[]): string {
     for (const r of runs) {
       const sites = r.result.callSites[l.key];
       if (!sites.length) out.push(`**${r.variant.id}**: none`, '');
-      else out.push(`**${r.variant.id}**`, '', renderMarkdown(sitesGrid(sites, true), [4]));
+      else out.push(`**${r.variant.id}**`, '', renderMarkdown(sitesGrid(sites, true)));
     }
   }
   const a = splitAssumption(runs);
@@ -181,9 +182,9 @@ function markdownSections(runs: readonly ReplayRun[]): string {
 }
 
 /** The replay in any of the formats. */
-export function formatReplay(f: ReplayFacts, runs: readonly ReplayRun[], format: Format): string {
+export function formatReplay(f: ReplayFacts, runs: readonly ReplayRun[], format: Format, view?: View): string {
   if (format === 'json') return JSON.stringify(replayDocument(f, runs), null, 2) + '\n';
-  const grid = formatGrid(title(f, runs), runs, format);
+  const grid = formatGrid(title(f, runs), runs, format, { view, context: [['replay', [...f.files].sort().join(' ')], ['touch', f.touch]] });
   if (format === 'csv') return grid;
   if (format === 'markdown') return `${grid}\n${markdownSections(runs)}`;
   return `${grid}\n${tableSections(runs)}`;

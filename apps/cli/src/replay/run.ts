@@ -3,6 +3,7 @@ import { replay, ReplayError, type ReplayInput, type ReplayResult, type TouchRul
 import { makeBackend, type ArchVariant } from '../arches.js';
 import type { VariantRun } from '../engine.js';
 import { UsageError } from '../errors.js';
+import { progress } from '../progress.js';
 import { hugetlbExtra, setupHugetlb } from '../workloads/hugetlb-share.js';
 import type { Extra } from '../workloads/params.js';
 
@@ -30,39 +31,49 @@ export interface ReplayRunOptions {
 export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVariant[], o: ReplayRunOptions): Promise<ReplayRun[]> {
   const runs: ReplayRun[] = [];
   let cpus = o.cpus;
-  for (const variant of variants) {
-    const arch = makeBackend(variant);
-    let m!: Machine;
-    const setup = (mm: Machine) => {
-      m = mm;
-      setupHugetlb(mm); // hugetlb mappings in the trace work, as in scenarios (V2)
-    };
-    let r: ReplayResult;
-    try {
-      r = await replay(inputs, arch, { cpus, touch: o.touch, strict: o.strict, trace: o.trace, setup });
-    } catch (e) {
-      // --strict: `FILE:LINE: reason`
-      if (e instanceof ReplayError) throw new UsageError(`${e.message} (--strict)`);
-      throw e;
+  const bar = progress(`replay ${inputs.map((i) => i.name).join(' ')}`, variants.length);
+  try {
+    for (const variant of variants) {
+      bar.tick(runs.length, variant.id);
+      runs.push(await replayOne(inputs, variant, { ...o, cpus }));
+      cpus ??= runs[runs.length - 1].result.cpus.length;
     }
-    if (r.syscalls === 0 && r.failures === 0) {
-      // not strace output (a scenario file, a log, an empty file, /dev/null, a FIFO nobody wrote
-      // to): nothing to replay is a mistake, not a result
-      throw new UsageError(`no strace system-call line in ${inputs.map((i) => i.name).join(', ')} (${r.lines} lines read; expected the output of strace -f -tt -e trace=memory,process -o FILE PROGRAM)`);
-    }
-    cpus ??= r.cpus.length;
-    const extra: Extra = {
-      replay: { skippedCount: r.skippedCount, divergences: r.divergences, implied: r.implied, touchCapped: r.touchCapped, assumption: r.assumption },
-      ...hugetlbExtra(m),
-    };
-    const rt = m.runtime;
-    runs.push({
-      variant,
-      nrCpus: m.cpus.length,
-      pageSize: 2 ** arch.geometry.pageShift,
-      result: { ...r, extra },
-      ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}),
-    });
+  } finally {
+    bar.end();
   }
   return runs;
+}
+
+async function replayOne(inputs: ReplayInput[], variant: ArchVariant, o: ReplayRunOptions): Promise<ReplayRun> {
+  const arch = makeBackend(variant);
+  let m!: Machine;
+  const setup = (mm: Machine) => {
+    m = mm;
+    setupHugetlb(mm); // hugetlb mappings in the trace work, as in scenarios (V2)
+  };
+  let r: ReplayResult;
+  try {
+    r = await replay(inputs, arch, { cpus: o.cpus, touch: o.touch, strict: o.strict, trace: o.trace, setup });
+  } catch (e) {
+    // --strict: `FILE:LINE: reason`
+    if (e instanceof ReplayError) throw new UsageError(`${e.message} (--strict)`);
+    throw e;
+  }
+  if (r.syscalls === 0 && r.failures === 0) {
+    // not strace output (a scenario file, a log, an empty file, /dev/null, a FIFO nobody wrote
+    // to): nothing to replay is a mistake, not a result
+    throw new UsageError(`no strace system-call line in ${inputs.map((i) => i.name).join(', ')} (${r.lines} lines read; expected the output of strace -f -tt -e trace=memory,process -o FILE PROGRAM)`);
+  }
+  const extra: Extra = {
+    replay: { skippedCount: r.skippedCount, divergences: r.divergences, implied: r.implied, touchCapped: r.touchCapped, assumption: r.assumption },
+    ...hugetlbExtra(m),
+  };
+  const rt = m.runtime;
+  return {
+    variant,
+    nrCpus: m.cpus.length,
+    pageSize: 2 ** arch.geometry.pageShift,
+    result: { ...r, extra },
+    ...(rt.ftrace ? { ftrace: (ev: TraceEvent) => rt.ftrace!(ev) } : {}),
+  };
 }

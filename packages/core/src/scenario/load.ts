@@ -6,6 +6,8 @@ import { issueMessage, LIMITS, orderIssues, scenarioSchema, type Scenario } from
 /** A scenario that cannot run: `path` names the field (e.g. `ops[3].munmap.addr`). */
 export class ScenarioError extends Error {
   readonly detail: string;
+  /** the same mistake on every architecture: a report names none of them */
+  sameOnEveryArch = false;
   constructor(readonly path: string, detail: string, readonly source?: string) {
     // one line whatever the input held: a key or a parser's excerpt may carry a newline
     const d = oneLine(detail);

@@ -54,6 +54,8 @@ export interface RunOptions {
   includeSetup?: boolean;
   /** count what each op caused (RunResult.byOp) */
   perOpMetrics?: boolean;
+  /** called after each op with the number of ops done, and within a long op with a fraction (a progress line) */
+  onOp?: (done: number) => void;
 }
 
 export function protOf(p: string): Prot {
@@ -118,14 +120,16 @@ export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, 
     try {
       m.checker.opIndex = index;
       m.opLabel = `ops[${index}].${op.op}`;
-      r = runOp(m, op, index, procs, threads, files, source);
+      r = runOp(m, op, index, procs, threads, files, source, o.onOp);
       m.opLabel = undefined;
     } catch (e) {
-      // the same scenario can fit one architecture and not another (page size, TASK_SIZE)
-      if (e instanceof ScenarioError) throw new ScenarioError(e.path, `${e.detail} (on ${arch.label})`, e.source);
+      // the same scenario can fit one architecture and not another (page size, TASK_SIZE): name
+      // the architecture, unless the mistake is the same on every one (an overlap, a busy CPU)
+      if (e instanceof ScenarioError && !e.sameOnEveryArch) throw new ScenarioError(e.path, `${e.detail} (on ${arch.label})`, e.source);
       throw e;
     }
     outcomes.push({ index, op: op.op, ok: r.ok, ...(r.ok ? {} : { errno: r.errno, message: r.message }) });
+    o.onOp?.(index + 1);
   });
   return collect(m, outcomes);
 }
@@ -143,10 +147,14 @@ function scheduleIn(m: Machine, t: Thread): void {
   m.run(t, t.cpu);
 }
 
-function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: Map<string, Thread>, files: Map<string, SimFile>, source?: string): OpResult {
+function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: Map<string, Thread>, files: Map<string, SimFile>, source?: string, onOp?: (done: number) => void): OpResult {
   const path = `ops[${i}].${op.op}`;
-  const err = (field: string, msg: string): never => {
-    throw new ScenarioError(`${path}${field ? '.' + field : ''}`, msg, source);
+  // `archDependent`: a mistake only on some architectures (a length or address the page size or
+  // TASK_SIZE refuses); the others (thread states, busy CPUs, overlaps) are the same everywhere
+  const err = (field: string, msg: string, archDependent = false): never => {
+    const e = new ScenarioError(`${path}${field ? '.' + field : ''}`, msg, source);
+    e.sameOnEveryArch = !archDependent;
+    throw e;
   };
   const thread = (name: string): Thread => {
     const t = threads.get(name)!;
@@ -173,7 +181,7 @@ function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: M
       const p = protOf(a.prot);
       const file = a.file ? files.get(a.file) : undefined;
       const r = m.op('mmap', 0, () => mmap(m, mm, { addr: a.addr, length: a.length, ...p, shared: a.shared, file, pgoff: a.offset / 4096, hugetlb: a.hugetlb, hugeSize: a.hugeSize, pfnmap: a.pfnmap, locked: a.locked, name: a.name }));
-      if (!r.ok) err(r.errno === 'EEXIST' ? 'addr' : '', r.message!);
+      if (!r.ok) err(r.errno === 'EEXIST' ? 'addr' : '', r.message!, r.errno !== 'EEXIST');
       return r;
     }
     case 'touch': {
@@ -181,8 +189,10 @@ function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: M
       const stride = a.stride ?? 2 ** m.geometry.pageShift;
       return onThread(a.thread, (mm) => {
         for (let k = 0; k < a.pages; k++) {
+          // a touch of millions of pages is one op of many seconds: say how far it is
+          if (onOp && k % 65536 === 65535) onOp(i + k / a.pages);
           const r = touch(m, mm, a.addr + k * stride, { write: a.write, thp: a.thp, order: a.order });
-          if (!r.ok) err('addr', `page ${k} at 0x${(a.addr + k * stride).toString(16)}: ${r.message}`);
+          if (!r.ok) err('addr', `page ${k} at 0x${(a.addr + k * stride).toString(16)}: ${r.message}`, true);
         }
         return { ok: true };
       });

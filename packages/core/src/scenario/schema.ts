@@ -121,6 +121,8 @@ const opSchema = z.unknown().transform((v, ctx): Op => {
 });
 
 export const scenarioSchema = z.strictObject({
+  // the JSON Schema an editor validates the file with (apps/cli/schema/scenario.schema.json): for editors only
+  $schema: z.string().optional(),
   name: z.string().default('scenario'),
   description: z.string().optional(),
   machine: z.strictObject({
