@@ -74,8 +74,8 @@ describe('the same knob, the same name (issue 16, point 5)', () => {
     expect(names('ppc')).toEqual(expect.arrayContaining(['ceiling', 'localCeiling']));
     expect(names('ppc')).not.toContain('tlbSinglePageFlushCeiling');
     const label = async (spec: string) => JSON.parse((await tlbsimIn(['compare', '--workload', 'munmap', '--arch', spec, '--format', 'json'])).stdout).results[0].label as string;
-    expect(await label('ppc:ceiling=10,localCeiling=20')).toBe('powerpc book3s64 radix (POWER10, 64K pages, tlbie, ceilings 10/20, v6.6)');
-    expect(await label('ppc:tlbSinglePageFlushCeiling=10,tlbLocalSinglePageFlushCeiling=20')).toBe('powerpc book3s64 radix (POWER10, 64K pages, tlbie, ceilings 10/20, v6.6)');
+    expect(await label('ppc:ceiling=10,localCeiling=20')).toBe('powerpc book3s64 radix (POWER10, 64K pages, tlbie, ceilings 10/20, v7.1)');
+    expect(await label('ppc:tlbSinglePageFlushCeiling=10,tlbLocalSinglePageFlushCeiling=20')).toBe('powerpc book3s64 radix (POWER10, 64K pages, tlbie, ceilings 10/20, v7.1)');
   });
   it('markdown aligns text left and numbers right', async () => {
     const md = (await tlbsimIn(['arches', 'x86', '--format', 'markdown'])).stdout;

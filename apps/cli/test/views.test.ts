@@ -20,14 +20,15 @@ describe('-e/--metrics: names, globs and groups, in the order given', () => {
       'ipis                               1      0',
       'flushes                            1      1',
       'tlbInstructions.DSB ISH            -      1',
-      'tlbInstructions.DSB ISHST          -      1',
+      'tlbInstructions.DSB ISHST          -      4',
       'tlbInstructions.INVLPG            16      -',
+      'tlbInstructions.ISB                -      3',
       'tlbInstructions.TLBI VALE1IS       -      8',
       'counters.hcall.H_RPT_INVALIDATE    -      -',
     ]);
     // the legend lists the rows shown, and only them
     expect(r.stdout.split('rows (tlbsim metrics KEY for the full definition):\n')[1].split('\n').filter(Boolean).map((l) => l.trim().split(/\s{2,}/)[0])).toEqual([
-      'ipis', 'flushes', 'tlbInstructions.DSB ISH', 'tlbInstructions.DSB ISHST', 'tlbInstructions.INVLPG', 'tlbInstructions.TLBI VALE1IS', 'counters.hcall.H_RPT_INVALIDATE',
+      'ipis', 'flushes', 'tlbInstructions.DSB ISH', 'tlbInstructions.DSB ISHST', 'tlbInstructions.INVLPG', 'tlbInstructions.ISB', 'tlbInstructions.TLBI VALE1IS', 'counters.hcall.H_RPT_INVALIDATE',
     ]);
   });
   it('a group name stands for its rows (counters = counters.*); csv keeps exactly the rows selected', async () => {
@@ -92,7 +93,7 @@ describe('-A/--per-cpu', () => {
       'counters.nr_tlb_remote_flush_received     0     1',
       '(3 rows zero in every column not shown: --all shows them)',
     ]);
-    expect(parts[2].split('\n').slice(0, 4)).toEqual(['ppc  powerpc book3s64 radix (POWER10, 64K pages, tlbie, v6.6)', 'metric                       CPU0  CPU1', '---------------------------  ----  ----', 'rangedFlushes                   1     0']);
+    expect(parts[2].split('\n').slice(0, 4)).toEqual(['ppc  powerpc book3s64 radix (POWER10, 64K pages, tlbie, v7.1)', 'metric                       CPU0  CPU1', '---------------------------  ----  ----', 'rangedFlushes                   1     0']);
   });
   it('csv: one row per variant and metric, with the workload; -e applies', async () => {
     const r = await tlbsimIn([...MUNMAP, '--arch', 'x86', '--arch', 'ppc', '-A', '--format', 'csv', '-e', 'ipis,rangedFlushes']);
