@@ -7,6 +7,7 @@
  */
 import { COST_MODEL_KEYS, type CostModel } from './cost-model.js';
 import { closestName } from '../scenario/schema.js';
+import { KernelError, MAINLINE_RELEASE, OLDEST_RELEASE, formatRelease, parseRelease } from '../kernel/release.js';
 
 export type OptionValue = string | number | boolean;
 
@@ -59,8 +60,20 @@ export interface CostOptionSpec extends OptionSpecBase {
   choices?: never;
 }
 
+/**
+ * A backend's `kernel` override: any modelled release (`6.1`, `6.18.44`, `mainline`; stored as
+ * parseRelease formats it) or one of the backend's own named values kept from before releases
+ * were one axis (`v6.15`). Given, it overrides the machine's kernel for this backend.
+ */
+export interface KernelOptionSpec extends OptionSpecBase {
+  kind: 'kernel';
+  default: string;
+  /** the backend's named values (accepted as written), then the modelled releases, for listings */
+  choices: readonly string[];
+}
+
 /** A static description of one option of a backend (for `tlbsim arches` and validation). */
-export type OptionSpec = BooleanOptionSpec | EnumOptionSpec | IntegerOptionSpec | CostOptionSpec;
+export type OptionSpec = BooleanOptionSpec | EnumOptionSpec | IntegerOptionSpec | CostOptionSpec | KernelOptionSpec;
 
 /** The option every backend takes, whether or not its specs list it. */
 export const COST_OPTION = 'cost';
@@ -114,6 +127,10 @@ export function allowedText(s: OptionSpec): string {
       return s.max === Number.MAX_SAFE_INTEGER ? `an integer >= ${s.min}` : `an integer from ${s.min} to ${s.max}`;
     case 'cost':
       return `an object with any of ${COST_MODEL_KEYS.join(', ')}`;
+    case 'kernel': {
+      const named = s.choices.filter((c) => !/^\d/.test(c));
+      return `a kernel release from ${OLDEST_RELEASE} to ${MAINLINE_RELEASE} (e.g. 6.18.44)${named.length ? ` or ${oneOfText(named)}` : ''}`;
+    }
   }
 }
 
@@ -135,6 +152,23 @@ function checkValue(arch: string, key: string, s: OptionSpec, v: unknown): Optio
       return v;
     case 'cost':
       throw new Error(`${arch}: option '${key}' is a cost model, not a value`); // resolveArchOptions handles it
+    case 'kernel':
+      return checkKernelValue(arch, key, s, v);
+  }
+}
+
+/** A kernel option's value: one of the backend's named values, else a release (normalised). */
+function checkKernelValue(arch: string, key: string, s: KernelOptionSpec, v: unknown): string {
+  if (typeof v !== 'string') throw badValue(arch, key, allowedText(s), v);
+  if (s.choices.includes(v)) return v;
+  try {
+    return formatRelease(parseRelease(v));
+  } catch (e) {
+    if (!(e instanceof KernelError)) throw e;
+    // a release out of range says why; a misspelt name gets the nearest named value
+    const release = /^v?\d/.test(v);
+    const near = release ? undefined : closestName(v, s.choices.filter((c) => !/^\d/.test(c)));
+    throw badValue(arch, key, allowedText(s), v, release ? `: ${e.message}` : near !== undefined ? `; did you mean '${near}'?` : '');
   }
 }
 
@@ -283,6 +317,10 @@ function parseValue(arch: string, key: string, s: OptionSpec, raw: string): Opti
     }
     case 'cost':
       throw costFromText(arch, key, raw);
+    case 'kernel': {
+      const named = s.choices.find((c) => c.toLowerCase() === r);
+      return checkValue(arch, key, s, named ?? raw.trim());
+    }
   }
 }
 
