@@ -2,7 +2,7 @@
  * The x86 features of the kernel axis (features.ts, x86 SPEC.md §15): what each changes, with
  * exact counts, and 6.1's behaviour on the golden scenarios it changes (§14 G04, G05, G18).
  */
-import { Machine, madvise, mmap, munmap, touch, type Mm } from '@tlbsim/core';
+import { Machine, madvise, mmap, munmap, parseScenario, runScenario, touch, type Mm } from '@tlbsim/core';
 import { describe, expect, it } from 'vitest';
 import { x86 } from '../src/index.js';
 import { MB2, PAGE, S, counters, gatherFlush, measure, rig, type Rig } from './helpers.js';
@@ -121,5 +121,36 @@ describe('6.1 on the golden scenarios it changes (x86 SPEC.md §14)', () => {
     expect(d.cpu[1].instr).toEqual({ 'CR3 write': 1 });
     expect(r.A.cpumask.has(1)).toBe(false);
     expect(r.m.kconfig.MMU_GATHER_RCU_TABLE_FREE).toBe(false);
+  });
+});
+
+describe('a scenario lets time pass: the once-a-second mm_cpumask trim (wait op)', () => {
+  // A's second thread slept on CPU1, which now runs B: CPU1 keeps a stale bit in A's mask
+  const scenario = (kernel: string, waits: string[]) => parseScenario(`
+machine: { cpus: 2, kernel: '${kernel}' }
+processes:
+  - { name: A, threads: [ { name: a0, cpu: 0 }, { name: a1, cpu: 1 } ] }
+  - { name: B }
+ops:
+  - mmap: { process: A, addr: 0x7f0000000000, length: 64K }
+  - touch: { thread: a0, addr: 0x7f0000000000, pages: 16 }
+  - sleep: { thread: a1 }
+  - spawn: { process: B, thread: { name: b1, cpu: 1 } }
+${waits.map((w) => `  - wait: ${w}\n`).join('')}  - mprotect: { thread: a0, addr: 0x7f0000000000, length: 8K, prot: r }
+`, 'trim.yaml');
+  const ipisOf = (kernel: string, waits: string[]) => {
+    const r = runScenario(scenario(kernel, waits), x86(), { perOpMetrics: true });
+    return r.byOp!.find((o) => o.op.endsWith('.mprotect'))!.metrics.ipis;
+  };
+  it('7.1: no IPI to the stale CPU before a second has passed since the mm was created', () => {
+    expect(ipisOf('7.1', [])).toBe(0);
+    expect(ipisOf('7.1', ['500ms'])).toBe(0);
+  });
+  it('7.1: after a wait past the second, the flush trims: one IPI (REMOTE_WRONG_CPU)', () => {
+    expect(ipisOf('7.1', ['1001ms'])).toBe(1);
+    expect(ipisOf('7.1', ['500ms', '600ms'])).toBe(1);
+  });
+  it('6.1: the bit went when CPU1 switched away, so waiting changes nothing', () => {
+    expect(ipisOf('6.1', ['2s'])).toBe(0);
   });
 });
