@@ -10,6 +10,7 @@ import { checkOutputs, writeAtomic, withDefaultSignals } from './io.js';
 import { metricKeys, metricValue, resultsDocument } from './report-data.js';
 import { brief, legendLines, metricOf } from './metrics-registry.js';
 import { parseCostSpecs } from './costs.js';
+import { KERNEL_OPTIONS, withKernels } from './kernels.js';
 import { findWorkload, resolveParams, WORKLOAD_NAMES } from './workloads/index.js';
 
 export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
@@ -26,6 +27,7 @@ export const RUN_OPTIONS: OptionDefs = {
   out: { type: 'string', short: 'o' },
   trace: { type: 'string' },
   'trace-format': { type: 'string' },
+  ...KERNEL_OPTIONS,
 };
 export const WORKLOAD_OPTIONS: OptionDefs = {
   workload: { type: 'string', short: 'w' },
@@ -94,7 +96,7 @@ export function variantsOf(v: Values, job?: Job): ArchVariant[] {
   for (const arch of given.keys()) {
     if (!variants.some((x) => x.name === arch)) throw new UsageError(`--cost ${arch}:...: no --arch column runs ${arch}`);
   }
-  return variants.map((x) => (costs.has(x.name) ? { ...x, cost: costs.get(x.name) } : x));
+  return withKernels(variants.map((x) => (costs.has(x.name) ? { ...x, cost: costs.get(x.name) } : x)), v, job);
 }
 
 function mergeCosts(a: Map<string, Partial<CostModel>>, b: Map<string, Partial<CostModel>>): Map<string, Partial<CostModel>> {

@@ -8,6 +8,10 @@ const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x8
       --cost ARCH:KEY=NS  override cost figures of estimatedNs (a model estimate) for ARCH's
                          columns, repeatable: --cost x86:ipiSend=1500,INVLPG=120
                          (tlbsim arches ARCH --costs lists every figure and its source)`;
+const KERNEL_HELP = `      --kernel LIST      the Linux release modelled: 6.1 to 7.1 or a stable one (6.18.44), default
+                         mainline; a comma list (6.1,6.6,6.12,6.18,7.1) gives one column per
+                         architecture and release (tlbsim kernels lists releases and features)
+      --feature +ID|-ID  add (a backport) or remove (a revert) one kernel change, repeatable`;
 const BY_HELP = `      --by op            one table per architecture, one row per operation (a scenario's ops, a
                          workload's phases): what each caused, on which CPUs; the rows sum to the
                          totals (JSON always carries them as results[].ops[])`;
@@ -42,10 +46,12 @@ Commands:
   new-arch    scaffold a new architecture backend package (packages/arch-NAME)
   replay      replay an strace of a real program's memory system calls on each architecture
   measure     run a workload natively and check tlbsim's x86 prediction against the kernel's trace
+  kernels     the modelled kernel releases and the kernel features (commit, release, backports)
 
 Examples:
   tlbsim compare --workload munmap --set pages=64
   tlbsim compare --workload munmap --arch x86 --arch x86:invlpgb=on --format markdown
+  tlbsim compare --workload hugetlb-share --kernel 6.1,6.6,6.12,6.18,7.1 --changes
   tlbsim run scenario.yaml --trace run.json
   tlbsim check --workload munmap --bug free-pages-before-flush
   tlbsim sweep --workload munmap --vary pages=1,8,32,64,512 --plot ipis.svg --report sweep.html
@@ -61,8 +67,11 @@ Options:
   -w, --workload NAME    the workload (tlbsim workloads lists them)
   -s, --set KEY=VALUE    set a workload parameter, repeatable (e.g. --set pages=64 --set peer=sleep)
 ${ARCH_HELP}
+${KERNEL_HELP}
 ${SETUP_HELP}
 ${BY_HELP}
+      --changes          with a --kernel list: for each metric that differs between adjacent
+                         releases, the kernel feature(s) responsible (docs/kernels.md: how)
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
 ${TRACE_HELP}
@@ -72,6 +81,7 @@ Examples:
   tlbsim compare --workload madvise-dontneed --set peer=sleep --set cpus=8 --format json
   tlbsim compare --workload exit --set threads=4 --set cpus=4 --arch x86 --arch arm64:tlbiRange=on
   tlbsim compare --workload hugetlb-share --set sharers=2 --set hugetlb=V1 --arch x86
+  tlbsim compare --workload madvise-dontneed --kernel 6.15,6.16 --changes --arch x86
 
 ${EXIT_HELP}`,
   run: `Usage: tlbsim run SCENARIO.{yaml,json} [--arch SPEC]... [options]
@@ -82,11 +92,15 @@ Mistakes are refused with the field path, exit 2.
 
 Options:
 ${ARCH_HELP}
+${KERNEL_HELP}
 ${SETUP_HELP}
 ${BY_HELP}
+      --changes          with a --kernel list: for each metric that differs between adjacent
+                         releases, the kernel feature(s) responsible (docs/kernels.md: how)
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
-      --hugetlb V        hugetlb behaviour for hugetlb mappings: V0, V1 or V2 (default V2)
+      --hugetlb V        hugetlb unshare behaviour V0, V1 or V2, overriding the kernel's (default:
+                         the kernel's: V0 before 1013af4f58, V1, V2 with 8ce720d5bd)
 ${TRACE_HELP}
 
 Examples:
@@ -117,10 +131,11 @@ Options:
                                                       (needs a workload that frees tables: --set aligned=true)
                            skip-mprotect-flush        mprotect records no flush for reduced permissions
 ${ARCH_HELP}
+${KERNEL_HELP}
 ${SETUP_HELP}
   -f, --format F         text (default) or json
   -o, --out FILE         write the report to FILE (atomically) instead of stdout
-      --hugetlb V        (scenarios) hugetlb behaviour: V0, V1 or V2 (default V2)
+      --hugetlb V        (scenarios) hugetlb behaviour V0, V1 or V2, overriding the kernel's
 ${TRACE_HELP}
 
 Examples:
@@ -138,9 +153,11 @@ cores (worker threads), with a progress bar on stderr when it is a terminal.
 Options:
   -w, --workload NAME    the workload
       --vary KEY=VALUES  the parameter to vary: a list (1,2,4,8), a range (1..16, 0..64:8 with a
-                         step) or a doubling range (1..1024*2)
+                         step) or a doubling range (1..1024*2); kernel=6.1,6.6,... varies the
+                         kernel release instead
   -s, --set KEY=VALUE    fix another parameter, repeatable
 ${ARCH_HELP}
+${KERNEL_HELP}
 ${SETUP_HELP}
   -f, --format F         csv (default: one row per value and variant) or json
   -o, --out FILE         write the data to FILE (atomically) instead of stdout
@@ -208,6 +225,18 @@ directory above the current one holding pnpm-workspace.yaml).
 Examples:
   tlbsim new-arch loongarch
   tlbsim new-arch s390 --dir ~/src/tlbsim
+
+${EXIT_HELP}`,
+  kernels: `Usage: tlbsim kernels [--format text|json|markdown]
+
+The kernel releases tlbsim models (6.1 to mainline 7.1; any stable release of a modelled series,
+e.g. 6.18.44, is accepted by --kernel) and the feature table: each behaviour change a package
+models by release, with its commit id, the mainline release that first carried it, the stable
+releases it was backported to, what it changes and the packages it changes. --feature +ID / -ID
+takes the id (or an 8+ digit prefix) or the name. docs/kernels.md is this command's markdown.
+
+Options:
+  -f, --format F         text (default), json or markdown
 
 ${EXIT_HELP}`,
   replay: `Usage: tlbsim replay FILE... [--arch SPEC]... [--touch all|none|written] [--cpus N] [--strict] [options]

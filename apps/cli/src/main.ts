@@ -13,6 +13,7 @@ import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
 import { measure } from './commands/measure.js';
 import { metrics } from './commands/metrics.js';
+import { kernels } from './commands/kernels.js';
 import { UsageError } from './errors.js';
 import { HELP } from './help.js';
 import { removeTemps } from './io.js';
@@ -30,6 +31,7 @@ const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
   ['new-arch', newArch],
   ['replay', replayCommand],
   ['measure', measure],
+  ['kernels', kernels],
 ]);
 const NAMES = [...COMMANDS.keys()];
 
