@@ -11,7 +11,8 @@ const ARCH_HELP = `  -a, --arch SPEC        architecture variant, repeatable: x8
 const KERNEL_HELP = `      --kernel LIST      the Linux release modelled: 6.1 to 7.1 or a stable one (6.18.44), default
                          mainline; a comma list (6.1,6.6,6.12,6.18,7.1) gives one column per
                          architecture and release (tlbsim kernels lists releases and features)
-      --feature +ID|-ID  add (a backport) or remove (a revert) one kernel change, repeatable`;
+      --feature +ID      add one kernel change (a backport), --feature=-ID removes one (a revert);
+                         repeatable; ID is a commit id or name from tlbsim kernels`;
 const BY_HELP = `      --by op            one table per architecture, one row per operation (a scenario's ops, a
                          workload's phases): what each caused, on which CPUs; the rows sum to the
                          totals (JSON always carries them as results[].ops[])`;

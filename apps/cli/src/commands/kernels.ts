@@ -64,7 +64,8 @@ between them is accepted (\`6.18.44\`): a feature is in it when its series' main
 or when the stable series took it at that patch level or earlier (the backports column).
 
 \`--feature +ID\` adds one change to the release (a backport the table does not list, or a what-if),
-\`--feature -ID\` removes one (a revert); ID is the commit id, an 8+ digit prefix or the name.
+\`--feature=-ID\` removes one (a revert; written with \`=\` so the shell word is not read as an
+option); ID is the commit id, an 8+ digit prefix or the name.
 A backend's own \`kernel\` option (e.g. \`--arch x86:kernel=v6.13\`) overrides the machine's kernel for
 that backend only.
 
