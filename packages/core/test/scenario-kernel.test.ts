@@ -29,6 +29,7 @@ describe('machine.kernel and machine.features', () => {
   it('refuses a release older than 6.1 and an unknown feature, naming the field', () => {
     expect(err(base("{ cpus: 1, kernel: '5.15' }")).message).toBe('s.yaml: machine.kernel: kernel 5.15 is older than the oldest modelled release, 6.1');
     expect(err(base("{ cpus: 1, features: ['+nope'] }")).message).toBe("s.yaml: machine.features: unknown kernel feature 'nope' (tlbsim kernels lists them)");
+    expect(err(base('{ cpus: 1, kernel: 6.10 }')).message).toBe("s.yaml: machine.kernel: write the release in quotes ('6.1'): as a number 6.10 would read as 6.1");
   });
 });
 

@@ -154,7 +154,12 @@ export const scenarioSchema = z.strictObject({
     // cost-figure overrides for estimatedNs, as on the command line: ["x86:ipiSend=1500,INVLPG=120"]
     cost: z.array(z.string().max(1000)).max(64).optional(),
     // the kernel release modelled (`6.1`, `6.18.44`) and feature changes on it (`+ID`, `-ID`)
-    kernel: z.union([z.string(), z.number()]).transform(String).optional(),
+    // a string: YAML reads 6.10 as the number 6.1
+    kernel: z.unknown().transform((v, ctx): string | undefined => {
+      if (v === undefined || typeof v === 'string') return v;
+      ctx.addIssue({ code: 'custom', message: typeof v === 'number' ? `write the release in quotes ('${v}'): as a number 6.10 would read as 6.1` : `expected a release such as '6.1' or '6.18.44', got ${typeName(v)}` });
+      return z.NEVER;
+    }),
     features: z.array(z.string().max(100)).max(64).optional(),
   }).superRefine((mc, ctx) => {
     if (mc.kernel === undefined && !mc.features?.length) return;
