@@ -154,3 +154,18 @@ ${waits.map((w) => `  - wait: ${w}\n`).join('')}  - mprotect: { thread: a0, addr
     expect(ipisOf('6.1', ['2s'])).toBe(0);
   });
 });
+
+describe('the kernel option overrides the machine\'s kernel for x86', () => {
+  it('a release given to x86() becomes the machine\'s kernel when the machine is given none', () => {
+    const m = new Machine({ arch: x86({ kernel: '6.1' }), cpus: 1 });
+    expect([m.kernel.label, m.arch.label]).toEqual(['6.1', 'x86-64 6.1 (PCID, no PTI)']);
+  });
+  it('a named value sets x86 alone: the machine stays on mainline', () => {
+    const m = new Machine({ arch: x86({ kernel: 'v6.13' }), cpus: 1 });
+    expect([m.kernel.label, m.arch.label, m.kconfig.PT_RECLAIM]).toEqual(['7.1', 'x86-64 v6.13 (PCID, no PTI)', false]);
+  });
+  it('given explicitly, it wins over the machine\'s kernel', () => {
+    const m = new Machine({ arch: x86({ kernel: 'v6.14' }), cpus: 1, kernel: '6.1' });
+    expect([m.kernel.label, m.arch.label, m.kconfig.PT_RECLAIM]).toEqual(['6.1', 'x86-64 v6.14 (PCID, no PTI)', true]);
+  });
+});
