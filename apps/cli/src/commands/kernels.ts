@@ -2,6 +2,10 @@ import { MAINLINE_RELEASE, MODELLED_RELEASES, OLDEST_RELEASE, kernelFeatures, ty
 import { oneOf, parse, str } from '../args.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
+// every package that declares features registers them when loaded: load them all, so the table is
+// complete whatever else was imported first
+import '../arches.js';
+import '@tlbsim/hugetlb';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
