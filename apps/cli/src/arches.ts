@@ -28,6 +28,10 @@ export interface ArchVariant {
   given: Record<string, OptionValue>;
   /** cost figures overridden with --cost (estimatedNs only) */
   cost?: Partial<CostModel>;
+  /** the machine's kernel release (--kernel, machine.kernel); absent: mainline (kernels.ts) */
+  kernel?: string;
+  /** kernel feature changes, `+ID` / `-ID` (--feature, machine.features) */
+  features?: string[];
 }
 
 const defaults = new Map<string, ArchBackend>();

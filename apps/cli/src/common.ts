@@ -12,6 +12,7 @@ import { checkOutputs, readStdin, STDIO, writeAtomic, withDefaultSignals } from 
 import { resultsDocument } from './report-data.js';
 import { parseCostSpecs } from './costs.js';
 import { progress } from './progress.js';
+import { withKernels } from './kernels.js';
 import { findWorkload, resolveParams, WORKLOAD_NAMES } from './workloads/index.js';
 
 export const FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
@@ -82,7 +83,7 @@ export function variantsOf(v: Values, job?: Job): ArchVariant[] {
   for (const arch of given.keys()) {
     if (!variants.some((x) => x.name === arch)) throw new UsageError(`--cost ${arch}:...: no --arch column runs ${arch}`);
   }
-  return variants.map((x) => (costs.has(x.name) ? { ...x, cost: costs.get(x.name) } : x));
+  return withKernels(variants.map((x) => (costs.has(x.name) ? { ...x, cost: costs.get(x.name) } : x)), v, job);
 }
 
 function mergeCosts(a: Map<string, Partial<CostModel>>, b: Map<string, Partial<CostModel>>): Map<string, Partial<CostModel>> {
@@ -143,8 +144,8 @@ export function describeJob(job: Job): string {
 }
 
 /** compare / run output in any of the formats. */
-export function formatResults(job: Job, runs: readonly VariantRun[], format: Format, view: View = DEFAULT_VIEW): string {
-  if (format === 'json') return JSON.stringify(resultsDocument(job, runs), null, 2) + '\n';
+export function formatResults(job: Job, runs: readonly VariantRun[], format: Format, view: View = DEFAULT_VIEW, extra: Record<string, unknown> = {}): string {
+  if (format === 'json') return JSON.stringify(resultsDocument(job, runs, extra), null, 2) + '\n';
   return formatGrid(describeJob(job), runs, format, { pages: job.kind === 'workload' && typeof job.params.pages === 'number' ? job.params.pages : undefined, view, context: jobContext(job) });
 }
 

@@ -10,7 +10,7 @@ export type Job =
   | { kind: 'scenario'; scenario: Scenario; source: string };
 
 export interface EngineOptions {
-  /** hugetlb behaviour for scenarios (workloads take it as a parameter) */
+  /** hugetlb behaviour for scenarios, overriding the kernel's (workloads take it as a parameter) */
   hugetlb?: Behaviour;
   trace?: boolean;
   bugs?: BugOptions;
@@ -55,6 +55,11 @@ export function bugOptions(names: readonly BugName[]): BugOptions | undefined {
   return b;
 }
 
+/** The machine's kernel options of a column (kernels.ts): only what was given, so output without them stays as it was. */
+function kernelOpts(v: ArchVariant): { kernel?: string; features?: string[] } {
+  return { ...(v.kernel !== undefined ? { kernel: v.kernel } : {}), ...(v.features?.length ? { features: v.features } : {}) };
+}
+
 /** Run `job` on one variant, deterministically (same inputs: same result). */
 export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): VariantRun {
   const arch = makeBackend(variant);
@@ -63,7 +68,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   let extra: Extra | void;
   if (job.kind === 'workload') {
     const w = findWorkload(job.workload);
-    m = new Machine({ arch, cpus: job.params.cpus as number, trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp });
+    m = new Machine({ arch, cpus: job.params.cpus as number, ...kernelOpts(variant), trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp });
     extra = w.run(m, job.params);
     result = collect(m);
   } else {
@@ -72,7 +77,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
       captured = mm;
       setupHugetlb(mm, o.hugetlb);
     };
-    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp, onOp: o.onOp }, job.source);
+    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp, onOp: o.onOp, ...kernelOpts(variant) }, job.source);
     m = captured;
     extra = hugetlbExtra(m);
   }

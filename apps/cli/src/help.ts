@@ -4,7 +4,7 @@
  * this table and from OPTIONS (options.ts).
  */
 import { VERSION } from './report-data.js';
-import { ARCH_GROUP, GLOBAL_OPTIONS, OPTIONS, TRACE_GROUP, VIEW_GROUP, WORKLOAD_GROUP, type OptionDef, type OptionId, type OptionUse } from './options.js';
+import { ARCH_GROUP, KERNEL_GROUP, GLOBAL_OPTIONS, OPTIONS, TRACE_GROUP, VIEW_GROUP, WORKLOAD_GROUP, type OptionDef, type OptionId, type OptionUse } from './options.js';
 import { MEASURE_ABOUT, MEASURE_AFTER, MEASURE_EXIT } from './measure/help.js';
 
 /** The same list in every --help (and the README): a script can rely on it. */
@@ -41,7 +41,7 @@ export const COMMAND_DEFS = {
     about: `Run one built-in workload on each architecture variant and print the metrics side by side:
 one column per variant, one row per metric (per-CPU detail with -A, or in --format json). Rows
 that are zero in every column are hidden (--all shows them; csv and json keep every row).`,
-    options: [...WORKLOAD_GROUP, ...ARCH_GROUP, 'include-setup', 'by', ...VIEW_GROUP, 'format', 'out', ...TRACE_GROUP],
+    options: [...WORKLOAD_GROUP, ...ARCH_GROUP, ...KERNEL_GROUP, 'changes', 'include-setup', 'by', ...VIEW_GROUP, 'format', 'out', ...TRACE_GROUP],
     formats: TABLE_FORMATS,
     examples: [
       'tlbsim compare --workload munmap --set pages=64',
@@ -49,6 +49,7 @@ that are zero in every column are hidden (--all shows them; csv and json keep ev
       'tlbsim compare --workload madvise-dontneed --set peer=sleep --set cpus=8 --format json',
       'tlbsim compare --workload exit --set threads=4 --set cpus=4 --arch x86 --arch arm64:tlbiRange=on -A',
       'tlbsim compare --workload hugetlb-share --set sharers=2 --set hugetlb=V1 --arch x86',
+      'tlbsim compare --workload madvise-dontneed --kernel 6.15,6.16 --changes --arch x86',
     ],
   },
   run: {
@@ -57,7 +58,7 @@ that are zero in every column are hidden (--all shows them; csv and json keep ev
     about: `Run a scenario file on each architecture variant (- reads it from stdin). docs/scenarios.md
 describes the format (machine, files, processes, ops) with an example of every operation;
 docs/examples/munmap.yaml is a small one. Mistakes are refused with the field path, exit 2.`,
-    options: [...ARCH_GROUP, 'include-setup', 'by', ...VIEW_GROUP, 'format', 'out', 'hugetlb', ...TRACE_GROUP],
+    options: [...ARCH_GROUP, ...KERNEL_GROUP, 'changes', 'include-setup', 'by', ...VIEW_GROUP, 'format', 'out', 'hugetlb', ...TRACE_GROUP],
     formats: TABLE_FORMATS,
     examples: [
       'tlbsim run scenario.yaml',
@@ -80,7 +81,7 @@ SCENARIO - reads the scenario from stdin.
 check exits 0 when nothing is found (every --bug acted, some hazard class was checked), 1 on
 findings, 3 "not exercised" when nothing is found but a --bug never acted in some run (e.g.
 free-tables-without-flush where no page table is freed) or a run checked no hazard class at all.`,
-    options: [['workload', 'a built-in workload instead of a scenario file'], 'set', 'bug', ...ARCH_GROUP, 'include-setup', 'format', ['out', 'write the report to FILE (atomically) instead of stdout (- is stdout)'], 'hugetlb', ...TRACE_GROUP],
+    options: [['workload', 'a built-in workload instead of a scenario file'], 'set', 'bug', ...ARCH_GROUP, ...KERNEL_GROUP, 'include-setup', 'format', ['out', 'write the report to FILE (atomically) instead of stdout (- is stdout)'], 'hugetlb', ...TRACE_GROUP],
     formats: ['text', 'json'],
     examples: [
       'tlbsim check --workload munmap',
@@ -94,13 +95,14 @@ free-tables-without-flush where no page table is freed) or a run checked no haza
     usage: 'tlbsim sweep --workload NAME --vary KEY=V1,V2,... [--set KEY=VALUE]... [--arch SPEC]... [options]',
     about: `Run a workload for each value of one parameter on each architecture variant, in parallel on all
 cores (worker threads), with a progress line on stderr when it is a terminal.`,
-    options: ['workload', 'vary', ['set', 'fix another parameter, repeatable'], ...ARCH_GROUP, 'include-setup', 'format', ['out', 'write the data to FILE (atomically) instead of stdout (- is stdout)'], 'plot', 'metric', 'report', 'jobs', 'force-jobs'],
+    options: ['workload', 'vary', ['set', 'fix another parameter, repeatable'], ...ARCH_GROUP, ...KERNEL_GROUP, 'include-setup', 'format', ['out', 'write the data to FILE (atomically) instead of stdout (- is stdout)'], 'plot', 'metric', 'report', 'jobs', 'force-jobs'],
     formats: ['csv', 'json'],
     formatNote: 'csv: one row per value and variant, with the workload and its parameters',
     examples: [
       'tlbsim sweep --workload munmap --vary pages=1..1024*2 --plot ipis.svg',
       'tlbsim sweep --workload munmap --vary cpus=2,4,8,16 --set peer=spin --format json --out sweep.json',
       'tlbsim sweep --workload tlb_flush2 --vary threads=1..8 --set cpus=8 --report tlb_flush2.html',
+      'tlbsim sweep --workload hugetlb-share --vary kernel=6.1,6.12,6.18,7.1 --arch x86',
     ],
   },
   workloads: {
@@ -192,6 +194,18 @@ in the json document), with the count at the end.`,
     examples: ['sudo tlbsim measure --workload munmap --set pages=8', 'sudo tlbsim measure --workload mprotect --set peer=sleep --iterations 50 --save m1', 'tlbsim measure --from m1 --format json'],
     exit: MEASURE_EXIT,
   },
+  kernels: {
+    summary: 'the modelled kernel releases and the kernel features (commit, release, backports)',
+    usage: 'tlbsim kernels [--format text|json|markdown]',
+    about: `The kernel releases tlbsim models (6.1 to mainline 7.1; any stable release of a modelled series,
+e.g. 6.18.44, is accepted by --kernel) and the feature table: each behaviour change a package
+models by release, with its commit id, the mainline release that first carried it, the stable
+releases it was backported to, what it changes and the packages it changes. --feature +ID / -ID
+takes the id (or an 8+ digit prefix) or the name. docs/kernels.md is this command's markdown.`,
+    options: ['format'],
+    formats: LIST_FORMATS,
+    examples: ['tlbsim kernels', 'tlbsim kernels --format markdown > docs/kernels.md'],
+  },
 } as const satisfies Record<string, CommandDef>;
 
 export type CommandName = keyof typeof COMMAND_DEFS;
@@ -278,6 +292,7 @@ ${GLOBAL_OPTIONS.map((id) => optionLines(OPTIONS[id])).join('\n')}
 Examples:
   tlbsim compare --workload munmap --set pages=64
   tlbsim compare --workload munmap --arch x86 --arch x86:invlpgb=on --format markdown
+  tlbsim compare --workload hugetlb-share --kernel 6.1,6.6,6.12,6.18,7.1 --changes
   tlbsim run scenario.yaml --trace run.json
   tlbsim check --workload munmap --bug free-pages-before-flush
   tlbsim sweep --workload munmap --vary pages=1,8,32,64,512 --plot ipis.svg --report sweep.html

@@ -15,6 +15,7 @@ import { newArch } from './commands/new-arch.js';
 import { measure } from './commands/measure.js';
 import { metrics } from './commands/metrics.js';
 import { oneOf } from './args.js';
+import { kernels } from './commands/kernels.js';
 import { UsageError } from './errors.js';
 import { COMMAND_NAMES, cliMarkdown, commandHelp, mainHelp, type CommandName } from './help.js';
 import { removeTemps, stdin } from './io.js';
@@ -32,6 +33,7 @@ const COMMANDS = new Map<CommandName, (argv: string[]) => number | Promise<numbe
   ['new-arch', newArch],
   ['replay', replayCommand],
   ['measure', measure],
+  ['kernels', kernels],
 ]);
 const NAMES = [...COMMANDS.keys()];
 

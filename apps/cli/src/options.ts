@@ -87,7 +87,35 @@ its name, e.g. --baseline x86): 2.00x is twice the baseline's count`,
     help: `perfetto (default; open in ui.perfetto.dev), jsonl or ftrace
 (default by extension: .jsonl -> jsonl, .txt/.trace -> ftrace)`,
   },
-  hugetlb: { name: 'hugetlb', type: 'string', arg: 'V', help: '(scenarios) hugetlb behaviour for hugetlb mappings: V0, V1 or V2 (default V2)' },
+  kernel: {
+    name: 'kernel',
+    type: 'string',
+    arg: 'LIST',
+    help: `the Linux release modelled: 6.1 to 7.1 or a stable one (6.18.44), default
+mainline; a comma list (6.1,6.6,6.12,6.18,7.1) gives one column per
+architecture and release (tlbsim kernels lists releases and features)`,
+  },
+  feature: {
+    name: 'feature',
+    type: 'string',
+    multiple: true,
+    arg: '+ID',
+    help: `add one kernel change (a backport), --feature=-ID removes one (a revert);
+repeatable; ID is a commit id or name from tlbsim kernels`,
+  },
+  changes: {
+    name: 'changes',
+    type: 'boolean',
+    help: `with a --kernel list: for each metric that differs between adjacent
+releases, the kernel feature(s) responsible (docs/kernels.md: how)`,
+  },
+  hugetlb: {
+    name: 'hugetlb',
+    type: 'string',
+    arg: 'V',
+    help: `(scenarios) hugetlb unshare behaviour V0, V1 or V2, overriding the kernel's
+(default: the kernel's: V0 before 1013af4f58, V1, V2 with 8ce720d5bd)`,
+  },
   bug: {
     name: 'bug',
     type: 'string',
@@ -167,6 +195,8 @@ export type OptionUse = OptionId | readonly [OptionId, string];
 
 /** The --arch columns and their cost overrides. */
 export const ARCH_GROUP: readonly OptionUse[] = ['arch', 'cost'];
+/** The kernel modelled: a release (or a list of them, one column each) and feature changes. */
+export const KERNEL_GROUP: readonly OptionUse[] = ['kernel', 'feature'];
 /** Which rows and columns a metrics table shows (compare, run, replay). */
 export const VIEW_GROUP: readonly OptionUse[] = ['metrics', 'all', 'per-cpu', 'baseline'];
 /** The event trace of compare, run, check and replay. */

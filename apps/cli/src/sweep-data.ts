@@ -92,10 +92,12 @@ export function sweepValue(d: SweepData, j: number, i: number, key: string): num
 export function sweepCsv(d: SweepData): string {
   const keys = allMetricKeys(d);
   const params = Object.keys(d.points[0]?.params ?? {});
-  const rows = [['workload', ...params, 'variant', 'arch', ...keys].map(csvField).join(',')];
+  // a varied key that is no workload parameter (kernel) gets a column of its own
+  const own = params.includes(d.key) ? [] : [d.key];
+  const rows = [['workload', ...params, ...own, 'variant', 'arch', ...keys].map(csvField).join(',')];
   d.points.forEach((p, j) => {
     p.results.forEach((r, i) => {
-      rows.push([d.workload.name, ...params.map((k) => p.params[k]), d.variants[i].id, r.arch, ...keys.map((k) => sweepValue(d, j, i, k))].map(csvField).join(','));
+      rows.push([d.workload.name, ...params.map((k) => p.params[k]), ...own.map(() => p.value), d.variants[i].id, r.arch, ...keys.map((k) => sweepValue(d, j, i, k))].map(csvField).join(','));
     });
   });
   return rows.join('\n') + '\n';

@@ -114,7 +114,7 @@ describe('workloads and arches', () => {
     expect(dflt('munmap', 'aligned')).toBe('false');
     expect(dflt('munmap', 'cpus')).toBe('2');
     expect(dflt('munmap', 'iterations')).toBe('1');
-    expect(dflt('hugetlb-share', 'hugetlb')).toBe('V2');
+    expect(dflt('hugetlb-share', 'hugetlb')).toBe('kernel');
     expect(dflt('hugetlb-share', 'op')).toBe('exit');
     expect(byName['exit'].params.map((p) => p.name)).toEqual(['cpus', 'iterations', 'threads', 'rss']);
     expect(byName['reclaim'].params.map((p) => p.name)).toEqual(['cpus', 'iterations', 'pages', 'mms']);

@@ -38,7 +38,7 @@ describe('unknown names', () => {
     expect(e).toContain('valid values: spin, sleep, none');
     expect(expectUsageError(await tlbsimIn([...W, 'munmap', '--set', 'aligned=maybe']))).toContain('aligned is true or false');
     expect(expectUsageError(await tlbsimIn([...W, 'munmap', '--set', 'pages=1.5']))).toContain('pages must be an integer');
-    expect(expectUsageError(await tlbsimIn([...W, 'hugetlb-share', '--set', 'hugetlb=V3']))).toContain('valid values: V0, V1, V2');
+    expect(expectUsageError(await tlbsimIn([...W, 'hugetlb-share', '--set', 'hugetlb=V3']))).toContain('valid values: kernel, V0, V1, V2');
   });
   it('architecture', async () => {
     const e = expectUsageError(await tlbsimIn([...W, 'munmap', '--arch', 'x68']));

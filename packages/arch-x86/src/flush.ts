@@ -13,7 +13,6 @@ import {
 import { broadcastTlbFlush, considerGlobalAsid, mmGlobalAsid, mmInAsidTransition, mmNeedsGlobalAsid } from './invlpgb.js';
 import { switchMmIrqsOff } from './lazy.js';
 import { flushTlbLocal, flushTlbOneUser } from './native.js';
-import { hasLazyCpumask } from './options.js';
 import { hypervFlushTlbMulti, kvmFlushTlbMulti, xenFlushTlbMulti } from './paravirt.js';
 import { HZ, PAGE_SHIFT, TLB_FLUSH_ALL, isGlobalAsid, type FlushTlbInfo, type X86Kernel } from './state.js';
 
@@ -35,7 +34,7 @@ export function getFlushTlbInfo(
 
 /** should_trim_cpumask: at most one cpumask-trimming flush per mm per second */
 function shouldTrimCpumask(k: X86Kernel, mm: Mm): boolean {
-  if (!hasLazyCpumask(k.opts)) return false;
+  if (!k.feat.lazyCpumask) return false;
   const c = k.mmCtx(mm);
   const j = k.ctx.jiffies();
   if (j > c.nextTrimCpumask) {
@@ -99,7 +98,7 @@ export function shouldFlushTlb(k: X86Kernel, cpu: number, info: FlushTlbInfo): b
   // a lazy CPU catches up at its next switch_mm_irqs_off
   if (k.cpus[cpu].isLazy) return false;
   // before v6.14 (tlb_is_not_lazy) that was the only test
-  if (!hasLazyCpumask(k.opts)) return true;
+  if (!k.feat.lazyCpumask) return true;
   if (!info.mm) return true; // kernel memory or a reclaim batch
   if (k.loaded(cpu) === info.mm) return true;
   // in the cpumask but running something else: one IPI now and then removes the stale bit
@@ -116,7 +115,7 @@ export function flushTlbFunc(k: X86Kernel, cpu: number, info: FlushTlbInfo): voi
     k.counter(cpu, NR_TLB_REMOTE_FLUSH_RECEIVED);
   }
   const loaded = k.loaded(cpu);
-  if (hasLazyCpumask(k.opts) && info.mm && info.mm !== loaded) {
+  if (k.feat.lazyCpumask && info.mm && info.mm !== loaded) {
     // a stale mm_cpumask bit: drop it, flush nothing
     k.ctx.mmCpumask(info.mm).clear(cpu);
     k.trace(cpu, TLB_REMOTE_WRONG_CPU, 0);

@@ -3,8 +3,10 @@
  * an ArchBackend for core's Machine.
  */
 import {
-  GENERIC_KCONFIG, X86_64_4LEVEL, archInternals, defineArch, internalsKey, type ArchBackend, type ArchInternals, type ArchContext, type ArchRuntime, type Kconfig, type Mm,
+  GENERIC_KCONFIG, MAINLINE, X86_64_4LEVEL, archInternals, defineArch, internalsKey, optionError, resolveKernel,
+  type ArchBackend, type ArchInternals, type ArchContext, type ArchRuntime, type Kconfig, type KernelSpec, type Mm,
 } from '@tlbsim/core';
+import { NAMED_KERNELS, x86Features, type NamedKernel, type X86Features } from './features.js';
 import { createTlbBatch, shouldDefer } from './batch.js';
 import { x86Cost } from './cost.js';
 import { IRQ_CAL, X86_COUNTERS, formatTlbFlush } from './counters.js';
@@ -12,7 +14,7 @@ import { flushTlbFunc, flushTlbMm, flushTlbMmRange, flushTlbPage, getFlushTlbInf
 import { mmFreeGlobalAsid, useGlobalAsid } from './invlpgb.js';
 import { flushTlbAll, flushTlbKernelRange } from './kernel-flush.js';
 import { enterLazyTlb, leaveMm, switchMmIrqsOff } from './lazy.js';
-import { X86_OPTION_SPECS, resolveX86Options, type ResolvedX86Options, type X86Options } from './options.js';
+import { KERNEL_VERSIONS, X86_OPTION_SPECS, resolveX86Options, x86Label, type ResolvedX86Options, type X86Options } from './options.js';
 import { setVcpuPreempted } from './paravirt.js';
 import { PAGE_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
 import { pteNeedsFlush, tlbFlush } from './tlb.js';
@@ -22,6 +24,8 @@ export { X86_COST, x86Cost } from './cost.js';
 export * from './counters.js';
 export { KERNEL_VERSIONS, PARAVIRT_MODES, X86_OPTIONS, X86_OPTION_SPECS, resolveX86Options, x86Label } from './options.js';
 export type { KernelVersion, Paravirt, ResolvedX86Options, X86Options } from './options.js';
+export { NAMED_KERNELS, X86_FLUSH_RANGE_FREED_TABLES, X86_INVLPGB, X86_LAZY_CPUMASK, X86_RCU_TABLE_FREE, x86Features } from './features.js';
+export type { NamedKernel, X86Features } from './features.js';
 export {
   HZ, INIT_MM_CTX_ID, MAX_ASID_AVAILABLE, TLB_FLUSH_ALL, TLB_GENERATION_INVALID, TLB_NR_DYN_ASIDS, kernPcid, userPcid,
 } from './state.js';
@@ -29,18 +33,18 @@ export type { FlushTlbInfo, MmContext, TlbContext, TlbState } from './state.js';
 export type { X86TlbBatch } from './batch.js';
 export { pteNeedsFlush } from './tlb.js';
 
-/** The Kconfig x86-64 selects (core SPEC.md §8.2), per kernel version and paravirt mode. */
-export function x86Kconfig(o: ResolvedX86Options): Kconfig {
-  // v6.15 makes RCU table freeing unconditional; v6.14's PT_RECLAIM (x86-64, default y) selects
-  // it; before that only a hypervisor flush hook frees tables through RCU (bare metal frees
+/** The Kconfig x86-64 selects (core SPEC.md §8.2), per kernel and paravirt mode. */
+export function x86Kconfig(o: ResolvedX86Options, f: X86Features = x86Features(MAINLINE)): Kconfig {
+  // RCU table freeing: unconditional since a37259732a7d; before, PT_RECLAIM (x86-64, default y)
+  // selects it, else only a hypervisor flush hook frees tables through RCU (bare metal frees
   // them with the pages, after the flush)
-  const rcu = o.kernel !== 'v6.13' || o.paravirt !== 'none';
+  const rcu = f.rcuTableFree || f.ptReclaim || o.paravirt !== 'none';
   return {
     ...GENERIC_KCONFIG,
     MMU_GATHER_TABLE_FREE: rcu,
     MMU_GATHER_RCU_TABLE_FREE: rcu,
     MMU_GATHER_MERGE_VMAS: true,
-    PT_RECLAIM: o.kernel !== 'v6.13',
+    PT_RECLAIM: f.ptReclaim,
     ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH: true,
     ARCH_WANT_HUGE_PMD_SHARE: true,
     SMP: true,
@@ -88,8 +92,8 @@ export function x86Internals(m: { readonly arch: { readonly name: string }; read
   return archInternals(m, X86_INTERNALS, 'x86Internals');
 }
 
-function bind(ctx: ArchContext, opts: ResolvedX86Options): X86Runtime {
-  const k = new X86Kernel(ctx, opts);
+function bind(ctx: ArchContext, opts: ResolvedX86Options, feat: X86Features): X86Runtime {
+  const k = new X86Kernel(ctx, opts, feat);
   const internals: X86Internals = {
     options: opts,
     tlbState: (cpu) => k.cpus[cpu],
@@ -124,7 +128,7 @@ function bind(ctx: ArchContext, opts: ResolvedX86Options): X86Runtime {
     flushTlbRange(mm, start, end, vma) {
       // flush_tlb_range: the stride is the hstate's page size for a hugetlb VMA
       const shift = vma.hugetlb ? vma.hugeShift : PAGE_SHIFT;
-      flushTlbMmRange(k, mm, start, end, shift, true);
+      flushTlbMmRange(k, mm, start, end, shift, feat.rangeFreedTables);
     },
     flushTlbPage: (mm, addr) => flushTlbPage(k, mm, addr),
     flushTlbKernelRange: (start, end) => flushTlbKernelRange(k, start, end),
@@ -150,23 +154,45 @@ function bind(ctx: ArchContext, opts: ResolvedX86Options): X86Runtime {
   };
 }
 
-/** The x86-64 backend. Defaults: bare-metal Intel, newest kernel (PCID, no PTI, no INVLPGB). */
+/**
+ * The x86-64 backend. Defaults: bare-metal Intel, the machine's kernel (mainline unless given),
+ * PCID, no PTI, no INVLPGB. `kernel` overrides the machine's kernel for this backend.
+ */
 export function x86(options: X86Options = {}): ArchBackend {
-  const { resolved, cost, label } = resolveX86Options(options);
-  const kconfig = x86Kconfig(resolved);
-  return defineArch({
+  return build(options);
+}
+
+/** The kernel the `kernel` option names: a named behaviour or a release. */
+function optionKernel(value: string): KernelSpec {
+  return (KERNEL_VERSIONS as readonly string[]).includes(value) ? NAMED_KERNELS[value as NamedKernel]() : resolveKernel(value);
+}
+
+function build(options: X86Options, machine?: KernelSpec): ArchBackend {
+  const { resolved, cost, given } = resolveX86Options(options);
+  const explicit = given.has('kernel');
+  const spec = explicit ? optionKernel(resolved.kernel) : (machine ?? MAINLINE);
+  if (machine && !explicit) resolved.kernel = spec.label;
+  const feat = x86Features(spec);
+  if (resolved.invlpgb && !feat.invlpgb) {
+    throw optionError('x86', 'invlpgb', `false with kernel '${resolved.kernel}'`, 'INVLPGB support was merged in v6.15');
+  }
+  const self: ArchBackend = defineArch({
     name: 'x86',
-    label,
+    label: x86Label(resolved),
     options: { ...resolved },
     optionSpecs: X86_OPTION_SPECS,
-    kconfig,
+    kconfig: x86Kconfig(resolved, feat),
     geometry: X86_64_4LEVEL,
     hugePageSizes: resolved.gbpages ? [2 ** 21, 2 ** 30] : [2 ** 21],
     thpPmdSize: 2 ** 21,
     cost: x86Cost(cost),
     perCpuCounters: X86_COUNTERS,
     metricDocs: X86_METRIC_DOCS,
-    create: (ctx) => bind(ctx, resolved),
+    // a named behaviour (v6.15...) is x86's alone: the machine's kernel stays its own
+    ...(explicit && resolved.kernel in NAMED_KERNELS ? {} : { kernel: spec }),
+    withKernel: (k: KernelSpec) => (explicit ? self : build(options, k)),
+    create: (ctx) => bind(ctx, resolved, feat),
   });
+  return self;
 }
 export { X86_METRIC_DOCS } from './metric-docs.js';

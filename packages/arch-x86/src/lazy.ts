@@ -7,7 +7,6 @@ import { chooseNewAsid, type NewAsid } from './asid.js';
 import { CR3_WRITE, PAGES_FLUSH_ALL, TLB_FLUSH_ON_TASK_SWITCH } from './counters.js';
 import { mmNeedsGlobalAsid } from './invlpgb.js';
 import { invalidateUserAsid } from './native.js';
-import { hasLazyCpumask } from './options.js';
 import { isGlobalAsid, type X86Kernel } from './state.js';
 
 /**
@@ -40,7 +39,7 @@ export function switchMmIrqsOff(k: X86Kernel, cpu: number, prev: Mm | null, next
     }
   } else {
     // before v6.14 a CPU left the old mm's cpumask here; since then flushes trim it lazily
-    if (!hasLazyCpumask(k.opts) && prev) k.ctx.mmCpumask(prev).clear(cpu);
+    if (!k.feat.lazyCpumask && prev) k.ctx.mmCpumask(prev).clear(cpu);
     if (next) k.ctx.mmCpumask(next).set(cpu);
     nextGen = k.gen(next);
     ns = chooseNewAsid(k, cpu, next, nextGen);

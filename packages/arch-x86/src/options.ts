@@ -3,21 +3,13 @@
  * the spec covers (x86 SPEC.md §0: post-v6.17 mainline), validated by core's option resolver; the
  * rules between options are x86's own.
  */
-import { optionError, resolveArchOptions, showOptionValue, type ArchOptionsDef, type CostModel, type OptionSpec } from '@tlbsim/core';
+import { MODELLED_RELEASES, optionError, resolveArchOptions, showOptionValue, type ArchOptionsDef, type CostModel, type OptionSpec } from '@tlbsim/core';
 
 /**
- * Kernel versions whose TLB behaviour differs (x86 SPEC.md §15). Each value names the oldest release
- * it stands for:
- * - `v6.15`: v6.15 and later (read in post-v6.17 mainline). Page tables are always freed after
- *   an RCU grace period (a37259732a7d), AMD INVLPGB broadcast with global ASIDs exists,
- *   mm_cpumask is trimmed lazily (once a second per mm, or by a freed-tables flush).
- * - `v6.14`: as v6.15 without INVLPGB. PT_RECLAIM (x86-64, default y) already makes table
- *   freeing RCU-deferred; lazy mm_cpumask, the 1 s trim and the REMOTE_WRONG_CPU exit are new.
- * - `v6.13`: v5.13 to v6.13 (flush_tlb_multi flushes local and remote CPUs concurrently). A CPU
- *   leaves an mm's cpumask when it switches away from it, so no trim; no PT_RECLAIM; on bare
- *   metal page tables are freed right after the flush through the page batch (RCU only when a
- *   hypervisor flush hook is installed). flush_tlb_range() passes freed_tables=true as v6.13
- *   does (v5.13 to v6.12 passed false).
+ * The `kernel` option's named values from before releases were one axis (x86 SPEC.md §15), each
+ * standing for the kernel in features.ts's NAMED_KERNELS: `v6.15` (v6.15 and later), `v6.14`,
+ * `v6.13` (v5.13 to v6.13). A named value sets x86's behaviour only; a release (`6.1`,
+ * `6.18.44`) sets it and, on a machine given no kernel of its own, the machine's.
  */
 export const KERNEL_VERSIONS = ['v6.15', 'v6.14', 'v6.13'] as const;
 export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
@@ -41,7 +33,11 @@ export interface X86Options {
   paravirt?: Paravirt;
   /** tlb_single_page_flush_ceiling, in strides (debugfs x86/tlb_single_page_flush_ceiling) */
   ceiling?: number;
-  kernel?: KernelVersion;
+  /**
+   * overrides the machine's kernel for this backend: a release (`6.1`, `6.18.44`) or a named value
+   * (`v6.15`, `v6.14`, `v6.13`); default: the machine's kernel (mainline unless given)
+   */
+  kernel?: KernelVersion | string;
   /** X86_FEATURE_GBPAGES: 1 GiB hugetlb pages are offered */
   gbpages?: boolean;
   /** override any cost (ns) */
@@ -56,7 +52,8 @@ export interface ResolvedX86Options {
   invlpgbCountMax: number;
   paravirt: Paravirt;
   ceiling: number;
-  kernel: KernelVersion;
+  /** as given, or the machine's kernel label (`6.1`); `v6.15` when neither gave one */
+  kernel: string;
   gbpages: boolean;
 }
 
@@ -70,7 +67,7 @@ export const X86_OPTION_SPECS: readonly OptionSpec[] = [
   // tlb_single_page_flush_ceiling: `ceiling` on every backend that has the knob (powerpc too);
   // the camel-cased kernel name is accepted as well
   { name: 'ceiling', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, unit: 'strides', aliases: ['tlbSinglePageFlushCeiling'], description: 'tlb_single_page_flush_ceiling in strides: more strides than this becomes a full flush (0: always full unless less than one stride)', default: 33 },
-  { name: 'kernel', kind: 'enum', description: 'kernel behaviour: v6.15 (v6.15 and later), v6.14, v6.13 (v5.13 to v6.13)', default: 'v6.15', choices: KERNEL_VERSIONS },
+  { name: 'kernel', kind: 'release', description: "overrides the machine's kernel (--kernel) for x86: a release from 6.1 (e.g. 6.18.44), or the named behaviours v6.15 (v6.15 and later), v6.14, v6.13 (v5.13 to v6.13); default: the machine's kernel", default: 'v6.15', choices: [...KERNEL_VERSIONS, ...MODELLED_RELEASES], named: KERNEL_VERSIONS },
   { name: 'gbpages', kind: 'boolean', description: '1 GiB hugetlb pages offered (GBPAGES)', default: true, choices: [true, false] },
 ];
 
@@ -85,8 +82,8 @@ export const X86_OPTIONS: ArchOptionsDef<ResolvedX86Options> = {
       else if (r.pcid) throw optionError('x86', 'pcid', "false with paravirt 'xen'", 'Xen PV guests run without PCID');
       if (r.pti) throw optionError('x86', 'pti', "false with paravirt 'xen'", 'Xen PV isolates in the hypervisor');
     }
+    // whether the kernel has INVLPGB at all is checked where the kernel is known (x86())
     if (r.invlpgb) {
-      if (r.kernel !== 'v6.15') throw optionError('x86', 'invlpgb', `false with kernel ${showOptionValue(r.kernel)}`, 'INVLPGB support was merged in v6.15');
       if (!r.pcid) throw optionError('x86', 'invlpgb', 'false with pcid false', 'global ASIDs are PCIDs');
       if (r.paravirt !== 'none') throw optionError('x86', 'paravirt', "'none' with invlpgb", `INVLPGB is modelled on bare metal only; got ${showOptionValue(r.paravirt)}`);
     }
@@ -95,9 +92,9 @@ export const X86_OPTIONS: ArchOptionsDef<ResolvedX86Options> = {
 };
 
 /** Check every option name and value; fill in defaults. Throws an OptionError naming the bad option. */
-export function resolveX86Options(input: unknown): { resolved: ResolvedX86Options; cost?: Partial<CostModel>; label: string } {
-  const { options, cost, label } = resolveArchOptions(X86_OPTIONS, input);
-  return { resolved: options, cost, label };
+export function resolveX86Options(input: unknown): { resolved: ResolvedX86Options; cost?: Partial<CostModel>; label: string; given: ReadonlySet<string> } {
+  const { options, cost, label, given } = resolveArchOptions(X86_OPTIONS, input);
+  return { resolved: options, cost, label, given };
 }
 
 /** The label for reports: the options that change what the kernel does. */
@@ -110,10 +107,4 @@ export function x86Label(r: ResolvedX86Options): string {
   else if (r.paravirt === 'xen') parts.push('Xen PV');
   if (r.ceiling !== 33) parts.push(`ceiling ${r.ceiling}`);
   return `x86-64 ${r.kernel} (${parts.join(', ')})`;
-}
-
-/** Behaviour switches derived from the kernel version. */
-export function hasLazyCpumask(r: ResolvedX86Options): boolean {
-  // v6.14: mm_cpumask bits stay set on switch-away; flushes trim them (should_flush_tlb)
-  return r.kernel !== 'v6.13';
 }

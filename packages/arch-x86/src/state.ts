@@ -4,6 +4,7 @@
  */
 import { Cpu, INVALIDATE_ALL, type ArchContext, type Invalidation, type Mm } from '@tlbsim/core';
 import { CR3_WRITE, CR4_WRITE, HYPERCALL, INVLPG, INVPCID } from './counters.js';
+import type { X86Features } from './features.js';
 import type { ResolvedX86Options } from './options.js';
 
 /** TLB_NR_DYN_ASIDS: dynamic ASID slots per CPU */
@@ -108,7 +109,7 @@ export class X86Kernel {
   readonly asids: GlobalAsidSpace;
   private cover: Coverage | null = null;
 
-  constructor(readonly ctx: ArchContext, readonly opts: ResolvedX86Options) {
+  constructor(readonly ctx: ArchContext, readonly opts: ResolvedX86Options, readonly feat: X86Features) {
     const n = ctx.nrCpus;
     this.cpus = Array.from({ length: n }, newTlbState);
     this.ceiling = opts.ceiling;

@@ -2,7 +2,7 @@
  * The backend's shape: options and their validation, Kconfig per kernel version, geometry,
  * costs, counters, the ftrace format, pte_needs_flush, and the debugfs ceiling.
  */
-import { Machine, PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, X86_64_4LEVEL, mkPte, type TraceEvent } from '@tlbsim/core';
+import { MODELLED_RELEASES, Machine, PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, X86_64_4LEVEL, mkPte, type TraceEvent } from '@tlbsim/core';
 import { describe, expect, it } from 'vitest';
 import { X86_COST, X86_OPTION_SPECS, pteNeedsFlush, x86, x86Internals } from '../src/index.js';
 import { PAGE, S, counters, gatherFlush, measure, rig } from './helpers.js';
@@ -33,7 +33,7 @@ describe('x86() factory', () => {
     expect(X86_OPTION_SPECS.map((s) => s.name)).toEqual(Object.keys(b.options));
     for (const s of X86_OPTION_SPECS) expect(b.options[s.name]).toBe(s.default);
     expect(X86_OPTION_SPECS.find((s) => s.name === 'paravirt')!.choices).toEqual(['none', 'kvm', 'hyperv', 'xen']);
-    expect(X86_OPTION_SPECS.find((s) => s.name === 'kernel')!.choices).toEqual(['v6.15', 'v6.14', 'v6.13']);
+    expect(X86_OPTION_SPECS.find((s) => s.name === 'kernel')!.choices).toEqual(['v6.15', 'v6.14', 'v6.13', ...MODELLED_RELEASES]);
     expect(b.optionSpecs).toBe(X86_OPTION_SPECS);
   });
 
@@ -50,7 +50,9 @@ describe('x86() factory', () => {
       "x86: unknown option 'pcdi' (did you mean 'pcid'? valid options: pcid, pti, invpcid, invlpgb, invlpgbCountMax, paravirt, ceiling, kernel, gbpages, cost)",
     );
     expect(() => x86({ paravirt: 'vmware' } as never)).toThrow("x86: option 'paravirt' must be one of 'none', 'kvm', 'hyperv', 'xen' (got 'vmware')");
-    expect(() => x86({ kernel: '6.15' } as never)).toThrow("x86: option 'kernel' must be one of 'v6.15', 'v6.14', 'v6.13' (got '6.15'; did you mean 'v6.15'?)");
+    expect(() => x86({ kernel: 'V6.15' })).toThrow("x86: option 'kernel' must be a kernel release from 6.1 to 7.1, e.g. 6.18.44 or mainline, or one of 'v6.15', 'v6.14', 'v6.13' (got 'V6.15'; did you mean 'v6.15'?)");
+    expect(() => x86({ kernel: '5.15' })).toThrow("x86: option 'kernel' must be a kernel release from 6.1 to 7.1, e.g. 6.18.44 or mainline, or one of 'v6.15', 'v6.14', 'v6.13' (kernel 5.15 is older than the oldest modelled release, 6.1)");
+    expect(() => x86({ invlpgb: true, kernel: '6.14.9' })).toThrow("x86: option 'invlpgb' must be false with kernel '6.14.9' (INVLPGB support was merged in v6.15)");
     expect(() => x86({ pcid: 'yes' } as never)).toThrow("x86: option 'pcid' must be one of true, false (got 'yes')");
     expect(() => x86({ ceiling: -1 })).toThrow("x86: option 'ceiling' must be an integer >= 0 (got -1)");
     expect(() => x86({ ceiling: 1.5 })).toThrow("x86: option 'ceiling' must be an integer >= 0 (got 1.5)");

@@ -88,10 +88,11 @@ export interface Rig {
 /**
  * A 4-CPU machine with process A. `place` lists, per CPU, how A's thread sits there
  * ('run', 'lazy' for a thread that ran and sleeps, or null for none). CPU0 is the initiator.
- * A's tlb_gen and every slot of A are set to `gen` (x86 SPEC.md §14 uses 100).
+ * A's tlb_gen and every slot of A are set to `gen` (x86 SPEC.md §14 uses 100). `kernel`: the
+ * machine's kernel and feature changes (default: mainline).
  */
-export function rig(opts: X86Options, place: ('run' | 'lazy' | null)[], gen = 100, cpus = 4): Rig {
-  const m = new Machine({ arch: x86(opts), cpus, trace: true });
+export function rig(opts: X86Options, place: ('run' | 'lazy' | null)[], gen = 100, cpus = 4, kernel?: { kernel?: string; features?: string[] }): Rig {
+  const m = new Machine({ arch: x86(opts), cpus, trace: true, ...kernel });
   const x = x86Internals(m);
   const A = m.createMm('A');
   const threads: Thread[] = [];

@@ -188,6 +188,6 @@ describe('an error message is one line whatever the input holds', () => {
   });
   it('an op name with control characters', () => {
     const e = parseErr('{"processes": [{"name": "A"}], "ops": [{"to\\nString\\u0000": {}}]}', 'c.json');
-    expect(e.message).toBe('c.json: ops[0].to\\nString\\u0000: unknown op "to\\nString\\u0000"; valid ops: mmap, touch, munmap, madvise, mprotect, mremap, fork, exit, exit_process, sleep, run, spawn, reclaim, gup_fast_begin, gup_fast_end');
+    expect(e.message).toBe('c.json: ops[0].to\\nString\\u0000: unknown op "to\\nString\\u0000"; valid ops: mmap, touch, munmap, madvise, mprotect, mremap, fork, exit, exit_process, sleep, run, spawn, reclaim, gup_fast_begin, gup_fast_end, wait');
   });
 });

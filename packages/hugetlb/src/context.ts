@@ -6,6 +6,7 @@
 import { alignDown, alignUp, tableSpan, walkToTable, type Machine, type Mm, type MmuGather, type PageTable, type SimFile, type Vma } from '@tlbsim/core';
 import { hstatesFor, pmdSharingBuiltIn, type Hstate } from './hstate.js';
 import { ZERO_STATS, type Behaviour, type HugetlbOptions, type HugetlbStats } from './options.js';
+import { behaviourOf } from './features.js';
 import { ShareRegistry } from './share-registry.js';
 import { tlbRemoveTableSyncOne } from './sync.js';
 import { unsharePolicy, type UnsharePolicy } from './unshare-policy.js';
@@ -42,7 +43,8 @@ export class HugetlbContext {
   private readonly immapWrite = new Map<SimFile, number>();
 
   constructor(readonly m: Machine, opts: HugetlbOptions = {}) {
-    this.behaviour = opts.behaviour ?? 'V2';
+    // the machine's kernel decides; `behaviour` overrides it (a what-if, like --feature)
+    this.behaviour = opts.behaviour ?? behaviourOf(m.kernel);
     if (!['V0', 'V1', 'V2'].includes(this.behaviour)) throw new RangeError(`unknown hugetlb behaviour ${String(this.behaviour)}`);
     this.checkReuse = opts.checkReuse ?? true;
     const geo = m.geometry;

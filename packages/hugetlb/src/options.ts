@@ -1,11 +1,13 @@
 /** The options, the kernel behaviours and the counters of @tlbsim/hugetlb. */
 
 /**
- * The three kernel behaviours of huge_pmd_unshare and its callers (hugetlb SPEC.md §0).
- * - `V0`: before 1013af4f58 (e.g. v6.13-v6.15): no synchronisation with GUP-fast at all.
- * - `V1`: 1013af4f58 (v6.16 .. v6.19-rc and the 2025 stable backports): one
+ * The three kernel behaviours of huge_pmd_unshare and its callers (hugetlb SPEC.md §0), named by
+ * the kernel features of features.ts:
+ * - `V0`: before 1013af4f58 (mainline before v6.16; 6.1 before 6.1.142, 6.6 before 6.6.95, 6.12
+ *   before 6.12.35): no synchronisation with GUP-fast at all.
+ * - `V1`: 1013af4f58 (v6.16 to v6.18, and those stables until they took 8ce720d5bd): one
  *   tlb_remove_table_sync_one() broadcast inside every successful huge_pmd_unshare().
- * - `V2`: 8ce720d5bd (2026 mainline, 6.18.13+): unsharing is recorded in the mmu_gather
+ * - `V2`: 8ce720d5bd (v6.19; 6.18.13, 6.12.74, 6.1.167): unsharing is recorded in the mmu_gather
  *   (`unshared_tables`, `fully_unshared_tables`) and huge_pmd_unshare_flush() flushes once and
  *   broadcasts once per flush point, and only when a table became exclusive.
  */
@@ -13,7 +15,10 @@ export type Behaviour = 'V0' | 'V1' | 'V2';
 export const BEHAVIOURS: readonly Behaviour[] = ['V0', 'V1', 'V2'];
 
 export interface HugetlbOptions {
-  /** kernel behaviour, default `V2` */
+  /**
+   * overrides the behaviour the machine's kernel has (`m.kernel`: V2 on mainline); a what-if, as
+   * a `--feature` change is
+   */
   behaviour?: Behaviour;
   /**
    * Report (H2) when a formerly shared PMD table that became exclusive is first touched by its

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import {
   GENERIC_KCONFIG, INVALIDATE_ALL, Machine, exitThread, fork, generic, genericTlbFlush, mmap, touch,
-  type ArchBackend, type Kconfig, type Mm, type SimFile, type Thread,
+  type ArchBackend, type Kconfig, type KernelSpec, type Mm, type SimFile, type Thread,
 } from '@tlbsim/core';
 import { flushRec, instructionsDuring, recordingArch, type FlushRec } from '@tlbsim/core/testing';
 import { installHugetlb, type Behaviour, type Hugetlb } from '../src/index.js';
@@ -32,6 +32,8 @@ export interface ArchFlushRec extends FlushRec {
 export function recordFlushes(base: ArchBackend, log: ArchFlushRec[], getMachine: () => Machine): ArchBackend {
   return {
     ...base,
+    // the machine rebuilds the backend for its kernel: keep recording the rebuilt one
+    ...(base.withKernel ? { withKernel: (k: KernelSpec) => recordFlushes(base.withKernel!(k), log, getMachine) } : {}),
     create(ctx) {
       const rt = base.create(ctx);
       const orig = rt.tlbFlush?.bind(rt);
@@ -88,8 +90,18 @@ export interface Proc {
   cpu: number;
 }
 
+/**
+ * The kernel each behaviour's tests run: the last mainline release with it (V0: v6.15, V1:
+ * v6.18), V2 on mainline. The machine's kernel then picks the behaviour; nothing overrides it.
+ */
+export const KERNEL_OF: Record<Behaviour, string> = { V0: '6.15', V1: '6.18', V2: 'mainline' };
+
 export interface WorldOpts {
-  behaviour: Behaviour;
+  /** the behaviour under test: runs KERNEL_OF[behaviour]; with `kernel`, the behaviour that kernel must have */
+  behaviour?: Behaviour;
+  /** the machine's kernel (a release), default KERNEL_OF[behaviour] */
+  kernel?: string;
+  features?: string[];
   kconfig?: Partial<Kconfig>;
   cpus?: number;
   arch?: (getMachine: () => Machine, log: FlushRec[]) => ArchBackend;
@@ -102,8 +114,9 @@ export function world(o: WorldOpts) {
   const log: FlushRec[] = [];
   let m!: Machine;
   const arch = o.arch ? o.arch(() => m, log) : recordingArch(o.kconfig ?? CFG_X, log, () => m, o.hugePageSizes);
-  m = new Machine({ arch, cpus: o.cpus ?? 4 });
-  const h: Hugetlb = installHugetlb(m, { behaviour: o.behaviour, checkReuse: o.checkReuse });
+  m = new Machine({ arch, cpus: o.cpus ?? 4, kernel: o.kernel ?? KERNEL_OF[o.behaviour ?? 'V2'], features: o.features });
+  const h: Hugetlb = installHugetlb(m, { checkReuse: o.checkReuse });
+  if (o.behaviour) expect(h.behaviour).toBe(o.behaviour); // what the kernel has, never an override
   let nextCpu = 0;
 
   /** A process with a small text VMA at 0x400000 (so munmap leaves its upper tables alone) and one thread. */

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
 import { formatByOp } from '../by-op.js';
+import { changesText, checkChangesRequest, releaseChanges } from '../changes.js';
 
 /** tlbsim compare --workload NAME ... and tlbsim run SCENARIO ... */
 export function compare(argv: string[], command: 'compare' | 'run'): number {
@@ -26,12 +27,17 @@ export function compare(argv: string[], command: 'compare' | 'run'): number {
   const byOp = oneOf('--by', str(values, 'by'), ['op', 'total'] as const, 'total') === 'op';
   const view = viewOf(values, format, variants, byOp);
   const traceFormat = traceFormatOf(values);
+  const changes = values.changes === true;
+  if (changes) checkChangesRequest(str(values, 'kernel'), format);
   // per-operation counts: for --by op, and in every JSON document (results[].ops[])
-  const runs = runAll(job, variants, { trace: !!traceFormat, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true, perOp: byOp || format === 'json' });
+  const engine = { trace: !!traceFormat, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true, perOp: byOp || format === 'json' };
+  const runs = runAll(job, variants, engine);
   if (job.kind === 'scenario' && format !== 'json') {
     for (const r of runs) for (const o of r.result.ops) if (!o.ok) process.stderr.write(`tlbsim: ${r.variant.id}: ops[${o.index}].${o.op} failed: ${o.errno}: ${o.message}\n`);
   }
-  const text = byOp && format !== 'json' ? formatByOp(job, runs, format) : formatResults(job, runs, format, view);
+  const steps = changes ? releaseChanges(job, runs, { ...engine, trace: false }) : undefined;
+  let text = byOp && format !== 'json' ? formatByOp(job, runs, format) : formatResults(job, runs, format, view, steps ? { changes: steps } : {});
+  if (steps && format !== 'json') text += `\n${changesText(steps)}`;
   if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   return 0;

@@ -10,6 +10,7 @@ import { progress } from '../progress.js';
 import { lineChart } from '../svg.js';
 import { allMetricKeys, checkMetricName, parseVaryValues, seriesOf, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
 import { checkParamName, findWorkload, resolveParams, WORKLOAD_NAMES, type Params } from '../workloads/index.js';
+import { kernelColumn, kernelPoints } from '../kernels.js';
 
 /** tlbsim sweep --workload NAME --vary KEY=V1,V2,... */
 export async function sweep(argv: string[]): Promise<number> {
@@ -29,14 +30,17 @@ export async function sweep(argv: string[]): Promise<number> {
   if (eq <= 0 || eq === varies[0].length - 1) throw new UsageError(`--vary ${varies[0]}: use KEY=V1,V2,... (e.g. --vary pages=1,8,64)`);
   const key = varies[0].slice(0, eq).trim();
   const sets = list(values, 'set');
-  checkParamName(w, key);
+  // --vary kernel=...: the machine's kernel, not a workload parameter (kernels.ts)
+  const byKernel = key === 'kernel';
+  if (!byKernel) checkParamName(w, key);
   if (sets.some((s) => s.split('=')[0].trim() === key)) throw new UsageError(`--set ${key}=... and --vary ${key}=... conflict: vary it or fix it`);
-  const raw = parseVaryValues(key, varies[0].slice(eq + 1));
+  const variants = variantsOf(values);
+  const raw = byKernel ? kernelPoints(varies[0].slice(eq + 1), variants, values) : parseVaryValues(key, varies[0].slice(eq + 1));
   const points: { value: Params[string]; params: Params }[] = raw.map((v) => {
+    if (byKernel) return { value: v, params: resolveParams(w, sets) };
     const params = resolveParams(w, [...sets, `${key}=${v}`]);
     return { value: params[key], params };
   });
-  const variants = variantsOf(values);
   const format = oneOf('--format', str(values, 'format'), ['csv', 'json'] as const, 'csv');
   const metric = str(values, 'metric') ?? 'ipis';
   checkMetricName(metric);
@@ -46,7 +50,10 @@ export async function sweep(argv: string[]): Promise<number> {
   const tasks: Task[] = [];
   for (const p of points) {
     const job: Job = { kind: 'workload', workload: w.name, params: p.params };
-    for (const variant of variants) tasks.push({ id: tasks.length, job, variant, opts: { includeSetup: values['include-setup'] === true } });
+    for (const x of variants) {
+      const variant = byKernel ? kernelColumn(x, p.value as string) : x;
+      tasks.push({ id: tasks.length, job, variant, opts: { includeSetup: values['include-setup'] === true } });
+    }
   }
   // the pool starts its workers at once: the line shows from the start (a sweep is rarely quick)
   const bar = progress(`sweep ${w.name} ${key}`, tasks.length, { delayMs: 0 });

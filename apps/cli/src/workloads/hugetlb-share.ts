@@ -13,9 +13,9 @@ export function hugetlbExtra(m: Machine): Extra | undefined {
   return { hugetlb: { behaviour: h.behaviour, sharing: h.sharing, ...h.stats } };
 }
 
-/** Scenarios get hugetlb support (default V2) so hugetlb mmaps work. */
-export function setupHugetlb(m: Machine, behaviour: Behaviour = 'V2'): void {
-  installHugetlb(m, { behaviour });
+/** Scenarios get hugetlb support so hugetlb mmaps work: the kernel's behaviour unless --hugetlb overrides it. */
+export function setupHugetlb(m: Machine, behaviour?: Behaviour): void {
+  installHugetlb(m, behaviour ? { behaviour } : {});
 }
 
 export const HUGETLB_SHARE: Workload = {
@@ -27,17 +27,17 @@ export const HUGETLB_SHARE: Workload = {
     'so each shares every PMD table (huge_pmd_share); then the most recently forked child (the owner when sharers=1) does `op`. ' +
     'All processes run on CPU0, one at a time; CPUs 1.. run an unrelated process in user mode (they receive broadcast IPIs only). ' +
     'Each iteration forks new children (earlier ones stay alive); when the owner did `op`, the next iteration maps and populates afresh. ' +
-    '`hugetlb` picks the kernel behaviour: V0 (before 1013af4f58), V1 (a sync IPI per unshared table), V2 (8ce720d5bd: at most one per flush point). ' +
+    '`hugetlb` is the unshare behaviour: `kernel` (the default) takes the one the kernel has (--kernel: V0 before 1013af4f58, V1 with it, V2 with 8ce720d5bd); V0, V1 or V2 override it. ' +
     'Results carry hugetlb.* statistics (tablesShared, tablesUnshared, syncIpis...). On an architecture without PMD sharing (ppc) it runs and shares nothing.',
   params: [
     ...COMMON,
     { name: 'gib', type: 'int', default: 1, min: 1, max: 64, description: 'size of the mapping in GiB' },
     { name: 'sharers', type: 'int', default: 2, min: 1, max: 256, description: 'processes mapping it: the owner and sharers-1 forked children' },
     { name: 'op', type: 'enum', default: 'exit', choices: ['exit', 'munmap'], description: 'what the most recently forked child (or the owner) does' },
-    { name: 'hugetlb', type: 'enum', default: 'V2', choices: BEHAVIOURS, description: 'kernel behaviour of huge_pmd_unshare: V0, V1 or V2' },
+    { name: 'hugetlb', type: 'enum', default: 'kernel', choices: ['kernel', ...BEHAVIOURS], description: "behaviour of huge_pmd_unshare: 'kernel' (the kernel's, default), or V0, V1, V2 to override it" },
   ],
   run(m, p) {
-    installHugetlb(m, { behaviour: p.hugetlb as Behaviour });
+    installHugetlb(m, p.hugetlb === 'kernel' ? {} : { behaviour: p.hugetlb as Behaviour });
     const huge = pmdSpan(m);
     if (!m.arch.hugePageSizes.includes(huge)) {
       throw new UsageError(`hugetlb-share needs PMD-sized hugetlb pages (${huge / 2 ** 20} MiB), which ${m.arch.name} (${m.arch.label}) does not offer`);

@@ -59,6 +59,11 @@ export interface ReleaseOptionSpec extends OptionSpecBase {
   default: string;
   /** what listings show (the modelled releases); any release parseRelease accepts is allowed */
   choices?: readonly string[];
+  /**
+   * values accepted as written besides releases: a backend's behaviours kept from before releases
+   * were one axis (x86 `v6.15`, which sets x86's behaviour only)
+   */
+  named?: readonly string[];
 }
 
 /**
@@ -125,8 +130,10 @@ export function allowedText(s: OptionSpec): string {
       return oneOfText(s.choices);
     case 'integer':
       return s.max === Number.MAX_SAFE_INTEGER ? `an integer >= ${s.min}` : `an integer from ${s.min} to ${s.max}`;
-    case 'release':
-      return `a kernel release from ${OLDEST_RELEASE} to ${MAINLINE_RELEASE}, e.g. 6.18.44 or mainline`;
+    case 'release': {
+      const named = namedValues(s);
+      return `a kernel release from ${OLDEST_RELEASE} to ${MAINLINE_RELEASE}, e.g. 6.18.44 or mainline${named.length ? `, or ${oneOfText(named)}` : ''}`;
+    }
     case 'cost':
       return `an object with any of ${COST_MODEL_KEYS.join(', ')}`;
   }
@@ -149,17 +156,31 @@ function checkValue(arch: string, key: string, s: OptionSpec, v: unknown): Optio
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < s.min || v > s.max) throw badValue(arch, key, allowedText(s), v);
       return v;
     case 'release':
-      if (typeof v !== 'string') throw badValue(arch, key, allowedText(s), v);
-      try {
-        parseRelease(v);
-      } catch (e) {
-        if (e instanceof KernelError) throw optionError(arch, key, allowedText(s), e.message);
-        throw e;
-      }
-      return v.trim();
+      return checkRelease(arch, key, s, v);
     case 'cost':
       throw new Error(`${arch}: option '${key}' is a cost model, not a value`); // resolveArchOptions handles it
   }
+}
+
+/** The backend's named values of a release option (ReleaseOptionSpec.named). */
+function namedValues(s: ReleaseOptionSpec): readonly string[] {
+  return s.named ?? [];
+}
+
+/** A release option's value: a named value as written, else any modelled release (trimmed). */
+function checkRelease(arch: string, key: string, s: ReleaseOptionSpec, v: unknown): string {
+  if (typeof v !== 'string') throw badValue(arch, key, allowedText(s), v);
+  if (namedValues(s).includes(v)) return v;
+  try {
+    parseRelease(v);
+  } catch (e) {
+    if (!(e instanceof KernelError)) throw e;
+    // a release out of range says why; a misspelt name gets the nearest named value
+    const near = /^v?\d/.test(v) ? undefined : closestName(v, namedValues(s));
+    if (near !== undefined) throw badValue(arch, key, allowedText(s), v, `; did you mean '${near}'?`);
+    throw optionError(arch, key, allowedText(s), e.message);
+  }
+  return v.trim();
 }
 
 /** Validate a partial CostModel (the `cost` option of every backend). */
@@ -305,8 +326,10 @@ function parseValue(arch: string, key: string, s: OptionSpec, raw: string): Opti
       const n = parseNumberText(raw);
       return checkValue(arch, key, s, Number.isNaN(n) ? raw : n);
     }
-    case 'release':
-      return checkValue(arch, key, s, raw.trim());
+    case 'release': {
+      const named = namedValues(s).find((c) => c.toLowerCase() === r);
+      return checkValue(arch, key, s, named ?? raw.trim());
+    }
     case 'cost':
       throw costFromText(arch, key, raw);
   }

@@ -1,2 +1,3 @@
 export * from './release.js';
 export * from './features.js';
+export * from './mm-features.js';

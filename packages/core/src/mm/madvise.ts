@@ -9,6 +9,7 @@ import { entrySize, pmdpInvalidate } from './pgtable.js';
 import { walkPmdRange } from './pagewalk.js';
 import { unmapSingleVma } from './zap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
+import { MADV_DONTNEED_BATCHED, MADV_FREE_BATCHED } from '../kernel/mm-features.js';
 
 export type Advice = 'dontneed' | 'dontneed_locked' | 'free';
 
@@ -46,7 +47,11 @@ export function zapPageRangeSingle(m: Machine, mm: Mm, v: Vma, addr: number, siz
   g.finish();
 }
 
-/** madvise(2) for the advices that batch TLB flushes (v6.16+: one gather per call). */
+/**
+ * madvise(2) for the advices that batch TLB flushes: since v6.16 one gather for the whole call
+ * (madvise_init_tlb / madvise_finish_tlb); before, each VMA had its own (madvise_free_single_vma,
+ * madvise_dontneed_single_vma -> zap_page_range_single), so each VMA ended in its own flush.
+ */
 export function madvise(m: Machine, mm: Mm, start: number, length: number, advice: Advice): OpResult {
   const ps = 2 ** m.geometry.pageShift;
   if (start % ps) return fail('EINVAL', `madvise address 0x${start.toString(16)} is not page-aligned`);
@@ -60,27 +65,32 @@ export function madvise(m: Machine, mm: Mm, start: number, length: number, advic
     }
     if (advice === 'free' && !v.flags.anon) return fail('EINVAL', 'MADV_FREE on a non-anonymous VMA');
   }
-  const g = tlbGatherMmu(m, mm); // madvise_init_tlb
+  const batched = m.kernel.has(advice === 'free' ? MADV_FREE_BATCHED : MADV_DONTNEED_BATCHED);
+  const g = batched ? tlbGatherMmu(m, mm) : null; // madvise_init_tlb
   for (const v of vmas) {
-    let s = Math.max(start, v.start);
+    const s = Math.max(start, v.start);
     let e = Math.min(end, v.end);
-    if (advice === 'free') {
-      madviseFreeVma(m, g, v, s, e);
-      continue;
-    }
-    if (v.flags.hugetlb) {
+    if (advice !== 'free' && v.flags.hugetlb) {
       const hs = 2 ** v.hugeShift;
       if (s % hs) {
-        g.finish();
+        g?.finish();
         return fail('EINVAL', 'MADV_DONTNEED on hugetlb must start huge-page aligned');
       }
       e -= e % hs;
       if (e <= s) continue;
     }
-    zapPageRangeSingleBatched(m, g, v, s, e, true);
-    s = e;
+    if (g) {
+      if (advice === 'free') madviseFreeVma(m, g, v, s, e);
+      else zapPageRangeSingleBatched(m, g, v, s, e, true);
+      continue;
+    }
+    // before v6.16: the VMA's own gather, finished before the next VMA
+    const own = tlbGatherMmu(m, mm);
+    if (advice === 'free') madviseFreeVma(m, own, v, s, e);
+    else unmapSingleVma(m, own, v, s, e, { reclaimPt: true }); // zap_page_range_single(details: reclaim_pt)
+    own.finish();
   }
-  g.finish(); // madvise_finish_tlb
+  g?.finish(); // madvise_finish_tlb
   return holes ? fail('ENOMEM', 'part of the range is not mapped') : OK;
 }
 

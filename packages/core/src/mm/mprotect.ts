@@ -27,7 +27,7 @@ export interface Reduction {
   shift?: number;
 }
 
-/** mprotect(2): one gather around the VMA loop (v6.2+), change_protection per VMA. */
+/** mprotect(2): one gather around the VMA loop (4a18419f71cd, v5.19: every modelled release), change_protection per VMA. */
 export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot: Prot): OpResult {
   const ps = 2 ** m.geometry.pageShift;
   if (start % ps) return fail('EINVAL', `mprotect address 0x${start.toString(16)} is not page-aligned`);

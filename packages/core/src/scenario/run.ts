@@ -56,6 +56,10 @@ export interface RunOptions {
   perOpMetrics?: boolean;
   /** called after each op with the number of ops done, and within a long op with a fraction (a progress line) */
   onOp?: (done: number) => void;
+  /** the kernel release, overriding the scenario's `machine.kernel` (as --kernel does) */
+  kernel?: string;
+  /** feature changes, overriding the scenario's `machine.features` when given */
+  features?: readonly string[];
 }
 
 export function protOf(p: string): Prot {
@@ -103,7 +107,12 @@ export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
 
 /** Run a validated scenario on one backend. Scenario mistakes throw ScenarioError with a path. */
 export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, source?: string): RunResult {
-  const m = new Machine({ arch, cpus: s.machine.cpus, trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOpMetrics });
+  const kernel = o.kernel ?? s.machine.kernel;
+  const features = o.features ?? s.machine.features;
+  const m = new Machine({
+    arch, cpus: s.machine.cpus, ...(kernel !== undefined ? { kernel } : {}), ...(features?.length ? { features } : {}),
+    trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOpMetrics,
+  });
   o.setup?.(m);
   const procs = new Map<string, Mm>();
   const threads = new Map<string, Thread>();
@@ -261,6 +270,12 @@ function runOp(m: Machine, op: Op, i: number, procs: Map<string, Mm>, threads: M
       m.gupFastBegin(op.args.cpu, proc(op.args.process), op.args.addr);
       return { ok: true };
     }
+    case 'wait':
+      // time passes with every thread where it is: x86's once-a-second mm_cpumask trim comes due
+      m.op('wait', 0, () => {
+        m.now += op.args;
+      });
+      return { ok: true };
     case 'gup_fast_end':
       if (!m.cpus[op.args.cpu].irqsOff) err('cpu', `CPU ${op.args.cpu} has no GUP-fast walk in progress (gup_fast_begin first)`);
       m.op('gup_fast_end', op.args.cpu, () => m.gupFastEnd(op.args.cpu));

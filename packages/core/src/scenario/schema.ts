@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { resolveKernel } from '../kernel/features.js';
+import { KernelError } from '../kernel/release.js';
 
 /** Hard limits a scenario may not exceed (refused with a clear error, not a crash). */
 export const LIMITS = {
@@ -48,6 +50,26 @@ const state = z.enum(['running', 'sleeping']);
 
 const threadSpec = z.strictObject({ name, cpu: z.number().int().min(0), state: state.default('running') });
 
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ns|us|ms|s)$/;
+const NS_PER: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
+/** the longest `wait` (one hour: a scenario's clock, not a benchmark) */
+const MAX_WAIT_NS = 3600e9;
+
+/** A duration with its unit, `1s`, `250ms`, `20us`, `500ns`, as whole nanoseconds. */
+export const durationSchema = z.union([z.string(), z.number()], { error: (is) => `expected a duration such as 1s, 250ms, 20us or 500ns, got ${typeName(is.input)}` }).transform((v, ctx) => {
+  const m = typeof v === 'string' ? DURATION_RE.exec(v.trim()) : null;
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: typeof v === 'number' ? `${v} has no unit: write e.g. 1s, 250ms, 20us or 500ns` : `"${v}" is not a duration (write e.g. 1s, 250ms, 20us or 500ns)` });
+    return z.NEVER;
+  }
+  const ns = Number(m[1]) * NS_PER[m[2]];
+  if (!Number.isInteger(ns) || ns < 1 || ns > MAX_WAIT_NS) {
+    ctx.addIssue({ code: 'custom', message: `${v} must be a whole number of nanoseconds from 1ns to 3600s` });
+    return z.NEVER;
+  }
+  return ns;
+});
+
 export const opSchemas = {
   mmap: z.strictObject({
     process: name,
@@ -87,6 +109,8 @@ export const opSchemas = {
   reclaim: z.strictObject({ cpu: z.number().int().min(0), file: name, pages: z.union([z.literal('all'), z.array(z.number().int().min(0))]).default('all') }),
   gup_fast_begin: z.strictObject({ cpu: z.number().int().min(0), process: name, addr: aligned('addr') }),
   gup_fast_end: z.strictObject({ cpu: z.number().int().min(0) }),
+  /** let time pass (`- wait: 1s`): the clock moves, the CPUs stay as they are, RCU may progress */
+  wait: durationSchema,
 } as const;
 
 export type OpName = keyof typeof opSchemas;
@@ -131,7 +155,25 @@ export const scenarioSchema = z.strictObject({
     seed: z.unknown().optional().refine((v) => v === undefined, 'has no effect (the model makes no random choice): remove it'),
     // cost-figure overrides for estimatedNs, as on the command line: ["x86:ipiSend=1500,INVLPG=120"]
     cost: z.array(z.string().max(1000)).max(64).optional(),
-  }).transform(({ cpus, cost }) => (cost ? { cpus, cost } : { cpus })).default({ cpus: 2 }),
+    // the kernel release modelled (`6.1`, `6.18.44`) and feature changes on it (`+ID`, `-ID`)
+    // a string: YAML reads 6.10 as the number 6.1
+    kernel: z.unknown().optional().transform((v, ctx): string | undefined => {
+      if (v === undefined || typeof v === 'string') return v;
+      ctx.addIssue({ code: 'custom', message: typeof v === 'number' ? `write the release in quotes ('${v}'): as a number 6.10 would read as 6.1` : `expected a release such as '6.1' or '6.18.44', got ${typeName(v)}` });
+      return z.NEVER;
+    }),
+    features: z.array(z.string().max(100)).max(64).optional(),
+  }).superRefine((mc, ctx) => {
+    if (mc.kernel === undefined && !mc.features?.length) return;
+    try {
+      resolveKernel(mc.kernel, mc.features ?? []);
+    } catch (e) {
+      if (!(e instanceof KernelError)) throw e;
+      ctx.addIssue({ code: 'custom', message: e.message, path: [/feature/.test(e.message) ? 'features' : 'kernel'] });
+    }
+  }).transform(({ cpus, cost, kernel, features }) => ({
+    cpus, ...(cost ? { cost } : {}), ...(kernel !== undefined ? { kernel } : {}), ...(features?.length ? { features } : {}),
+  })).default({ cpus: 2 }),
   files: z.array(z.strictObject({ name })).default([]),
   processes: z.array(z.strictObject({ name, threads: z.array(threadSpec).default([]) })).min(1),
   ops: z.array(opSchema).max(LIMITS.ops),
