@@ -85,9 +85,9 @@ export function runDecisions(run: ScheduleRunner, decisions: readonly Decision[]
   return { violations, applied: ex ? [...ex.applied] : [] };
 }
 
-/** What makes two findings the same: hazard, operation and what happened (whichever CPUs). */
+/** What makes two findings the same: hazard, operation and what happened (whichever CPUs and addresses). */
 export function findingKey(v: Violation): string {
-  return `${v.hazard}|${v.op}|${v.what.replace(/CPU\d+/g, 'CPU*')}`;
+  return `${v.hazard}|${v.op}|${v.what.replace(/CPU\d+/g, 'CPU*').replace(/0x[0-9a-f]+/g, 'ADDR')}`;
 }
 
 export interface Finding {

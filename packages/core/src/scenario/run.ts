@@ -54,6 +54,8 @@ export interface RunOptions {
   includeSetup?: boolean;
   /** count what each op caused (RunResult.byOp) */
   perOpMetrics?: boolean;
+  /** kernel feature changes (`-eb66ae030829`: a kernel without that fix) */
+  features?: readonly string[];
 }
 
 export function protOf(p: string): Prot {
@@ -101,7 +103,7 @@ export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
 
 /** Run a validated scenario on one backend. Scenario mistakes throw ScenarioError with a path. */
 export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, source?: string): RunResult {
-  const m = new Machine({ arch, cpus: s.machine.cpus, trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOpMetrics });
+  const m = new Machine({ arch, cpus: s.machine.cpus, trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOpMetrics, ...(o.features?.length ? { features: o.features } : {}) });
   o.setup?.(m);
   const procs = new Map<string, Mm>();
   const threads = new Map<string, Thread>();
