@@ -118,8 +118,8 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
 }
 
 /** Run a job on every variant (in order, in this thread). */
-export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean; perOp?: boolean }): VariantRun[] {
-  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup, perOp: o.perOp })));
+export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean; perOp?: boolean; features?: readonly string[] }): VariantRun[] {
+  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup, perOp: o.perOp, features: o.features })));
 }
 
 /** Write the event streams of the runs in the chosen trace format. */

@@ -18,6 +18,10 @@ export interface EngineOptions {
   includeSetup?: boolean;
   /** count what each operation caused (--by op, JSON results' ops) */
   perOp?: boolean;
+  /** kernel feature changes (`-eb66ae030829`): the machine models a kernel without or with them */
+  features?: readonly string[];
+  /** called with the machine before the first operation (schedule exploration attaches here) */
+  attach?: (m: Machine) => void;
 }
 
 /** A run's results with the workload's own statistics (hugetlb.*). */
@@ -61,7 +65,8 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   let extra: Extra | void;
   if (job.kind === 'workload') {
     const w = findWorkload(job.workload);
-    m = new Machine({ arch, cpus: job.params.cpus as number, trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp });
+    m = new Machine({ arch, cpus: job.params.cpus as number, trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp, ...(o.features?.length ? { features: o.features } : {}) });
+    o.attach?.(m);
     extra = w.run(m, job.params);
     result = collect(m);
   } else {
@@ -69,8 +74,9 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
     const setup = (mm: Machine) => {
       captured = mm;
       setupHugetlb(mm, o.hugetlb);
+      o.attach?.(mm);
     };
-    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp }, job.source);
+    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp, features: o.features }, job.source);
     m = captured;
     extra = hugetlbExtra(m);
   }

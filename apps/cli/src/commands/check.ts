@@ -7,6 +7,7 @@ import { bold, green, red, useColor } from '../format/grid.js';
 import { HELP } from '../help.js';
 import { emit } from '../io.js';
 import { resultsDocument } from '../report-data.js';
+import { checkSchedules, featuresOf, schedulesOf } from './check-schedules.js';
 
 export const HAZARDS: Record<Violation['hazard'], string> = {
   H1: 'stale translation after free',
@@ -131,9 +132,12 @@ function summary(runs: readonly VariantRun[], findings: number, missing: readonl
   return o;
 }
 
-/** tlbsim check (SCENARIO | --workload NAME) [--bug NAME]... */
+/** tlbsim check (SCENARIO | --workload NAME) [--bug NAME]... [--schedules N [--seed S]] */
 export function check(argv: string[]): number {
-  const { values, positionals } = parse('check', argv, { ...WORKLOAD_OPTIONS, ...RUN_OPTIONS, bug: { type: 'string', multiple: true }, hugetlb: { type: 'string' } });
+  const { values, positionals } = parse('check', argv, {
+    ...WORKLOAD_OPTIONS, ...RUN_OPTIONS, bug: { type: 'string', multiple: true }, hugetlb: { type: 'string' },
+    schedules: { type: 'string' }, seed: { type: 'string' }, feature: { type: 'string', multiple: true },
+  });
   if (values.help) {
     process.stdout.write(HELP.check);
     return 0;
@@ -141,13 +145,16 @@ export function check(argv: string[]): number {
   if (positionals.length > 1) throw new UsageError(`tlbsim check takes one scenario file, got ${positionals.length}`);
   if (positionals.length && str(values, 'workload')) throw new UsageError('tlbsim check takes a scenario file or --workload, not both');
   if (!positionals.length && !str(values, 'workload')) throw new UsageError('tlbsim check needs a scenario file or --workload NAME');
+  const schedules = schedulesOf(values);
+  const features = featuresOf(values);
   checkRunOutputs(values);
   const job = positionals.length ? scenarioJob(positionals[0]) : workloadJob('check', values);
   const bugs = bugsOf(values);
   const variants = variantsOf(values, job);
   const format = oneOf('--format', str(values, 'format'), ['text', 'json'] as const, 'text');
+  if (schedules) return checkSchedules(job, variants, schedules, { bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true, features, format }, values);
   const traceFormat = traceFormatOf(values);
-  const runs = runAll(job, variants, { trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });
+  const runs = runAll(job, variants, { trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true, features });
   const findings = runs.reduce((n, r) => n + r.result.violations.length, 0);
   const missing = notExercised(runs, bugs);
   let text: string;
@@ -157,7 +164,7 @@ export function check(argv: string[]): number {
     text = JSON.stringify(doc, null, 2) + '\n';
   } else {
     const color = useColor(process.stdout);
-    text = `check ${describeJob(job)}${bugs.length ? `, re-creating bug${bugs.length > 1 ? 's' : ''} ${bugs.join(', ')}` : ''}\n\n${explain(runs, bugs, color)}`;
+    text = `check ${describeJob(job)}${bugs.length ? `, re-creating bug${bugs.length > 1 ? 's' : ''} ${bugs.join(', ')}` : ''}${features.length ? `, kernel features ${features.join(' ')}` : ''}\n\n${explain(runs, bugs, color)}`;
     text += summary(runs, findings, missing);
   }
   if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
