@@ -55,6 +55,11 @@ export const POINTS = {
     held: 'none',
     what: 'the PTEs of one chunk moved; the old addresses flushed under the lock, or (before eb66ae030829) not yet',
   },
+  try_to_unmap_flush: {
+    where: 'mm/rmap.c try_to_unmap_flush, reclaim\'s PTEs cleared, its batched flush not yet sent',
+    held: 'none',
+    what: 'reclaim cleared the mappings of its folios and deferred their flush (TTU_BATCH_FLUSH); nothing freed yet',
+  },
   huge_pmd_unshare: {
     where: 'mm/hugetlb.c huge_pmd_unshare, after the PUD entry is cleared and the share count dropped',
     held: 'i_mmap',
