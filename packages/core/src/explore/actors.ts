@@ -193,7 +193,7 @@ const reclaim: Actor = (ex, _info, pick) => {
       if (kinds[i] !== FrameKind.Free && m.frames.kind[r.frame!] === FrameKind.Free) m.checker.pageFreed(r.mm, r.addr, m.geometry.pageShift, r.epoch);
     });
   });
-  return { cpu: c.id, detail: `${huge ? 'unmaps' : 'reclaims'} page ${idx} of ${f.name}${f.pages.has(idx) ? '' : ' (freed)'} (frame ${frame})` };
+  return { cpu: c.id, detail: `${huge ? 'unmaps' : 'reclaims'} page ${idx} of ${f.name} (frame ${frame}${f.pages.has(idx) ? '' : ', freed'})` };
 };
 
 const revoke: Actor = (ex, _info, pick) => {
