@@ -121,9 +121,9 @@ ${SETUP_HELP}
   -f, --format F         text (default) or json
   -o, --out FILE         write the report to FILE (atomically) instead of stdout
       --hugetlb V        (scenarios) hugetlb behaviour: V0, V1 or V2 (default V2)
-      --feature +ID|-ID  a kernel with (+) or without (-) a feature, repeatable: -eb66ae030829 is a
-                         kernel without the mremap fix of CVE-2018-18281, -b67fbebd4cf9 one without the
-                         PFNMAP flush of CVE-2022-39188 (docs/exploration.md)
+      --feature=[+-]ID   a kernel with (+) or without (-) a feature, repeatable (write it with =):
+                         --feature=-eb66ae030829 is a kernel without the mremap fix of CVE-2018-18281,
+                         --feature=-b67fbebd4cf9 one without the PFNMAP flush of CVE-2022-39188
       --schedules N      explore N seeded schedules per variant: concurrent actors (GUP-fast walkers,
                          context switches, reclaim, a driver revoking PFNMAP memory, timer ticks) placed
                          at interleaving points of the kernel paths; each distinct finding once, with the
@@ -140,8 +140,9 @@ Examples:
   tlbsim check --workload munmap --bug free-pages-before-flush --arch x86
   tlbsim check --workload mprotect --bug skip-mprotect-flush --format json
   tlbsim check scenario.yaml
-  tlbsim check --workload hugetlb-share --set op=munmap --set hugetlb=V0 --arch arm64 --schedules 100
-  tlbsim check --workload hugetlb-share --set op=munmap --set hugetlb=V0 --arch arm64 --schedules 1 --seed 19
+  tlbsim check --workload hugetlb-share --set op=munmap --set hugetlb=V0 --set cpus=3 --arch arm64 --schedules 100
+  tlbsim check --workload hugetlb-share --set op=munmap --set hugetlb=V0 --set cpus=3 --arch arm64 --schedules 1 --seed 32
+  tlbsim check docs/examples/mremap-file.yaml --feature=-eb66ae030829 --arch arm64 --schedules 100
 
 ${EXIT_HELP}`,
   sweep: `Usage: tlbsim sweep --workload NAME --vary KEY=V1,V2,... [--set KEY=VALUE]... [--arch SPEC]... [options]
