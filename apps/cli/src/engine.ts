@@ -20,6 +20,8 @@ export interface EngineOptions {
   perOp?: boolean;
   /** after each scenario op: how many are done (the progress line) */
   onOp?: (done: number) => void;
+  /** called with the machine before the first operation (schedule exploration attaches here) */
+  attach?: (m: Machine) => void;
 }
 
 /** A run's results with the workload's own statistics (hugetlb.*). */
@@ -69,6 +71,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   if (job.kind === 'workload') {
     const w = findWorkload(job.workload);
     m = new Machine({ arch, cpus: job.params.cpus as number, ...kernelOpts(variant), trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp });
+    o.attach?.(m);
     extra = w.run(m, job.params);
     result = collect(m);
   } else {
@@ -76,6 +79,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
     const setup = (mm: Machine) => {
       captured = mm;
       setupHugetlb(mm, o.hugetlb);
+      o.attach?.(mm);
     };
     result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp, onOp: o.onOp, ...kernelOpts(variant) }, job.source);
     m = captured;

@@ -81,13 +81,16 @@ SCENARIO - reads the scenario from stdin.
 check exits 0 when nothing is found (every --bug acted, some hazard class was checked), 1 on
 findings, 3 "not exercised" when nothing is found but a --bug never acted in some run (e.g.
 free-tables-without-flush where no page table is freed) or a run checked no hazard class at all.`,
-    options: [['workload', 'a built-in workload instead of a scenario file'], 'set', 'bug', ...ARCH_GROUP, ...KERNEL_GROUP, 'include-setup', 'format', ['out', 'write the report to FILE (atomically) instead of stdout (- is stdout)'], 'hugetlb', ...TRACE_GROUP],
+    options: [['workload', 'a built-in workload instead of a scenario file'], 'set', 'bug', ...ARCH_GROUP, ...KERNEL_GROUP, 'include-setup', 'format', ['out', 'write the report to FILE (atomically) instead of stdout (- is stdout)'], 'hugetlb', 'schedules', 'seed', ...TRACE_GROUP],
     formats: ['text', 'json'],
     examples: [
       'tlbsim check --workload munmap',
       'tlbsim check --workload munmap --bug free-pages-before-flush --arch x86',
       'tlbsim check --workload mprotect --bug skip-mprotect-flush --format json',
       'tlbsim check scenario.yaml',
+      'tlbsim check --workload hugetlb-share --set op=munmap --set hugetlb=V0 --set cpus=3 --arch arm64 --schedules 100',
+      'tlbsim check --workload hugetlb-share --set op=munmap --set hugetlb=V0 --set cpus=3 --arch arm64 --schedules 1 --seed 32',
+      'tlbsim check docs/examples/mremap-file.yaml --feature=-eb66ae030829 --arch arm64 --schedules 100',
     ],
   },
   sweep: {

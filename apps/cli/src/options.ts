@@ -127,6 +127,20 @@ releases, the kernel feature(s) responsible (docs/kernels.md: how)`,
                              (needs a workload that frees tables: --set aligned=true)
   skip-mprotect-flush        mprotect records no flush for reduced permissions`,
   },
+  schedules: {
+    name: 'schedules',
+    type: 'string',
+    arg: 'N',
+    help: `explore N seeded schedules per variant: concurrent actors (GUP-fast walkers,
+context switches, reclaim, a driver revoking PFNMAP memory, timer ticks) placed
+at interleaving points of the kernel paths; each distinct finding once, with the
+first seed that showed it and the shortest schedule that still produces it.
+Even seeds 0, 2, ... below twice the number of single placements are the single
+placements, so enough schedules from seed 0 cover them all (docs/exploration.md).
+Without it check runs the one canonical schedule (no concurrent actor), as
+compare and run always do`,
+  },
+  seed: { name: 'seed', type: 'string', arg: 'S', help: 'the first seed of --schedules (default 0); --schedules 1 --seed S replays one' },
   vary: {
     name: 'vary',
     type: 'string',

@@ -216,8 +216,18 @@ export class X86Kernel {
     }
     for (const mm of cover.mms) {
       const d = cover.done.get(mm)!;
-      for (let c = 0; c < d.length; c++) if (!d[c]) this.ctx.invalidateDeferred(c, mm, INVALIDATE_ALL);
+      for (let c = 0; c < d.length; c++) if (!d[c] && !this.caughtUp(c, mm)) this.ctx.invalidateDeferred(c, mm, INVALIDATE_ALL);
     }
+  }
+
+  /**
+   * `cpu` already runs `mm` on an ASID slot at the mm's current generation: a switch_mm_irqs_off
+   * brought it there with a full flush after the generation bump of this flush (choose_new_asid),
+   * so it owes nothing and will not flush on its next switch.
+   */
+  private caughtUp(cpu: number, mm: Mm): boolean {
+    const g = this.gen(mm);
+    return this.cpus[cpu].ctxs.some((s) => s.owner === mm && s.tlbGen >= g);
   }
 
   /** The mms whose entries `cpu` may hold in any PCID (loaded + slot owners). */

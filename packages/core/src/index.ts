@@ -8,6 +8,7 @@ export * from './arch/geometry.js';
 export * from './arch/kconfig.js';
 export * from './arch/options.js';
 export * from './kernel/index.js';
+export * from './explore/index.js';
 export { generic, type GenericOptions } from './arch/generic.js';
 export { asmGenericTlb, gatherBits, genericTlbFlush, tlbGetUnmapShift, type TlbHooks } from './arch/asm-generic-tlb.js';
 export { INVALIDATE_ALL, TlbModel, type Invalidation } from './machine/tlb.js';

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generic, parseScenario, runScenario, toJsonl } from '../src/index.js';
+import { exploreSchedules, generic, parseScenario, runScenario, toJsonl } from '../src/index.js';
 import { propertyParams, propertyTestTimeout } from '../src/testing/index.js';
 
 const PAGE = 0x1000;
@@ -107,6 +107,20 @@ describe('random operation sequences', () => {
         expect(toJsonl([{ arch: 'g', events: b.events! }])).toBe(toJsonl([{ arch: 'g', events: a.events! }]));
       }),
       propertyParams(40, 7),
+    );
+  }, propertyTestTimeout());
+});
+
+describe('random operation sequences under random schedules (core SPEC.md §13)', () => {
+  it('the current kernel has no finding, whatever actors the schedule places (asm-generic, and with MERGE_VMAS)', () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 12 }), fc.nat({ max: 2 ** 31 }), fc.boolean(), (ops, seed, merge) => {
+        const s = parseScenario(toScenario(ops), 'gen.yaml');
+        const arch = () => (merge ? generic({ kconfig: { MMU_GATHER_MERGE_VMAS: true } }) : generic());
+        const r = exploreSchedules((attach) => runScenario(s, arch(), { checker: true, setup: attach }).violations, { schedules: 6, seed, shrink: false });
+        expect(r.findings.map((f) => f.violation)).toEqual([]);
+      }),
+      propertyParams(30, 11),
     );
   }, propertyTestTimeout());
 });

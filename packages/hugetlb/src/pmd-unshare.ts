@@ -36,6 +36,8 @@ export function hugePmdUnshare(ctx: HugetlbContext, u: Unshares, mm: Mm, vma: Vm
     ctx.registry.markExclusiveAgain(t);
   }
   ctx.note(`huge_pmd_unshare ${mm.name} 0x${pudBase.toString(16)} share->${t.share}${full ? ' (exclusive now)' : ''}`, { mm: mm.name, share: t.share });
+  // an interleaving point of schedule exploration (core SPEC.md §13), i_mmap_rwsem still held
+  if (ctx.m.explore) ctx.m.explore.at('huge_pmd_unshare', { mm, addr });
   return true;
 }
 

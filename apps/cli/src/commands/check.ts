@@ -1,5 +1,5 @@
 import { BUG_ACTS, HAZARDS as HAZARD_IDS, HAZARD_CHECKS, type Exercise, type Hazard, type Violation } from '@tlbsim/core';
-import { oneOf, parse, str } from '../args.js';
+import { list, oneOf, parse, str } from '../args.js';
 import { checkRunOutputs, bugsOf, describeJob, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
 import { BUGS, type BugName, type VariantRun } from '../engine.js';
 import { UsageError } from '../errors.js';
@@ -7,6 +7,7 @@ import { bold, green, red, useColor } from '../format/grid.js';
 import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
 import { resultsDocument } from '../report-data.js';
+import { checkSchedules, schedulesOf } from './check-schedules.js';
 
 export const HAZARDS: Record<Violation['hazard'], string> = {
   H1: 'stale translation after free',
@@ -131,7 +132,7 @@ function summary(runs: readonly VariantRun[], findings: number, missing: readonl
   return o;
 }
 
-/** tlbsim check (SCENARIO | --workload NAME) [--bug NAME]... */
+/** tlbsim check (SCENARIO | --workload NAME) [--bug NAME]... [--schedules N [--seed S]] */
 export function check(argv: string[]): number {
   const { values, positionals } = parse('check', argv);
   if (values.help) {
@@ -141,11 +142,14 @@ export function check(argv: string[]): number {
   if (positionals.length > 1) throw new UsageError(`tlbsim check takes one scenario file, got ${positionals.length}`);
   if (positionals.length && str(values, 'workload')) throw new UsageError('tlbsim check takes a scenario file or --workload, not both');
   if (!positionals.length && !str(values, 'workload')) throw new UsageError('tlbsim check needs a scenario file or --workload NAME');
+  const schedules = schedulesOf(values);
+  const features = list(values, 'feature');
   checkRunOutputs(values);
   const job = positionals.length ? scenarioJob(positionals[0]) : workloadJob('check', values);
   const bugs = bugsOf(values);
   const variants = variantsOf(values, job);
   const format = oneOf('--format', str(values, 'format'), ['text', 'json'] as const, 'text');
+  if (schedules) return checkSchedules(job, variants, schedules, { bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true, features, format }, values);
   const traceFormat = traceFormatOf(values);
   const runs = runAll(job, variants, { trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });
   const findings = runs.reduce((n, r) => n + r.result.violations.length, 0);
@@ -157,7 +161,7 @@ export function check(argv: string[]): number {
     text = JSON.stringify(doc, null, 2) + '\n';
   } else {
     const color = useColor(process.stdout);
-    text = `check ${describeJob(job)}${bugs.length ? `, re-creating bug${bugs.length > 1 ? 's' : ''} ${bugs.join(', ')}` : ''}\n\n${explain(runs, bugs, color)}`;
+    text = `check ${describeJob(job)}${bugs.length ? `, re-creating bug${bugs.length > 1 ? 's' : ''} ${bugs.join(', ')}` : ''}${features.length ? `, kernel features ${features.join(' ')}` : ''}\n\n${explain(runs, bugs, color)}`;
     text += summary(runs, findings, missing);
   }
   if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);

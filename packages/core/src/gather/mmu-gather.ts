@@ -11,6 +11,7 @@ import {
 } from './page-batch.js';
 import { TableBatch, maxTableBatch } from './table-batch.js';
 import { gatherBits } from '../arch/asm-generic-tlb.js';
+import { PFNMAP_FLUSH_BEFORE_UNLINK } from '../mm/features.js';
 
 const hex = (n: number) => (n === Infinity ? '~0' : '0x' + n.toString(16));
 
@@ -426,6 +427,7 @@ export class MmuGather implements GatherView {
   flushMmu(cause?: FlushCause): void {
     if (this.m.bugs.flushMmu(this.flushMmuSteps(cause))) return;
     this.flushMmuTlbonly(cause);
+    if (this.m.explore) this.m.explore.at('tlb_flush_mmu:before-free', { mm: this.mm });
     this.flushMmuFree();
   }
 
@@ -465,7 +467,8 @@ export class MmuGather implements GatherView {
   /** tlb_free_vmas: flush before PFNMAP/MIXEDMAP VMAs are unlinked */
   freeVmas(): void {
     if (this.fullmm) return;
-    if (this.vmaPfn) this.flushMmuTlbonly('free_vmas');
+    // b67fbebd4cf9 (v6.0): before it, the pending flush of a PFNMAP VMA waited for tlb_finish_mmu
+    if (this.vmaPfn && this.m.kernel.has(PFNMAP_FLUSH_BEFORE_UNLINK)) this.flushMmuTlbonly('free_vmas');
   }
 
   // ------------------------------------------------------------ hugetlb unsharing (core SPEC.md §6.9)

@@ -5,7 +5,7 @@
 import type { MmuGather } from '../gather/mmu-gather.js';
 import type { OpResult } from '../mm/errors.js';
 import type { Machine } from './machine.js';
-import type { Mm, Vma } from './mm.js';
+import type { Mm, SimFile, Vma } from './mm.js';
 
 export interface HugetlbHooks {
   /** hugetlb_fault */
@@ -21,6 +21,8 @@ export interface HugetlbHooks {
   copyRange?(m: Machine, src: Mm, dst: Mm, srcVma: Vma, dstVma: Vma, reductions: { start: number; end: number; epoch: number }[]): void;
   /** __split_vma -> hugetlb_split: `vma` of `mm` is about to be split at `addr` (strictly inside it) */
   split?(m: Machine, mm: Mm, vma: Vma, addr: number): void;
+  /** try_to_unmap / try_to_migrate of one hugetlbfs file folio (file index `idx`, in base pages) */
+  tryToUnmap?(file: SimFile, idx: number): number;
   /** mremap(2) of a hugetlb VMA (hugetlb size rules, move_hugetlb_page_tables) */
   mremap?(m: Machine, mm: Mm, vma: Vma, old: number, oldLen: number, newLen: number, mayMove: boolean): OpResult & { addr?: number; moved?: boolean };
 }

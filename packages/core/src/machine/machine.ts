@@ -7,6 +7,7 @@ import { Checker } from '../check/checker.js';
 import { Metrics } from '../metrics/metrics.js';
 import { MAINLINE, resolveKernel, type KernelSpec } from '../kernel/features.js';
 import { formatRelease } from '../kernel/release.js';
+import type { Explorer } from '../explore/explorer.js';
 import type { TraceEvent } from '../trace/events.js';
 import { makeArchContext } from './arch-context.js';
 import { bugInjection, type BugInjection, type BugOptions } from './bugs.js';
@@ -146,6 +147,8 @@ export class Machine {
   readonly deposits: Map<number, PageTable>;
   /** installed by @tlbsim/hugetlb */
   hugetlb: HugetlbHooks | null = null;
+  /** schedule exploration (core SPEC.md §13): null unless a schedule is being explored */
+  explore: Explorer | null = null;
 
   constructor(opts: MachineOptions) {
     if (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > MAX_CPUS) {

@@ -24,6 +24,8 @@ export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T 
   try {
     return fn();
   } finally {
+    // the actors a schedule placed in this operation stop before it returns (core SPEC.md §13)
+    if (top && m.explore) m.explore.opEnd();
     m.curCpu = saved;
     m.opName = savedName;
     rcuQuiesce(m);

@@ -18,6 +18,7 @@ export function sendIpi(m: Machine, targets: readonly number[], handler: (cpu: n
   if (m.tracing) m.trace({ cpu: from, name: 'ipi_send', cat: 'ipi', args: { kind: opts.kind, targets: [...targets], wait: opts.wait }, flowOut: flow });
   m.note(`IPI ${opts.kind} -> CPUs ${targets.join(',')}`);
   for (const cpu of targets) {
+    if (m.explore) m.explore.at('smp_call_function_many_cond:ipi-in-flight', { cpu });
     const c = m.cpus[cpu];
     const deliver = () => {
       met.cpus[cpu].ipisReceived++;

@@ -16,6 +16,8 @@ const lim = (x: number) => (x === 0 ? TOP : x);
  */
 export function freePgtables(m: Machine, g: MmuGather, vmas: readonly Vma[], floor: number, ceiling: number): void {
   g.freeVmas();
+  // the VMAs are unlinked from the rmap here (unlink_anon_vmas, unlink_file_vma)
+  if (m.explore) m.explore.at('free_pgtables:after-unlink', { mm: g.mm, vmas });
   const pmdSize = entrySize(m, 1);
   let i = 0;
   while (i < vmas.length) {

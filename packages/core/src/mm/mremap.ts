@@ -1,6 +1,7 @@
 import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
-import { PTE_LEAF, pteFrame } from '../machine/pte.js';
+import { PTE_DIRTY, PTE_LEAF, pteFrame } from '../machine/pte.js';
+import { MREMAP_FLUSH_UNDER_PTL } from './features.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, type OpResult } from './errors.js';
 import { entrySize, pmdpInvalidate, walkToTable } from './pgtable.js';
@@ -95,6 +96,8 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
   const pudReal = m.geometry.levels[2].folding === 'none';
   const tableMove = m.hooks.supportsPageTableMove();
   const vflags = { exec, hugetlb: false } as const;
+  const flushUnderPtl = m.kernel.has(MREMAP_FLUSH_UNDER_PTL);
+  let deferred = false;
   let done = 0;
   while (done < len) {
     const o = old + done;
@@ -161,6 +164,8 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
     const opt = m.tables.get(pteFrame(oe))!;
     const npt = walkToTable(m, mm, n, 0, true)!;
     let forceFlush = false;
+    let moved = false;
+    const ex = m.explore;
     m.hooks.enterLazyMmu(m.curCpu);
     for (let a = 0; a < extent; a += ps) {
       const oi = m.index(opt, o + a);
@@ -169,12 +174,19 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
       opt.entries[oi] = 0;
       opt.present--;
       m.hooks.pteUpdate(mm, o + a, e, 0, 0);
-      forceFlush = true;
+      // before eb66ae030829 only a dirty PTE forced the flush under the lock (5d1904204c99)
+      if (flushUnderPtl || e & PTE_DIRTY) forceFlush = true;
+      moved = true;
+      if (ex) ex.movedPte(mm, o + a, pteFrame(e), m.tlb.epoch);
       npt.entries[m.index(npt, n + a)] = e;
       npt.present++;
     }
     m.hooks.leaveLazyMmu(m.curCpu);
     if (forceFlush) m.hooks.flushTlbRange(mm, o, o + extent, vflags);
+    else if (moved) deferred = true;
+    if (ex) ex.at('move_ptes:after-unlock', { mm, addr: o });
     done += extent;
   }
+  // move_page_tables before eb66ae030829: the clean PTEs' flush, after every lock was dropped
+  if (deferred) m.hooks.flushTlbRange(mm, old, old + len, vflags);
 }

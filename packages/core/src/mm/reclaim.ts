@@ -77,6 +77,8 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
       }
     }
   }
+  // the deferred flush still to come: an interleaving point of schedule exploration (core SPEC.md §13)
+  if (m.explore && cleared.length) m.explore.at('try_to_unmap_flush', { mm: cleared[0].mm });
   if (batch) batch.flush(); // try_to_unmap_flush
   let freed = 0;
   for (const { idx, frame } of folios) {

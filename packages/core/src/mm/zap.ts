@@ -16,6 +16,7 @@ export interface ZapDetails {
 
 /** unmap_vmas: zap [start, end) of every VMA in `vmas` (sorted) */
 export function unmapVmas(m: Machine, g: MmuGather, vmas: readonly Vma[], start: number, end: number): void {
+  if (m.explore) m.explore.at('unmap_vmas', { mm: g.mm, addr: start, vmas });
   for (const v of vmas) {
     if (v.start >= end) break;
     unmapSingleVma(m, g, v, start, end, undefined);
@@ -140,6 +141,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
         // no struct page (PFNMAP): clear, record the TLB entry, queue nothing
         ents[i] = 0;
         pt.present--;
+        if (m.explore) m.explore.pfnCleared(mm, v, addr, locked);
         g.removeTlbEntries(addr, 1);
         i++;
         addr += ps;
@@ -194,11 +196,15 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       pmdCleared = true;
     }
     m.hooks.leaveLazyMmu(m.curCpu);
+    const ex = m.explore;
+    if (ex) ex.at('zap_pte_range:after-clear', { mm, addr: start });
+    // the forced flush (and the delayed rmaps) under the PTE lock, the frees after pte_unmap_unlock
     if (forceFlush) {
       g.flushMmuTlbonly(forceBreak ? undefined : 'force');
       g.flushRmaps();
-      g.flushMmu();
     }
+    if (ex) ex.at('zap_pte_range:after-unlock', { mm, addr: start });
+    if (forceFlush) g.flushMmu();
     if (addr !== end) continue;
     break;
   }
