@@ -20,8 +20,8 @@ describe('bad input', () => {
     [['--schedules', '0'], '--schedules must be a whole number from 1 to 100000, got 0'],
     [['--schedules', 'many'], '--schedules must be a whole number from 1 to 100000, got "many"'],
     [['--schedules', '2', '--seed', '1.5'], '--seed must be a whole number from 0 to 4294967295, got "1.5"'],
-    [['--feature=-nope'], "--feature: unknown kernel feature 'nope' (tlbsim kernels lists them)"],
-    [['--feature', 'eb66ae030829'], '--feature: feature change \'eb66ae030829\' must start with + (add) or - (remove)'],
+    [['--feature=-nope'], "--feature -nope: unknown kernel feature 'nope' (tlbsim kernels lists them)"],
+    [['--feature', 'eb66ae030829'], '--feature eb66ae030829: feature change \'eb66ae030829\' must start with + (add) or - (remove)'],
     [['--schedules', '2', '--trace', 'x.json'], '--trace records one run: with --schedules it has no single run to record'],
   ] as const) {
     it(`${args.join(' ')}: exit 2`, async () => {
