@@ -40,7 +40,8 @@ Commands:
   arches      list the architectures with their options, defaults and Kconfig
   metrics     what every metric means: unit, definition, kernel counterpart, backends
   new-arch    scaffold a new architecture backend package (packages/arch-NAME)
-  replay      replay an strace of a real program's memory system calls on each architecture
+  replay      replay a real program's memory system calls (strace, or tlbsim record) on each architecture
+  record      run a program with the kernel's tracepoints recording it, for tlbsim replay
   measure     run a workload natively and check tlbsim's x86 prediction against the kernel's trace
 
 Examples:
@@ -210,16 +211,22 @@ Examples:
   tlbsim new-arch s390 --dir ~/src/tlbsim
 
 ${EXIT_HELP}`,
-  replay: `Usage: tlbsim replay FILE... [--arch SPEC]... [--touch all|none|written] [--cpus N] [--strict] [options]
+  replay: `Usage: tlbsim replay FILE... [--arch SPEC]... [--touch all|none|written] [--cpus N] [--pid PID] [--strict] [options]
 
-Replay what a real program did to its memory, as strace recorded it, on each architecture
-variant: the metrics side by side as in tlbsim compare, then the trace lines (call sites) that
-sent the most IPIs and executed the most TLB instructions on each variant. FILE is the output of
+Replay what a real program did to its memory on each architecture variant: the metrics side by
+side as in tlbsim compare, then the trace lines (call sites) that sent the most IPIs and executed
+the most TLB instructions on each variant. FILE is the output of
   strace -f -tt -e trace=memory,process -o FILE PROGRAM
-(also without -tt or -f; with strace -ff give every FILE.PID file). Files are streamed.
+(also without -tt or -f; with strace -ff give every FILE.PID file), or a kernel recording (ftrace
+text as /sys/kernel/tracing/trace prints it: tlbsim record's, or one made by hand with the same
+events; recognised by its content; FILE.gz is decompressed). Files are streamed.
 
 strace shows no page faults, so the replay assumes which pages were touched (--touch); the
-report states the assumption. Calls that failed in the trace (= -1 ENOMEM) are counted, not
+report states the assumption. A kernel recording with exceptions:page_fault_user needs no
+assumption: each fault is replayed (the zero page, copy-on-write and their flushes included),
+threads run, block and idle as sched_switch shows, on as many CPUs as the recording had; on x86
+the kernel's own flushes and IPIs of the same run (tlb:tlb_flush, ipi, csd), never an input, are
+shown next to the prediction per system call and for page faults. Calls that failed in the trace (= -1 ENOMEM) are counted, not
 applied. A line that cannot be replayed is skipped and reported with its FILE:LINE (on stderr;
 in the json document), with the count at the end.
 
@@ -230,6 +237,8 @@ ${ARCH_HELP}
                          writable private page), written (writable ones only) or none
       --cpus N           simulated CPUs (default: as many as the trace has threads alive at
                          once, at most 64; more threads than CPUs share them)
+      --pid PID          a kernel recording: replay only the process tree rooted at PID (for
+                         system-wide recordings; default: tlbsim record's root, else every task)
       --strict           an unparseable line is an error (exit 2, naming FILE:LINE), not skipped
   -f, --format F         table (default), json, csv or markdown
   -o, --out FILE         write the output to FILE (atomically) instead of stdout
@@ -245,6 +254,28 @@ Examples:
   tlbsim replay trace.txt --arch x86 --arch x86:invlpgb=on --touch written --format markdown
   tlbsim replay trace.txt --cpus 8 --strict --format json --out replay.json
   tlbsim replay trace.* --arch arm64 --trace replay.json     (the files of strace -ff -o trace)
+  tlbsim record -o prog.trace -- ./myprogram && tlbsim replay prog.trace --arch x86
+
+${EXIT_HELP}`,
+  record: `Usage: tlbsim record [-o FILE] -- CMD ARGS...
+
+Run CMD with the kernel's own tracepoints recording it and every process and thread it starts
+(set_event_pid with the event-fork option), for tlbsim replay: the memory and process system
+calls (syscalls:sys_enter_*/sys_exit_* of mmap, munmap, mremap, mprotect, pkey_mprotect, madvise,
+process_madvise, brk, shmat, shmdt, clone, clone3, fork, vfork, execve, execveat, exit,
+exit_group), exceptions:page_fault_user, sched:sched_switch, sched:sched_process_fork/exec/exit,
+task:task_newtask, and where the kernel has them tlb:tlb_flush, ipi:* and csd:* (x86), which
+replay compares its prediction with. Linux with tracefs, as root (or CAP_SYS_ADMIN and
+CAP_DAC_OVERRIDE). It records in its own tracing instance and puts back every setting it
+changed, also on Ctrl-C; when it cannot record it says why in one line (exit 2).
+
+Options:
+  -o, --out FILE         the recording (default ${'tlbsim.trace'}; FILE.gz is gzip-compressed), written
+                         atomically when the program has exited
+
+Examples:
+  tlbsim record -o json.trace.gz -- python3 -c 'import json'
+  tlbsim replay json.trace.gz --arch x86
 
 ${EXIT_HELP}`,
 };

@@ -12,6 +12,7 @@ import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
 import { measure } from './commands/measure.js';
+import { recordCommand } from './commands/record.js';
 import { metrics } from './commands/metrics.js';
 import { UsageError } from './errors.js';
 import { HELP } from './help.js';
@@ -30,6 +31,7 @@ const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
   ['new-arch', newArch],
   ['replay', replayCommand],
   ['measure', measure],
+  ['record', recordCommand],
 ]);
 const NAMES = [...COMMANDS.keys()];
 
