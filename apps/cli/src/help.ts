@@ -222,7 +222,7 @@ text as /sys/kernel/tracing/trace prints it: tlbsim record's, or one made by han
 events; recognised by its content; FILE.gz is decompressed). Files are streamed.
 
 strace shows no page faults, so the replay assumes which pages were touched (--touch); the
-report states the assumption. A kernel recording with exceptions:page_fault_user needs no
+report states the assumption. A kernel recording with exceptions:page_fault_user (and _kernel) needs no
 assumption: each fault is replayed (the zero page, copy-on-write and their flushes included),
 threads run, block and idle as sched_switch shows, on as many CPUs as the recording had; on x86
 the kernel's own flushes and IPIs of the same run (tlb:tlb_flush, ipi, csd), never an input, are
@@ -263,7 +263,8 @@ Run CMD with the kernel's own tracepoints recording it and every process and thr
 (set_event_pid with the event-fork option), for tlbsim replay: the memory and process system
 calls (syscalls:sys_enter_*/sys_exit_* of mmap, munmap, mremap, mprotect, pkey_mprotect, madvise,
 process_madvise, brk, shmat, shmdt, clone, clone3, fork, vfork, execve, execveat, exit,
-exit_group), exceptions:page_fault_user, sched:sched_switch, sched:sched_process_fork/exec/exit,
+exit_group), exceptions:page_fault_user and page_fault_kernel, sched:sched_switch,
+sched:sched_process_fork/exec/exit,
 task:task_newtask, and where the kernel has them tlb:tlb_flush, ipi:* and csd:* (x86), which
 replay compares its prediction with. Linux with tracefs, as root (or CAP_SYS_ADMIN and
 CAP_DAC_OVERRIDE). It records in its own tracing instance and puts back every setting it

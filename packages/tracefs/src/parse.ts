@@ -29,8 +29,12 @@ export type EventData =
   | { kind: 'sys_enter'; name: string; args: string }
   /** syscalls:sys_exit_NAME, printed `sys_NAME -> 0x...`: the return register as printed */
   | { kind: 'sys_exit'; name: string; ret: string }
-  /** exceptions:page_fault_user (x86): the address and the hardware error code (X86_PF_* bits) */
-  | { kind: 'page_fault_user'; address: number; errorCode: number }
+  /**
+   * exceptions:page_fault_user and page_fault_kernel (x86): the address and the hardware error
+   * code (X86_PF_* bits); a kernel-mode fault on a user address is the kernel touching user
+   * memory (put_user, copy_to_user: a forked child's set_child_tid, rseq)
+   */
+  | { kind: 'page_fault'; user: boolean; address: number; errorCode: number }
   /** sched:sched_process_fork (in the parent's context) */
   | { kind: 'sched_process_fork'; parentPid: number; childPid: number; childComm: string }
   /** sched:sched_process_exec; oldPid differs when a thread other than the leader called execve */
@@ -140,12 +144,13 @@ export function parseFields(event: string, fields: string): EventData {
       if (!m) return { kind: 'other' };
       return { kind: 'sched_switch', prevComm: m[1], prevPid: Number(m[2]), prevState: m[3], nextComm: m[4], nextPid: Number(m[5]) };
     }
-    case 'page_fault_user': {
+    case 'page_fault_user':
+    case 'page_fault_kernel': {
       const f = kv(fields);
       const address = Number(f.get('address'));
       const errorCode = Number(f.get('error_code'));
       if (!Number.isFinite(address) || !Number.isFinite(errorCode)) return { kind: 'other' };
-      return { kind: 'page_fault_user', address, errorCode };
+      return { kind: 'page_fault', user: event === 'page_fault_user', address, errorCode };
     }
     case 'sched_process_fork': {
       const m = /^comm=.* pid=(\d+) child_comm=(.*) child_pid=(\d+)$/.exec(fields);

@@ -16,7 +16,7 @@ export interface RecorderOptions {
   /** events that must exist (`subsystem/event`, or a whole `subsystem`) */
   events: readonly (string | EventSpec)[];
   /** events recorded when this kernel has them, left out otherwise */
-  optionalEvents?: readonly string[];
+  optionalEvents?: readonly (string | EventSpec)[];
   /** refuse on any other architecture (process.arch names) */
   arch?: string;
   bufferSizeKb?: number;
@@ -44,8 +44,9 @@ export async function withRecording<T>(o: RecorderOptions, work: (s: TraceSessio
   const required = o.events.map(specOf);
   const pf = await preflight({ events: required.map((e) => e.name), ...(o.arch ? { arch: o.arch } : {}) });
   const root = o.root ?? pf.root;
-  const optional = presentEvents(root, o.optionalEvents ?? []);
-  const events = [...required, ...optional.map((name) => ({ name }))];
+  const wanted = (o.optionalEvents ?? []).map(specOf);
+  const present = new Set(presentEvents(root, wanted.map((e) => e.name)));
+  const events = [...required, ...wanted.filter((e) => present.has(e.name))];
   let session: TraceSession | undefined;
   try {
     session = TraceSession.open({ root, events, bufferSizeKb: o.bufferSizeKb, clock: o.clock, beforeClose: o.beforeClose });

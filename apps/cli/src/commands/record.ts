@@ -23,13 +23,17 @@ export const REQUIRED_EVENTS = [
 
 /**
  * Recorded where this kernel has them: the other calls (fork and vfork exist on x86 only), the
- * page faults (x86's exceptions:page_fault_user), the clone flags of every new task
+ * page faults (x86's exceptions:page_fault_user, and page_fault_kernel for the kernel's own
+ * accesses to user memory), the clone flags of every new task
  * (task:task_newtask; clone3's flags are not in its tracepoint), and for the comparison the
  * kernel's flushes and IPIs (x86's tlb:tlb_flush, ipi:*, csd:*).
  */
 export const OPTIONAL_EVENTS = [
   ...RECORDED_SYSCALLS.flatMap((s) => [`syscalls/sys_enter_${s}`, `syscalls/sys_exit_${s}`]).filter((e) => !(REQUIRED_EVENTS as readonly string[]).includes(e)),
-  'exceptions/page_fault_user', 'task/task_newtask', 'tlb/tlb_flush', 'ipi', 'csd',
+  'exceptions/page_fault_user', 'exceptions/page_fault_kernel', 'task/task_newtask', 'tlb/tlb_flush',
+  // the wakeups of the reader of this very recording (irq_work to the ring buffer's waiters) are left out
+  ...['ipi/ipi_send_cpu', 'ipi/ipi_send_cpumask'].map((name) => ({ name, filter: 'callback.function != rb_wake_up_waiters' })),
+  'csd',
 ];
 
 export const DEFAULT_RECORD_FILE = 'tlbsim.trace';
