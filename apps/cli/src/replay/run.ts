@@ -20,6 +20,8 @@ export interface ReplayRunOptions {
   cpus?: number;
   strict: boolean;
   trace: boolean;
+  /** a kernel recording: the root of the process tree to replay */
+  pid?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVa
     };
     let r: ReplayResult;
     try {
-      r = await replay(inputs, arch, { cpus, touch: o.touch, strict: o.strict, trace: o.trace, setup });
+      r = await replay(inputs, arch, { cpus, touch: o.touch, strict: o.strict, trace: o.trace, setup, ...(o.pid !== undefined ? { pid: o.pid } : {}) });
     } catch (e) {
       // --strict: `FILE:LINE: reason`
       if (e instanceof ReplayError) throw new UsageError(`${e.message} (--strict)`);
