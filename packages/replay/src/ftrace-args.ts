@@ -22,6 +22,9 @@ const TWO64 = 2n ** 64n;
 /** A register value: `0xffffffffffffffff` is -1 (the value read as a signed long). */
 export function signedHex(s: string | undefined): number {
   if (s === undefined) return NaN;
+  const digits = s.startsWith('0x') ? s.length - 2 : s.length;
+  // up to 13 hex digits (52 bits) are exact and non-negative as a Number
+  if (digits <= 13) return Number(s.startsWith('0x') ? s : `0x${s}`);
   let v: bigint;
   try {
     v = BigInt(s.startsWith('0x') ? s : `0x${s}`);

@@ -117,11 +117,14 @@ export class FtraceReader {
 
   private event(e: FtraceEvent, n: number): StraceEvent | undefined {
     const d = e.data;
-    const base = { file: this.file, line: n, tid: e.pid, ts: e.tsUs, cpu: e.cpu };
+    const file = this.file;
+    const ts = e.tsUs;
+    const cpu = e.cpu;
     if (d.kind === 'sched_switch') {
-      if (this.ours(d.prevPid)) this.recorded.close(e.cpu);
-      return { ...base, tid: d.prevPid, kind: 'switch', cpu: e.cpu, prevState: d.prevState, nextTid: d.nextPid, nextComm: d.nextComm };
+      if (this.ours(d.prevPid)) this.recorded.close(cpu);
+      return { file, line: n, tid: d.prevPid, ts, kind: 'switch', cpu, prevState: d.prevState, nextTid: d.nextPid, nextComm: d.nextComm };
     }
+    const base = { file, line: n, tid: e.pid, ts, cpu };
     if (!this.ours(e.pid)) return undefined;
     switch (d.kind) {
       case 'sys_enter': {
@@ -189,7 +192,7 @@ export class FtraceReader {
         this.faults++;
         if (!this.enters.has(e.pid)) this.doing.set(e.pid, PAGE_FAULT);
         return {
-          ...base, kind: 'fault', addr: d.address,
+          file, line: n, tid: e.pid, ts, cpu, kind: 'fault', addr: d.address,
           write: (d.errorCode & X86_PF_WRITE) !== 0, present: (d.errorCode & X86_PF_PROT) !== 0, exec: (d.errorCode & X86_PF_INSTR) !== 0,
         };
       case 'tlb_flush':

@@ -182,16 +182,34 @@ export function parseFields(event: string, fields: string): EventData {
 export function parseLine(text: string, line = 0): FtraceEvent | undefined {
   const m = LINE.exec(text);
   if (!m) return undefined;
-  const [, comm, pid, tgid, cpu, flags, sec, frac, name, body, sys, args, ret] = m;
+  const sec = m[6];
+  const frac = m[7];
   // sec.usec as printed (the mono/local/global clocks print 6 decimals; more are truncated)
-  const us = Number(sec) * 1e6 + Number(frac.slice(0, 6).padEnd(6, '0'));
-  const base = { comm, pid: Number(pid), ...(tgid !== undefined && tgid[0] !== '-' ? { tgid: Number(tgid) } : {}), cpu: Number(cpu), flags: flags ?? '', tsUs: us, line };
+  const tsUs = Number(sec) * 1e6 + Number(frac.length === 6 ? frac : frac.slice(0, 6).padEnd(6, '0'));
+  const tgid = m[3] !== undefined && m[3][0] !== '-' ? Number(m[3]) : undefined;
+  const sys = m[10];
+  let event: string;
+  let fields: string;
+  let data: EventData;
   if (sys !== undefined) {
     // the syscall events print `sys_NAME(args)` on entry and `sys_NAME -> ret` on exit
-    if (ret !== undefined) return { ...base, event: `sys_exit_${sys}`, fields: ret, data: { kind: 'sys_exit', name: sys, ret } };
-    return { ...base, event: `sys_enter_${sys}`, fields: args, data: { kind: 'sys_enter', name: sys, args } };
+    const ret = m[12];
+    if (ret !== undefined) {
+      event = `sys_exit_${sys}`;
+      fields = ret;
+      data = { kind: 'sys_exit', name: sys, ret };
+    } else {
+      event = `sys_enter_${sys}`;
+      fields = m[11];
+      data = { kind: 'sys_enter', name: sys, args: fields };
+    }
+  } else {
+    event = m[8];
+    fields = m[9];
+    data = parseFields(event, fields);
   }
-  return { ...base, event: name, fields: body, data: parseFields(name, body) };
+  // one object shape for every event (no spreads: this runs once per line)
+  return { comm: m[1], pid: Number(m[2]), tgid, cpu: Number(m[4]), flags: m[5] ?? '', tsUs, event, fields, data, line };
 }
 
 /** Every line of a trace. Events keep the file's order (per CPU ordered by time). */
