@@ -9,6 +9,8 @@
  * doing: a system call (its name), a page fault, exit, or `other`.
  */
 
+import type { TraceEvent } from '@tlbsim/core';
+
 const TLB_LOCAL_MM_SHOOTDOWN = 3;
 const TLB_REMOTE_SEND_IPI = 4;
 
@@ -102,4 +104,24 @@ export function agreement(recorded: number, predicted: number): string {
 export function relativeError(recorded: number, predicted: number): number {
   if (recorded === 0) return predicted === 0 ? 0 : 1;
   return Math.abs(predicted - recorded) / recorded;
+}
+
+/** One of the model's trace events (x86's tlb_flush, a flush_tlb_func IPI) counted as the kernel's are. */
+export function countModelEvent(c: FlushCounter, e: TraceEvent, kind: string): void {
+  if (e.name === 'tlb_flush' && e.cat === 'tlb') c.tlbFlush(e.cpu, e.args!.reason as number, kind);
+  else if (e.name === 'ipi_send' && e.args?.kind === 'flush_tlb_func') c.ipis(e.cpu, (e.args.targets as number[]).length, kind);
+}
+
+/**
+ * The model's flushes and flush IPIs in a whole run's trace events (a replay with `trace`), for
+ * comparing an strace replay with a recording of the same run: each replayed call's events
+ * (after its `syscall` event) are one initiator's.
+ */
+export function countModelEvents(events: readonly TraceEvent[]): FlushFigures {
+  const c = new FlushCounter();
+  for (const e of events) {
+    if (e.cat === 'syscall') c.close();
+    else countModelEvent(c, e, OTHER);
+  }
+  return c.total();
 }

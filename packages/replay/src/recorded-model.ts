@@ -6,10 +6,10 @@
  * stack moved: mm/exec.ts), and the model's own tlb_flush and IPI events are counted as the
  * recording's are, for the comparison. The recorded flushes themselves never reach the model.
  */
-import { execve, type ExecStack, type Machine, type Mm, type Thread, type TraceEvent } from '@tlbsim/core';
+import { execve, type ExecStack, type Machine, type Mm, type Thread } from '@tlbsim/core';
 import type { FtraceReader } from './ftrace-events.js';
 import { FaultReplay } from './faults.js';
-import { EXIT, FlushCounter, OTHER, PAGE_FAULT } from './kernel-flushes.js';
+import { countModelEvent, EXIT, FlushCounter, OTHER, PAGE_FAULT } from './kernel-flushes.js';
 import { MachineModel } from './machine-model.js';
 import type { SimThread } from './machine-threads.js';
 import type { ReplayOptions } from './options.js';
@@ -81,9 +81,7 @@ export class RecordedModel extends MachineModel {
   private countEvents(): void {
     const evs = this.m.events;
     for (let i = this.seen; i < evs.length; i++) {
-      const e: TraceEvent = evs[i];
-      if (e.name === 'tlb_flush' && e.cat === 'tlb') this.predicted.tlbFlush(e.cpu, e.args!.reason as number, this.kind);
-      else if (e.name === 'ipi_send' && e.args?.kind === 'flush_tlb_func') this.predicted.ipis(e.cpu, (e.args.targets as number[]).length, this.kind);
+      countModelEvent(this.predicted, evs[i], this.kind);
     }
     this.predicted.close();
     // kept only when asked for (--trace); otherwise dropped: memory stays bounded

@@ -5,7 +5,7 @@ import type { CallSite } from './call-sites.js';
 import type { TouchRule } from './options.js';
 import type { SkippedLine, Tally } from './tally.js';
 import { TOUCH_BOUNDS } from './touch.js';
-import { comparisonRows, type ComparisonRow } from './kernel-flushes.js';
+import { comparisonRows, type ComparisonRow, type FlushFigures } from './kernel-flushes.js';
 import type { RecordedModel } from './recorded-model.js';
 
 /** What a kernel recording added: its own facts, and the kernel's flushes next to the model's. */
@@ -20,6 +20,8 @@ export interface RecordingFacts {
   lost: number;
   /** the root of the replayed process tree */
   root?: number;
+  /** the model's flushes and flush IPIs counted as x86's tlb:tlb_flush and IPI events would show them (with or without the kernel's in the recording) */
+  predicted: FlushFigures;
   /** per system call, page faults and exit: the recording's flushes and flush IPIs (x86 tlb:tlb_flush, ipi, csd) and the model's; absent when the recording has no flush events */
   comparison?: ComparisonRow[];
 }
@@ -109,6 +111,7 @@ function recordingFacts(r: RecordedModel, cpus: number): RecordingFacts {
     refusedFaults: r.faults.refused,
     lost: rd?.lost ?? 0,
     ...(rd?.root !== undefined ? { root: rd.root } : {}),
+    predicted: r.predicted.total(),
     ...(rd?.hasFlushEvents ? { comparison: comparisonRows(rd.recorded, r.predicted) } : {}),
   };
 }
