@@ -1,6 +1,6 @@
 /** Write-protection faults with their flushes (mm/wp-fault.ts) and execve's address-space work (mm/exec.ts). */
 import { describe, expect, it } from 'vitest';
-import { Machine, execve, fork, generic, mmap, mprotect, munmap, touch, ZERO_PAGE_FRAME, pteFrame, lookupEntry } from '../src/index.js';
+import { Machine, doFaultAround, execve, faultsAround, fork, generic, mmap, mprotect, munmap, touch, ZERO_PAGE_FRAME, pteFrame, lookupEntry } from '../src/index.js';
 
 function machine(cpus = 2) {
   const m = new Machine({ arch: generic(), cpus });
@@ -101,5 +101,37 @@ describe('execve (exec_mmap, setup_arg_pages)', () => {
     m.addThread(mm, 't1', 1, 'running');
     m.op('execve', 0, () => execve(m, t, m.createMm('B'), stack(m)));
     expect([mm.dead, mm.users]).toEqual([false, 1]);
+  });
+});
+
+describe('fault-around (do_fault_around)', () => {
+  it('a read fault on a private file mapping maps the 16-page aligned window read-only; a write to one of them copies it with a flush', () => {
+    const { m, mm } = machine();
+    const f = m.createFile('lib.so');
+    // 20 pages from A + 2 pages: the window of page 5 is pages 0..15 of the 16-aligned block, inside the VMA
+    m.op('mmap', 0, () => mmap(m, mm, { addr: A, length: 20 * 0x1000, file: f }));
+    let mapped = 0;
+    m.op('read', 0, () => {
+      touch(m, mm, A + 5 * 0x1000, { write: false });
+      mapped = doFaultAround(m, mm, mm.findVma(A)!, A + 5 * 0x1000);
+    });
+    expect(mapped).toBe(15);
+    expect([pte(m, mm, A) !== 0, pte(m, mm, A + 15 * 0x1000) !== 0, pte(m, mm, A + 16 * 0x1000)]).toEqual([true, true, 0]);
+    m.op('write', 0, () => touch(m, mm, A + 3 * 0x1000, { write: true }));
+    expect(flushes(m, 'flush_tlb_page')).toBe(1);
+  });
+  it('the window starts no lower than the VMA and ends within it; anonymous memory never faults around', () => {
+    const { m, mm } = machine();
+    const f = m.createFile('lib.so');
+    m.op('mmap', 0, () => mmap(m, mm, { addr: A + 3 * 0x1000, length: 4 * 0x1000, file: f }));
+    m.op('mmap', 0, () => mmap(m, mm, { addr: A + 0x100000, length: 0x10000 }));
+    const n = m.op('read', 0, () => {
+      touch(m, mm, A + 0x4000, { write: false });
+      return doFaultAround(m, mm, mm.findVma(A + 0x4000)!, A + 0x4000);
+    });
+    // pages 3..6 of the block: the faulting one (4) is already mapped
+    expect(n).toBe(3);
+    expect(m.op('read', 0, () => doFaultAround(m, mm, mm.findVma(A + 0x100000)!, A + 0x100000))).toBe(0);
+    expect(faultsAround(mm.findVma(A + 0x100000)!)).toBe(false);
   });
 });
