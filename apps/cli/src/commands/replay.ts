@@ -40,7 +40,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const { inputs, lines } = fileInputs(files);
 
   const runs = await replayAll(inputs, variants, { touch, cpus, strict, trace: !!traceFormat, pid });
-  const facts = { files, fileLines: lines, touch, cpusFrom: cpus === undefined ? ('trace' as const) : ('option' as const) };
+  // a recording with page faults needs no touch assumption: the replay says which rule it used
+  const facts = { files, fileLines: lines, touch: runs[0].result.touch, cpusFrom: cpus === undefined ? ('trace' as const) : ('option' as const) };
   const text = formatReplay(facts, runs, format);
   if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));

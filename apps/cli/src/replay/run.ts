@@ -47,7 +47,11 @@ export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVa
       if (e instanceof ReplayError) throw new UsageError(`${e.message} (--strict)`);
       throw e;
     }
-    if (r.syscalls === 0 && r.failures === 0) {
+    if (r.recording) {
+      if (r.syscalls === 0 && r.failures === 0 && r.recording.faults === 0 && r.processes === 0) {
+        throw new UsageError(`no event of ${o.pid !== undefined ? `the process tree of pid ${o.pid}` : 'any task'} in the kernel recording ${inputs.map((i) => i.name).join(', ')} (${r.lines} lines read)`);
+      }
+    } else if (r.syscalls === 0 && r.failures === 0) {
       // not strace output (a scenario file, a log, an empty file, /dev/null, a FIFO nobody wrote
       // to): nothing to replay is a mistake, not a result
       throw new UsageError(`no strace system-call line in ${inputs.map((i) => i.name).join(', ')} (${r.lines} lines read; expected the output of strace -f -tt -e trace=memory,process -o FILE PROGRAM)`);
