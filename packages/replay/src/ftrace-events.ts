@@ -78,6 +78,20 @@ export class FtraceReader {
     this.tree = opts.pid !== undefined ? new Set([opts.pid]) : null;
   }
 
+  /** Nothing is kept about a task that is gone (bounded state however many tasks come and go). */
+  private forget(pid: number): void {
+    this.doing.delete(pid);
+    this.enters.delete(pid);
+    this.cloneArgs.delete(pid);
+    this.execs.delete(pid);
+    if (pid !== this.root) this.tree?.delete(pid);
+  }
+
+  /** tasks the reader keeps state about (for tests: bounded by the live ones) */
+  get tracked(): number {
+    return Math.max(this.doing.size, this.enters.size, this.tree?.size ?? 0);
+  }
+
   private ours(pid: number): boolean {
     return this.tree === null ? pid !== 0 : this.tree.has(pid);
   }
@@ -121,7 +135,11 @@ export class FtraceReader {
     const ts = e.tsUs;
     const cpu = e.cpu;
     if (d.kind === 'sched_switch') {
-      if (this.ours(d.prevPid)) this.recorded.close(cpu);
+      if (this.ours(d.prevPid)) {
+        this.recorded.close(cpu);
+        // a dead task's last switch (its exit_mm is done): what was kept about it goes
+        if (d.prevState[0] === 'X' || d.prevState[0] === 'Z') this.forget(d.prevPid);
+      }
       return { file, line: n, tid: d.prevPid, ts, kind: 'switch', cpu, prevState: d.prevState, nextTid: d.nextPid, nextComm: d.nextComm };
     }
     const base = { file, line: n, tid: e.pid, ts, cpu };

@@ -105,6 +105,17 @@ describe('FtraceReader', () => {
       ['munmap', { flushes: 1, ipis: 1 }],
     ]);
   });
+  it('bounded state: a task that died is forgotten at its last switch', () => {
+    const r = new FtraceReader('t', { pid: 1 });
+    for (let i = 0; i < 1000; i++) {
+      const c = 2 + i;
+      r.push(L(1, 0, `1.${String(i).padStart(6, '0')}`, `sched_process_fork: comm=sh pid=1 child_comm=sh child_pid=${c}`));
+      r.push(L(c, 1, `1.${String(i).padStart(6, '0')}`, `sys_exit_group(error_code: 0x0)`));
+      r.push(L(c, 1, `1.${String(i).padStart(6, '0')}`, `sched_process_exit: comm=sh pid=${c} prio=120 group_dead=true`));
+      r.push(L(c, 1, `1.${String(i).padStart(6, '0')}`, `sched_switch: prev_comm=sh prev_pid=${c} prev_prio=120 prev_state=Z ==> next_comm=swapper/1 next_pid=0 next_prio=120`));
+    }
+    expect(r.tracked).toBe(1);
+  });
   it('a failed call carries its errno; a line that is no event is an error event', () => {
     const r = new FtraceReader('t', { pid: 5 });
     r.push(L(5, 0, '1.000000', 'sys_mmap(addr: 0x0, len: 0x1000, prot: 0x3, flags: 0x22, fd: 0xffffffffffffffff, off: 0x0)'));
