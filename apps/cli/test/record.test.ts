@@ -4,7 +4,7 @@
  * the recording tests need root and tracefs and are skipped with the reason otherwise.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -85,9 +85,10 @@ describe('tlbsim record: usage', () => {
 const TRACEFS = '/sys/kernel/tracing';
 const why = process.platform !== 'linux' ? 'not Linux' : process.getuid?.() !== 0 ? 'not root' : !existsSync(join(TRACEFS, 'trace_marker')) ? `no tracefs at ${TRACEFS}` : !existsSync(join(TRACEFS, 'events/sched/sched_process_fork')) ? 'no sched tracepoints' : undefined;
 
-function run(args: string[], onSpawn?: (pid: number) => void): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
+function run(args: string[], onSpawn?: (pid: number) => void, uid?: number, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string; pid: number }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const ids = uid === undefined ? {} : { uid, gid: uid };
+    const c = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, ...ids, ...(cwd ? { cwd } : {}) });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -114,6 +115,17 @@ describe.skipIf(why !== undefined)(`tlbsim record on this machine${why ? ` (skip
     const p = await tlbsimIn(['replay', out, '--arch', 'x86', '--format', 'json']);
     expect(p.code).toBe(0);
     expect(JSON.parse(p.stdout).replay.processes).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it('refuses in one line, exit 2, as an unprivileged user, and writes nothing', async (ctx) => {
+    // uid 65534 must be able to reach the CLI (not so in a checkout under a private directory)
+    const reach = (f: string) => f.split('/').slice(0, -1).every((_, i, a) => (statSync(a.slice(0, i + 1).join('/') || '/').mode & 0o001) !== 0);
+    if (!reach(CLI) || !reach(process.execPath)) ctx.skip();
+    const r = await run(['record', '-o', '/tmp/tlbsim-record-refused.trace', '--', '/bin/true'], undefined, 65534, '/tmp');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('tlbsim: error: record: cannot record: not root (tracefs files are root-only: run as root, or with CAP_SYS_ADMIN and CAP_DAC_OVERRIDE)\n');
+    expect(existsSync('/tmp/tlbsim-record-refused.trace')).toBe(false);
   }, 120_000);
 
   it('Ctrl-C while recording puts every setting back and writes no file', async () => {

@@ -7,7 +7,7 @@ import { PreflightError, TracefsError, recordProcessTree } from '@tlbsim/tracefs
 import { parse, str } from '../args.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
-import { checkOutputs, openAtomic } from '../io.js';
+import { checkOutputs, openAtomic, type AtomicStream } from '../io.js';
 
 /** The memory and process system calls replay models (each has sys_enter_* and sys_exit_*). */
 export const RECORDED_SYSCALLS = [
@@ -54,7 +54,8 @@ export async function recordCommand(argv: string[]): Promise<number> {
   const out = str(values, 'out') ?? DEFAULT_RECORD_FILE;
   checkOutputs({ '--out': out });
   if (process.platform !== 'linux') throw new UsageError(`record: cannot record: not Linux (this is ${process.platform})`);
-  const file = openAtomic(out);
+  // opened once recording has begun: a refusal leaves nothing behind
+  let file: AtomicStream | undefined;
   let lines = 0;
   try {
     const r = await recordProcessTree({
@@ -65,16 +66,18 @@ export async function recordCommand(argv: string[]): Promise<number> {
       clock: 'mono',
       onText: (t) => {
         for (let i = t.indexOf('\n'); i >= 0; i = t.indexOf('\n', i + 1)) lines++;
+        file ??= openAtomic(out);
         file.write(t);
       },
     });
+    file ??= openAtomic(out);
     await file.commit();
     const lost = [...r.lost.values()].reduce((a, b) => a + b, 0);
     const faults = r.events.includes('exceptions/page_fault_user') ? '' : '; no page-fault tracepoint: replay assumes which pages were touched';
     process.stderr.write(`tlbsim record: ${out}: ${lines} lines, ${r.cpus} CPUs, pid ${r.pid}, the program exited with ${r.status}${lost ? `; ${lost} events lost (the ring buffer overran)` : ''}${faults}\n`);
     return 0;
   } catch (e) {
-    file.abort();
+    file?.abort();
     if (e instanceof PreflightError) throw new UsageError(`record: cannot record: ${e.message}`);
     if (e instanceof TracefsError) throw new UsageError(`record: ${e.message}`);
     throw e;
