@@ -149,20 +149,26 @@ shared conformance suite out of the box.`,
     examples: ['tlbsim new-arch loongarch', 'tlbsim new-arch s390 --dir ~/src/tlbsim'],
   },
   replay: {
-    summary: "replay an strace of a real program's memory system calls on each architecture",
-    usage: 'tlbsim replay FILE... [--arch SPEC]... [--touch all|none|written] [--cpus N] [--strict] [options]',
-    about: `Replay what a real program did to its memory, as strace recorded it, on each architecture
-variant: the metrics side by side as in tlbsim compare, then the trace lines (call sites) that
-sent the most IPIs and executed the most TLB instructions on each variant. FILE is the output of
+    summary: "replay a real program's memory system calls (strace, or tlbsim record) on each architecture",
+    usage: 'tlbsim replay FILE... [--arch SPEC]... [--touch all|none|written] [--cpus N] [--pid PID] [--strict] [options]',
+    about: `Replay what a real program did to its memory on each architecture variant: the metrics side by
+side as in tlbsim compare, then the trace lines (call sites) that sent the most IPIs and executed
+the most TLB instructions on each variant. FILE is the output of
   strace -f -tt -e trace=memory,process -o FILE PROGRAM
-(also without -tt or -f; with strace -ff give every FILE.PID file; - reads stdin). Files are
+(also without -tt or -f; with strace -ff give every FILE.PID file; - reads stdin), or a kernel
+recording (ftrace text as /sys/kernel/tracing/trace prints it: tlbsim record's, or one made by
+hand with the same events; recognised by its content; FILE.gz is decompressed). Files are
 streamed.
 
 strace shows no page faults, so the replay assumes which pages were touched (--touch); the
-report states the assumption. Calls that failed in the trace (= -1 ENOMEM) are counted, not
+report states the assumption. A kernel recording with exceptions:page_fault_user (and _kernel) needs no
+assumption: each fault is replayed (the zero page, copy-on-write and their flushes included),
+threads run, block and idle as sched_switch shows, on as many CPUs as the recording had; on x86
+the kernel's own flushes and IPIs of the same run (tlb:tlb_flush, ipi, csd), never an input, are
+shown next to the prediction per system call and for page faults. Calls that failed in the trace (= -1 ENOMEM) are counted, not
 applied. A line that cannot be replayed is skipped and reported with its FILE:LINE (on stderr;
 in the json document), with the count at the end.`,
-    options: [...ARCH_GROUP, 'touch', 'cpus', 'strict', ...VIEW_GROUP, 'format', 'out', ...TRACE_GROUP],
+    options: [...ARCH_GROUP, 'touch', 'cpus', 'pid', 'strict', ...VIEW_GROUP, 'format', 'out', ...TRACE_GROUP],
     formats: TABLE_FORMATS,
     after: `Same inputs give byte-identical output. The json document is compare's plus a "replay" section
 (files, lines, syscalls, failures, skipped lines, the assumption) and each result's "callSites"
@@ -174,6 +180,7 @@ in the json document), with the count at the end.`,
       'tlbsim replay trace.txt --cpus 8 --strict --format json --out replay.json',
       'tlbsim replay trace.* --arch arm64 --trace replay.json     (the files of strace -ff -o trace)',
       'strace -f -e trace=memory,process -o /dev/stdout ./myprogram 2>/dev/null | tlbsim replay -',
+      'tlbsim record -o prog.trace -- ./myprogram && tlbsim replay prog.trace --arch x86',
     ],
   },
   measure: {
@@ -208,6 +215,22 @@ takes the id (or an 8+ digit prefix) or the name. docs/kernels.md is this comman
     options: ['format'],
     formats: LIST_FORMATS,
     examples: ['tlbsim kernels', 'tlbsim kernels --format markdown > docs/kernels.md'],
+  },
+  record: {
+    summary: 'run a program with the kernel\'s tracepoints recording it, for tlbsim replay',
+    usage: 'tlbsim record [-o FILE] -- CMD ARGS...',
+    about: `Run CMD with the kernel's own tracepoints recording it and every process and thread it starts
+(set_event_pid with the event-fork option), for tlbsim replay: the memory and process system
+calls (syscalls:sys_enter_*/sys_exit_* of mmap, munmap, mremap, mprotect, pkey_mprotect, madvise,
+process_madvise, brk, shmat, shmdt, clone, clone3, fork, vfork, execve, execveat, exit,
+exit_group), exceptions:page_fault_user and page_fault_kernel, sched:sched_switch,
+sched:sched_process_fork/exec/exit, task:task_newtask, and where the kernel has them
+tlb:tlb_flush, ipi:* and csd:* (x86), which replay compares its prediction with. Linux with
+tracefs, as root (or CAP_SYS_ADMIN and CAP_DAC_OVERRIDE). It records in its own tracing instance
+and puts back every setting it changed, also on Ctrl-C; when it cannot record it says why in one
+line (exit 2).`,
+    options: [['out', 'the recording (default tlbsim.trace; FILE.gz is gzip-compressed), written atomically when the program has exited']],
+    examples: ["tlbsim record -o json.trace.gz -- python3 -c 'import json'", 'tlbsim replay json.trace.gz --arch x86'],
   },
 } as const satisfies Record<string, CommandDef>;
 

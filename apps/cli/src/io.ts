@@ -1,4 +1,6 @@
-import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, lstatSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { createGzip } from 'node:zlib';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type writeFileAtomicType from 'write-file-atomic';
@@ -195,4 +197,56 @@ export function emit(data: string, out: string | undefined): void {
 /** Whether output going to `out` may be coloured: only what goes to stdout (a terminal). */
 export function colorTarget(out: string | undefined): { isTTY?: boolean } {
   return out === undefined || out === STDIO ? process.stdout : { isTTY: false };
+}
+
+/** A file written piece by piece, atomically: nothing appears under its name until commit(). */
+export interface AtomicStream {
+  write(text: string): void;
+  /** finish and rename over the target */
+  commit(): Promise<void>;
+  /** remove what was written */
+  abort(): void;
+}
+
+/** {@link writeAtomic} for output streamed as it is produced; a name ending in `.gz` is gzip-compressed. */
+export function openAtomic(file: string): AtomicStream {
+  const target = outputTarget(file);
+  try {
+    if (statSync(target).isDirectory()) throw new UsageError(`cannot write ${file}: it is a directory`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  temps.add(tmp);
+  let failure: unknown;
+  const out = createWriteStream(tmp);
+  out.on('error', (e) => (failure ??= e));
+  const gz = file.endsWith('.gz') ? createGzip() : null;
+  if (gz) gz.pipe(out);
+  const sink = gz ?? out;
+  return {
+    write(text) {
+      sink.write(text);
+    },
+    async commit() {
+      await new Promise<void>((resolve) => {
+        out.on('close', () => resolve());
+        sink.end();
+      });
+      try {
+        if (failure) throw failure;
+        renameSync(tmp, target);
+      } catch (e) {
+        removeQuietly(tmp);
+        throw cannotWrite(file, e);
+      } finally {
+        temps.delete(tmp);
+      }
+    },
+    abort() {
+      out.destroy();
+      removeQuietly(tmp);
+      temps.delete(tmp);
+    },
+  };
 }

@@ -13,6 +13,7 @@ import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
 import { measure } from './commands/measure.js';
+import { recordCommand } from './commands/record.js';
 import { metrics } from './commands/metrics.js';
 import { oneOf } from './args.js';
 import { kernels } from './commands/kernels.js';
@@ -34,6 +35,7 @@ const COMMANDS = new Map<CommandName, (argv: string[]) => number | Promise<numbe
   ['replay', replayCommand],
   ['measure', measure],
   ['kernels', kernels],
+  ['record', recordCommand],
 ]);
 const NAMES = [...COMMANDS.keys()];
 

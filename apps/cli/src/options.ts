@@ -176,6 +176,13 @@ writable private page), written (writable ones only) or none`,
     help: `simulated CPUs (default: as many as the trace has threads alive at
 once, at most 64; more threads than CPUs share them)`,
   },
+  pid: {
+    name: 'pid',
+    type: 'string',
+    arg: 'PID',
+    help: `a kernel recording: replay only the process tree rooted at PID (for
+system-wide recordings; default: tlbsim record's root, else every task)`,
+  },
   strict: { name: 'strict', type: 'boolean', help: 'an unparseable line is an error (exit 2, naming FILE:LINE), not skipped' },
   costs: { name: 'costs', type: 'boolean', help: 'list the cost model instead: every figure (ns) with its source' },
   dir: { name: 'dir', type: 'string', arg: 'WORKSPACE', help: 'the workspace root (default: the nearest directory above holding pnpm-workspace.yaml)' },

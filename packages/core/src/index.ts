@@ -50,3 +50,6 @@ export { scenarioJsonSchema } from './scenario/json-schema.js';
 export { scenarioSchema, opSchemas, OP_NAMES, LIMITS, didYouMean, editDistance, addrSchema, type Scenario, type Op, type OpName } from './scenario/schema.js';
 export { parseScenario, validateScenario, ScenarioError, formatPath, oneLine } from './scenario/load.js';
 export { runScenario, collect, opMetrics, protOf, type RunResult, type RunOptions, type OpOutcome, type OpMetrics } from './scenario/run.js';
+export { doWpPage, mapZeroPage, usesZeroPage, ZERO_PAGE_FRAME } from './mm/wp-fault.js';
+export { execve, execMmap, bprmMmInit, relocateVmaDown, type ExecStack } from './mm/exec.js';
+export { doFaultAround, faultsAround, FAULT_AROUND_BYTES } from './mm/fault-around.js';

@@ -6,7 +6,8 @@
 import { ReplayError } from './options.js';
 import type { EventSink, InputState } from './inputs.js';
 import { BLOCKED, CallOrder } from './ordering.js';
-import type { CallEvent, StraceEvent } from './strace-events.js';
+import type { FtraceReader } from './ftrace-events.js';
+import type { CallEvent, FaultEvent, StraceEvent, SwitchEvent } from './strace-events.js';
 import { decodeCall, execName, isCloneName, resultProblem, type Decoded, type MemoryCall } from './syscall-args.js';
 import { Tally } from './tally.js';
 import { ThreadTable, type ThreadSink, type TracedThread } from './threads.js';
@@ -14,13 +15,19 @@ import { ThreadTable, type ThreadSink, type TracedThread } from './threads.js';
 /** What the replay does to what it models, besides threads coming and going. */
 export interface ReplayModel<P, T> extends ThreadSink<P, T> {
   /** an event is about to be applied */
-  beforeEvent(): void;
+  beforeEvent(ev?: StraceEvent): void;
   /** it was applied (not held back) */
   afterEvent(ev: StraceEvent): void;
   /** a call of `rec` is about to be replayed */
   syscall(ev: CallEvent, rec: TracedThread<P, T>): void;
   /** a memory call that succeeded in the trace; {@link BLOCKED} when it must wait (`mayBlock`) */
   memoryCall(ev: CallEvent, rec: TracedThread<P, T>, d: MemoryCall, mayBlock: boolean): number;
+  /** a page fault of a kernel recording */
+  pageFault?(ev: FaultEvent, rec: TracedThread<P, T>): void;
+  /** a context switch of a kernel recording (`prev`/`next`: the traced threads, if they are) */
+  schedSwitch?(ev: SwitchEvent, prev: TracedThread<P, T> | undefined, next: TracedThread<P, T> | undefined): void;
+  /** an input is a kernel recording */
+  recording?(reader: FtraceReader): void;
 }
 
 /** The first pass's model: threads only, nothing simulated. */
@@ -74,6 +81,10 @@ export class Replayer<P, T> implements EventSink {
     this.order.finish();
   }
 
+  recording(reader: FtraceReader): void {
+    this.model.recording?.(reader);
+  }
+
   /**
    * Several inputs (strace -ff): the next line of each other thread is announced before it is
    * fed, since that call may already be running in the kernel (its file prints it whole, stamped
@@ -92,7 +103,7 @@ export class Replayer<P, T> implements EventSink {
 
   // ---------------------------------------------------------------- applying events
   private apply(ev: StraceEvent, input: InputState, mayBlock: boolean): number {
-    this.model.beforeEvent();
+    this.model.beforeEvent(ev);
     const r = this.applyEvent(ev, input, mayBlock);
     if (r !== BLOCKED) this.model.afterEvent(ev);
     return r;
@@ -116,6 +127,14 @@ export class Replayer<P, T> implements EventSink {
       }
       case 'exit':
         this.threads.exitLine(ev);
+        return 0;
+      case 'fault': {
+        const rec = this.threads.threadOf(ev.tid, true)!;
+        this.model.pageFault?.(ev, rec);
+        return 0;
+      }
+      case 'switch':
+        this.model.schedSwitch?.(ev, this.threads.get(ev.tid), this.threads.get(ev.nextTid));
         return 0;
       case 'call':
         return this.call(ev, input, mayBlock);

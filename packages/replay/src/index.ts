@@ -19,3 +19,8 @@ export {
 } from './syscall-args.js';
 export { AddressMap, type SimRange } from './address-map.js';
 export { TOUCH_BOUNDS, NORESERVE_LABEL } from './touch.js';
+export { FtraceReader, looksLikeFtrace, type FtraceOptions } from './ftrace-events.js';
+export { FlushCounter, countModelEvent, countModelEvents, comparisonRows, agreement, relativeError, PAGE_FAULT, EXIT, OTHER, type ComparisonRow, type FlushFigures } from './kernel-flushes.js';
+export type { RecordingFacts } from './result.js';
+export type { FaultEvent, SwitchEvent } from './strace-events.js';
+export { isKernelThread } from './recorded-model.js';

@@ -2,6 +2,7 @@
  * Reading the inputs: one strace output (or several `strace -ff` files merged by timestamp) turned
  * into one ordered stream of events.
  */
+import { FtraceReader, looksLikeFtrace, type FtraceOptions } from './ftrace-events.js';
 import { StraceParser, type StraceEvent } from './strace-events.js';
 import { pidFromFileName } from './strace-line.js';
 
@@ -19,12 +20,22 @@ export interface ReplayInput {
   lines: LineSource | (() => LineSource);
 }
 
+/** What reads an input's lines into events: strace's parser, or a kernel recording's reader. */
+export interface LineParser {
+  push(text: string): StraceEvent;
+  readonly lines: number;
+  /** lines carry their thread's id */
+  readonly sawPid: boolean;
+}
+
 /** An input while it is read. */
 export interface InputState {
   index: number;
   name: string;
-  parser: StraceParser;
+  parser: LineParser;
   filePid: number | undefined;
+  /** set once the first line showed a kernel recording (ftrace text) */
+  recording?: FtraceReader;
 }
 
 /** Where the events of the inputs go, in the order they are merged. */
@@ -33,6 +44,8 @@ export interface EventSink {
   announce(ev: StraceEvent): void;
   feed(ev: StraceEvent, input: InputState): void;
   finish(): void;
+  /** an input turned out to be a kernel recording (called at its first line, before its events) */
+  recording?(reader: FtraceReader): void;
 }
 
 /** True when iterating the source again would not start it over. */
@@ -57,11 +70,22 @@ class Stream {
   key = 0;
   private lastTs = -Infinity;
   private offset = 0;
-  constructor(index: number, name: string) {
+  private sniffed = false;
+  constructor(index: number, name: string, private readonly sink: EventSink, private readonly ftrace: FtraceOptions) {
     const filePid = pidFromFileName(name);
     this.state = { index, name, parser: new StraceParser(name, filePid ?? -(index + 1)), filePid };
   }
   parse(text: string): StraceEvent {
+    if (!this.sniffed) {
+      // the first line tells a kernel recording from strace output
+      this.sniffed = true;
+      if (looksLikeFtrace(text)) {
+        const r = new FtraceReader(this.state.name, this.ftrace);
+        this.state.parser = r;
+        this.state.recording = r;
+        this.sink.recording?.(r);
+      }
+    }
     const ev = this.state.parser.push(text);
     if (ev.ts !== undefined) {
       let ts = ev.ts + this.offset;
@@ -90,8 +114,8 @@ function earliest(streams: Stream[]): number {
 }
 
 /** Feed every line of synchronous inputs to `sink`; returns the lines read per input. */
-export function readSync(inputs: ReplayInput[], sink: EventSink): number[] {
-  const streams = inputs.map((inp, i) => new Stream(i, inp.name));
+export function readSync(inputs: ReplayInput[], sink: EventSink, ftrace: FtraceOptions = {}): number[] {
+  const streams = inputs.map((inp, i) => new Stream(i, inp.name, sink, ftrace));
   if (inputs.length === 1) {
     const s = streams[0];
     for (const text of open(inputs[0].lines) as Iterable<string>) sink.feed(s.parse(text), s.state);
@@ -113,8 +137,8 @@ export function readSync(inputs: ReplayInput[], sink: EventSink): number[] {
 }
 
 /** {@link readSync} for inputs that may be asynchronous (streamed files). */
-export async function readAsync(inputs: ReplayInput[], sink: EventSink): Promise<number[]> {
-  const streams = inputs.map((inp, i) => new Stream(i, inp.name));
+export async function readAsync(inputs: ReplayInput[], sink: EventSink, ftrace: FtraceOptions = {}): Promise<number[]> {
+  const streams = inputs.map((inp, i) => new Stream(i, inp.name, sink, ftrace));
   if (inputs.length === 1) {
     const s = streams[0];
     for await (const text of open(inputs[0].lines)) sink.feed(s.parse(text), s.state);

@@ -19,6 +19,8 @@ export interface ReplayOptions {
   setup?: (m: Machine) => void;
   /** page size of the traced machine (default 4096) */
   tracePageSize?: number;
+  /** a kernel recording: replay only the process tree rooted at this pid (default: tlbsim record's root, else every task) */
+  pid?: number;
 }
 
 /** With `strict`: the first line that cannot be replayed, as `FILE:LINE: reason`. */

@@ -3,10 +3,12 @@
  * pass counts the threads alive at once (the machine gets that many CPUs); the second pass
  * replays on the machine.
  */
-import { Machine, type ArchBackend, type Mm, type Thread } from '@tlbsim/core';
+import { Machine, MAX_CPUS, type ArchBackend, type Mm, type Thread } from '@tlbsim/core';
 import { COUNT_THREADS_ONLY, Replayer } from './engine.js';
-import { isOneShot, readAsync, readSync, type ReplayInput } from './inputs.js';
+import { looksLikeFtrace, type FtraceReader } from './ftrace-events.js';
+import { isOneShot, readAsync, readSync, type LineSource, type ReplayInput } from './inputs.js';
 import { MachineModel } from './machine-model.js';
+import { RecordedModel } from './recorded-model.js';
 import { checkOptions, type ReplayOptions } from './options.js';
 import { replayResult, type ReplayResult } from './result.js';
 import { Tally } from './tally.js';
@@ -25,23 +27,48 @@ function checkInputs(inputs: ReplayInput[], opts: ReplayOptions): void {
   }
 }
 
-/** The first pass: threads followed, nothing simulated. */
-function threadCounter(opts: ReplayOptions): Replayer<null, null> {
-  return new Replayer(COUNT_THREADS_ONLY, new Tally(), !!opts.strict, opts.tracePageSize ?? 4096);
+/** The first pass: threads followed, nothing simulated; the kernel recordings among the inputs noted. */
+function threadCounter(opts: ReplayOptions): { counter: Replayer<null, null>; recordings: FtraceReader[] } {
+  const recordings: FtraceReader[] = [];
+  const counter = new Replayer({ ...COUNT_THREADS_ONLY, recording: (r) => recordings.push(r) }, new Tally(), !!opts.strict, opts.tracePageSize ?? 4096);
+  return { counter, recordings };
 }
 
-/** CPUs for the machine: as many as the trace had threads alive at once (at most 64). */
-function cpusFrom(counter: Replayer<null, null>): number {
+/** CPUs for the machine: a recording's own, else as many as the trace had threads alive at once (at most 64). */
+function cpusFrom(counter: Replayer<null, null>, recordings: FtraceReader[]): number {
+  if (recordings.length) return Math.min(MAX_CPUS, Math.max(1, ...recordings.map((r) => r.cpus)));
   return Math.min(DEFAULT_MAX_CPUS, Math.max(1, counter.threads.maxLive));
 }
 
-/** The second pass: a fresh machine and the replayer that drives it. */
-function machineReplay(arch: ArchBackend, cpus: number, opts: ReplayOptions) {
+/** The first line of a source that can be read again (undefined for one that cannot, or is empty). */
+function firstLineSync(src: ReplayInput['lines']): string | undefined {
+  if (isOneShot(src)) return undefined;
+  const s = (typeof src === 'function' ? src() : src) as Partial<Iterable<string>>;
+  if (typeof s[Symbol.iterator] !== 'function') return undefined;
+  const it = s[Symbol.iterator]!();
+  const r = it.next();
+  it.return?.();
+  return r.done ? undefined : r.value;
+}
+
+async function firstLine(src: ReplayInput['lines']): Promise<string | undefined> {
+  if (isOneShot(src)) return undefined;
+  const s = (typeof src === 'function' ? src() : src) as LineSource;
+  if (typeof (s as Iterable<string>)[Symbol.iterator] === 'function') return firstLineSync(() => s);
+  const it = (s as AsyncIterable<string>)[Symbol.asyncIterator]();
+  const r = await it.next();
+  await it.return?.();
+  return r.done ? undefined : r.value;
+}
+
+/** The second pass: a fresh machine and the replayer that drives it (the recorded model for kernel recordings). */
+function machineReplay(arch: ArchBackend, cpus: number, opts: ReplayOptions, recorded: boolean) {
   const m = new Machine({ arch, cpus, trace: opts.trace, checker: opts.checker ?? true, bugs: opts.bugs });
   opts.setup?.(m);
   const tally = new Tally();
   let rp!: Replayer<Mm, Thread>;
-  const model = new MachineModel(m, opts, tally, (rec, start, end) => rp.waitForRelease(rec, start, end));
+  const wait = (rec: Parameters<MachineModel['memoryCall']>[1], start: number, end: number) => rp.waitForRelease(rec, start, end);
+  const model = recorded ? new RecordedModel(m, opts, tally, wait) : new MachineModel(m, opts, tally, wait);
   rp = new Replayer(model, tally, !!opts.strict, opts.tracePageSize ?? 4096);
   return { m, model, rp };
 }
@@ -55,9 +82,10 @@ function result(run: ReturnType<typeof machineReplay>, opts: ReplayOptions, coun
     });
   }
   const { m, model, rp } = run;
+  const rec = model instanceof RecordedModel ? model : undefined;
   return replayResult({
-    m, tally: rp.tally, sites: model.sites, amap: model.addressMap, touch: opts.touch ?? 'all', touchCapped: model.touchCapped, tracePage: opts.tracePageSize ?? 4096,
-    counts, threads: rp.threads.maxLive, processes: rp.threads.processes,
+    m, tally: rp.tally, sites: model.sites, amap: model.addressMap, touch: rec?.reader?.faults ? 'none' : opts.touch ?? 'all', touchCapped: model.touchCapped, tracePage: opts.tracePageSize ?? 4096,
+    counts, threads: rp.threads.maxLive, processes: rp.threads.processes, recorded: rec,
   });
 }
 
@@ -69,13 +97,19 @@ export async function replay(inputs: ReplayInput[], arch: ArchBackend, opts: Rep
   checkInputs(inputs, opts);
   let cpus = opts.cpus;
   let first: number[] | null = null;
+  let recorded: boolean;
+  const ftrace = { pid: opts.pid };
   if (cpus === undefined) {
-    const counter = threadCounter(opts);
-    first = await readAsync(inputs, counter);
-    cpus = cpusFrom(counter);
+    const { counter, recordings } = threadCounter(opts);
+    first = await readAsync(inputs, counter, ftrace);
+    cpus = cpusFrom(counter, recordings);
+    recorded = recordings.length > 0;
+  } else {
+    recorded = false;
+    for (const inp of inputs) if (looksLikeFtrace((await firstLine(inp.lines)) ?? '')) recorded = true;
   }
-  const run = machineReplay(arch, cpus, opts);
-  const counts = await readAsync(inputs, run.rp);
+  const run = machineReplay(arch, cpus, opts, recorded);
+  const counts = await readAsync(inputs, run.rp, ftrace);
   return result(run, opts, counts, first, inputs);
 }
 
@@ -88,12 +122,15 @@ export function replaySync(inputs: ReplayInput[], arch: ArchBackend, opts: Repla
   }
   let cpus = opts.cpus;
   let first: number[] | null = null;
+  let recorded: boolean;
+  const ftrace = { pid: opts.pid };
   if (cpus === undefined) {
-    const counter = threadCounter(opts);
-    first = readSync(inputs, counter);
-    cpus = cpusFrom(counter);
-  }
-  const run = machineReplay(arch, cpus, opts);
-  const counts = readSync(inputs, run.rp);
+    const { counter, recordings } = threadCounter(opts);
+    first = readSync(inputs, counter, ftrace);
+    cpus = cpusFrom(counter, recordings);
+    recorded = recordings.length > 0;
+  } else recorded = inputs.some((inp) => looksLikeFtrace(firstLineSync(inp.lines) ?? ''));
+  const run = machineReplay(arch, cpus, opts, recorded);
+  const counts = readSync(inputs, run.rp, ftrace);
   return result(run, opts, counts, first, inputs);
 }

@@ -5,6 +5,26 @@ import type { CallSite } from './call-sites.js';
 import type { TouchRule } from './options.js';
 import type { SkippedLine, Tally } from './tally.js';
 import { TOUCH_BOUNDS } from './touch.js';
+import { comparisonRows, type ComparisonRow, type FlushFigures } from './kernel-flushes.js';
+import type { RecordedModel } from './recorded-model.js';
+
+/** What a kernel recording added: its own facts, and the kernel's flushes next to the model's. */
+export interface RecordingFacts {
+  /** CPUs of the recorded machine */
+  cpus: number;
+  /** page faults replayed */
+  faults: number;
+  /** faults the model could not take as the kernel did (a write to what the model maps read-only) */
+  refusedFaults: number;
+  /** events the ring buffer lost */
+  lost: number;
+  /** the root of the replayed process tree */
+  root?: number;
+  /** the model's flushes and flush IPIs counted as x86's tlb:tlb_flush and IPI events would show them (with or without the kernel's in the recording) */
+  predicted: FlushFigures;
+  /** per system call, page faults and exit: the recording's flushes and flush IPIs (x86 tlb:tlb_flush, ipi, csd) and the model's; absent when the recording has no flush events */
+  comparison?: ComparisonRow[];
+}
 
 export interface ReplayResult extends RunResult {
   /** the touch rule and the other modelling assumptions, in words */
@@ -31,6 +51,8 @@ export interface ReplayResult extends RunResult {
   implied: number;
   /** places where the trace and the model disagreed (an address the kernel chose was still mapped, or the model refused a call that succeeded) */
   divergences: number;
+  /** the input was a kernel recording (ftrace text) */
+  recording?: RecordingFacts;
 }
 
 /** The touch policy for sparse and huge mappings, and what the bounds left out in this run. */
@@ -70,13 +92,35 @@ export interface ReplayFigures {
   counts: number[];
   threads: number;
   processes: number;
+  recorded?: RecordedModel;
+}
+
+/** A kernel recording's assumptions, in words. */
+function recordingText(r: RecordedModel): string {
+  const faults = r.reader?.faults
+    ? 'Page faults as recorded (exceptions:page_fault_user): each is handled as the kernel does (the zero page for a read of anonymous memory, a copy and a single-page flush for a write to a read-only page, fault-around of 16 pages for a read of a file, whose pages are taken to be cached), so no page is assumed touched; a write fault the kernel saw as a protection fault maps the page read-only first.'
+    : 'The recording has no page faults: the touch assumption applies.';
+  return `${faults} Threads run on the CPUs sched_switch shows; a CPU switched to the idle task or a kernel thread stays lazy on its mm, one switched to another program loads that program's mm. execve builds a new mm (a one-page argument stack moved 4 GiB down: a flush_tlb_range and a freed-table flush), switches to it and drops the old one. Mappings the kernel made at execve are created, page by page, where faults or calls use them ("implied"; instruction fetches as a private file mapping).`;
+}
+
+function recordingFacts(r: RecordedModel, cpus: number): RecordingFacts {
+  const rd = r.reader;
+  return {
+    cpus,
+    faults: rd?.faults ?? 0,
+    refusedFaults: r.faults.refused,
+    lost: rd?.lost ?? 0,
+    ...(rd?.root !== undefined ? { root: rd.root } : {}),
+    predicted: r.predicted.total(),
+    ...(rd?.hasFlushEvents ? { comparison: comparisonRows(rd.recorded, r.predicted) } : {}),
+  };
 }
 
 export function replayResult(f: ReplayFigures): ReplayResult {
   const t = f.tally;
   return {
     ...collect(f.m),
-    assumption: assumptionText(f.touch, f.amap, f.tracePage, f.touchCapped),
+    assumption: f.recorded ? `${recordingText(f.recorded)} ${assumptionText(f.touch, f.amap, f.tracePage, f.touchCapped)}` : assumptionText(f.touch, f.amap, f.tracePage, f.touchCapped),
     touch: f.touch,
     touchCapped: f.touchCapped,
     skipped: t.skipped,
@@ -89,5 +133,6 @@ export function replayResult(f: ReplayFigures): ReplayResult {
     processes: f.processes,
     implied: t.implied,
     divergences: t.divergences,
+    ...(f.recorded ? { recording: recordingFacts(f.recorded, f.m.cpus.length) } : {}),
   };
 }

@@ -12,6 +12,8 @@ interface EventBase {
   tid: number;
   /** microseconds (time of day with -t/-tt), when the trace has timestamps */
   ts?: number;
+  /** the CPU the event happened on (kernel recordings) */
+  cpu?: number;
 }
 
 /** A complete system call: one line, or an unfinished line joined with its resumed line. */
@@ -54,7 +56,26 @@ export interface ErrorEvent extends EventBase {
   kind: 'error';
   reason: string;
 }
-export type StraceEvent = CallEvent | StartEvent | ExitEvent | SignalEvent | NoiseEvent | ErrorEvent;
+/** A page fault of thread `tid` (kernel recordings: exceptions:page_fault_user). */
+export interface FaultEvent extends EventBase {
+  kind: 'fault';
+  addr: number;
+  write: boolean;
+  /** the PTE was present (a protection fault: copy-on-write, a read-only page written) */
+  present: boolean;
+  /** an instruction fetch */
+  exec: boolean;
+}
+/** A context switch on `cpu` (kernel recordings: sched:sched_switch); `tid` is the task switched out. */
+export interface SwitchEvent extends EventBase {
+  kind: 'switch';
+  cpu: number;
+  /** R/R+: preempted (still runnable); anything else blocked or exiting */
+  prevState: string;
+  nextTid: number;
+  nextComm: string;
+}
+export type StraceEvent = CallEvent | StartEvent | ExitEvent | SignalEvent | NoiseEvent | ErrorEvent | FaultEvent | SwitchEvent;
 
 /** The text of a call for reports: `name(args) = result`, at most `max` characters. */
 export function callText(e: { name: string; args: string; result?: StraceResult }, max = 120): string {

@@ -47,6 +47,8 @@ export interface ThreadSink<P, T> {
   threadGone(rec: TracedThread<P, T>): void;
   /** the thread execs into `mm`: its new thread (`last`: it was the last user of the old mm) */
   exec(rec: TracedThread<P, T>, mm: P, last: boolean): T;
+  /** an execve of a process first seen empty gets a new mm too (the default reuses the empty one) */
+  readonly replacesPlaceholders?: boolean;
 }
 
 /** The threads alive in the trace, and the clones that will create the next ones. */
@@ -153,7 +155,7 @@ export class ThreadTable<P, T> {
   execve(rec: TracedThread<P, T>, name: string): void {
     for (const o of [...this.threads.values()]) if (o !== rec && o.tgid === rec.tgid) this.exit(o);
     const old = rec.proc;
-    if (old.placeholder && old.users === 1 && this.sink.isEmpty(old.mm)) {
+    if (old.placeholder && old.users === 1 && this.sink.isEmpty(old.mm) && !this.sink.replacesPlaceholders) {
       // the first execve of a process seen here for the first time: its empty mm is the new one
       old.placeholder = false;
       old.brk = null;

@@ -23,7 +23,8 @@ export class TouchAssumption {
   /** pages of the ranges considered that the bounds left as they were */
   capped = 0;
 
-  constructor(private readonly m: Machine, readonly rule: TouchRule) {
+  /** a kernel recording with page faults needs no assumption: the model switches it to 'none' */
+  constructor(private readonly m: Machine, public rule: TouchRule) {
     this.ps = 2 ** m.geometry.pageShift;
   }
 

@@ -6,3 +6,4 @@
 export * from './parse.js';
 export * from './preflight.js';
 export * from './session.js';
+export * from './recorder.js';

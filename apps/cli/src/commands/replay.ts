@@ -15,7 +15,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp('replay'));
     return 0;
   }
-  if (!positionals.length) throw new UsageError('tlbsim replay needs the strace output FILE (strace -f -tt -e trace=memory,process -o FILE PROGRAM), or the FILE.PID files of strace -ff');
+  if (!positionals.length) throw new UsageError('tlbsim replay needs the strace output FILE (strace -f -tt -e trace=memory,process -o FILE PROGRAM), the FILE.PID files of strace -ff, or a kernel recording (tlbsim record -o FILE -- PROGRAM)');
   checkRunOutputs(values);
   const variants = variantsOf(values);
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'table');
@@ -25,11 +25,14 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const cpus = cpusGiven === undefined ? undefined : intOpt('--cpus', cpusGiven, 1, 1, MAX_CPUS);
   const traceFormat = traceFormatOf(values);
   const strict = values.strict === true;
+  const pidGiven = str(values, 'pid');
+  const pid = pidGiven === undefined ? undefined : intOpt('--pid', pidGiven, 1, 1, 2 ** 22);
   const files = positionals;
   const { inputs, lines } = fileInputs(files);
 
-  const runs = await replayAll(inputs, variants, { touch, cpus, strict, trace: !!traceFormat });
-  const facts = { files: files.map((f) => (f === '-' ? 'stdin' : f)), fileLines: lines, touch, cpusFrom: cpus === undefined ? ('trace' as const) : ('option' as const) };
+  const runs = await replayAll(inputs, variants, { touch, cpus, strict, trace: !!traceFormat, pid });
+  // a recording with page faults needs no touch assumption: the replay says which rule it used
+  const facts = { files: files.map((f) => (f === '-' ? 'stdin' : f)), fileLines: lines, touch: runs[0].result.touch, cpusFrom: cpus === undefined ? ('trace' as const) : ('option' as const) };
   const text = formatReplay(facts, runs, format, view);
   if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));

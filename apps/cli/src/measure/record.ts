@@ -1,8 +1,9 @@
 /**
- * Record the kernel's side of a measurement: preflight, a private tracing instance with the TLB,
- * IPI, csd and scheduler events, the native helper run between tracing on and off.
+ * Record the kernel's side of a measurement with @tlbsim/tracefs's recorder (preflight, a private
+ * tracing instance with the TLB, IPI, csd and scheduler events): the native helper runs between
+ * tracing on and off.
  */
-import { PreflightError, TraceSession, TracefsError, preflight } from '@tlbsim/tracefs';
+import { PreflightError, TracefsError, withRecording } from '@tlbsim/tracefs';
 import { UsageError } from '../errors.js';
 import type { Params } from '../workloads/index.js';
 import { buildHelper, killChildren, runHelper } from './native.js';
@@ -39,25 +40,17 @@ export type Sched = (typeof SCHEDS)[number];
 
 export async function record(workload: string, p: Params, iterations: number, sched: Sched, version: string): Promise<Recording> {
   try {
-    await preflight({ events: EVENTS, arch: 'x64' });
+    // the helper holds the instance's trace_marker open: it goes first on an early close
+    return await withRecording({ events: EVENTS, arch: 'x64', bufferSizeKb: 8192, clock: 'mono', beforeClose: killChildren }, async (s) => {
+      const bin = await buildHelper(version);
+      const args = helperArgs(s.path('trace_marker'), workload, p, iterations, sched);
+      const run = await runHelper(bin, args, () => s.start());
+      s.stop();
+      return { trace: s.read(), fifo: run.fifo, tids: run.tids, command: [bin, ...args] };
+    });
   } catch (e) {
     if (e instanceof PreflightError) throw new UsageError(`measure: cannot measure: ${e.message}`);
-    throw e;
-  }
-  const bin = await buildHelper(version);
-  let session: TraceSession | undefined;
-  try {
-    // the helper holds the instance's trace_marker open: it goes first on an early close
-    session = TraceSession.open({ events: EVENTS.map((name) => ({ name })), bufferSizeKb: 8192, clock: 'mono', beforeClose: killChildren });
-    const s = session;
-    const args = helperArgs(s.path('trace_marker'), workload, p, iterations, sched);
-    const run = await runHelper(bin, args, () => s.start());
-    s.stop();
-    return { trace: s.read(), fifo: run.fifo, tids: run.tids, command: [bin, ...args] };
-  } catch (e) {
     if (e instanceof TracefsError) throw new UsageError(`measure: ${e.message}`);
     throw e;
-  } finally {
-    session?.close();
   }
 }

@@ -1,5 +1,6 @@
 import { closeSync, createReadStream, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import type { ReplayInput } from '@tlbsim/replay';
 import { UsageError } from '../errors.js';
 import { readStdin, STDIO, withDefaultSignals } from '../io.js';
@@ -51,7 +52,7 @@ export function checkReadable(file: string): boolean {
 function readOnce(file: string): string[] {
   let text: string;
   try {
-    text = withDefaultSignals(() => readFileSync(file, 'utf8'));
+    text = withDefaultSignals(() => (file.endsWith('.gz') ? gunzipSync(readFileSync(file)).toString('utf8') : readFileSync(file, 'utf8')));
   } catch (e) {
     throw cannotRead(file, e);
   }
@@ -71,13 +72,17 @@ function splitLines(text: string): string[] {
  * one-line usage error naming the file. `count` receives the number of lines read.
  */
 async function* streamLines(file: string, count: (n: number) => void): AsyncGenerator<string> {
-  const input = createReadStream(file);
+  const raw = createReadStream(file);
+  // FILE.gz (a compressed recording) is decompressed as it is read
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   let failure: unknown;
   const rl = createInterface({ input, crlfDelay: Infinity });
-  input.on('error', (e) => {
+  const onError = (e: unknown) => {
     failure ??= e;
     rl.close(); // ends the loop below; the error is thrown after it
-  });
+  };
+  raw.on('error', onError);
+  if (input !== raw) input.on('error', onError);
   let n = 0;
   try {
     for await (const line of rl) {
@@ -89,6 +94,7 @@ async function* streamLines(file: string, count: (n: number) => void): AsyncGene
   } finally {
     rl.close();
     input.destroy();
+    raw.destroy();
   }
   if (failure) throw cannotRead(file, failure);
   count(n);

@@ -1,4 +1,4 @@
-import type { CallSite, SkippedLine, TouchRule } from '@tlbsim/replay';
+import { agreement, type CallSite, type ComparisonRow, type SkippedLine, type TouchRule } from '@tlbsim/replay';
 import type { Format } from '../common.js';
 import { formatGrid } from '../metrics-table.js';
 import type { View } from '../format/views.js';
@@ -70,6 +70,7 @@ function section(f: ReplayFacts, runs: readonly ReplayRun[]) {
     assumption: splitAssumption(runs).common,
     skippedCount: Math.max(...runs.map((x) => x.result.skippedCount)),
     skipped: mergeSkipped(runs),
+    ...(r.recording ? { recording: { cpus: r.recording.cpus, faults: r.recording.faults, refusedFaults: r.recording.refusedFaults, lost: r.recording.lost, ...(r.recording.root !== undefined ? { root: r.recording.root } : {}) } } : {}),
   };
 }
 
@@ -78,7 +79,13 @@ export function replayDocument(f: ReplayFacts, runs: readonly ReplayRun[]) {
   const r = runs[0].result;
   const job: Job = { kind: 'workload', workload: 'replay', params: { touch: f.touch, cpus: r.cpus.length } };
   const doc = resultsDocument(job, runs, { replay: section(f, runs) });
-  return { ...doc, results: doc.results.map((res, i) => ({ ...res, callSites: runs[i].result.callSites })) };
+  return {
+    ...doc,
+    results: doc.results.map((res, i) => {
+      const cmp = runs[i].result.recording?.comparison;
+      return { ...res, callSites: runs[i].result.callSites, ...(cmp ? { kernel: cmp } : {}) };
+    }),
+  };
 }
 
 type ListKey = 'byIpis' | 'byTlbInstructions';
@@ -134,9 +141,35 @@ export function wrap(text: string, width: number, first = '', rest = ''): string
   return lines.join('\n');
 }
 
+/** The variants whose prediction the recording's kernel events can be set against (x86's tlb:tlb_flush). */
+function compared(runs: readonly ReplayRun[]): { r: ReplayRun; rows: ComparisonRow[] }[] {
+  return runs.flatMap((r) => (r.variant.name === 'x86' && r.result.recording?.comparison ? [{ r, rows: r.result.recording.comparison }] : []));
+}
+
+const COMPARISON_HEADING = 'The kernel in the same run (recorded tlb:tlb_flush, ipi, csd: never an input) and the prediction, by what the thread was doing:';
+
+function comparisonGrid(rows: readonly ComparisonRow[]): Grid {
+  return {
+    header: ['initiator', 'flushes kernel', 'flushes tlbsim', 'flushes', 'flush IPIs kernel', 'flush IPIs tlbsim', 'flush IPIs'],
+    rows: rows.map((x) => [
+      x.kind, x.recorded.flushes, x.predicted.flushes, agreement(x.recorded.flushes, x.predicted.flushes),
+      x.recorded.ipis, x.predicted.ipis, agreement(x.recorded.ipis, x.predicted.ipis),
+    ]),
+  };
+}
+
 function tableSections(runs: readonly ReplayRun[]): string {
   const color = useColor(process.stdout);
   const out: string[] = [];
+  const cmp = compared(runs);
+  if (cmp.length) {
+    out.push(COMPARISON_HEADING);
+    for (const { r, rows } of cmp) {
+      out.push(`  ${r.variant.id}:`);
+      out.push(renderTable(comparisonGrid(rows), { color }).trimEnd().replace(/^/gm, '    '));
+    }
+    out.push('');
+  }
   for (const l of LISTS) {
     out.push(`${l.heading} (the trace lines that cost the most, top ${TOP_SHOWN}; --format json has 10):`);
     if (runs.every((r) => r.result.callSites[l.key].length === 0)) {
@@ -162,6 +195,11 @@ function tableSections(runs: readonly ReplayRun[]): string {
 
 function markdownSections(runs: readonly ReplayRun[]): string {
   const out: string[] = [];
+  const cmp = compared(runs);
+  if (cmp.length) {
+    out.push('#### The kernel in the same run', '', COMPARISON_HEADING, '');
+    for (const { r, rows } of cmp) out.push(`**${r.variant.id}**`, '', renderMarkdown(comparisonGrid(rows)));
+  }
   for (const l of LISTS) {
     out.push(`#### ${l.heading}`, '');
     if (runs.every((r) => r.result.callSites[l.key].length === 0)) {

@@ -21,6 +21,8 @@ export interface ReplayRunOptions {
   cpus?: number;
   strict: boolean;
   trace: boolean;
+  /** a kernel recording: the root of the process tree to replay */
+  pid?: number;
 }
 
 /**
@@ -53,13 +55,17 @@ async function replayOne(inputs: ReplayInput[], variant: ArchVariant, o: ReplayR
   };
   let r: ReplayResult;
   try {
-    r = await replay(inputs, arch, { cpus: o.cpus, touch: o.touch, strict: o.strict, trace: o.trace, setup });
+    r = await replay(inputs, arch, { cpus: o.cpus, touch: o.touch, strict: o.strict, trace: o.trace, setup, ...(o.pid !== undefined ? { pid: o.pid } : {}) });
   } catch (e) {
     // --strict: `FILE:LINE: reason`
     if (e instanceof ReplayError) throw new UsageError(`${e.message} (--strict)`);
     throw e;
   }
-  if (r.syscalls === 0 && r.failures === 0) {
+  if (r.recording) {
+    if (r.syscalls === 0 && r.failures === 0 && r.recording.faults === 0 && r.processes === 0) {
+      throw new UsageError(`no event of ${o.pid !== undefined ? `the process tree of pid ${o.pid}` : 'any task'} in the kernel recording ${inputs.map((i) => i.name).join(', ')} (${r.lines} lines read)`);
+    }
+  } else if (r.syscalls === 0 && r.failures === 0) {
     // not strace output (a scenario file, a log, an empty file, /dev/null, a FIFO nobody wrote
     // to): nothing to replay is a mistake, not a result
     throw new UsageError(`no strace system-call line in ${inputs.map((i) => i.name).join(', ')} (${r.lines} lines read; expected the output of strace -f -tt -e trace=memory,process -o FILE PROGRAM)`);

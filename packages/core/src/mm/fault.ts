@@ -1,8 +1,9 @@
 import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import { FOLIO_ANON, FOLIO_DIRTY, FrameKind } from '../machine/frames.js';
-import { PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, mkPte, pteFrame } from '../machine/pte.js';
-import { clearEntry, walkToTable } from './pgtable.js';
+import { PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, mkPte } from '../machine/pte.js';
+import { walkToTable } from './pgtable.js';
+import { doWpPage, mapZeroPage, usesZeroPage } from './wp-fault.js';
 import { fail, OK, type OpResult } from './errors.js';
 
 export interface TouchArgs {
@@ -11,6 +12,11 @@ export interface TouchArgs {
   thp?: boolean;
   /** map a large folio of 2^order pages with PTEs (mTHP) */
   order?: number;
+  /**
+   * a read fault on private anonymous memory maps the shared zero page, as do_anonymous_page
+   * does (mm/wp-fault.ts); off by default: scenarios and the strace replay allocate a page
+   */
+  zeroPage?: boolean;
 }
 
 function protBits(v: Vma, write: boolean): number {
@@ -66,7 +72,7 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
   const i = m.index(pt, addr);
   const e = pt.entries[i];
   if (e !== 0) {
-    if (write && !(e & PTE_WRITE)) return wpFault(m, mm, v, pt.entries, i, addr);
+    if (write && !(e & PTE_WRITE)) return doWpPage(m, mm, v, pt.entries, i, addr);
     pt.entries[i] = e | young;
     return OK;
   }
@@ -76,6 +82,7 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
     pt.present++;
     return OK;
   }
+  if (!write && a.zeroPage && usesZeroPage(v)) return mapZeroPage(pt, i, v);
   if (v.flags.anon || (!v.flags.shared && write)) {
     if (!v.flags.anon) v.hasAnonVma = true; // anon_vma_prepare on the first private copy
     const order = a.order ?? 0;
@@ -119,33 +126,5 @@ function mapLargeFolio(m: Machine, mm: Mm, v: Vma, addr: number, order: number, 
   }
   pt.present += n;
   mm.rss += n;
-  return OK;
-}
-
-/** do_wp_page: write to a write-protected PTE (COW after fork, or a private file page). */
-function wpFault(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number, addr: number): OpResult {
-  const fr = m.frames;
-  const old = ents[i];
-  const f = pteFrame(old);
-  const exclusive = fr.flags[f] & FOLIO_ANON && fr.mapcount[f] === 1 && fr.refcount[f] === 1;
-  if (exclusive || v.flags.shared) {
-    // wp_page_reuse: just make it writable (a permission increase needs no flush)
-    ents[i] = old | PTE_WRITE | PTE_YOUNG | PTE_DIRTY;
-    return OK;
-  }
-  // wp_page_copy: new page, ptep_clear_flush on the old PTE, then drop the old page
-  if (!v.flags.anon) v.hasAnonVma = true;
-  const nf = fr.alloc(FrameKind.Data);
-  fr.flags[nf] = FOLIO_ANON;
-  fr.mapcount[nf] = 1;
-  const cleared = clearEntry(m, ents, i);
-  m.hooks.flushTlbPage(mm, addr - (addr % 2 ** m.geometry.pageShift));
-  ents[i] = mkPte(nf, PTE_WRITE | PTE_YOUNG | PTE_DIRTY | (v.flags.exec ? PTE_EXEC : 0));
-  fr.mapcount[f]--;
-  if (--fr.refcount[f] === 0) {
-    m.checker.pageFreed(mm, addr, m.geometry.pageShift, cleared);
-    fr.free(f);
-    m.metrics.pagesFreed++;
-  }
   return OK;
 }

@@ -10,6 +10,7 @@ import { ACTION_AGAIN, walkPmdRange } from './pagewalk.js';
 import { splitVmaAt } from './mmap.js';
 import { splitHugePmd } from './zap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
+import { usesZeroPage, ZERO_PAGE_FRAME } from './wp-fault.js';
 
 export interface Prot {
   read: boolean;
@@ -126,7 +127,8 @@ function newPte(m: Machine, v: Vma, old: number): number {
   if (v.flags.exec) np |= PTE_EXEC;
   if (v.flags.write) {
     // a private page stays read-only while shared (COW) or while it is a page-cache page
-    const exclusive = f === 0 || v.flags.shared || (fr.flags[f] & FOLIO_ANON && fr.mapcount[f] === 1 && fr.refcount[f] <= 1) ||
+    // frame 0 has no struct page: a PFNMAP page may be made writable, the zero page never
+    const exclusive = (f === ZERO_PAGE_FRAME && !usesZeroPage(v)) || v.flags.shared || (fr.flags[f] & FOLIO_ANON && fr.mapcount[f] === 1 && fr.refcount[f] <= 1) ||
       (fr.flags[f] & FOLIO_ANON && m.tailHead.has(f));
     if (exclusive) np |= PTE_WRITE;
   }
