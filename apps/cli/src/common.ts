@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { parseScenario, toFtrace, toJsonl, toPerfetto, type CostModel } from '@tlbsim/core';
+import { parseScenario, type CostModel } from '@tlbsim/core';
 import { BEHAVIOURS, type Behaviour } from '@tlbsim/hugetlb';
-import { list, oneOf, str, type OptionDefs, type Values } from './args.js';
+import { intOpt, list, oneOf, str, type OptionDefs, type Values } from './args.js';
 import { parseArchSpecs, type ArchVariant } from './arches.js';
 import { runJob, BUG_NAMES, bugOptions, type BugName, type Job, type VariantRun } from './engine.js';
 import { UsageError } from './errors.js';
 import { renderCsv, renderMarkdown, renderTable, useColor, type Grid } from './format/grid.js';
-import { checkOutputs, writeAtomic, withDefaultSignals } from './io.js';
+import { checkOutputs, withDefaultSignals } from './io.js';
+import { TraceWriter } from './trace-file.js';
 import { metricKeys, metricValue, resultsDocument } from './report-data.js';
 import { brief, legendLines, metricOf } from './metrics-registry.js';
 import { parseCostSpecs } from './costs.js';
@@ -26,6 +27,7 @@ export const RUN_OPTIONS: OptionDefs = {
   out: { type: 'string', short: 'o' },
   trace: { type: 'string' },
   'trace-format': { type: 'string' },
+  'trace-limit': { type: 'string' },
 };
 export const WORKLOAD_OPTIONS: OptionDefs = {
   workload: { type: 'string', short: 'w' },
@@ -111,29 +113,45 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
   const given = str(v, 'trace-format');
   if (!file) {
     if (given) throw new UsageError('--trace-format needs --trace FILE');
+    if (str(v, 'trace-limit') !== undefined) throw new UsageError('--trace-limit needs --trace FILE');
     return undefined;
   }
   const byExt: TraceFormat = /\.jsonl$/i.test(file) ? 'jsonl' : /\.(txt|trace|ftrace)$/i.test(file) ? 'ftrace' : 'perfetto';
   return oneOf('--trace-format', given, TRACE_FORMATS, byExt);
 }
 
-/** Run a job on every variant (in order, in this thread). */
-export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean; perOp?: boolean }): VariantRun[] {
-  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup, perOp: o.perOp })));
+/** --trace FILE (--trace-format, --trace-limit) opened for the runs to stream into; undefined without --trace. */
+export function openTrace(v: Values): TraceWriter | undefined {
+  const format = traceFormatOf(v);
+  if (!format) return undefined;
+  const limit = intOpt('--trace-limit', str(v, 'trace-limit'), Infinity, 1, Number.MAX_SAFE_INTEGER);
+  return new TraceWriter(str(v, 'trace')!, format, limit);
 }
 
-/** Write the event streams of the runs in the chosen trace format. */
-export function writeTrace(file: string, format: TraceFormat, runs: readonly VariantRun[]): void {
-  const withLabels = runs.map((r) => ({ arch: r.variant.id, label: `${r.variant.id}: ${r.result.label}`, nrCpus: r.nrCpus, events: r.result.events ?? [] }));
-  let data: string;
-  if (format === 'perfetto') data = JSON.stringify(toPerfetto(withLabels)) + '\n';
-  else if (format === 'jsonl') data = toJsonl(withLabels);
-  else {
-    data = runs
-      .map((r) => `# tlbsim ${r.variant.id}: ${r.result.label}\n` + toFtrace(r.result.events ?? [], r.ftrace ? { ftrace: r.ftrace } : undefined))
-      .join('\n');
+/**
+ * Run `fn` (the runs streaming into `trace`), then put the trace file in place (finishTrace); on
+ * an error the partial trace is removed and the target left as it was.
+ */
+export function withTrace<T>(trace: TraceWriter | undefined, fn: () => T): T {
+  let out: T;
+  try {
+    out = fn();
+  } catch (e) {
+    trace?.abort();
+    throw e;
   }
-  writeAtomic(file, data);
+  if (trace) finishTrace(trace);
+  return out;
+}
+
+/** Close the trace file, put it in place and note on stderr each run --trace-limit cut short. */
+export function finishTrace(trace: TraceWriter): void {
+  for (const n of trace.finish()) process.stderr.write(`tlbsim: note: ${n}\n`);
+}
+
+/** Run a job on every variant (in order, in this thread), streaming their events into `trace`. */
+export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace?: TraceWriter; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean; perOp?: boolean }): VariantRun[] {
+  return withDefaultSignals(() => variants.map((variant) => runJob(job, variant, { traceTo: o.trace?.run(variant.id), bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup, perOp: o.perOp })));
 }
 
 export function describeJob(job: Job): string {

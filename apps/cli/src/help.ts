@@ -13,9 +13,12 @@ const BY_HELP = `      --by op            one table per architecture, one row pe
                          totals (JSON always carries them as results[].ops[])`;
 const SETUP_HELP = `      --include-setup    count each thread's first switch onto its CPU in the totals (kept apart by
                          default: it is setup, not the workload)`;
-const TRACE_HELP = `      --trace FILE       write the event stream of every run to FILE (atomically)
+const TRACE_HELP = `      --trace FILE       write the event stream of every run to FILE as it happens (memory does not
+                         grow with the trace; FILE appears complete at the end, or not at all)
       --trace-format F   perfetto (default; open in ui.perfetto.dev), jsonl or ftrace
-                         (default by extension: .jsonl -> jsonl, .txt/.trace -> ftrace)`;
+                         (default by extension: .jsonl -> jsonl, .txt/.trace -> ftrace)
+      --trace-limit N    record the first N events of each run, then stop recording (noted on
+                         stderr and in the file)`;
 
 /** The same list in every --help (and the README): a script can rely on it. */
 export const EXIT_HELP = `Exit status: 0 success; 1 findings (tlbsim check found something); 2 bad input (unknown name,

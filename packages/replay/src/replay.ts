@@ -37,7 +37,7 @@ function cpusFrom(counter: Replayer<null, null>): number {
 
 /** The second pass: a fresh machine and the replayer that drives it. */
 function machineReplay(arch: ArchBackend, cpus: number, opts: ReplayOptions) {
-  const m = new Machine({ arch, cpus, trace: opts.trace, checker: opts.checker ?? true, bugs: opts.bugs });
+  const m = new Machine({ arch, cpus, trace: opts.trace, traceSink: opts.traceSink, checker: opts.checker ?? true, bugs: opts.bugs });
   opts.setup?.(m);
   const tally = new Tally();
   let rp!: Replayer<Mm, Thread>;

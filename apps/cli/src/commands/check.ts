@@ -1,6 +1,6 @@
 import { BUG_ACTS, HAZARDS as HAZARD_IDS, HAZARD_CHECKS, type Exercise, type Hazard, type Violation } from '@tlbsim/core';
 import { oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, RUN_OPTIONS, WORKLOAD_OPTIONS, bugsOf, describeJob, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, RUN_OPTIONS, WORKLOAD_OPTIONS, bugsOf, describeJob, hugetlbOf, openTrace, runAll, scenarioJob, variantsOf, withTrace, workloadJob } from '../common.js';
 import { BUGS, type BugName, type VariantRun } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { bold, green, red, useColor } from '../format/grid.js';
@@ -146,8 +146,9 @@ export function check(argv: string[]): number {
   const bugs = bugsOf(values);
   const variants = variantsOf(values, job);
   const format = oneOf('--format', str(values, 'format'), ['text', 'json'] as const, 'text');
-  const traceFormat = traceFormatOf(values);
-  const runs = runAll(job, variants, { trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });
+  const hugetlb = hugetlbOf(values, job);
+  const trace = openTrace(values);
+  const runs = withTrace(trace, () => runAll(job, variants, { trace, bugs, hugetlb, includeSetup: values['include-setup'] === true }));
   const findings = runs.reduce((n, r) => n + r.result.violations.length, 0);
   const missing = notExercised(runs, bugs);
   let text: string;
@@ -160,7 +161,6 @@ export function check(argv: string[]): number {
     text = `check ${describeJob(job)}${bugs.length ? `, re-creating bug${bugs.length > 1 ? 's' : ''} ${bugs.join(', ')}` : ''}\n\n${explain(runs, bugs, color)}`;
     text += summary(runs, findings, missing);
   }
-  if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   return findings ? 1 : missing.length ? EXIT_NOT_EXERCISED : 0;
 }

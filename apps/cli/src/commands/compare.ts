@@ -1,5 +1,5 @@
 import { oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, openTrace, runAll, scenarioJob, variantsOf, withTrace, workloadJob } from '../common.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
 import { emit } from '../io.js';
@@ -24,14 +24,14 @@ export function compare(argv: string[], command: 'compare' | 'run'): number {
   const variants = variantsOf(values, job);
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'table');
   const byOp = oneOf('--by', str(values, 'by'), ['op', 'total'] as const, 'total') === 'op';
-  const traceFormat = traceFormatOf(values);
+  const hugetlb = hugetlbOf(values, job);
+  const trace = openTrace(values);
   // per-operation counts: for --by op, and in every JSON document (results[].ops[])
-  const runs = runAll(job, variants, { trace: !!traceFormat, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true, perOp: byOp || format === 'json' });
+  const runs = withTrace(trace, () => runAll(job, variants, { trace, hugetlb, includeSetup: values['include-setup'] === true, perOp: byOp || format === 'json' }));
   if (job.kind === 'scenario' && format !== 'json') {
     for (const r of runs) for (const o of r.result.ops) if (!o.ok) process.stderr.write(`tlbsim: ${r.variant.id}: ops[${o.index}].${o.op} failed: ${o.errno}: ${o.message}\n`);
   }
   const text = byOp && format !== 'json' ? formatByOp(job, runs, format) : formatResults(job, runs, format);
-  if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   return 0;
 }

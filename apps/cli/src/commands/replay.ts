@@ -1,6 +1,6 @@
 import { MAX_CPUS } from '@tlbsim/core';
 import { intOpt, oneOf, parse, str, type OptionDefs } from '../args.js';
-import { checkRunOutputs, FORMATS, RUN_OPTIONS, traceFormatOf, variantsOf, writeTrace } from '../common.js';
+import { checkRunOutputs, finishTrace, FORMATS, openTrace, RUN_OPTIONS, traceFormatOf, variantsOf } from '../common.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
 import { emit } from '../io.js';
@@ -31,15 +31,22 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const touch = oneOf('--touch', str(values, 'touch'), TOUCH_RULES, 'all');
   const cpusGiven = str(values, 'cpus');
   const cpus = cpusGiven === undefined ? undefined : intOpt('--cpus', cpusGiven, 1, 1, MAX_CPUS);
-  const traceFormat = traceFormatOf(values);
+  traceFormatOf(values); // its mistakes before any work
   const strict = values.strict === true;
   const files = positionals;
   const { inputs, lines } = fileInputs(files);
 
-  const runs = await replayAll(inputs, variants, { touch, cpus, strict, trace: !!traceFormat });
+  const trace = openTrace(values);
+  let runs;
+  try {
+    runs = await replayAll(inputs, variants, { touch, cpus, strict, trace });
+  } catch (e) {
+    trace?.abort();
+    throw e;
+  }
+  if (trace) finishTrace(trace);
   const facts = { files, fileLines: lines, touch, cpusFrom: cpus === undefined ? ('trace' as const) : ('option' as const) };
   const text = formatReplay(facts, runs, format);
-  if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   // after the output: the skipped lines and their count close the run (json has them inside)
   if (format !== 'json') process.stderr.write(skippedReport(runs));

@@ -5,6 +5,7 @@ import type { VariantRun } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { hugetlbExtra, setupHugetlb } from '../workloads/hugetlb-share.js';
 import type { Extra } from '../workloads/params.js';
+import type { TraceWriter } from '../trace-file.js';
 
 export const TOUCH_RULES: readonly TouchRule[] = ['all', 'none', 'written'];
 
@@ -19,7 +20,8 @@ export interface ReplayRunOptions {
   /** undefined: as many CPUs as the trace has threads alive at once (at most 64) */
   cpus?: number;
   strict: boolean;
-  trace: boolean;
+  /** the trace file the runs stream into */
+  trace?: TraceWriter;
 }
 
 /**
@@ -33,13 +35,15 @@ export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVa
   for (const variant of variants) {
     const arch = makeBackend(variant);
     let m!: Machine;
+    const traceTo = o.trace?.run(variant.id);
     const setup = (mm: Machine) => {
       m = mm;
+      traceTo?.start(mm);
       setupHugetlb(mm); // hugetlb mappings in the trace work, as in scenarios (V2)
     };
     let r: ReplayResult;
     try {
-      r = await replay(inputs, arch, { cpus, touch: o.touch, strict: o.strict, trace: o.trace, setup });
+      r = await replay(inputs, arch, { cpus, touch: o.touch, strict: o.strict, traceSink: traceTo?.sink, setup });
     } catch (e) {
       // --strict: `FILE:LINE: reason`
       if (e instanceof ReplayError) throw new UsageError(`${e.message} (--strict)`);
@@ -50,6 +54,7 @@ export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVa
       // to): nothing to replay is a mistake, not a result
       throw new UsageError(`no strace system-call line in ${inputs.map((i) => i.name).join(', ')} (${r.lines} lines read; expected the output of strace -f -tt -e trace=memory,process -o FILE PROGRAM)`);
     }
+    traceTo?.end();
     cpus ??= r.cpus.length;
     const extra: Extra = {
       replay: { skippedCount: r.skippedCount, divergences: r.divergences, implied: r.implied, touchCapped: r.touchCapped, assumption: r.assumption },
