@@ -125,6 +125,10 @@ export async function chartSvg(c: ChartInput): Promise<string> {
   // loaded on first use: the libraries cost a few hundred milliseconds to load, most commands draw nothing
   libs ??= Promise.all([import('vega'), import('vega-lite')]);
   const [vega, vl] = await libs;
+  // text widths by Vega's estimate, never by a `canvas` package that may happen to be installed:
+  // the layout (and so the bytes) must not depend on the machine
+  // (vega-scenegraph's textMetrics: exported at run time, not in vega's typings)
+  (vega as unknown as { textMetrics: { canvas(use: boolean): void } }).textMetrics.canvas(false);
   const view = new vega.View(vega.parse(vl.compile(chartSpec(c)).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();

@@ -145,11 +145,14 @@ Options:
   -s, --set KEY=VALUE    fix another parameter, repeatable
 ${ARCH_HELP}
 ${SETUP_HELP}
-  -f, --format F         csv (default: one row per value and variant) or json
+  -f, --format F         csv (default: one row per value and variant) or json; on stdout unless
+                         --out, and not at all when only --plot/--report are given without it
   -o, --out FILE         write the data to FILE (atomically) instead of stdout
-      --plot FILE.svg    an SVG line chart: --metric against the varied parameter, one line per variant
+      --plot FILE.svg    an SVG line chart: --metric against the varied parameter, one line per
+                         variant that has the metric (variants with equal values share one); SVG only
       --metric NAME      the metric to plot (default ipis; any of packages/core/SPEC.md §3, or tlbInstructions.X)
-      --report FILE.html one self-contained HTML page with the tables and charts
+      --report FILE.html one self-contained HTML page: which architecture is cheapest per metric,
+                         then a chart and a table per metric, grouped by topic
   -j, --jobs N           worker threads (default: one per core; at most one per core unless
                          --force-jobs, up to 1024)
       --force-jobs       allow --jobs above the number of cores
