@@ -8,7 +8,8 @@
  * data is synchronous too, and a blocking write is backpressure by construction: the producer
  * waits for the disk, nothing queues in memory beyond one buffer.
  */
-import { closeSync, openSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, openSync, readdirSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { cannotWrite, forgetTemp, outputTarget, removeQuietly, tempFor, withDefaultSignals } from './io.js';
 import { UsageError } from './errors.js';
 
@@ -40,6 +41,7 @@ export class FileStream {
         // opening a FIFO waits for a reader: Ctrl-C must still end it (nothing temporary exists)
         this.fd = withDefaultSignals(() => openSync(this.target, 'w'));
       } else {
+        removeStaleTemps(this.target);
         this.tmp = tempFor(this.target);
         this.fd = openSync(this.tmp, 'wx', st ? st.mode & 0o7777 : 0o666);
       }
@@ -100,5 +102,35 @@ export class FileStream {
   private discardTemp(): void {
     removeQuietly(this.tmp!);
     forgetTemp(this.tmp!);
+  }
+}
+
+/**
+ * Remove the temporary files of `target` that processes no longer alive left: Ctrl-C during a
+ * streamed run ends the process at once (the default signal action, no JavaScript runs while the
+ * simulation does), so its temporary file stays until the next run writing the same target.
+ */
+function removeStaleTemps(target: string): void {
+  const prefix = `.${basename(target)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(target));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!n.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n.slice(prefix.length));
+    if (m && !alive(Number(m[1]))) removeQuietly(join(dirname(target), n));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, as another user's
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -13,7 +13,7 @@ import { fileInputs } from '../src/replay/inputs.js';
 import { setupHugetlb } from '../src/workloads/hugetlb-share.js';
 import { runJob, type Job, type VariantRun } from '../src/engine.js';
 import { findWorkload, resolveParams } from '../src/workloads/index.js';
-import { FIXTURES, tlbsimIn, tmp } from './helpers.js';
+import { busyFor, exited, FIXTURES, tlbsimAsync, tlbsimIn, tmp } from './helpers.js';
 
 const ARCHES = ['x86', 'arm64', 'ppc', 'riscv'];
 const munmap: Job = { kind: 'workload', workload: 'munmap', params: resolveParams(findWorkload('munmap'), []) };
@@ -131,5 +131,20 @@ describe('a run that fails leaves no trace', () => {
     const kept = await replay(fileInputs([input]).inputs, makeBackend(parseArchSpecs(['x86'])[0]), { trace: true, setup: (m) => setupHugetlb(m) });
     expect(kept.events!.filter((e) => e.cat === 'syscall').length).toBe(11);
     expect(readFileSync(join(d, 'a.jsonl'), 'utf8')).toBe(toJsonl([{ arch: 'x86', events: kept.events! }]));
+  });
+  it('Ctrl-C during a long traced run: no partial trace file; the next run removes the temporary file left', async () => {
+    const d = tmp();
+    const child = tlbsimAsync(['compare', '--workload', 'tlb_flush1', '--set', 'pages=262144', '--arch', 'x86', '--trace', 't.json'], d);
+    await busyFor(child, 1500);
+    child.kill('SIGINT');
+    expect(await exited(child)).toBe('SIGINT');
+    // the process ended at once (the default action): its temporary file is there, t.json is not
+    const left = readdirSync(d);
+    expect(left.length).toBe(1);
+    for (const n of left) expect(n).toMatch(new RegExp(`^\\.t\\.json\\.${child.pid}\\.[0-9a-f]{8}\\.tmp$`));
+    // a temporary file of a live process (this one) is not touched
+    writeFileSync(join(d, `.t.json.${process.pid}.0badf00d.tmp`), 'in progress');
+    expect((await tlbsimIn(['compare', '--workload', 'munmap', '--arch', 'x86', '--trace', join(d, 't.json')])).code).toBe(0);
+    expect(readdirSync(d).sort()).toEqual([`.t.json.${process.pid}.0badf00d.tmp`, 't.json']);
   });
 });
