@@ -121,8 +121,7 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
 }
 
 /** --trace FILE (--trace-format, --trace-limit) opened for the runs to stream into; undefined without --trace. */
-export function openTrace(v: Values): TraceWriter | undefined {
-  const format = traceFormatOf(v);
+export function openTrace(v: Values, format = traceFormatOf(v)): TraceWriter | undefined {
   if (!format) return undefined;
   const limit = intOpt('--trace-limit', str(v, 'trace-limit'), Infinity, 1, Number.MAX_SAFE_INTEGER);
   return new TraceWriter(str(v, 'trace')!, format, limit);

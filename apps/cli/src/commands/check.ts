@@ -1,6 +1,6 @@
 import { BUG_ACTS, HAZARDS as HAZARD_IDS, HAZARD_CHECKS, type Exercise, type Hazard, type Violation } from '@tlbsim/core';
 import { oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, RUN_OPTIONS, WORKLOAD_OPTIONS, bugsOf, describeJob, hugetlbOf, openTrace, runAll, scenarioJob, variantsOf, withTrace, workloadJob } from '../common.js';
+import { checkRunOutputs, RUN_OPTIONS, WORKLOAD_OPTIONS, bugsOf, describeJob, hugetlbOf, openTrace, runAll, scenarioJob, traceFormatOf, variantsOf, withTrace, workloadJob } from '../common.js';
 import { BUGS, type BugName, type VariantRun } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { bold, green, red, useColor } from '../format/grid.js';
@@ -146,8 +146,9 @@ export function check(argv: string[]): number {
   const bugs = bugsOf(values);
   const variants = variantsOf(values, job);
   const format = oneOf('--format', str(values, 'format'), ['text', 'json'] as const, 'text');
+  const traceFormat = traceFormatOf(values);
   const hugetlb = hugetlbOf(values, job);
-  const trace = openTrace(values);
+  const trace = openTrace(values, traceFormat);
   const runs = withTrace(trace, () => runAll(job, variants, { trace, bugs, hugetlb, includeSetup: values['include-setup'] === true }));
   const findings = runs.reduce((n, r) => n + r.result.violations.length, 0);
   const missing = notExercised(runs, bugs);

@@ -1,5 +1,5 @@
 import { oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, openTrace, runAll, scenarioJob, variantsOf, withTrace, workloadJob } from '../common.js';
+import { checkRunOutputs, FORMATS, RUN_OPTIONS, WORKLOAD_OPTIONS, formatResults, hugetlbOf, openTrace, runAll, scenarioJob, traceFormatOf, variantsOf, withTrace, workloadJob } from '../common.js';
 import { UsageError } from '../errors.js';
 import { HELP } from '../help.js';
 import { emit } from '../io.js';
@@ -24,8 +24,9 @@ export function compare(argv: string[], command: 'compare' | 'run'): number {
   const variants = variantsOf(values, job);
   const format = oneOf('--format', str(values, 'format'), FORMATS, 'table');
   const byOp = oneOf('--by', str(values, 'by'), ['op', 'total'] as const, 'total') === 'op';
+  const traceFormat = traceFormatOf(values);
   const hugetlb = hugetlbOf(values, job);
-  const trace = openTrace(values);
+  const trace = openTrace(values, traceFormat);
   // per-operation counts: for --by op, and in every JSON document (results[].ops[])
   const runs = withTrace(trace, () => runAll(job, variants, { trace, hugetlb, includeSetup: values['include-setup'] === true, perOp: byOp || format === 'json' }));
   if (job.kind === 'scenario' && format !== 'json') {

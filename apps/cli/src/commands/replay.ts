@@ -31,12 +31,12 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const touch = oneOf('--touch', str(values, 'touch'), TOUCH_RULES, 'all');
   const cpusGiven = str(values, 'cpus');
   const cpus = cpusGiven === undefined ? undefined : intOpt('--cpus', cpusGiven, 1, 1, MAX_CPUS);
-  traceFormatOf(values); // its mistakes before any work
+  const traceFormat = traceFormatOf(values);
   const strict = values.strict === true;
   const files = positionals;
   const { inputs, lines } = fileInputs(files);
 
-  const trace = openTrace(values);
+  const trace = openTrace(values, traceFormat);
   let runs;
   try {
     runs = await replayAll(inputs, variants, { touch, cpus, strict, trace });
