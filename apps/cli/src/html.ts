@@ -1,6 +1,6 @@
 import { defaultBackend, makeBackend, selectedKconfig } from './arches.js';
 import { chartSvg, esc, mergeIdentical, producing, type ChartInput } from './charts.js';
-import { brief, metricOf } from './metrics-registry.js';
+import { metricOf } from './metrics-registry.js';
 import { metricValue, VERSION } from './report-data.js';
 import { byHowMuch, cheapestOf, TOPICS, topicOf } from './report-summary.js';
 import { allMetricKeys, fixedParams, seriesOf, type SweepData } from './sweep-data.js';
@@ -67,9 +67,8 @@ export async function sweepReport(d: SweepData, chosen: string): Promise<string>
     for (const metric of t.metrics) {
       const chart = chartOf(d, metric);
       const series = producing(chart.series);
-      const def = metricOf(metric);
+      // the chart carries the metric's definition under it (as the --plot SVG does)
       o.push(`<h3 id="metric-${esc(metric)}">${esc(metric)}</h3>`);
-      if (def) o.push(`<p class="definition">${esc(brief(def))} [${esc(def.unit)}]</p>`);
       o.push(`<div class="chart" data-metric="${esc(metric)}" data-lines="${esc(mergeIdentical(series).map((s) => s.name).join('|'))}">`);
       o.push((await chartSvg(chart)).trimEnd());
       o.push('</div>');
