@@ -29,6 +29,8 @@ export interface ChartInput {
 const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
 const DASHES = [[1, 0], [7, 4], [2, 3], [10, 3, 2, 3], [4, 4], [1, 3], [12, 2], [6, 2, 2, 2]];
 const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'triangle-right', 'triangle-left'];
+/** each later line's markers smaller: where lines meet, every marker still shows around the one drawn over it */
+const SIZES = [170, 95, 45, 20, 12, 8, 6, 4];
 const WIDTH = 560;
 
 /** Variants with identical values at every point become one line named `a = b = c`: nothing hides another. */
@@ -75,7 +77,7 @@ export function chartSpec(c: ChartInput): TopLevelSpec {
   const values = lines.flatMap((s) => s.values.flatMap((y, i) => (y === undefined ? [] : [{ x: numeric ? xs[i] : String(c.x[i]), y, variant: s.name, point: `${s.name}: ${c.xKey}=${c.x[i]} → ${y}` }])));
   const yMax = Math.max(0, ...values.map((v) => v.y));
   const names = lines.map((s) => s.name);
-  const xTitle = `${c.xKey}${c.xWhat ? `: ${c.xWhat}` : ''}${log ? ' (log scale)' : ''}`;
+  const xTitle = wrap(`${c.xKey}${c.xWhat ? `: ${c.xWhat}` : ''}${log ? ' (log scale)' : ''}`, 90);
   const x = numeric
     ? { field: 'x', type: 'quantitative' as const, title: xTitle, scale: log ? { type: 'log' as const, base: 2, padding: 16 } : { zero: false, nice: false, padding: 16 }, axis: { values: [...new Set(xs)], format: Number.isInteger(xs[0]) ? 'd' : '', labelFlush: false, grid: false } }
     : { field: 'x', type: 'ordinal' as const, title: xTitle, sort: c.x.map(String), axis: { labelAngle: 0 } };
@@ -95,7 +97,7 @@ export function chartSpec(c: ChartInput): TopLevelSpec {
     title: { text: c.title, anchor: 'start', fontSize: 15 },
     background: '#ffffff',
     padding: 12,
-    config: { font: 'sans-serif', view: { stroke: '#dddddd' }, axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' }, legend: { orient: 'top', direction: 'horizontal', labelFontSize: 12, titleFontSize: 12, symbolStrokeWidth: 2, symbolSize: 120, labelLimit: 400, columns: 3 } },
+    config: { font: 'sans-serif', view: { stroke: '#dddddd' }, axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' }, legend: { orient: 'top', direction: 'horizontal', labelFontSize: 12, titleFontSize: 12, symbolStrokeWidth: 0, symbolSize: 120, labelLimit: 400, columns: 3 } },
     vconcat: [
       {
         width: WIDTH,
@@ -109,7 +111,10 @@ export function chartSpec(c: ChartInput): TopLevelSpec {
         },
         layer: [
           { mark: { type: 'line', strokeWidth: 2, aria: false }, encoding: { strokeDash: { ...variant, scale: { domain: names, range: DASHES } } } },
-          { mark: { type: 'point', filled: true, size: 70, opacity: 1 }, encoding: { shape: { ...variant, scale: { domain: names, range: SHAPES } }, description: { field: 'point' } } },
+          {
+            mark: { type: 'point', filled: true, opacity: 1 },
+            encoding: { shape: { ...variant, scale: { domain: names, range: SHAPES } }, size: { ...variant, scale: { domain: names, range: SIZES.slice(0, Math.max(2, names.length)) } }, description: { field: 'point' } },
+          },
         ],
       },
     ],
