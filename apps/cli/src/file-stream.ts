@@ -23,8 +23,6 @@ export class FileStream {
   private parts: string[] = [];
   private size = 0;
   private closed = false;
-  /** bytes written to the file so far */
-  written = 0;
 
   constructor(readonly file: string) {
     this.target = outputTarget(file);
@@ -69,7 +67,6 @@ export class FileStream {
       this.abort();
       throw cannotWrite(this.file, e);
     }
-    this.written += buf.length;
   }
 
   /** Write what is buffered, close, and put the file in place. */
