@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { parseScenario, toFtrace, toJsonl, toPerfetto, type CostModel } from '@tlbsim/core';
+import { parseScenario, type CostModel } from '@tlbsim/core';
 import { BEHAVIOURS, type Behaviour } from '@tlbsim/hugetlb';
-import { list, oneOf, str, type Values } from './args.js';
+import { intOpt, list, oneOf, str, type Values } from './args.js';
 import { parseArchSpecs, type ArchVariant } from './arches.js';
 import { runJob, BUG_NAMES, bugOptions, type BugName, type Job, type VariantRun } from './engine.js';
 import { UsageError } from './errors.js';
@@ -10,6 +10,7 @@ import { baselineColumn, DEFAULT_VIEW, parseMetricPatterns, type View } from './
 import { formatGrid } from './metrics-table.js';
 import { checkOutputs, readStdin, STDIO, writeAtomic, withDefaultSignals } from './io.js';
 import { resultsDocument } from './report-data.js';
+import { TraceWriter } from './trace-file.js';
 import { parseCostSpecs } from './costs.js';
 import { progress } from './progress.js';
 import { withKernels } from './kernels.js';
@@ -100,14 +101,46 @@ export function traceFormatOf(v: Values): TraceFormat | undefined {
   const given = str(v, 'trace-format');
   if (!file) {
     if (given) throw new UsageError('--trace-format needs --trace FILE');
+    if (str(v, 'trace-limit') !== undefined) throw new UsageError('--trace-limit needs --trace FILE');
     return undefined;
   }
   const byExt: TraceFormat = /\.jsonl$/i.test(file) ? 'jsonl' : /\.(txt|trace|ftrace)$/i.test(file) ? 'ftrace' : 'perfetto';
   return oneOf('--trace-format', given, TRACE_FORMATS, byExt);
 }
 
-/** Run a job on every variant (in order, in this thread), with a progress line on a terminal. */
-export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: boolean; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean; perOp?: boolean }): VariantRun[] {
+/** --trace FILE (--trace-format, --trace-limit) opened for the runs to stream into; undefined without --trace. */
+export function openTrace(v: Values, format = traceFormatOf(v)): TraceWriter | undefined {
+  if (!format) return undefined;
+  const limit = intOpt('--trace-limit', str(v, 'trace-limit'), Infinity, 1, Number.MAX_SAFE_INTEGER);
+  return new TraceWriter(str(v, 'trace')!, format, limit);
+}
+
+/**
+ * Run `fn` (the runs streaming into `trace`), then put the trace file in place (finishTrace); on
+ * an error the partial trace is removed and the target left as it was.
+ */
+export function withTrace<T>(trace: TraceWriter | undefined, fn: () => T): T {
+  let out: T;
+  try {
+    out = fn();
+  } catch (e) {
+    trace?.abort();
+    throw e;
+  }
+  if (trace) finishTrace(trace);
+  return out;
+}
+
+/** Close the trace file, put it in place and note on stderr each run --trace-limit cut short. */
+export function finishTrace(trace: TraceWriter): void {
+  for (const n of trace.finish()) process.stderr.write(`tlbsim: note: ${n}\n`);
+}
+
+/**
+ * Run a job on every variant (in order, in this thread), streaming their events into `trace`,
+ * with a progress line on a terminal.
+ */
+export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace?: TraceWriter; bugs?: BugName[]; hugetlb?: Behaviour; includeSetup?: boolean; perOp?: boolean }): VariantRun[] {
   const steps = job.kind === 'scenario' ? Math.max(1, job.scenario.ops.length) : 1;
   const bar = progress(job.kind === 'scenario' ? job.source : job.workload, variants.length * steps);
   try {
@@ -115,26 +148,12 @@ export function runAll(job: Job, variants: readonly ArchVariant[], o: { trace: b
       variants.map((variant, i) => {
         bar.tick(i * steps, variant.id);
         const onOp = (done: number) => bar.tick(i * steps + done, variant.id);
-        return runJob(job, variant, { trace: o.trace, bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup, perOp: o.perOp, onOp });
+        return runJob(job, variant, { traceTo: o.trace?.run(variant.id), bugs: bugOptions(o.bugs ?? []), hugetlb: o.hugetlb, includeSetup: o.includeSetup, perOp: o.perOp, onOp });
       }),
     );
   } finally {
     bar.end();
   }
-}
-
-/** Write the event streams of the runs in the chosen trace format. */
-export function writeTrace(file: string, format: TraceFormat, runs: readonly VariantRun[]): void {
-  const withLabels = runs.map((r) => ({ arch: r.variant.id, label: `${r.variant.id}: ${r.result.label}`, nrCpus: r.nrCpus, events: r.result.events ?? [] }));
-  let data: string;
-  if (format === 'perfetto') data = JSON.stringify(toPerfetto(withLabels)) + '\n';
-  else if (format === 'jsonl') data = toJsonl(withLabels);
-  else {
-    data = runs
-      .map((r) => `# tlbsim ${r.variant.id}: ${r.result.label}\n` + toFtrace(r.result.events ?? [], r.ftrace ? { ftrace: r.ftrace } : undefined))
-      .join('\n');
-  }
-  writeAtomic(file, data);
 }
 
 export function describeJob(job: Job): string {

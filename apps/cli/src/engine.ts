@@ -3,6 +3,7 @@ import { makeBackend, type ArchVariant } from './arches.js';
 import { findWorkload, type Extra, type Params } from './workloads/index.js';
 import { hugetlbExtra, setupHugetlb } from './workloads/hugetlb-share.js';
 import type { Behaviour } from '@tlbsim/hugetlb';
+import type { TraceRun } from './trace-file.js';
 
 /** What to run: a built-in workload with its parameters, or a scenario file. */
 export type Job =
@@ -12,7 +13,10 @@ export type Job =
 export interface EngineOptions {
   /** hugetlb behaviour for scenarios, overriding the kernel's (workloads take it as a parameter) */
   hugetlb?: Behaviour;
+  /** keep the run's trace events in memory (result.events) */
   trace?: boolean;
+  /** stream the run's trace events here instead (the trace file's part for this run) */
+  traceTo?: TraceRun;
   bugs?: BugOptions;
   /** count the threads' first switches onto their CPUs in the totals (--include-setup) */
   includeSetup?: boolean;
@@ -70,21 +74,24 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   let extra: Extra | void;
   if (job.kind === 'workload') {
     const w = findWorkload(job.workload);
-    m = new Machine({ arch, cpus: job.params.cpus as number, ...kernelOpts(variant), trace: o.trace, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp });
+    m = new Machine({ arch, cpus: job.params.cpus as number, ...kernelOpts(variant), trace: o.trace, traceSink: o.traceTo?.sink, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp });
     o.attach?.(m);
+    o.traceTo?.start(m);
     extra = w.run(m, job.params);
     result = collect(m);
   } else {
     let captured!: Machine;
     const setup = (mm: Machine) => {
       captured = mm;
+      o.traceTo?.start(mm);
       setupHugetlb(mm, o.hugetlb);
       o.attach?.(mm);
     };
-    result = runScenario(job.scenario, arch, { trace: o.trace, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp, onOp: o.onOp, ...kernelOpts(variant) }, job.source);
+    result = runScenario(job.scenario, arch, { trace: o.trace, traceSink: o.traceTo?.sink, checker: true, bugs: o.bugs, setup, includeSetup: o.includeSetup, perOpMetrics: o.perOp, onOp: o.onOp, ...kernelOpts(variant) }, job.source);
     m = captured;
     extra = hugetlbExtra(m);
   }
+  o.traceTo?.end();
   const rt = m.runtime;
   const exercised = m.checker.exercised();
   const notExercisedWhy: Partial<Record<BugKey, string>> = {};

@@ -100,7 +100,7 @@ free-tables-without-flush where no page table is freed) or a run checked no haza
 cores (worker threads), with a progress line on stderr when it is a terminal.`,
     options: ['workload', 'vary', ['set', 'fix another parameter, repeatable'], ...ARCH_GROUP, ...KERNEL_GROUP, 'include-setup', 'format', ['out', 'write the data to FILE (atomically) instead of stdout (- is stdout)'], 'plot', 'metric', 'report', 'jobs', 'force-jobs'],
     formats: ['csv', 'json'],
-    formatNote: 'csv: one row per value and variant, with the workload and its parameters',
+    formatNote: 'csv: one row per value and variant, with the workload and its parameters; on stdout unless --out, and not at all when only --plot/--report are given without it',
     examples: [
       'tlbsim sweep --workload munmap --vary pages=1..1024*2 --plot ipis.svg',
       'tlbsim sweep --workload munmap --vary cpus=2,4,8,16 --set peer=spin --format json --out sweep.json',

@@ -85,7 +85,7 @@ function isDirectory(p: string): boolean {
 }
 
 /** A write error in words, naming the user's path (never the temporary file). */
-function cannotWrite(file: string, e: unknown): UsageError {
+export function cannotWrite(file: string, e: unknown): UsageError {
   const err = e as NodeJS.ErrnoException;
   const words: Record<string, string> = {
     ENOSPC: 'no space left on the device',
@@ -144,7 +144,20 @@ export function writeAtomic(file: string, data: string): void {
   }
 }
 
-function removeQuietly(f: string): void {
+/**
+ * A new temporary file's name beside `target` (the same file system, so renaming it over the
+ * target is atomic), registered for removal on an error (removeTemps) until forgetTemp.
+ */
+export function tempFor(target: string): string {
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  temps.add(tmp);
+  return tmp;
+}
+export function forgetTemp(tmp: string): void {
+  temps.delete(tmp);
+}
+
+export function removeQuietly(f: string): void {
   try {
     unlinkSync(f);
   } catch {

@@ -79,7 +79,20 @@ its name, e.g. --baseline x86): 2.00x is twice the baseline's count`,
   },
   format: { name: 'format', short: 'f', type: 'string', arg: 'F', help: '' },
   out: { name: 'out', short: 'o', type: 'string', arg: 'FILE', help: 'write the output to FILE (atomically) instead of stdout (- is stdout)' },
-  trace: { name: 'trace', type: 'string', arg: 'FILE', help: 'write the event stream of every run to FILE (atomically)' },
+  trace: {
+    name: 'trace',
+    type: 'string',
+    arg: 'FILE',
+    help: `write the event stream of every run to FILE as it happens (memory does not
+grow with the trace; FILE appears complete at the end, or not at all)`,
+  },
+  'trace-limit': {
+    name: 'trace-limit',
+    type: 'string',
+    arg: 'N',
+    help: `record the first N events of each run, then stop recording (noted on
+stderr and in the file)`,
+  },
   'trace-format': {
     name: 'trace-format',
     type: 'string',
@@ -149,9 +162,21 @@ compare and run always do`,
     help: `the parameter to vary: a list (1,2,4,8), a range (1..16, 0..64:8 with a
 step) or a doubling range (1..1024*2)`,
   },
-  plot: { name: 'plot', type: 'string', arg: 'FILE.svg', help: 'an SVG line chart: --metric against the varied parameter, one line per variant' },
+  plot: {
+    name: 'plot',
+    type: 'string',
+    arg: 'FILE.svg',
+    help: `an SVG line chart: --metric against the varied parameter, one line per
+variant that has the metric (variants with equal values share one); SVG only`,
+  },
   metric: { name: 'metric', type: 'string', arg: 'NAME', help: 'the metric to plot (default ipis; any of packages/core/SPEC.md §3, or tlbInstructions.X)' },
-  report: { name: 'report', type: 'string', arg: 'FILE.html', help: 'one self-contained HTML page with the tables and charts' },
+  report: {
+    name: 'report',
+    type: 'string',
+    arg: 'FILE.html',
+    help: `one self-contained HTML page: which architecture is cheapest per metric,
+then a chart and a table per metric, grouped by topic`,
+  },
   jobs: {
     name: 'jobs',
     short: 'j',
@@ -221,6 +246,6 @@ export const KERNEL_GROUP: readonly OptionUse[] = ['kernel', 'feature'];
 /** Which rows and columns a metrics table shows (compare, run, replay). */
 export const VIEW_GROUP: readonly OptionUse[] = ['metrics', 'all', 'per-cpu', 'baseline'];
 /** The event trace of compare, run, check and replay. */
-export const TRACE_GROUP: readonly OptionUse[] = ['trace', 'trace-format'];
+export const TRACE_GROUP: readonly OptionUse[] = ['trace', 'trace-format', 'trace-limit'];
 /** A built-in workload with its parameters. */
 export const WORKLOAD_GROUP: readonly OptionUse[] = ['workload', 'set'];

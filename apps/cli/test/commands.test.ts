@@ -410,19 +410,33 @@ describe('sweep', () => {
     expect(await vals('pages=1..16*2')).toEqual([1, 2, 4, 8, 16]);
     expect(await vals('peer=spin,sleep,none')).toEqual(['spin', 'sleep', 'none']);
   });
-  it('--plot draws one line per variant of --metric against the parameter (SVG)', async () => {
+  it('--plot draws --metric against the parameter (SVG): variants with the same values as one line, nothing on stdout', async () => {
     const d = tmp();
     const svg = join(d, 'p.svg');
-    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64', '--plot', svg, '--metric', 'pagesFreed', '--out', join(d, 'p.csv')]);
-    expect(r.code).toBe(0);
+    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64', '--plot', svg, '--metric', 'pagesFreed']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, '', '']);
     const s = readFileSync(svg, 'utf8');
-    expect(s.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    expect(s).toContain('<title>pagesFreed vs pages (munmap)</title>');
-    expect(s.match(/<polyline /g)).toHaveLength(4);
-    for (const v of ['x86', 'arm64', 'ppc', 'riscv']) expect(s).toContain(`data-series="${v}"`);
-    const ys = [...s.matchAll(/data-x="(\d+)" data-y="(\d+)"/g)].map((m) => `${m[1]}:${m[2]}`);
-    expect(ys).toEqual(Array(4).fill(['1:1', '16:16', '64:64']).flat());
-    expect(readdirSync(d).sort()).toEqual(['p.csv', 'p.svg']);
+    expect(s.startsWith('<svg role="img" aria-label="pagesFreed vs pages (munmap)" xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(s.match(/class="mark-line role-mark/g)).toHaveLength(1);
+    expect([...s.matchAll(/<path aria-label="([^"]+)"/g)].map((m) => m[1])).toEqual(['1', '16', '64'].map((v) => `x86 = arm64 = ppc = riscv: pages=${v} → ${v}`));
+    expect(readdirSync(d)).toEqual(['p.svg']);
+  });
+  it('--plot with another extension than .svg: exit 2 before any work, no file', async () => {
+    const d = tmp();
+    const r = await tlbsimIn(['sweep', '--workload', 'munmap', '--vary', 'pages=1,8', '--plot', join(d, 'x.png')]);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toBe(`tlbsim: error: --plot ${join(d, 'x.png')}: tlbsim draws SVG only, not PNG: give a file name ending in .svg (to get a PNG, convert the SVG, e.g. rsvg-convert -o chart.png chart.svg)\n`);
+    expect(readdirSync(d)).toEqual([]);
+  });
+  it('with --plot/--report the CSV goes to stdout only when --format or --out asks for it', async () => {
+    const d = tmp();
+    const a = await tlbsimIn(['sweep', '--workload', 'munmap', '--arch', 'x86', '--vary', 'pages=1,8', '--jobs', '1', '--plot', join(d, 'a.svg'), '--format', 'csv']);
+    expect(a.stdout.split('\n').length).toBe(4); // the header, two points, the final newline
+    expect(a.stdout.startsWith('workload,cpus,iterations,pages,peer,aligned,variant,arch,flushes,')).toBe(true);
+    const b = await tlbsimIn(['sweep', '--workload', 'munmap', '--arch', 'x86', '--vary', 'pages=1,8', '--jobs', '1', '--report', join(d, 'b.html')]);
+    expect([b.code, b.stdout]).toEqual([0, '']);
+    const c = await tlbsimIn(['sweep', '--workload', 'munmap', '--arch', 'x86', '--vary', 'pages=1,8', '--jobs', '1']);
+    expect(c.stdout).toBe(a.stdout);
   });
   it('--report writes one self-contained HTML page', async () => {
     const d = tmp();

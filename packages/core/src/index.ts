@@ -43,9 +43,9 @@ export { unmapVmas, unmapSingleVma, unmapPageRange, zapPteRange, type ZapDetails
 export { freePgtables, freePgdRange } from './mm/free-pgtables.js';
 export { walkToTable, lookupEntry, childLevel, entrySize, clearEntry, setEntry, ptlStamp } from './mm/pgtable.js';
 export { walkPmdRange, findPmd, ACTION_AGAIN, type PmdWalkOps } from './mm/pagewalk.js';
-export { toJsonl } from './trace/jsonl.js';
-export { toFtrace, formatTlbFlush } from './trace/ftrace.js';
-export { toPerfetto } from './trace/perfetto.js';
+export { toJsonl, jsonlLine } from './trace/jsonl.js';
+export { toFtrace, formatTlbFlush, ftraceLine, FTRACE_HEADER, FTRACE_NO_EVENTS } from './trace/ftrace.js';
+export { toPerfetto, perfettoProcess, perfettoEvents, perfettoTail, PERFETTO_HEAD, type ChromeEvent } from './trace/perfetto.js';
 export { scenarioJsonSchema } from './scenario/json-schema.js';
 export { scenarioSchema, opSchemas, OP_NAMES, LIMITS, didYouMean, editDistance, addrSchema, type Scenario, type Op, type OpName } from './scenario/schema.js';
 export { parseScenario, validateScenario, ScenarioError, formatPath, oneLine } from './scenario/load.js';

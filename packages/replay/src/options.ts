@@ -1,4 +1,4 @@
-import { MAX_CPUS, type BugOptions, type Machine } from '@tlbsim/core';
+import { MAX_CPUS, type BugOptions, type Machine, type TraceSink } from '@tlbsim/core';
 
 /** Which pages the replay assumes the program touched (strace shows no page faults). */
 export type TouchRule = 'all' | 'none' | 'written';
@@ -12,6 +12,8 @@ export interface ReplayOptions {
   strict?: boolean;
   /** record trace events (one `syscall` event per replayed call, plus the machine's own) */
   trace?: boolean;
+  /** stream the trace events here instead of keeping them (MachineOptions.traceSink) */
+  traceSink?: TraceSink;
   /** run the hazard checker (default on) */
   checker?: boolean;
   bugs?: BugOptions;

@@ -63,7 +63,7 @@ async function firstLine(src: ReplayInput['lines']): Promise<string | undefined>
 
 /** The second pass: a fresh machine and the replayer that drives it (the recorded model for kernel recordings). */
 function machineReplay(arch: ArchBackend, cpus: number, opts: ReplayOptions, recorded: boolean) {
-  const m = new Machine({ arch, cpus, trace: opts.trace, checker: opts.checker ?? true, bugs: opts.bugs });
+  const m = new Machine({ arch, cpus, trace: opts.trace, traceSink: opts.traceSink, checker: opts.checker ?? true, bugs: opts.bugs });
   opts.setup?.(m);
   const tally = new Tally();
   let rp!: Replayer<Mm, Thread>;

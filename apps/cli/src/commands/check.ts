@@ -1,6 +1,6 @@
 import { BUG_ACTS, HAZARDS as HAZARD_IDS, HAZARD_CHECKS, type Exercise, type Hazard, type Violation } from '@tlbsim/core';
 import { list, oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, bugsOf, describeJob, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, bugsOf, describeJob, hugetlbOf, openTrace, runAll, scenarioJob, traceFormatOf, variantsOf, withTrace, workloadJob } from '../common.js';
 import { BUGS, type BugName, type VariantRun } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { bold, green, red, useColor } from '../format/grid.js';
@@ -151,7 +151,9 @@ export function check(argv: string[]): number {
   const format = oneOf('--format', str(values, 'format'), ['text', 'json'] as const, 'text');
   if (schedules) return checkSchedules(job, variants, schedules, { bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true, features, format }, values);
   const traceFormat = traceFormatOf(values);
-  const runs = runAll(job, variants, { trace: !!traceFormat, bugs, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true });
+  const hugetlb = hugetlbOf(values, job);
+  const trace = openTrace(values, traceFormat);
+  const runs = withTrace(trace, () => runAll(job, variants, { trace, bugs, hugetlb, includeSetup: values['include-setup'] === true }));
   const findings = runs.reduce((n, r) => n + r.result.violations.length, 0);
   const missing = notExercised(runs, bugs);
   let text: string;
@@ -164,7 +166,6 @@ export function check(argv: string[]): number {
     text = `check ${describeJob(job)}${bugs.length ? `, re-creating bug${bugs.length > 1 ? 's' : ''} ${bugs.join(', ')}` : ''}${features.length ? `, kernel features ${features.join(' ')}` : ''}\n\n${explain(runs, bugs, color)}`;
     text += summary(runs, findings, missing);
   }
-  if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   return findings ? 1 : missing.length ? EXIT_NOT_EXERCISED : 0;
 }

@@ -1,5 +1,5 @@
 import { oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, FORMATS, formatResults, hugetlbOf, runAll, scenarioJob, traceFormatOf, variantsOf, viewOf, workloadJob, writeTrace } from '../common.js';
+import { checkRunOutputs, FORMATS, formatResults, hugetlbOf, openTrace, runAll, scenarioJob, traceFormatOf, variantsOf, viewOf, withTrace, workloadJob } from '../common.js';
 import { UsageError } from '../errors.js';
 import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
@@ -29,16 +29,17 @@ export function compare(argv: string[], command: 'compare' | 'run'): number {
   const traceFormat = traceFormatOf(values);
   const changes = values.changes === true;
   if (changes) checkChangesRequest(str(values, 'kernel'), format);
+  const hugetlb = hugetlbOf(values, job);
+  const trace = openTrace(values, traceFormat);
   // per-operation counts: for --by op, and in every JSON document (results[].ops[])
-  const engine = { trace: !!traceFormat, hugetlb: hugetlbOf(values, job), includeSetup: values['include-setup'] === true, perOp: byOp || format === 'json' };
-  const runs = runAll(job, variants, engine);
+  const engine = { hugetlb, includeSetup: values['include-setup'] === true, perOp: byOp || format === 'json' };
+  const runs = withTrace(trace, () => runAll(job, variants, { ...engine, trace }));
   if (job.kind === 'scenario' && format !== 'json') {
     for (const r of runs) for (const o of r.result.ops) if (!o.ok) process.stderr.write(`tlbsim: ${r.variant.id}: ops[${o.index}].${o.op} failed: ${o.errno}: ${o.message}\n`);
   }
-  const steps = changes ? releaseChanges(job, runs, { ...engine, trace: false }) : undefined;
+  const steps = changes ? releaseChanges(job, runs, engine) : undefined;
   let text = byOp && format !== 'json' ? formatByOp(job, runs, format) : formatResults(job, runs, format, view, steps ? { changes: steps } : {});
   if (steps && format !== 'json') text += `\n${changesText(steps)}`;
-  if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   return 0;
 }

@@ -1,6 +1,6 @@
 import { MAX_CPUS } from '@tlbsim/core';
 import { intOpt, oneOf, parse, str } from '../args.js';
-import { checkRunOutputs, FORMATS, traceFormatOf, variantsOf, viewOf, writeTrace } from '../common.js';
+import { checkRunOutputs, finishTrace, FORMATS, openTrace, traceFormatOf, variantsOf, viewOf } from '../common.js';
 import { UsageError } from '../errors.js';
 import { commandHelp } from '../help.js';
 import { emit } from '../io.js';
@@ -30,11 +30,18 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const files = positionals;
   const { inputs, lines } = fileInputs(files);
 
-  const runs = await replayAll(inputs, variants, { touch, cpus, strict, trace: !!traceFormat, pid });
+  const trace = openTrace(values, traceFormat);
+  let runs;
+  try {
+    runs = await replayAll(inputs, variants, { touch, cpus, strict, trace, pid });
+  } catch (e) {
+    trace?.abort();
+    throw e;
+  }
+  if (trace) finishTrace(trace);
   // a recording with page faults needs no touch assumption: the replay says which rule it used
   const facts = { files: files.map((f) => (f === '-' ? 'stdin' : f)), fileLines: lines, touch: runs[0].result.touch, cpusFrom: cpus === undefined ? ('trace' as const) : ('option' as const) };
   const text = formatReplay(facts, runs, format, view);
-  if (traceFormat) writeTrace(str(values, 'trace')!, traceFormat, runs);
   emit(text, str(values, 'out'));
   // after the output: the skipped lines and their count close the run (json has them inside)
   if (format !== 'json') process.stderr.write(skippedReport(runs));

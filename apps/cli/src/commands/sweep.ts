@@ -3,12 +3,12 @@ import { variantsOf } from '../common.js';
 import type { Job } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { commandHelp } from '../help.js';
-import { sweepReport } from '../html.js';
+import { chartOf, sweepReport } from '../html.js';
 import { checkOutputs, emit, withDefaultSignalsAsync, writeAtomic } from '../io.js';
 import { jobsOf, runPool, type Task } from '../pool.js';
 import { progress } from '../progress.js';
-import { lineChart } from '../svg.js';
-import { allMetricKeys, checkMetricName, parseVaryValues, seriesOf, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
+import { chartSvg } from '../charts.js';
+import { allMetricKeys, checkMetricName, parseVaryValues, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
 import { checkParamName, findWorkload, resolveParams, WORKLOAD_NAMES, type Params } from '../workloads/index.js';
 import { kernelColumn, kernelPoints } from '../kernels.js';
 
@@ -21,6 +21,7 @@ export async function sweep(argv: string[]): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`tlbsim sweep takes no file argument (got "${positionals[0]}")`);
   checkOutputs({ '--out': str(values, 'out'), '--plot': str(values, 'plot'), '--report': str(values, 'report') });
+  checkPlotName(str(values, 'plot'));
   const name = str(values, 'workload');
   if (!name) throw new UsageError(`tlbsim sweep needs --workload NAME (one of ${WORKLOAD_NAMES.join(', ')})`);
   const w = findWorkload(name);
@@ -75,10 +76,19 @@ export async function sweep(argv: string[]): Promise<number> {
   const data = format === 'json' ? sweepJson(d) : sweepCsv(d);
   const plot = str(values, 'plot');
   const report = str(values, 'report');
-  const svg = plot ? lineChart({ title: `${metric} vs ${key} (${w.name})`, xLabel: key, yLabel: metric, x: d.points.map((p) => p.value as string | number), series: seriesOf(d, metric) }) : '';
-  const html = report ? sweepReport(d, metric) : '';
+  const svg = plot ? await chartSvg(chartOf(d, metric)) : '';
+  const html = report ? await sweepReport(d, metric) : '';
   if (plot) writeAtomic(plot, svg);
   if (report) writeAtomic(report, html);
-  emit(data, str(values, 'out'));
+  // the data goes to stdout unless only pictures were asked for (--format or --out ask for it)
+  const out = str(values, 'out');
+  if (out !== undefined || str(values, 'format') !== undefined || (!plot && !report)) emit(data, out);
   return 0;
+}
+
+/** --plot writes SVG: another extension (x.png) is refused rather than given SVG under a wrong name. */
+function checkPlotName(plot: string | undefined): void {
+  if (plot === undefined || /\.svg$/i.test(plot)) return;
+  const ext = /\.([^./]+)$/.exec(plot)?.[1];
+  throw new UsageError(`--plot ${plot}: tlbsim draws SVG only${ext ? `, not ${ext.toUpperCase()}` : ''}: give a file name ending in .svg (to get a PNG, convert the SVG, e.g. rsvg-convert -o chart.png chart.svg)`);
 }

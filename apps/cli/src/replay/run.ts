@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { progress } from '../progress.js';
 import { hugetlbExtra, setupHugetlb } from '../workloads/hugetlb-share.js';
 import type { Extra } from '../workloads/params.js';
+import type { TraceWriter } from '../trace-file.js';
 
 export const TOUCH_RULES: readonly TouchRule[] = ['all', 'none', 'written'];
 
@@ -20,7 +21,8 @@ export interface ReplayRunOptions {
   /** undefined: as many CPUs as the trace has threads alive at once (at most 64) */
   cpus?: number;
   strict: boolean;
-  trace: boolean;
+  /** the trace file the runs stream into */
+  trace?: TraceWriter;
   /** a kernel recording: the root of the process tree to replay */
   pid?: number;
 }
@@ -49,13 +51,15 @@ export async function replayAll(inputs: ReplayInput[], variants: readonly ArchVa
 async function replayOne(inputs: ReplayInput[], variant: ArchVariant, o: ReplayRunOptions): Promise<ReplayRun> {
   const arch = makeBackend(variant);
   let m!: Machine;
+  const traceTo = o.trace?.run(variant.id);
   const setup = (mm: Machine) => {
     m = mm;
+    traceTo?.start(mm);
     setupHugetlb(mm); // hugetlb mappings in the trace work, as in scenarios (V2)
   };
   let r: ReplayResult;
   try {
-    r = await replay(inputs, arch, { cpus: o.cpus, touch: o.touch, strict: o.strict, trace: o.trace, setup, ...(o.pid !== undefined ? { pid: o.pid } : {}) });
+    r = await replay(inputs, arch, { cpus: o.cpus, touch: o.touch, strict: o.strict, traceSink: traceTo?.sink, setup, ...(o.pid !== undefined ? { pid: o.pid } : {}) });
   } catch (e) {
     // --strict: `FILE:LINE: reason`
     if (e instanceof ReplayError) throw new UsageError(`${e.message} (--strict)`);

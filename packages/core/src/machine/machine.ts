@@ -8,7 +8,7 @@ import { Metrics } from '../metrics/metrics.js';
 import { MAINLINE, resolveKernel, type KernelSpec } from '../kernel/features.js';
 import { formatRelease } from '../kernel/release.js';
 import type { Explorer } from '../explore/explorer.js';
-import type { TraceEvent } from '../trace/events.js';
+import type { TraceEvent, TraceSink } from '../trace/events.js';
 import { makeArchContext } from './arch-context.js';
 import { bugInjection, type BugInjection, type BugOptions } from './bugs.js';
 import { Cpu, type Thread, type ThreadState, type Walker } from './cpu.js';
@@ -41,6 +41,11 @@ export interface MachineOptions {
   features?: readonly string[];
   /** record trace events (off by default: per-op decision, never per page) */
   trace?: boolean;
+  /**
+   * where trace events go as they happen (turns tracing on): the machine keeps none of them
+   * (`events` stays empty), so a long trace costs no memory here; without it they collect in `events`
+   */
+  traceSink?: TraceSink;
   /** run the hazard checker (on by default) */
   checker?: boolean;
   bugs?: BugOptions;
@@ -115,7 +120,10 @@ export class Machine {
   readonly bugs: BugInjection;
   readonly allocFailures: AllocFailures;
   tracing: boolean;
+  /** the trace events so far, unless MachineOptions.traceSink takes them */
   readonly events: TraceEvent[] = [];
+  /** MachineOptions.traceSink */
+  readonly traceSink: TraceSink | undefined;
   /** simulated time, ns */
   now = 0;
   /** the CPU executing the current kernel path */
@@ -168,7 +176,8 @@ export class Machine {
     this.separateSetup = opts.setupMetrics === 'separate';
     this.perOp = opts.perOpMetrics ? new Map() : null;
     this.checker = new Checker(this, opts.checker ?? true);
-    this.tracing = opts.trace ?? false;
+    this.traceSink = opts.traceSink;
+    this.tracing = (opts.trace ?? false) || opts.traceSink !== undefined;
     this.bugs = bugInjection(opts.bugs, (bug, n) => this.checker.bugActed(bug, n));
     this.allocFailures = opts.allocFailures ?? {};
     this.allocFaults = new BatchAllocFaults(this.allocFailures);
@@ -183,7 +192,12 @@ export class Machine {
   // ---------------------------------------------------------------- tracing and cost
   trace(ev: Omit<TraceEvent, 'ts'>): void {
     const t = this.cpus[ev.cpu]?.curr;
-    this.events.push({ ts: this.now, ...ev, ...(this.currentOp ? { op: this.currentOp } : {}), ...(t ? { task: `${t.name}-${1000 + t.id}` } : {}) });
+    this.record({ ts: this.now, ...ev, ...(this.currentOp ? { op: this.currentOp } : {}), ...(t ? { task: `${t.name}-${1000 + t.id}` } : {}) });
+  }
+  /** one finished trace event: to the sink when there is one, else kept in `events` */
+  record(ev: TraceEvent): void {
+    if (this.traceSink) this.traceSink(ev);
+    else this.events.push(ev);
   }
   /** the id linking an ipi_send event to its deliveries */
   nextFlowId(): number {

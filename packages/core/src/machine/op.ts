@@ -40,7 +40,7 @@ export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T 
         b.violations.push(...m.metrics.violations.slice(found));
       }
       // the operation as a slice on its CPU's track, its flushes and IPIs inside (Perfetto)
-      if (m.tracing) m.events.push({ ts: start, dur: m.now - start, cpu, name: label!, cat: 'op', op: label });
+      if (m.tracing) m.record({ ts: start, dur: m.now - start, cpu, name: label!, cat: 'op', op: label });
       m.currentOp = undefined;
     }
   }

@@ -3,7 +3,7 @@ import { Machine, type BugOptions } from '../machine/machine.js';
 import type { Thread } from '../machine/cpu.js';
 import type { Mm, SimFile } from '../machine/mm.js';
 import { Metrics, type CpuMetrics, type RunMetrics, type Violation } from '../metrics/metrics.js';
-import type { TraceEvent } from '../trace/events.js';
+import type { TraceEvent, TraceSink } from '../trace/events.js';
 import { mmap } from '../mm/mmap.js';
 import { touch } from '../mm/fault.js';
 import { munmap } from '../mm/munmap.js';
@@ -46,6 +46,8 @@ export interface RunResult {
 
 export interface RunOptions {
   trace?: boolean;
+  /** stream trace events here instead of keeping them (MachineOptions.traceSink; no RunResult.events) */
+  traceSink?: TraceSink;
   checker?: boolean;
   bugs?: BugOptions;
   /** called with the fresh machine before any op (e.g. to install hugetlb support) */
@@ -101,7 +103,7 @@ export function collect(m: Machine, ops: OpOutcome[] = []): RunResult {
     ...(m.perOp ? { byOp: opMetrics(m) } : {}),
     violations: m.metrics.violations,
     ops,
-    ...(m.tracing ? { events: m.events } : {}),
+    ...(m.tracing && !m.traceSink ? { events: m.events } : {}),
   };
 }
 
@@ -111,7 +113,7 @@ export function runScenario(s: Scenario, arch: ArchBackend, o: RunOptions = {}, 
   const features = o.features ?? s.machine.features;
   const m = new Machine({
     arch, cpus: s.machine.cpus, ...(kernel !== undefined ? { kernel } : {}), ...(features?.length ? { features } : {}),
-    trace: o.trace, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOpMetrics,
+    trace: o.trace, traceSink: o.traceSink, checker: o.checker, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOpMetrics,
   });
   o.setup?.(m);
   const procs = new Map<string, Mm>();

@@ -19,6 +19,9 @@ export interface TraceEvent {
   task?: string;
 }
 
+/** Takes each trace event as it happens (MachineOptions.traceSink): a trace streamed, not kept. */
+export type TraceSink = (ev: TraceEvent) => void;
+
 /** The kernel's `enum tlb_flush_reason` (include/linux/mm_types.h) and its print strings. */
 export const TLB_FLUSH_REASONS = [
   'flush on task switch',

@@ -22,21 +22,36 @@ function taskField(task: string | undefined): string {
   return `${t.slice(0, dash).slice(0, 16).padStart(16)}-${t.slice(dash + 1).padEnd(7)}`;
 }
 
+/** The `trace` file's header, as ftrace's nop tracer prints it. */
+export const FTRACE_HEADER = '# tracer: nop\n#\n#                TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n#                   | |         |   |||||     |         |\n';
+/** what a run none of whose events has a kernel tracepoint prints under the header */
+export const FTRACE_NO_EVENTS = '# no event of this run has a kernel tracepoint (tlb:tlb_flush is x86\'s; other architectures trace no TLB flush)\n';
+
+/**
+ * One event's `trace` line (with the newline) when it has a kernel tracepoint: `tlb:tlb_flush`,
+ * or whatever the backend's `ftrace` hook formats; undefined for the others.
+ */
+export function ftraceLine(e: TraceEvent, rt?: Pick<ArchRuntime, 'ftrace'>): string | undefined {
+  let body = rt?.ftrace?.(e);
+  if (body === undefined && e.name === 'tlb_flush' && e.args) body = formatTlbFlush(Number(e.args.pages), Number(e.args.reason));
+  if (body === undefined) return undefined;
+  return `${taskField(e.task)} [${String(e.cpu).padStart(3, '0')}] d..1. ${stamp(e.ts).padStart(15)}: ${body}\n`;
+}
+
 /**
  * The ftrace text format of a run (the `trace` file), for the events that have a kernel
  * tracepoint: `tlb:tlb_flush` (and whatever the backend's `ftrace` hook formats), so output can be
  * diffed against a real capture. Other events are omitted.
  */
 export function toFtrace(events: readonly TraceEvent[], rt?: Pick<ArchRuntime, 'ftrace'>): string {
-  let out = '# tracer: nop\n#\n#                TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n#                   | |         |   |||||     |         |\n';
+  let out = FTRACE_HEADER;
   let n = 0;
   for (const e of events) {
-    let body = rt?.ftrace?.(e);
-    if (body === undefined && e.name === 'tlb_flush' && e.args) body = formatTlbFlush(Number(e.args.pages), Number(e.args.reason));
-    if (body === undefined) continue;
+    const line = ftraceLine(e, rt);
+    if (line === undefined) continue;
     n++;
-    out += `${taskField(e.task)} [${String(e.cpu).padStart(3, '0')}] d..1. ${stamp(e.ts).padStart(15)}: ${body}\n`;
+    out += line;
   }
-  if (n === 0) out += '# no event of this run has a kernel tracepoint (tlb:tlb_flush is x86\'s; other architectures trace no TLB flush)\n';
+  if (n === 0) out += FTRACE_NO_EVENTS;
   return out;
 }

@@ -1,6 +1,6 @@
 import type { TraceEvent } from './events.js';
 
-interface ChromeEvent {
+export interface ChromeEvent {
   name: string;
   cat?: string;
   ph: string;
@@ -14,6 +14,36 @@ interface ChromeEvent {
   args?: Record<string, unknown>;
 }
 
+/** The metadata events that open one architecture run: its process (named `label`) and a track per CPU. */
+export function perfettoProcess(label: string, pid: number, nrCpus: number): ChromeEvent[] {
+  const out: ChromeEvent[] = [
+    { name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: label } },
+    { name: 'process_sort_index', ph: 'M', ts: 0, pid, tid: 0, args: { sort_index: pid } },
+  ];
+  for (let c = 0; c < nrCpus; c++) out.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid: c, args: { name: `CPU ${c}` } });
+  return out;
+}
+
+/** The Chrome events of one trace event of process `pid` (a slice and its flow end for an IPI). */
+export function perfettoEvents(e: TraceEvent, pid: number): ChromeEvent[] {
+  const ts = e.ts / 1000;
+  const base = { name: e.name, cat: e.cat, pid, tid: e.cpu, ...(e.args ? { args: e.args } : {}) };
+  if (e.flowOut) return [{ ...base, ph: 'X', ts, dur: 0.5 }, { name: 'ipi', cat: 'ipi', ph: 's', ts, pid, tid: e.cpu, id: e.flowOut }];
+  if (e.flowIn) return [{ ...base, ph: 'X', ts, dur: 0.2 }, { name: 'ipi', cat: 'ipi', ph: 'f', bp: 'e', ts, pid, tid: e.cpu, id: e.flowIn }];
+  if (e.dur !== undefined) return [{ ...base, ph: 'X', ts, dur: e.dur / 1000 }];
+  return [{ ...base, ph: 'i', ts, s: e.name === 'violation' ? 'g' : 't' }];
+}
+
+/**
+ * The document's text around its events, for writing it piece by piece: `head`, the events'
+ * JSON joined by commas, `tail`. The same bytes as JSON.stringify of toPerfetto's document, plus
+ * a `metadata` object (the trace-event format's place for facts about the trace) when given.
+ */
+export const PERFETTO_HEAD = '{"traceEvents":[';
+export function perfettoTail(metadata?: Record<string, unknown>): string {
+  return `],"displayTimeUnit":"ns"${metadata ? `,"metadata":${JSON.stringify(metadata)}` : ''}}\n`;
+}
+
 /**
  * Chrome/Perfetto trace-event JSON (core SPEC.md §4): one process per architecture run, one
  * track (thread) per CPU, slices for IPI sends and handlers joined by flow arrows, instants for
@@ -23,24 +53,8 @@ export function toPerfetto(runs: readonly { label: string; nrCpus: number; event
   const out: ChromeEvent[] = [];
   runs.forEach((r, k) => {
     const pid = k + 1;
-    out.push({ name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: r.label } });
-    out.push({ name: 'process_sort_index', ph: 'M', ts: 0, pid, tid: 0, args: { sort_index: pid } });
-    for (let c = 0; c < r.nrCpus; c++) out.push({ name: 'thread_name', ph: 'M', ts: 0, pid, tid: c, args: { name: `CPU ${c}` } });
-    for (const e of r.events) {
-      const ts = e.ts / 1000;
-      const base = { name: e.name, cat: e.cat, pid, tid: e.cpu, ...(e.args ? { args: e.args } : {}) };
-      if (e.flowOut) {
-        out.push({ ...base, ph: 'X', ts, dur: 0.5 });
-        out.push({ name: 'ipi', cat: 'ipi', ph: 's', ts, pid, tid: e.cpu, id: e.flowOut });
-      } else if (e.flowIn) {
-        out.push({ ...base, ph: 'X', ts, dur: 0.2 });
-        out.push({ name: 'ipi', cat: 'ipi', ph: 'f', bp: 'e', ts, pid, tid: e.cpu, id: e.flowIn });
-      } else if (e.dur !== undefined) {
-        out.push({ ...base, ph: 'X', ts, dur: e.dur / 1000 });
-      } else {
-        out.push({ ...base, ph: 'i', ts, s: e.name === 'violation' ? 'g' : 't' });
-      }
-    }
+    out.push(...perfettoProcess(r.label, pid, r.nrCpus));
+    for (const e of r.events) out.push(...perfettoEvents(e, pid));
   });
   return { traceEvents: out, displayTimeUnit: 'ns' };
 }
