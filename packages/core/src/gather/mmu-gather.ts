@@ -54,6 +54,12 @@ export class MmuGather implements GatherView {
   private readonly maxBatch: number;
   private readonly maxBatchCount: number;
   private readonly maxTables: number;
+  /** PAGE_SIZE, read per queued page */
+  private readonly basePageSize: number;
+  /** whether the arch defines __tlb_remove_tlb_entry (the generic one is empty: no per-page call) */
+  private readonly archRemovesEntries: boolean;
+  /** MMU_GATHER_NO_GATHER, read per queued page */
+  private readonly noGather: boolean;
   /** tlb.epoch after this gather's latest TLB flush (-1: none yet): what the bug counters compare */
   private flushedEpoch = -1;
   finished = false;
@@ -65,6 +71,9 @@ export class MmuGather implements GatherView {
     this.maxBatch = maxGatherBatch(ps);
     this.maxBatchCount = maxGatherBatchCount(ps);
     this.maxTables = maxTableBatch(ps, m.kconfig.MMU_GATHER_RCU_TABLE_FREE);
+    this.basePageSize = 2 ** ps;
+    this.archRemovesEntries = m.runtime.removeTlbEntry !== undefined;
+    this.noGather = m.kconfig.MMU_GATHER_NO_GATHER;
     this.local = new PageBatch(MMU_GATHER_BUNDLE, -1);
     this.active = this.local;
     this.init(fullmm);
@@ -129,8 +138,9 @@ export class MmuGather implements GatherView {
   // ------------------------------------------------------------ leaf entries (core SPEC.md §6.2)
   /** tlb_remove_tlb_entries(tlb, ptep, nr, addr) */
   removeTlbEntries(addr: number, nr: number): void {
-    this.flushPteRange(addr, nr * 2 ** this.m.geometry.pageShift);
-    const ps = 2 ** this.m.geometry.pageShift;
+    const ps = this.basePageSize;
+    this.flushPteRange(addr, nr * ps);
+    if (!this.archRemovesEntries) return;
     for (let i = 0; i < nr; i++) this.m.hooks.removeTlbEntry(this, addr + i * ps);
   }
   /** tlb_remove_huge_tlb_entry(h, tlb, ptep, addr): the cleared level follows the size */
@@ -244,7 +254,7 @@ export class MmuGather implements GatherView {
   removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, cleared: ClearStamp): boolean {
     const epoch: number = cleared;
     this.m.checker.warnIf(this.end === 0, this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
-    if (this.m.kconfig.MMU_GATHER_NO_GATHER) {
+    if (this.noGather) {
       // s390: the arch frees at once, relying on its PTE clear having purged the TLB already
       this.putPagesNow(frame, nr, addr, sizeShift, epoch);
       return false;
