@@ -63,6 +63,8 @@ export class MmuGather implements GatherView {
   /** tlb.epoch after this gather's latest TLB flush (-1: none yet): what the bug counters compare */
   private flushedEpoch = -1;
   finished = false;
+  /** scratch for tlb_batch_pages_flush: the slots of one batch whose pages go back to the allocator */
+  private freedIdx = new Int32Array(0);
 
   constructor(readonly m: Machine, mm: Mm, fullmm: boolean) {
     this.mm = mm;
@@ -346,9 +348,8 @@ export class MmuGather implements GatherView {
   private batchPagesFlush(): void {
     const m = this.m;
     const fr = m.frames;
-    let freedIdx: Int32Array | null = null;
     for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
-      if (!freedIdx || freedIdx.length < b.nr) freedIdx = new Int32Array(Math.max(b.nr, 16));
+      const freedIdx = this.freedIdx.length >= b.nr ? this.freedIdx : (this.freedIdx = new Int32Array(b.max));
       let nf = 0;
       for (let i = 0; i < b.nr; i++) {
         const f = b.flags[i];
