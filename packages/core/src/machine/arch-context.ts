@@ -40,8 +40,8 @@ export function makeArchContext(m: Machine): ArchContext {
       if (kind === 'full') m.metrics.fullFlushes++;
       else m.metrics.rangedFlushes++;
       if (cpu >= 0) {
-        if (kind === 'full') m.metrics.cpus[cpu].fullFlushes++;
-        else m.metrics.cpus[cpu].rangedFlushes++;
+        if (kind === 'full') m.metrics.cpu(cpu).fullFlushes++;
+        else m.metrics.cpu(cpu).rangedFlushes++;
       }
     },
     firmwareIpi(cpu: number) {

@@ -13,7 +13,7 @@ export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T 
   const top = m.opDepth === 0;
   // attribution: what a top-level operation counted, under its label (a scenario's `ops[3].munmap`)
   const label = top ? (m.opLabel ?? name) : m.currentOp;
-  const before = top && m.perOp ? m.metrics.snapshot() : undefined;
+  const before = top && m.perOp ? m.metrics.mark() : undefined;
   const found = m.metrics.violations.length;
   const start = m.now;
   m.opsStarted = true;
@@ -34,7 +34,7 @@ export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T 
     if (top) {
       if (before) {
         const b = opBucket(m, label!);
-        b.addDelta(m.metrics.snapshot(), before);
+        b.addDeltaOf(m.metrics.deltaSince(before), 1);
         b.violations.push(...m.metrics.violations.slice(found));
       }
       // the operation as a slice on its CPU's track, its flushes and IPIs inside (Perfetto)

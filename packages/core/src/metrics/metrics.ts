@@ -83,8 +83,19 @@ export class Metrics {
   /** what the machine's setup cost (threads present before the first operation switching onto their CPUs) */
   readonly setup: Metrics | null;
 
+  /** the interval being measured (see {@link mark}), or null */
+  private live: Mark | null = null;
+  /** per CPU, the id of the latest mark that saved its figures */
+  private readonly savedIn: Int32Array;
+  private marks = 0;
+  /** bumped whenever a per-CPU map gains a key (what {@link addDeltaOf} must mirror as zeros) */
+  private keysVersion = 0;
+  /** the source's keysVersion this accumulator last mirrored every key of */
+  private mirroredVersion = -1;
+
   constructor(nCpus: number, counterNames: readonly string[], withSetup = true) {
     this.setup = withSetup ? new Metrics(nCpus, counterNames, false) : null;
+    this.savedIn = new Int32Array(nCpus);
     this.cpus = Array.from({ length: nCpus }, () => ({
       ipisReceived: 0,
       firmwareIpisReceived: 0,
@@ -95,16 +106,27 @@ export class Metrics {
     }));
   }
 
+  /** CPU `c`'s figures, to count into: every per-CPU count goes through here (see {@link mark}) */
+  cpu(c: number): CpuAccumulator {
+    const mk = this.live;
+    if (mk !== null && this.savedIn[c] !== mk.id) this.save(mk, c);
+    return this.cpus[c];
+  }
+
   instr(cpu: number, mnemonic: string, n: number): void {
     this.tlbInstructions.set(mnemonic, (this.tlbInstructions.get(mnemonic) ?? 0) + n);
     if (cpu >= 0) {
-      const m = this.cpus[cpu].instructions;
-      m.set(mnemonic, (m.get(mnemonic) ?? 0) + n);
+      const m = this.cpu(cpu).instructions;
+      const v = m.get(mnemonic);
+      if (v === undefined) this.keysVersion++;
+      m.set(mnemonic, (v ?? 0) + n);
     }
   }
   counter(cpu: number, name: string, n: number): void {
-    const m = this.cpus[cpu].counters;
-    m.set(name, (m.get(name) ?? 0) + n);
+    const m = this.cpu(cpu).counters;
+    const v = m.get(name);
+    if (v === undefined) this.keysVersion++;
+    m.set(name, (v ?? 0) + n);
   }
   /** one TLB flush operation issued by kernel function `fn` */
   flush(fn: string): void {
@@ -113,7 +135,7 @@ export class Metrics {
   /** firmware interrupted `cpu` on another CPU's behalf (riscv SBI remote fence) */
   firmwareIpi(cpu: number): void {
     this.firmwareIpis++;
-    this.cpus[cpu].firmwareIpisReceived++;
+    this.cpu(cpu).firmwareIpisReceived++;
   }
 
   /**
@@ -122,12 +144,86 @@ export class Metrics {
    */
   asSetup<T>(fn: () => T): T {
     if (!this.setup) return fn();
-    const before = this.snapshot();
+    const mk = this.mark();
     try {
       return fn();
     } finally {
-      this.setup.addDelta(this.snapshot(), before);
-      this.addDelta(before, this.snapshot());
+      const d = this.deltaSince(mk);
+      this.setup.addDeltaOf(d, 1);
+      this.addDeltaOf(d, -1);
+    }
+  }
+
+  /**
+   * Start measuring an interval (one operation, the setup): the scalars and the two machine-wide
+   * maps are copied now; a CPU's figures only when something first counts on it (cpu()), so an
+   * interval costs what it touched, not the number of CPUs. One interval at a time.
+   */
+  mark(): Mark {
+    if (this.live) throw new Error('Metrics.mark: an interval is already being measured');
+    const mk: Mark = { id: ++this.marks, scalars: SCALARS.map((k) => this[k]), tlbInstructions: new Map(this.tlbInstructions), flushesBy: new Map(this.flushesBy), touched: [], saved: [] };
+    this.live = mk;
+    return mk;
+  }
+
+  private save(mk: Mark, c: number): void {
+    this.savedIn[c] = mk.id;
+    const a = this.cpus[c];
+    mk.touched.push(c);
+    mk.saved.push({ scalars: CPU_SCALARS.map((k) => a[k]), instructions: [...a.instructions.values()], counters: [...a.counters.values()] });
+  }
+
+  /** What changed since `mk` (which ends): for {@link addDeltaOf}. */
+  deltaSince(mk: Mark): Delta {
+    if (this.live !== mk) throw new Error('Metrics.deltaSince: not the interval being measured');
+    this.live = null;
+    // a map's keys are never removed, so its values in insertion order line up with the saved ones
+    const mapDelta = (now: Map<string, number>, before: readonly number[]): [string, number][] => {
+      const r: [string, number][] = [];
+      let j = 0;
+      for (const [k, v] of now) r.push([k, v - (j < before.length ? before[j++] : 0)]);
+      return r;
+    };
+    const globalDelta = (now: Map<string, number>, before: Map<string, number>): [string, number][] => [...now].map(([k, v]) => [k, v - (before.get(k) ?? 0)]);
+    return {
+      source: this,
+      keysVersion: this.keysVersion,
+      scalars: SCALARS.map((k, i) => this[k] - mk.scalars[i]),
+      tlbInstructions: globalDelta(this.tlbInstructions, mk.tlbInstructions),
+      flushesBy: globalDelta(this.flushesBy, mk.flushesBy),
+      cpus: mk.touched.map((c, i) => {
+        const a = this.cpus[c];
+        const b = mk.saved[i];
+        return { cpu: c, scalars: CPU_SCALARS.map((k, n) => a[k] - b.scalars[n]), instructions: mapDelta(a.instructions, b.instructions), counters: mapDelta(a.counters, b.counters) };
+      }),
+    };
+  }
+
+  /**
+   * this += sign * d: what {@link addDelta} does with the two snapshots of the interval, for the
+   * CPUs it touched only; every key of the source's per-CPU maps is present here afterwards (as
+   * addDelta leaves it), mirrored again only when the source gained one.
+   */
+  addDeltaOf(d: Delta, sign: 1 | -1): void {
+    SCALARS.forEach((k, i) => (this[k] += sign * d.scalars[i]));
+    const add = (into: Map<string, number>, ds: readonly [string, number][]) => {
+      for (const [k, v] of ds) if (v !== 0 || !into.has(k)) into.set(k, (into.get(k) ?? 0) + sign * v);
+    };
+    add(this.tlbInstructions, d.tlbInstructions);
+    add(this.flushesBy, d.flushesBy);
+    for (const x of d.cpus) {
+      const c = this.cpus[x.cpu];
+      CPU_SCALARS.forEach((k, n) => (c[k] += sign * x.scalars[n]));
+      add(c.instructions, x.instructions);
+      add(c.counters, x.counters);
+    }
+    if (d.source !== this && this.mirroredVersion !== d.keysVersion) {
+      this.mirroredVersion = d.keysVersion;
+      d.source.cpus.forEach((s, i) => {
+        const c = this.cpus[i];
+        for (const k of s.instructions.keys()) if (!c.instructions.has(k)) c.instructions.set(k, 0);
+        for (const k of s.counters.keys()) if (!c.counters.has(k)) c.counters.set(k, 0);
+      });
     }
   }
 
@@ -201,6 +297,24 @@ interface CpuAccumulator {
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
 const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
+/** An interval being measured (Metrics.mark): what was copied at its start, and per CPU at first touch. */
+export interface Mark {
+  readonly id: number;
+  readonly scalars: number[];
+  readonly tlbInstructions: Map<string, number>;
+  readonly flushesBy: Map<string, number>;
+  readonly touched: number[];
+  readonly saved: { scalars: number[]; instructions: number[]; counters: number[] }[];
+}
+/** What an interval counted (Metrics.deltaSince), per key in the source's key order. */
+export interface Delta {
+  readonly source: Metrics;
+  readonly keysVersion: number;
+  readonly scalars: number[];
+  readonly tlbInstructions: [string, number][];
+  readonly flushesBy: [string, number][];
+  readonly cpus: { cpu: number; scalars: number[]; instructions: [string, number][]; counters: [string, number][] }[];
+}
 export interface Snapshot {
   scalars: number[];
   tlbInstructions: Map<string, number>;
