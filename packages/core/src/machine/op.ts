@@ -13,7 +13,8 @@ export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T 
   const top = m.opDepth === 0;
   // attribution: what a top-level operation counted, under its label (a scenario's `ops[3].munmap`)
   const label = top ? (m.opLabel ?? name) : m.currentOp;
-  const before = top && m.perOp ? m.metrics.mark() : undefined;
+  const measured = top && m.perOp !== null;
+  if (measured) m.metrics.mark();
   const found = m.metrics.violations.length;
   const start = m.now;
   m.opsStarted = true;
@@ -32,9 +33,9 @@ export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T 
     }
     m.opDepth--;
     if (top) {
-      if (before) {
+      if (measured) {
         const b = opBucket(m, label!);
-        b.addDeltaOf(m.metrics.deltaSince(before), 1);
+        m.metrics.closeMark(b);
         b.violations.push(...m.metrics.violations.slice(found));
       }
       // the operation as a slice on its CPU's track, its flushes and IPIs inside (Perfetto)

@@ -85,10 +85,11 @@ export class Metrics {
 
   /** the interval being measured (see {@link mark}), or null */
   private live: Mark | null = null;
+  /** the one interval record, reused */
+  private readonly mk: Mark = { live: false, id: 0, scalars: [], tlbInstructions: new Map(), flushesBy: new Map(), touched: [], at: [], vals: [] };
   /** per CPU, the id of the latest mark that saved its figures */
   private readonly savedIn: Int32Array;
-  private marks = 0;
-  /** bumped whenever a per-CPU map gains a key (what {@link addDeltaOf} must mirror as zeros) */
+  /** bumped whenever a per-CPU map gains a key (what {@link closeMark} must mirror as zeros) */
   private keysVersion = 0;
   /** the source's keysVersion this accumulator last mirrored every key of */
   private mirroredVersion = -1;
@@ -144,83 +145,83 @@ export class Metrics {
    */
   asSetup<T>(fn: () => T): T {
     if (!this.setup) return fn();
-    const mk = this.mark();
+    this.mark();
     try {
       return fn();
     } finally {
-      const d = this.deltaSince(mk);
-      this.setup.addDeltaOf(d, 1);
-      this.addDeltaOf(d, -1);
+      this.closeMark(this.setup, true);
     }
   }
 
   /**
    * Start measuring an interval (one operation, the setup): the scalars and the two machine-wide
-   * maps are copied now; a CPU's figures only when something first counts on it (cpu()), so an
+   * maps are copied now, a CPU's figures only when something first counts on it (cpu()), so an
    * interval costs what it touched, not the number of CPUs. One interval at a time.
    */
-  mark(): Mark {
-    if (this.live) throw new Error('Metrics.mark: an interval is already being measured');
-    const mk: Mark = { id: ++this.marks, scalars: SCALARS.map((k) => this[k]), tlbInstructions: new Map(this.tlbInstructions), flushesBy: new Map(this.flushesBy), touched: [], saved: [] };
+  mark(): void {
+    const mk = this.mk;
+    if (mk.live) throw new Error('Metrics.mark: an interval is already being measured');
+    mk.live = true;
+    mk.id++;
+    for (let i = 0; i < SCALARS.length; i++) mk.scalars[i] = this[SCALARS[i]];
+    mk.tlbInstructions = new Map(this.tlbInstructions);
+    mk.flushesBy = new Map(this.flushesBy);
+    mk.touched.length = 0;
+    mk.at.length = 0;
+    mk.vals.length = 0;
     this.live = mk;
-    return mk;
   }
 
+  /** a CPU's figures before the interval touched it: its scalars, then its two maps' values in key order */
   private save(mk: Mark, c: number): void {
     this.savedIn[c] = mk.id;
     const a = this.cpus[c];
+    const v = mk.vals;
     mk.touched.push(c);
-    mk.saved.push({ scalars: CPU_SCALARS.map((k) => a[k]), instructions: [...a.instructions.values()], counters: [...a.counters.values()] });
-  }
-
-  /** What changed since `mk` (which ends): for {@link addDeltaOf}. */
-  deltaSince(mk: Mark): Delta {
-    if (this.live !== mk) throw new Error('Metrics.deltaSince: not the interval being measured');
-    this.live = null;
-    // a map's keys are never removed, so its values in insertion order line up with the saved ones
-    const mapDelta = (now: Map<string, number>, before: readonly number[]): [string, number][] => {
-      const r: [string, number][] = [];
-      let j = 0;
-      for (const [k, v] of now) r.push([k, v - (j < before.length ? before[j++] : 0)]);
-      return r;
-    };
-    const globalDelta = (now: Map<string, number>, before: Map<string, number>): [string, number][] => [...now].map(([k, v]) => [k, v - (before.get(k) ?? 0)]);
-    return {
-      source: this,
-      keysVersion: this.keysVersion,
-      scalars: SCALARS.map((k, i) => this[k] - mk.scalars[i]),
-      tlbInstructions: globalDelta(this.tlbInstructions, mk.tlbInstructions),
-      flushesBy: globalDelta(this.flushesBy, mk.flushesBy),
-      cpus: mk.touched.map((c, i) => {
-        const a = this.cpus[c];
-        const b = mk.saved[i];
-        return { cpu: c, scalars: CPU_SCALARS.map((k, n) => a[k] - b.scalars[n]), instructions: mapDelta(a.instructions, b.instructions), counters: mapDelta(a.counters, b.counters) };
-      }),
-    };
+    mk.at.push(v.length);
+    for (const k of CPU_SCALARS) v.push(a[k]);
+    v.push(a.instructions.size);
+    for (const x of a.instructions.values()) v.push(x);
+    v.push(a.counters.size);
+    for (const x of a.counters.values()) v.push(x);
   }
 
   /**
-   * this += sign * d: what {@link addDelta} does with the two snapshots of the interval, for the
-   * CPUs it touched only; every key of the source's per-CPU maps is present here afterwards (as
-   * addDelta leaves it), mirrored again only when the source gained one.
+   * End the interval: add what it counted to `into` as {@link addDelta} would with snapshots taken
+   * at its two ends (CPUs it did not touch add nothing but their keys), and with `restore` take it
+   * back out of these totals.
    */
-  addDeltaOf(d: Delta, sign: 1 | -1): void {
-    SCALARS.forEach((k, i) => (this[k] += sign * d.scalars[i]));
-    const add = (into: Map<string, number>, ds: readonly [string, number][]) => {
-      for (const [k, v] of ds) if (v !== 0 || !into.has(k)) into.set(k, (into.get(k) ?? 0) + sign * v);
-    };
-    add(this.tlbInstructions, d.tlbInstructions);
-    add(this.flushesBy, d.flushesBy);
-    for (const x of d.cpus) {
-      const c = this.cpus[x.cpu];
-      CPU_SCALARS.forEach((k, n) => (c[k] += sign * x.scalars[n]));
-      add(c.instructions, x.instructions);
-      add(c.counters, x.counters);
+  closeMark(into: Metrics, restore = false): void {
+    const mk = this.mk;
+    if (!mk.live) throw new Error('Metrics.closeMark: no interval is being measured');
+    mk.live = false;
+    this.live = null;
+    SCALARS.forEach((k, i) => {
+      const d = this[k] - mk.scalars[i];
+      into[k] += d;
+      if (restore) this[k] -= d;
+    });
+    addMapSince(into.tlbInstructions, this.tlbInstructions, mk.tlbInstructions, restore);
+    addMapSince(into.flushesBy, this.flushesBy, mk.flushesBy, restore);
+    const v = mk.vals;
+    for (let t = 0; t < mk.touched.length; t++) {
+      const cpu = mk.touched[t];
+      const a = this.cpus[cpu];
+      const c = into.cpus[cpu];
+      let o = mk.at[t];
+      for (const k of CPU_SCALARS) {
+        const d = a[k] - v[o++];
+        c[k] += d;
+        if (restore) a[k] -= d;
+      }
+      o = addSavedSince(c.instructions, a.instructions, v, o, restore);
+      addSavedSince(c.counters, a.counters, v, o, restore);
     }
-    if (d.source !== this && this.mirroredVersion !== d.keysVersion) {
-      this.mirroredVersion = d.keysVersion;
-      d.source.cpus.forEach((s, i) => {
-        const c = this.cpus[i];
+    if (into.mirroredVersion !== this.keysVersion) {
+      // what addDelta also does for every CPU: each key of the source's maps exists in `into`
+      into.mirroredVersion = this.keysVersion;
+      this.cpus.forEach((s, i) => {
+        const c = into.cpus[i];
         for (const k of s.instructions.keys()) if (!c.instructions.has(k)) c.instructions.set(k, 0);
         for (const k of s.counters.keys()) if (!c.counters.has(k)) c.counters.set(k, 0);
       });
@@ -297,24 +298,44 @@ interface CpuAccumulator {
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
 const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
-/** An interval being measured (Metrics.mark): what was copied at its start, and per CPU at first touch. */
-export interface Mark {
-  readonly id: number;
+/** The interval being measured (Metrics.mark): what was copied at its start, and per CPU at first touch. */
+interface Mark {
+  live: boolean;
+  id: number;
   readonly scalars: number[];
-  readonly tlbInstructions: Map<string, number>;
-  readonly flushesBy: Map<string, number>;
+  tlbInstructions: Map<string, number>;
+  flushesBy: Map<string, number>;
+  /** the CPUs touched, and where each one's saved figures start in `vals` */
   readonly touched: number[];
-  readonly saved: { scalars: number[]; instructions: number[]; counters: number[] }[];
+  readonly at: number[];
+  readonly vals: number[];
 }
-/** What an interval counted (Metrics.deltaSince), per key in the source's key order. */
-export interface Delta {
-  readonly source: Metrics;
-  readonly keysVersion: number;
-  readonly scalars: number[];
-  readonly tlbInstructions: [string, number][];
-  readonly flushesBy: [string, number][];
-  readonly cpus: { cpu: number; scalars: number[]; instructions: [string, number][]; counters: [string, number][] }[];
+
+/** into += now - before per key of `now` (before: a copy from the mark); `restore`: now -= the same */
+function addMapSince(into: Map<string, number>, now: Map<string, number>, before: Map<string, number>, restore: boolean): void {
+  for (const [k, x] of now) {
+    const d = x - (before.get(k) ?? 0);
+    if (d !== 0 || !into.has(k)) into.set(k, (into.get(k) ?? 0) + d);
+    if (restore && d !== 0) now.set(k, x - d);
+  }
 }
+
+/**
+ * The same against values saved at vals[o] (a count, then the values in key order: keys are never
+ * removed, so the first ones line up); returns the offset after them.
+ */
+function addSavedSince(into: Map<string, number>, now: Map<string, number>, vals: readonly number[], o: number, restore: boolean): number {
+  const n = vals[o++];
+  let j = 0;
+  for (const [k, x] of now) {
+    const d = x - (j < n ? vals[o + j] : 0);
+    j++;
+    if (d !== 0 || !into.has(k)) into.set(k, (into.get(k) ?? 0) + d);
+    if (restore && d !== 0) now.set(k, x - d);
+  }
+  return o + n;
+}
+
 export interface Snapshot {
   scalars: number[];
   tlbInstructions: Map<string, number>;
