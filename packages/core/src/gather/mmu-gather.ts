@@ -98,7 +98,8 @@ export class MmuGather implements GatherView {
     this.finished = false;
     this.resetRange();
     this.mm.tlbFlushPending++; // inc_tlb_flush_pending
-    m.note(`tlb_gather_mmu(${this.mm.name})${fullmm ? ' fullmm' : ''}`);
+    const name = this.mm.name;
+    m.note(() => `tlb_gather_mmu(${name})${fullmm ? ' fullmm' : ''}`);
     if (m.tracing) m.trace({ cpu: m.curCpu, name: 'tlb_gather_mmu', cat: 'gather', args: { mm: this.mm.name, fullmm } });
   }
 
@@ -414,11 +415,12 @@ export class MmuGather implements GatherView {
     this.cause = 'explicit';
     m.metrics.archFlushes++;
     if (why === 'batch_full') m.metrics.forcedFlushes++;
-    const bits = gatherBits(this).join(',');
-    m.note(`tlb_flush(${this.mm.name}) [${hex(this.start)}, ${hex(this.end)}) ${bits} cause=${why}`);
+    const bitList = gatherBits(this);
+    const [start, end, name] = [this.start, this.end, this.mm.name];
+    m.note(() => `tlb_flush(${name}) [${hex(start)}, ${hex(end)}) ${bitList.join(',')} cause=${why}`);
     if (m.tracing) {
       m.trace({ cpu: m.curCpu, name: 'tlb_flush_hook', cat: 'gather', args: {
-        mm: this.mm.name, cause: why, start: hex(this.start), end: hex(this.end), bits, vmaExec: this.vmaExec,
+        mm: this.mm.name, cause: why, start: hex(this.start), end: hex(this.end), bits: bitList.join(','), vmaExec: this.vmaExec,
         vmaHuge: this.vmaHuge, pageSize: this.pageSize,
       } });
     }

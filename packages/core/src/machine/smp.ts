@@ -16,7 +16,8 @@ export function sendIpi(m: Machine, targets: readonly number[], handler: (cpu: n
   m.cost(m.arch.cost.ipiSend);
   const flow = m.tracing ? m.nextFlowId() : 0;
   if (m.tracing) m.trace({ cpu: from, name: 'ipi_send', cat: 'ipi', args: { kind: opts.kind, targets: [...targets], wait: opts.wait }, flowOut: flow });
-  m.note(`IPI ${opts.kind} -> CPUs ${targets.join(',')}`);
+  const to = targets.slice();
+  m.note(() => `IPI ${opts.kind} -> CPUs ${to.join(',')}`);
   for (const cpu of targets) {
     const c = m.cpus[cpu];
     const deliver = () => {
