@@ -36,6 +36,7 @@ Commands:
   run         run a scenario file (YAML or JSON) on each architecture
   check       run the hazard checker; exit 1 when it finds anything, 3 when it checked nothing
   sweep       vary one workload parameter, in parallel; CSV/JSON, SVG plot, HTML report
+  merge       combine the shard files of a sweep run in slices (sweep --shard K/N) into its output
   workloads   list the built-in workloads with every parameter and default
   arches      list the architectures with their options, defaults and Kconfig
   metrics     what every metric means: unit, definition, kernel counterpart, backends
@@ -150,11 +151,35 @@ ${SETUP_HELP}
   -j, --jobs N           worker threads (default: one per core; at most one per core unless
                          --force-jobs, up to 1024)
       --force-jobs       allow --jobs above the number of cores
+      --shard K/N        run only the K-th of N interleaved slices of the values (value j when
+                         j mod N = K-1) and write a shard file; tlbsim merge turns the N shard files
+                         into this sweep's output (docs/sweeps.md: a CI matrix, a Slurm array)
 
 Examples:
   tlbsim sweep --workload munmap --vary pages=1..1024*2 --plot ipis.svg
   tlbsim sweep --workload munmap --vary cpus=2,4,8,16 --set peer=spin --format json --out sweep.json
   tlbsim sweep --workload tlb_flush2 --vary threads=1..8 --set cpus=8 --report tlb_flush2.html
+
+${EXIT_HELP}`,
+  merge: `Usage: tlbsim merge SHARD... [--format csv|json] [--out FILE] [--plot FILE.svg] [--report FILE.html]
+
+Combine the shard files of one sweep (tlbsim sweep ... --shard K/N --out FILE, run for every K from
+1 to N, on any machines) into exactly what the sweep prints run whole: the same CSV or JSON, byte
+for byte, and its plot and report drawn from the merged data. Every shard must be given once, all
+written by the same tlbsim from the same sweep (workload, --vary, --set, --arch, --cost,
+--include-setup). See docs/sweeps.md.
+
+Options:
+  -f, --format F         csv (default) or json, as tlbsim sweep
+  -o, --out FILE         write the data to FILE (atomically) instead of stdout
+      --plot FILE.svg    an SVG line chart of --metric against the varied parameter
+      --metric NAME      the metric to plot (default ipis)
+      --report FILE.html one self-contained HTML page with the tables and charts
+
+Examples:
+  tlbsim sweep --workload munmap --vary pages=1..1024*2 --shard 1/2 --out shard-1.json
+  tlbsim sweep --workload munmap --vary pages=1..1024*2 --shard 2/2 --out shard-2.json
+  tlbsim merge shard-1.json shard-2.json --plot ipis.svg --out sweep.csv
 
 ${EXIT_HELP}`,
   workloads: `Usage: tlbsim workloads [NAME] [--format text|json|markdown]

@@ -8,6 +8,7 @@ import { ScenarioError, didYouMean, oneLine } from '@tlbsim/core';
 import { compare } from './commands/compare.js';
 import { check } from './commands/check.js';
 import { sweep } from './commands/sweep.js';
+import { merge } from './commands/merge.js';
 import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
@@ -24,6 +25,7 @@ const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
   ['run', (a) => compare(a, 'run')],
   ['check', check],
   ['sweep', sweep],
+  ['merge', merge],
   ['workloads', workloads],
   ['arches', arches],
   ['metrics', metrics],

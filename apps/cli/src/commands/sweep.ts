@@ -1,4 +1,4 @@
-import { list, oneOf, parse, str } from '../args.js';
+import { list, oneOf, parse, str, type Values } from '../args.js';
 import { variantsOf } from '../common.js';
 import type { Job } from '../engine.js';
 import { UsageError } from '../errors.js';
@@ -6,6 +6,7 @@ import { HELP } from '../help.js';
 import { sweepReport } from '../html.js';
 import { checkOutputs, emit, withDefaultSignalsAsync, writeAtomic } from '../io.js';
 import { jobsOf, progressBar, runPool, type Task } from '../pool.js';
+import { parseShard, shardFile, shardIndices, type SweepSpec } from '../shard.js';
 import { lineChart } from '../svg.js';
 import { allMetricKeys, checkMetricName, parseVaryValues, seriesOf, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
 import { checkParamName, findWorkload, resolveParams, WORKLOAD_NAMES, type Params } from '../workloads/index.js';
@@ -26,6 +27,7 @@ export async function sweep(argv: string[]): Promise<number> {
     report: { type: 'string' },
     jobs: { type: 'string', short: 'j' },
     'force-jobs': { type: 'boolean' },
+    shard: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(HELP.sweep);
@@ -50,40 +52,67 @@ export async function sweep(argv: string[]): Promise<number> {
     return { value: params[key], params };
   });
   const variants = variantsOf(values);
-  const format = oneOf('--format', str(values, 'format'), ['csv', 'json'] as const, 'csv');
-  const metric = str(values, 'metric') ?? 'ipis';
-  checkMetricName(metric);
-  if (str(values, 'metric') && !str(values, 'plot') && !str(values, 'report')) throw new UsageError('--metric chooses what --plot (and --report) draw: give --plot FILE.svg or --report FILE.html');
+  const shardOpt = str(values, 'shard');
+  const shard = shardOpt === undefined ? undefined : parseShard(shardOpt);
+  if (shard) {
+    const given = ['format', 'plot', 'metric', 'report'].filter((o) => values[o] !== undefined);
+    if (given.length) throw new UsageError(`--shard writes a shard file for tlbsim merge: give ${given.map((o) => `--${o}`).join(', ')} to tlbsim merge instead`);
+  }
+  const output = sweepOutputOptions(values);
   const jobs = jobsOf(str(values, 'jobs'), values['force-jobs'] === true);
+  const mine = shard ? shardIndices(points.length, shard) : points.map((_, j) => j);
 
   const tasks: Task[] = [];
-  for (const p of points) {
+  for (const p of mine.map((j) => points[j])) {
     const job: Job = { kind: 'workload', workload: w.name, params: p.params };
     for (const variant of variants) tasks.push({ id: tasks.length, job, variant, opts: { includeSetup: values['include-setup'] === true } });
   }
-  const bar = progressBar(tasks.length, `sweep ${w.name} ${key}`);
+  const bar = progressBar(tasks.length, `sweep ${w.name} ${key}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`);
   let results;
   try {
     results = await withDefaultSignalsAsync(() => runPool(tasks, jobs, bar.tick));
   } finally {
     bar.end();
   }
-  const d: SweepData = {
-    workload: w,
-    key,
-    variants,
-    points: points.map((p, i) => ({ ...p, results: results.slice(i * variants.length, (i + 1) * variants.length) })),
-  };
+  const perPoint = mine.map((_, i) => results.slice(i * variants.length, (i + 1) * variants.length));
+  if (shard) {
+    const spec: SweepSpec = { workload: w.name, key, variants, points, includeSetup: values['include-setup'] === true };
+    emit(shardFile(spec, shard, perPoint), str(values, 'out'));
+    return 0;
+  }
+  const d: SweepData = { workload: w, key, variants, points: points.map((p, i) => ({ ...p, results: perPoint[i] })) };
+  writeSweep(d, output);
+  return 0;
+}
+
+/** What a sweep's data is written as (tlbsim sweep, tlbsim merge): format, files, metric. */
+export interface SweepOutput {
+  format: 'csv' | 'json';
+  out?: string;
+  plot?: string;
+  report?: string;
+  metric: string;
+}
+
+/** --format, --out, --plot, --report and --metric, checked before any work. */
+export function sweepOutputOptions(values: Values): SweepOutput {
+  const format = oneOf('--format', str(values, 'format'), ['csv', 'json'] as const, 'csv');
+  const metric = str(values, 'metric') ?? 'ipis';
+  checkMetricName(metric);
+  if (str(values, 'metric') && !str(values, 'plot') && !str(values, 'report')) throw new UsageError('--metric chooses what --plot (and --report) draw: give --plot FILE.svg or --report FILE.html');
+  return { format, metric, out: str(values, 'out'), plot: str(values, 'plot'), report: str(values, 'report') };
+}
+
+/** Write the sweep's data, plot and report. */
+export function writeSweep(d: SweepData, o: SweepOutput): void {
+  const { metric, plot, report } = o;
   if (!allMetricKeys(d).includes(metric)) {
     throw new UsageError(`metric "${metric}" was not produced by any variant; available: ${allMetricKeys(d).join(', ')}`);
   }
-  const data = format === 'json' ? sweepJson(d) : sweepCsv(d);
-  const plot = str(values, 'plot');
-  const report = str(values, 'report');
-  const svg = plot ? lineChart({ title: `${metric} vs ${key} (${w.name})`, xLabel: key, yLabel: metric, x: d.points.map((p) => p.value as string | number), series: seriesOf(d, metric) }) : '';
+  const data = o.format === 'json' ? sweepJson(d) : sweepCsv(d);
+  const svg = plot ? lineChart({ title: `${metric} vs ${d.key} (${d.workload.name})`, xLabel: d.key, yLabel: metric, x: d.points.map((p) => p.value as string | number), series: seriesOf(d, metric) }) : '';
   const html = report ? sweepReport(d, metric) : '';
   if (plot) writeAtomic(plot, svg);
   if (report) writeAtomic(report, html);
-  emit(data, str(values, 'out'));
-  return 0;
+  emit(data, o.out);
 }
