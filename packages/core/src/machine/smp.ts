@@ -21,7 +21,7 @@ export function sendIpi(m: Machine, targets: readonly number[], handler: (cpu: n
   for (const cpu of targets) {
     const c = m.cpus[cpu];
     const deliver = () => {
-      met.cpu(cpu).ipisReceived++;
+      met.ipiReceived(cpu);
       m.cost(m.arch.cost.ipiPerTarget);
       m.hooks.onIpi(cpu, { kind: opts.kind, from });
       if (m.tracing) m.trace({ cpu, name: opts.kind, cat: 'ipi', flowIn: flow });

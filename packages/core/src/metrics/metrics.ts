@@ -83,20 +83,22 @@ export class Metrics {
   /** what the machine's setup cost (threads present before the first operation switching onto their CPUs) */
   readonly setup: Metrics | null;
 
-  /** the interval being measured (see {@link mark}), or null */
-  private live: Mark | null = null;
-  /** the one interval record, reused */
-  private readonly mk: Mark = { live: false, id: 0, scalars: [], tlbInstructions: new Map(), flushesBy: new Map(), touched: [], at: [], vals: [] };
-  /** per CPU, the id of the latest mark that saved its figures */
-  private readonly savedIn: Int32Array;
-  /** bumped whenever a per-CPU map gains a key (what {@link closeMark} must mirror as zeros) */
+  /**
+   * Where per-CPU figures and the two maps are counted: these totals, or the setup's while the
+   * setup is measured (asSetup); `also`: a second accumulator that counts the same (a measured
+   * operation's bucket, see {@link mark}).
+   */
+  private into: Metrics = this;
+  private also: Metrics | null = null;
+  /** the scalars when the measured interval began */
+  private readonly marked: number[] = [];
+  /** bumped whenever a per-CPU map gains a key (what {@link closeMark} mirrors as zeros) */
   private keysVersion = 0;
   /** the source's keysVersion this accumulator last mirrored every key of */
   private mirroredVersion = -1;
 
   constructor(nCpus: number, counterNames: readonly string[], withSetup = true) {
     this.setup = withSetup ? new Metrics(nCpus, counterNames, false) : null;
-    this.savedIn = new Int32Array(nCpus);
     this.cpus = Array.from({ length: nCpus }, () => ({
       ipisReceived: 0,
       firmwareIpisReceived: 0,
@@ -107,125 +109,107 @@ export class Metrics {
     }));
   }
 
-  /** CPU `c`'s figures, to count into: every per-CPU count goes through here (see {@link mark}) */
-  cpu(c: number): CpuAccumulator {
-    const mk = this.live;
-    if (mk !== null && this.savedIn[c] !== mk.id) this.save(mk, c);
-    return this.cpus[c];
+  /** `cpu` received an IPI */
+  ipiReceived(cpu: number): void {
+    this.into.cpus[cpu].ipisReceived++;
+    if (this.also) this.also.cpus[cpu].ipisReceived++;
+  }
+  /** `cpu` performed a full or ranged flush */
+  cpuFlush(cpu: number, kind: 'full' | 'ranged'): void {
+    const k = kind === 'full' ? 'fullFlushes' : 'rangedFlushes';
+    this.into.cpus[cpu][k]++;
+    if (this.also) this.also.cpus[cpu][k]++;
   }
 
   instr(cpu: number, mnemonic: string, n: number): void {
-    this.tlbInstructions.set(mnemonic, (this.tlbInstructions.get(mnemonic) ?? 0) + n);
-    if (cpu >= 0) {
-      const m = this.cpu(cpu).instructions;
-      const v = m.get(mnemonic);
-      if (v === undefined) this.keysVersion++;
-      m.set(mnemonic, (v ?? 0) + n);
-    }
+    this.add(this.into.tlbInstructions, this.tlbInstructions, mnemonic, n);
+    if (this.also) bump(this.also.tlbInstructions, mnemonic, n);
+    if (cpu >= 0) this.addCpu(cpu, 'instructions', mnemonic, n);
   }
   counter(cpu: number, name: string, n: number): void {
-    const m = this.cpu(cpu).counters;
-    const v = m.get(name);
-    if (v === undefined) this.keysVersion++;
-    m.set(name, (v ?? 0) + n);
+    this.addCpu(cpu, 'counters', name, n);
   }
+
+  /** into[key] += n for a map of the totals (`mine`), which keeps the key while the setup is measured */
+  private add(into: Map<string, number>, mine: Map<string, number>, key: string, n: number): boolean {
+    const v = into.get(key);
+    into.set(key, (v ?? 0) + n);
+    if (into !== mine && !mine.has(key)) mine.set(key, 0);
+    return v === undefined;
+  }
+  private addCpu(cpu: number, which: 'instructions' | 'counters', key: string, n: number): void {
+    const mine = this.cpus[cpu][which];
+    const had = mine.has(key);
+    this.add(this.into.cpus[cpu][which], mine, key, n);
+    if (!had) this.keysVersion++;
+    if (this.also) bump(this.also.cpus[cpu][which], key, n);
+  }
+
   /** one TLB flush operation issued by kernel function `fn` */
   flush(fn: string): void {
-    this.flushesBy.set(fn, (this.flushesBy.get(fn) ?? 0) + 1);
+    this.add(this.into.flushesBy, this.flushesBy, fn, 1);
+    if (this.also) bump(this.also.flushesBy, fn, 1);
   }
   /** firmware interrupted `cpu` on another CPU's behalf (riscv SBI remote fence) */
   firmwareIpi(cpu: number): void {
     this.firmwareIpis++;
-    this.cpu(cpu).firmwareIpisReceived++;
+    this.into.cpus[cpu].firmwareIpisReceived++;
+    if (this.also) this.also.cpus[cpu].firmwareIpisReceived++;
   }
 
   /**
    * Run `fn` and move what it counted into {@link setup}: the machine's setup is not the
-   * workload, so the totals leave it out (a result reports it on its own).
+   * workload, so the totals leave it out (a result reports it on its own). What it counts per
+   * CPU goes to the setup directly; the scalars are moved at the end.
    */
   asSetup<T>(fn: () => T): T {
-    if (!this.setup) return fn();
-    this.mark();
+    const setup = this.setup;
+    if (!setup) return fn();
+    if (this.into !== this || this.also) throw new Error('Metrics.asSetup: an interval is already being measured');
+    const before = SCALARS.map((k) => this[k]);
+    this.into = setup;
     try {
       return fn();
     } finally {
-      this.closeMark(this.setup, true);
-    }
-  }
-
-  /**
-   * Start measuring an interval (one operation, the setup): the scalars and the two machine-wide
-   * maps are copied now, a CPU's figures only when something first counts on it (cpu()), so an
-   * interval costs what it touched, not the number of CPUs. One interval at a time.
-   */
-  mark(): void {
-    const mk = this.mk;
-    if (mk.live) throw new Error('Metrics.mark: an interval is already being measured');
-    mk.live = true;
-    mk.id++;
-    for (let i = 0; i < SCALARS.length; i++) mk.scalars[i] = this[SCALARS[i]];
-    mk.tlbInstructions = new Map(this.tlbInstructions);
-    mk.flushesBy = new Map(this.flushesBy);
-    mk.touched.length = 0;
-    mk.at.length = 0;
-    mk.vals.length = 0;
-    this.live = mk;
-  }
-
-  /** a CPU's figures before the interval touched it: its scalars, then its two maps' values in key order */
-  private save(mk: Mark, c: number): void {
-    this.savedIn[c] = mk.id;
-    const a = this.cpus[c];
-    const v = mk.vals;
-    mk.touched.push(c);
-    mk.at.push(v.length);
-    for (const k of CPU_SCALARS) v.push(a[k]);
-    v.push(a.instructions.size);
-    for (const x of a.instructions.values()) v.push(x);
-    v.push(a.counters.size);
-    for (const x of a.counters.values()) v.push(x);
-  }
-
-  /**
-   * End the interval: add what it counted to `into` as {@link addDelta} would with snapshots taken
-   * at its two ends (CPUs it did not touch add nothing but their keys), and with `restore` take it
-   * back out of these totals.
-   */
-  closeMark(into: Metrics, restore = false): void {
-    const mk = this.mk;
-    if (!mk.live) throw new Error('Metrics.closeMark: no interval is being measured');
-    mk.live = false;
-    this.live = null;
-    SCALARS.forEach((k, i) => {
-      const d = this[k] - mk.scalars[i];
-      into[k] += d;
-      if (restore) this[k] -= d;
-    });
-    addMapSince(into.tlbInstructions, this.tlbInstructions, mk.tlbInstructions, restore);
-    addMapSince(into.flushesBy, this.flushesBy, mk.flushesBy, restore);
-    const v = mk.vals;
-    for (let t = 0; t < mk.touched.length; t++) {
-      const cpu = mk.touched[t];
-      const a = this.cpus[cpu];
-      const c = into.cpus[cpu];
-      let o = mk.at[t];
-      for (const k of CPU_SCALARS) {
-        const d = a[k] - v[o++];
-        c[k] += d;
-        if (restore) a[k] -= d;
-      }
-      o = addSavedSince(c.instructions, a.instructions, v, o, restore);
-      addSavedSince(c.counters, a.counters, v, o, restore);
-    }
-    if (into.mirroredVersion !== this.keysVersion) {
-      // what addDelta also does for every CPU: each key of the source's maps exists in `into`
-      into.mirroredVersion = this.keysVersion;
-      this.cpus.forEach((s, i) => {
-        const c = into.cpus[i];
-        for (const k of s.instructions.keys()) if (!c.instructions.has(k)) c.instructions.set(k, 0);
-        for (const k of s.counters.keys()) if (!c.counters.has(k)) c.counters.set(k, 0);
+      this.into = this;
+      SCALARS.forEach((k, i) => {
+        const after = this[k];
+        setup[k] += after - before[i];
+        this[k] += before[i] - after;
       });
+      this.mirrorKeys(setup);
     }
+  }
+
+  /**
+   * Start measuring an interval (one top-level operation) into `bucket`: from now on every count
+   * also goes there, and the scalars are compared at {@link closeMark}. Costs what the interval
+   * counts, not the number of CPUs. One interval at a time.
+   */
+  mark(bucket: Metrics): void {
+    if (this.also || this.into !== this) throw new Error('Metrics.mark: an interval is already being measured');
+    this.also = bucket;
+    for (let i = 0; i < SCALARS.length; i++) this.marked[i] = this[SCALARS[i]];
+  }
+
+  /** End the interval: the bucket gets the scalars' growth, and (as zeros) every per-CPU key. */
+  closeMark(): void {
+    const into = this.also;
+    if (!into) throw new Error('Metrics.closeMark: no interval is being measured');
+    this.also = null;
+    SCALARS.forEach((k, i) => (into[k] += this[k] - this.marked[i]));
+    this.mirrorKeys(into);
+  }
+
+  /** what addDelta leaves behind: every key of these per-CPU maps present in `into`'s */
+  private mirrorKeys(into: Metrics): void {
+    if (into.mirroredVersion === this.keysVersion) return;
+    into.mirroredVersion = this.keysVersion;
+    this.cpus.forEach((s, i) => {
+      const c = into.cpus[i];
+      for (const k of s.instructions.keys()) if (!c.instructions.has(k)) c.instructions.set(k, 0);
+      for (const k of s.counters.keys()) if (!c.counters.has(k)) c.counters.set(k, 0);
+    });
   }
 
   /** the counts now, for {@link addDelta} */
@@ -298,42 +282,9 @@ interface CpuAccumulator {
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
 const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
-/** The interval being measured (Metrics.mark): what was copied at its start, and per CPU at first touch. */
-interface Mark {
-  live: boolean;
-  id: number;
-  readonly scalars: number[];
-  tlbInstructions: Map<string, number>;
-  flushesBy: Map<string, number>;
-  /** the CPUs touched, and where each one's saved figures start in `vals` */
-  readonly touched: number[];
-  readonly at: number[];
-  readonly vals: number[];
-}
-
-/** into += now - before per key of `now` (before: a copy from the mark); `restore`: now -= the same */
-function addMapSince(into: Map<string, number>, now: Map<string, number>, before: Map<string, number>, restore: boolean): void {
-  for (const [k, x] of now) {
-    const d = x - (before.get(k) ?? 0);
-    if (d !== 0 || !into.has(k)) into.set(k, (into.get(k) ?? 0) + d);
-    if (restore && d !== 0) now.set(k, x - d);
-  }
-}
-
-/**
- * The same against values saved at vals[o] (a count, then the values in key order: keys are never
- * removed, so the first ones line up); returns the offset after them.
- */
-function addSavedSince(into: Map<string, number>, now: Map<string, number>, vals: readonly number[], o: number, restore: boolean): number {
-  const n = vals[o++];
-  let j = 0;
-  for (const [k, x] of now) {
-    const d = x - (j < n ? vals[o + j] : 0);
-    j++;
-    if (d !== 0 || !into.has(k)) into.set(k, (into.get(k) ?? 0) + d);
-    if (restore && d !== 0) now.set(k, x - d);
-  }
-  return o + n;
+/** m[key] += n */
+function bump(m: Map<string, number>, key: string, n: number): void {
+  m.set(key, (m.get(key) ?? 0) + n);
 }
 
 export interface Snapshot {
