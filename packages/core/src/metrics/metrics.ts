@@ -131,17 +131,16 @@ export class Metrics {
   }
 
   /** into[key] += n for a map of the totals (`mine`), which keeps the key while the setup is measured */
-  private add(into: Map<string, number>, mine: Map<string, number>, key: string, n: number): boolean {
-    const v = into.get(key);
-    into.set(key, (v ?? 0) + n);
+  private add(into: Map<string, number>, mine: Map<string, number>, key: string, n: number): void {
+    into.set(key, (into.get(key) ?? 0) + n);
     if (into !== mine && !mine.has(key)) mine.set(key, 0);
-    return v === undefined;
   }
   private addCpu(cpu: number, which: 'instructions' | 'counters', key: string, n: number): void {
     const mine = this.cpus[cpu][which];
-    const had = mine.has(key);
-    this.add(this.into.cpus[cpu][which], mine, key, n);
-    if (!had) this.keysVersion++;
+    const v = mine.get(key);
+    if (v === undefined) this.keysVersion++;
+    if (this.into === this) mine.set(key, (v ?? 0) + n);
+    else this.add(this.into.cpus[cpu][which], mine, key, n);
     if (this.also) bump(this.also.cpus[cpu][which], key, n);
   }
 
