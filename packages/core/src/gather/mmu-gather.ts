@@ -7,7 +7,7 @@ import { FrameKind } from '../machine/frames.js';
 import { TableState, type PageTable } from '../machine/page-table.js';
 import {
   ENCODED_PAGE_BIT_DELAY_RMAP, ENCODED_PAGE_BIT_NR_PAGES_NEXT, MMU_GATHER_BUNDLE, PageBatch, SLOT_IS_COUNT,
-  maxGatherBatch, maxGatherBatchCount,
+  giveBatch, maxGatherBatch, maxGatherBatchCount, takeBatch,
 } from './page-batch.js';
 import { TableBatch, maxTableBatch } from './table-batch.js';
 import { gatherBits } from '../arch/asm-generic-tlb.js';
@@ -42,8 +42,11 @@ export class MmuGather implements GatherView {
   end = 0;
   pageSize = 0;
   batchCount = 0;
-  readonly local: PageBatch;
-  active: PageBatch;
+  /** the embedded batch (MMU_GATHER_BUNDLE slots), from init until finish */
+  local!: PageBatch;
+  /** whether `local` is this gather's (taken at init, given back at finish) */
+  private ownsLocal = false;
+  active!: PageBatch;
   batch: TableBatch | null = null;
   /**
    * why the next tlb_flush without a caller-given cause happens: set when a page batch is full
@@ -76,8 +79,6 @@ export class MmuGather implements GatherView {
     this.basePageSize = 2 ** ps;
     this.archRemovesEntries = m.runtime.removeTlbEntry !== undefined;
     this.noGather = m.kconfig.MMU_GATHER_NO_GATHER;
-    this.local = new PageBatch(MMU_GATHER_BUNDLE, -1);
-    this.active = this.local;
     this.init(fullmm);
   }
 
@@ -86,6 +87,8 @@ export class MmuGather implements GatherView {
     const m = this.m;
     this.fullmm = fullmm;
     this.needFlushAll = false;
+    if (!this.ownsLocal) this.local = takeBatch(m, MMU_GATHER_BUNDLE, -1);
+    this.ownsLocal = true;
     this.local.nr = 0;
     this.local.next = null;
     this.active = this.local;
@@ -244,7 +247,7 @@ export class MmuGather implements GatherView {
     if (page < 0) return false;
     this.batchCount++;
     this.m.metrics.batchPagesAllocated++;
-    const b = new PageBatch(this.maxBatch, page);
+    const b = takeBatch(this.m, this.maxBatch, page);
     this.active.next = b;
     this.active = b;
     return true;
@@ -398,7 +401,12 @@ export class MmuGather implements GatherView {
 
   /** tlb_batch_list_free */
   private batchListFree(): void {
-    for (let b = this.local.next; b; b = b.next) this.m.frames.free(b.page);
+    for (let b = this.local.next; b; ) {
+      const next = b.next;
+      this.m.frames.free(b.page);
+      giveBatch(this.m, b);
+      b = next;
+    }
     this.local.next = null;
   }
 
@@ -513,6 +521,8 @@ export class MmuGather implements GatherView {
     }
     this.flushMmu('finish');
     this.batchListFree();
+    if (this.ownsLocal) giveBatch(m, this.local);
+    this.ownsLocal = false;
     this.mm.tlbFlushPending--;
     this.finished = true;
     if (m.tracing) m.trace({ cpu: m.curCpu, name: 'tlb_finish_mmu', cat: 'gather', args: { mm: this.mm.name } });
