@@ -25,13 +25,13 @@ const COMMANDS = new Map<string, (argv: string[]) => number | Promise<number>>([
   ['run', (a) => compare(a, 'run')],
   ['check', check],
   ['sweep', sweep],
-  ['merge', merge],
   ['workloads', workloads],
   ['arches', arches],
   ['metrics', metrics],
   ['new-arch', newArch],
   ['replay', replayCommand],
   ['measure', measure],
+  ['merge', merge],
 ]);
 const NAMES = [...COMMANDS.keys()];
 
