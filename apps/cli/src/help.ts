@@ -98,7 +98,7 @@ free-tables-without-flush where no page table is freed) or a run checked no haza
     usage: 'tlbsim sweep --workload NAME --vary KEY=V1,V2,... [--set KEY=VALUE]... [--arch SPEC]... [options]',
     about: `Run a workload for each value of one parameter on each architecture variant, in parallel on all
 cores (worker threads), with a progress line on stderr when it is a terminal.`,
-    options: ['workload', 'vary', ['set', 'fix another parameter, repeatable'], ...ARCH_GROUP, ...KERNEL_GROUP, 'include-setup', 'format', ['out', 'write the data to FILE (atomically) instead of stdout (- is stdout)'], 'plot', 'metric', 'report', 'jobs', 'force-jobs'],
+    options: ['workload', 'vary', ['set', 'fix another parameter, repeatable'], ...ARCH_GROUP, ...KERNEL_GROUP, 'include-setup', 'format', ['out', 'write the data to FILE (atomically) instead of stdout (- is stdout)'], 'plot', 'metric', 'report', 'jobs', 'force-jobs', 'shard'],
     formats: ['csv', 'json'],
     formatNote: 'csv: one row per value and variant, with the workload and its parameters; on stdout unless --out, and not at all when only --plot/--report are given without it',
     examples: [
@@ -106,6 +106,7 @@ cores (worker threads), with a progress line on stderr when it is a terminal.`,
       'tlbsim sweep --workload munmap --vary cpus=2,4,8,16 --set peer=spin --format json --out sweep.json',
       'tlbsim sweep --workload tlb_flush2 --vary threads=1..8 --set cpus=8 --report tlb_flush2.html',
       'tlbsim sweep --workload hugetlb-share --vary kernel=6.1,6.12,6.18,7.1 --arch x86',
+      'tlbsim sweep --workload munmap --vary pages=1..1024*2 --shard 1/2 --out shard-1.json',
     ],
   },
   workloads: {
@@ -231,6 +232,22 @@ and puts back every setting it changed, also on Ctrl-C; when it cannot record it
 line (exit 2).`,
     options: [['out', 'the recording (default tlbsim.trace; FILE.gz is gzip-compressed), written atomically when the program has exited']],
     examples: ["tlbsim record -o json.trace.gz -- python3 -c 'import json'", 'tlbsim replay json.trace.gz --arch x86'],
+  },
+  merge: {
+    summary: 'combine the shard files of a sweep run in slices (sweep --shard K/N) into its output',
+    usage: 'tlbsim merge SHARD... [--format csv|json] [--out FILE] [--plot FILE.svg] [--report FILE.html]',
+    about: `Combine the shard files of one sweep (tlbsim sweep ... --shard K/N --out FILE, run for every K from
+1 to N, on any machines) into exactly what the sweep prints run whole: the same CSV or JSON, byte
+for byte, and its plot and report drawn from the merged data. Every shard must be given once, all
+written by the same tlbsim from the same sweep (workload, --vary, --set, --arch, --cost,
+--include-setup). See docs/sweeps.md.`,
+    options: ['format', ['out', 'write the data to FILE (atomically) instead of stdout (- is stdout)'], 'plot', 'metric', 'report'],
+    formats: ['csv', 'json'],
+    examples: [
+      'tlbsim sweep --workload munmap --vary pages=1..1024*2 --shard 1/2 --out shard-1.json',
+      'tlbsim sweep --workload munmap --vary pages=1..1024*2 --shard 2/2 --out shard-2.json',
+      'tlbsim merge shard-1.json shard-2.json --plot ipis.svg --out sweep.csv',
+    ],
   },
 } as const satisfies Record<string, CommandDef>;
 

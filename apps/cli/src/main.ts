@@ -9,6 +9,7 @@ import { ScenarioError, didYouMean, oneLine } from '@tlbsim/core';
 import { compare } from './commands/compare.js';
 import { check } from './commands/check.js';
 import { sweep } from './commands/sweep.js';
+import { merge } from './commands/merge.js';
 import { replayCommand } from './commands/replay.js';
 import { arches, workloads } from './commands/list.js';
 import { newArch } from './commands/new-arch.js';
@@ -36,6 +37,7 @@ const COMMANDS = new Map<CommandName, (argv: string[]) => number | Promise<numbe
   ['measure', measure],
   ['kernels', kernels],
   ['record', recordCommand],
+  ['merge', merge],
 ]);
 const NAMES = [...COMMANDS.keys()];
 

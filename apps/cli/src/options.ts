@@ -185,6 +185,14 @@ then a chart and a table per metric, grouped by topic`,
     help: `worker threads (default: one per core; at most one per core unless
 --force-jobs, up to 1024)`,
   },
+  shard: {
+    name: 'shard',
+    type: 'string',
+    arg: 'K/N',
+    help: `run only the K-th of N interleaved slices of the values (value j when
+j mod N = K-1) and write a shard file; tlbsim merge turns the N shard files
+into this sweep's output (docs/sweeps.md: a CI matrix, a Slurm array)`,
+  },
   'force-jobs': { name: 'force-jobs', type: 'boolean', help: 'allow --jobs above the number of cores' },
   touch: {
     name: 'touch',

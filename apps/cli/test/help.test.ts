@@ -11,7 +11,7 @@ import { tlbsimIn } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
-const COMMANDS = ['compare', 'run', 'check', 'sweep', 'workloads', 'arches', 'metrics', 'new-arch', 'replay', 'measure', 'kernels', 'record'];
+const COMMANDS = ['compare', 'run', 'check', 'sweep', 'workloads', 'arches', 'metrics', 'new-arch', 'replay', 'measure', 'kernels', 'record', 'merge'];
 
 /** The long options a --help lists under Options:. */
 function listed(help: string): string[] {

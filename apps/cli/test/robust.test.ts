@@ -56,7 +56,7 @@ function usageError(r: Ran): string {
   return lines[0].slice('tlbsim: error: '.length);
 }
 
-const COMMANDS = 'compare, run, check, sweep, workloads, arches, metrics, new-arch, replay, measure, kernels, record';
+const COMMANDS = 'compare, run, check, sweep, workloads, arches, metrics, new-arch, replay, measure, kernels, record, merge';
 
 // ---------------------------------------------------------------- block: command lookup
 describe('names inherited from Object are no commands', () => {

@@ -18,7 +18,13 @@ import { HZ, PAGE_SHIFT, TLB_FLUSH_ALL, isGlobalAsid, type FlushTlbInfo, type X8
 
 /** (end - start) >> shift, on numbers that may exceed 32 bits or be TLB_FLUSH_ALL */
 export function strides(start: number, end: number, shift: number): number {
-  return Math.floor((end - start) / 2 ** shift);
+  return Math.floor((end - start) / pow2(shift));
+}
+
+/** 2^shift for the stride shifts of x86 (4 KiB, 2 MiB, 1 GiB pages), without a Math.pow per call */
+const POW2 = Array.from({ length: 64 }, (_, i) => 2 ** i);
+function pow2(shift: number): number {
+  return POW2[shift] ?? 2 ** shift;
 }
 
 /** get_flush_tlb_info: more strides than the ceiling becomes a full flush (strictly greater) */
@@ -142,7 +148,7 @@ export function flushTlbFunc(k: X86Kernel, cpu: number, info: FlushTlbInfo): voi
   let nr: number;
   // partial only if this flush alone brings the CPU exactly up to date
   if (info.end !== TLB_FLUSH_ALL && info.newTlbGen === lg + 1 && info.newTlbGen === mg) {
-    const step = 2 ** info.strideShift;
+    const step = pow2(info.strideShift);
     nr = strides(info.start, info.end, info.strideShift);
     const n = Math.ceil((info.end - info.start) / step); // one INVLPG per stride started
     flushTlbOneUser(k, cpu, n);

@@ -125,6 +125,16 @@ export class X86Kernel {
 
   /** mm->context, created like init_new_context on first sight */
   mmCtx(mm: Mm): MmContext {
+    // a flush reads it for every CPU it reaches: the last one asked for is kept at hand
+    if (mm === this.lastMm) return this.lastMmCtx!;
+    const c = this.mmState(mm);
+    this.lastMm = mm;
+    this.lastMmCtx = c;
+    return c;
+  }
+  private lastMm: Mm | null = null;
+  private lastMmCtx: MmContext | null = null;
+  private mmState(mm: Mm): MmContext {
     return this.ctx.mmState(mm, () => {
       this.mms.add(mm);
       return {

@@ -1,4 +1,4 @@
-import { list, oneOf, parse, str } from '../args.js';
+import { list, oneOf, parse, str, type Values } from '../args.js';
 import { variantsOf } from '../common.js';
 import type { Job } from '../engine.js';
 import { UsageError } from '../errors.js';
@@ -7,6 +7,7 @@ import { chartOf, sweepReport } from '../html.js';
 import { checkOutputs, emit, withDefaultSignalsAsync, writeAtomic } from '../io.js';
 import { jobsOf, runPool, type Task } from '../pool.js';
 import { progress } from '../progress.js';
+import { parseShard, shardFile, shardIndices, type SweepSpec } from '../shard.js';
 import { chartSvg } from '../charts.js';
 import { allMetricKeys, checkMetricName, parseVaryValues, sweepCsv, sweepJson, type SweepData } from '../sweep-data.js';
 import { checkParamName, findWorkload, resolveParams, WORKLOAD_NAMES, type Params } from '../workloads/index.js';
@@ -42,14 +43,18 @@ export async function sweep(argv: string[]): Promise<number> {
     const params = resolveParams(w, [...sets, `${key}=${v}`]);
     return { value: params[key], params };
   });
-  const format = oneOf('--format', str(values, 'format'), ['csv', 'json'] as const, 'csv');
-  const metric = str(values, 'metric') ?? 'ipis';
-  checkMetricName(metric);
-  if (str(values, 'metric') && !str(values, 'plot') && !str(values, 'report')) throw new UsageError('--metric chooses what --plot (and --report) draw: give --plot FILE.svg or --report FILE.html');
+  const shardOpt = str(values, 'shard');
+  const shard = shardOpt === undefined ? undefined : parseShard(shardOpt);
+  if (shard) {
+    const given = ['format', 'plot', 'metric', 'report'].filter((o) => values[o] !== undefined);
+    if (given.length) throw new UsageError(`--shard writes a shard file for tlbsim merge: give ${given.map((o) => `--${o}`).join(', ')} to tlbsim merge instead`);
+  }
+  const output = sweepOutputOptions(values);
   const jobs = jobsOf(str(values, 'jobs'), values['force-jobs'] === true);
+  const mine = shard ? shardIndices(points.length, shard) : points.map((_, j) => j);
 
   const tasks: Task[] = [];
-  for (const p of points) {
+  for (const p of mine.map((j) => points[j])) {
     const job: Job = { kind: 'workload', workload: w.name, params: p.params };
     for (const x of variants) {
       const variant = byKernel ? kernelColumn(x, p.value as string) : x;
@@ -57,33 +62,57 @@ export async function sweep(argv: string[]): Promise<number> {
     }
   }
   // the pool starts its workers at once: the line shows from the start (a sweep is rarely quick)
-  const bar = progress(`sweep ${w.name} ${key}`, tasks.length, { delayMs: 0 });
+  const bar = progress(`sweep ${w.name} ${key}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`, tasks.length, { delayMs: 0 });
   let results;
   try {
     results = await withDefaultSignalsAsync(() => runPool(tasks, jobs, (done) => bar.tick(done)));
   } finally {
     bar.end();
   }
-  const d: SweepData = {
-    workload: w,
-    key,
-    variants,
-    points: points.map((p, i) => ({ ...p, results: results.slice(i * variants.length, (i + 1) * variants.length) })),
-  };
+  const perPoint = mine.map((_, i) => results.slice(i * variants.length, (i + 1) * variants.length));
+  if (shard) {
+    const spec: SweepSpec = { workload: w.name, key, variants, points, includeSetup: values['include-setup'] === true };
+    emit(shardFile(spec, shard, perPoint), str(values, 'out'));
+    return 0;
+  }
+  const d: SweepData = { workload: w, key, variants, points: points.map((p, i) => ({ ...p, results: perPoint[i] })) };
+  await writeSweep(d, output);
+  return 0;
+}
+
+/** What a sweep's data is written as (tlbsim sweep, tlbsim merge): format, files, metric. */
+export interface SweepOutput {
+  format: 'csv' | 'json';
+  out?: string;
+  plot?: string;
+  report?: string;
+  metric: string;
+  /** --format was given: the data goes to stdout even with --plot/--report */
+  formatGiven: boolean;
+}
+
+/** --format, --out, --plot, --report and --metric, checked before any work. */
+export function sweepOutputOptions(values: Values): SweepOutput {
+  const format = oneOf('--format', str(values, 'format'), ['csv', 'json'] as const, 'csv');
+  const metric = str(values, 'metric') ?? 'ipis';
+  checkMetricName(metric);
+  if (str(values, 'metric') && !str(values, 'plot') && !str(values, 'report')) throw new UsageError('--metric chooses what --plot (and --report) draw: give --plot FILE.svg or --report FILE.html');
+  return { format, metric, out: str(values, 'out'), plot: str(values, 'plot'), report: str(values, 'report'), formatGiven: str(values, 'format') !== undefined };
+}
+
+/** Write the sweep's data, plot and report. */
+export async function writeSweep(d: SweepData, o: SweepOutput): Promise<void> {
+  const { metric, plot, report } = o;
   if (!allMetricKeys(d).includes(metric)) {
     throw new UsageError(`metric "${metric}" was not produced by any variant; available: ${allMetricKeys(d).join(', ')}`);
   }
-  const data = format === 'json' ? sweepJson(d) : sweepCsv(d);
-  const plot = str(values, 'plot');
-  const report = str(values, 'report');
+  const data = o.format === 'json' ? sweepJson(d) : sweepCsv(d);
   const svg = plot ? await chartSvg(chartOf(d, metric)) : '';
   const html = report ? await sweepReport(d, metric) : '';
   if (plot) writeAtomic(plot, svg);
   if (report) writeAtomic(report, html);
   // the data goes to stdout unless only pictures were asked for (--format or --out ask for it)
-  const out = str(values, 'out');
-  if (out !== undefined || str(values, 'format') !== undefined || (!plot && !report)) emit(data, out);
-  return 0;
+  if (o.out !== undefined || o.formatGiven || (!plot && !report)) emit(data, o.out);
 }
 
 /** --plot writes SVG: another extension (x.png) is refused rather than given SVG under a wrong name. */

@@ -134,13 +134,22 @@ export class Checker {
     let lo = Infinity;
     let hi = -Infinity;
     let minShift = 64;
+    // a batch holds pages of one or two sizes: 2^shift is recomputed only when the shift changes
+    let shift = -1;
+    let size = 0;
     for (let k = 0; k < count; k++) {
       const i = idx[k];
-      if (epoch[i] > maxEpoch) maxEpoch = epoch[i];
-      if (addr[i] < lo) lo = addr[i];
-      const e = addr[i] + 2 ** sizeShift[i];
-      if (e > hi) hi = e;
-      if (sizeShift[i] < minShift) minShift = sizeShift[i];
+      const t = epoch[i];
+      if (t > maxEpoch) maxEpoch = t;
+      const a = addr[i];
+      if (a < lo) lo = a;
+      const sh = sizeShift[i];
+      if (sh !== shift) {
+        shift = sh;
+        size = 2 ** sh;
+        if (sh < minShift) minShift = sh;
+      }
+      if (a + size > hi) hi = a + size;
     }
     const tlb = this.m.tlb;
     let stale: Uint8Array | null = null;

@@ -7,7 +7,7 @@ import { FrameKind } from '../machine/frames.js';
 import { TableState, type PageTable } from '../machine/page-table.js';
 import {
   ENCODED_PAGE_BIT_DELAY_RMAP, ENCODED_PAGE_BIT_NR_PAGES_NEXT, MMU_GATHER_BUNDLE, PageBatch, SLOT_IS_COUNT,
-  maxGatherBatch, maxGatherBatchCount,
+  giveBatch, maxGatherBatch, maxGatherBatchCount, takeBatch,
 } from './page-batch.js';
 import { TableBatch, maxTableBatch } from './table-batch.js';
 import { gatherBits } from '../arch/asm-generic-tlb.js';
@@ -43,8 +43,11 @@ export class MmuGather implements GatherView {
   end = 0;
   pageSize = 0;
   batchCount = 0;
-  readonly local: PageBatch;
-  active: PageBatch;
+  /** the embedded batch (MMU_GATHER_BUNDLE slots), from init until finish */
+  local!: PageBatch;
+  /** whether `local` is this gather's (taken at init, given back at finish) */
+  private ownsLocal = false;
+  active!: PageBatch;
   batch: TableBatch | null = null;
   /**
    * why the next tlb_flush without a caller-given cause happens: set when a page batch is full
@@ -55,9 +58,17 @@ export class MmuGather implements GatherView {
   private readonly maxBatch: number;
   private readonly maxBatchCount: number;
   private readonly maxTables: number;
+  /** PAGE_SIZE, read per queued page */
+  private readonly basePageSize: number;
+  /** whether the arch defines __tlb_remove_tlb_entry (the generic one is empty: no per-page call) */
+  private readonly archRemovesEntries: boolean;
+  /** MMU_GATHER_NO_GATHER, read per queued page */
+  private readonly noGather: boolean;
   /** tlb.epoch after this gather's latest TLB flush (-1: none yet): what the bug counters compare */
   private flushedEpoch = -1;
   finished = false;
+  /** scratch for tlb_batch_pages_flush: the slots of one batch whose pages go back to the allocator */
+  private freedIdx = new Int32Array(0);
 
   constructor(readonly m: Machine, mm: Mm, fullmm: boolean) {
     this.mm = mm;
@@ -66,8 +77,9 @@ export class MmuGather implements GatherView {
     this.maxBatch = maxGatherBatch(ps);
     this.maxBatchCount = maxGatherBatchCount(ps);
     this.maxTables = maxTableBatch(ps, m.kconfig.MMU_GATHER_RCU_TABLE_FREE);
-    this.local = new PageBatch(MMU_GATHER_BUNDLE, -1);
-    this.active = this.local;
+    this.basePageSize = 2 ** ps;
+    this.archRemovesEntries = m.runtime.removeTlbEntry !== undefined;
+    this.noGather = m.kconfig.MMU_GATHER_NO_GATHER;
     this.init(fullmm);
   }
 
@@ -76,6 +88,8 @@ export class MmuGather implements GatherView {
     const m = this.m;
     this.fullmm = fullmm;
     this.needFlushAll = false;
+    if (!this.ownsLocal) this.local = takeBatch(m, MMU_GATHER_BUNDLE, -1);
+    this.ownsLocal = true;
     this.local.nr = 0;
     this.local.next = null;
     this.active = this.local;
@@ -88,7 +102,8 @@ export class MmuGather implements GatherView {
     this.finished = false;
     this.resetRange();
     this.mm.tlbFlushPending++; // inc_tlb_flush_pending
-    m.note(`tlb_gather_mmu(${this.mm.name})${fullmm ? ' fullmm' : ''}`);
+    const name = this.mm.name;
+    m.note(() => `tlb_gather_mmu(${name})${fullmm ? ' fullmm' : ''}`);
     if (m.tracing) m.trace({ cpu: m.curCpu, name: 'tlb_gather_mmu', cat: 'gather', args: { mm: this.mm.name, fullmm } });
   }
 
@@ -130,8 +145,9 @@ export class MmuGather implements GatherView {
   // ------------------------------------------------------------ leaf entries (core SPEC.md §6.2)
   /** tlb_remove_tlb_entries(tlb, ptep, nr, addr) */
   removeTlbEntries(addr: number, nr: number): void {
-    this.flushPteRange(addr, nr * 2 ** this.m.geometry.pageShift);
-    const ps = 2 ** this.m.geometry.pageShift;
+    const ps = this.basePageSize;
+    this.flushPteRange(addr, nr * ps);
+    if (!this.archRemovesEntries) return;
     for (let i = 0; i < nr; i++) this.m.hooks.removeTlbEntry(this, addr + i * ps);
   }
   /** tlb_remove_huge_tlb_entry(h, tlb, ptep, addr): the cleared level follows the size */
@@ -232,7 +248,7 @@ export class MmuGather implements GatherView {
     if (page < 0) return false;
     this.batchCount++;
     this.m.metrics.batchPagesAllocated++;
-    const b = new PageBatch(this.maxBatch, page);
+    const b = takeBatch(this.m, this.maxBatch, page);
     this.active.next = b;
     this.active = b;
     return true;
@@ -245,7 +261,7 @@ export class MmuGather implements GatherView {
   removeFolioPages(frame: number, nr: number, delayRmap: boolean, addr: number, sizeShift: number, cleared: ClearStamp): boolean {
     const epoch: number = cleared;
     this.m.checker.warnIf(this.end === 0, this.m.curCpu, addr, 'page queued in an mmu_gather with no range (end == 0)');
-    if (this.m.kconfig.MMU_GATHER_NO_GATHER) {
+    if (this.noGather) {
       // s390: the arch frees at once, relying on its PTE clear having purged the TLB already
       this.putPagesNow(frame, nr, addr, sizeShift, epoch);
       return false;
@@ -337,9 +353,8 @@ export class MmuGather implements GatherView {
   private batchPagesFlush(): void {
     const m = this.m;
     const fr = m.frames;
-    let freedIdx: Int32Array | null = null;
     for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
-      if (!freedIdx || freedIdx.length < b.nr) freedIdx = new Int32Array(Math.max(b.nr, 16));
+      const freedIdx = this.freedIdx.length >= b.nr ? this.freedIdx : (this.freedIdx = new Int32Array(b.max));
       let nf = 0;
       for (let i = 0; i < b.nr; i++) {
         const f = b.flags[i];
@@ -387,7 +402,12 @@ export class MmuGather implements GatherView {
 
   /** tlb_batch_list_free */
   private batchListFree(): void {
-    for (let b = this.local.next; b; b = b.next) this.m.frames.free(b.page);
+    for (let b = this.local.next; b; ) {
+      const next = b.next;
+      this.m.frames.free(b.page);
+      giveBatch(this.m, b);
+      b = next;
+    }
     this.local.next = null;
   }
 
@@ -404,11 +424,12 @@ export class MmuGather implements GatherView {
     this.cause = 'explicit';
     m.metrics.archFlushes++;
     if (why === 'batch_full') m.metrics.forcedFlushes++;
-    const bits = gatherBits(this).join(',');
-    m.note(`tlb_flush(${this.mm.name}) [${hex(this.start)}, ${hex(this.end)}) ${bits} cause=${why}`);
+    const bitList = gatherBits(this);
+    const [start, end, name] = [this.start, this.end, this.mm.name];
+    m.note(() => `tlb_flush(${name}) [${hex(start)}, ${hex(end)}) ${bitList.join(',')} cause=${why}`);
     if (m.tracing) {
       m.trace({ cpu: m.curCpu, name: 'tlb_flush_hook', cat: 'gather', args: {
-        mm: this.mm.name, cause: why, start: hex(this.start), end: hex(this.end), bits, vmaExec: this.vmaExec,
+        mm: this.mm.name, cause: why, start: hex(this.start), end: hex(this.end), bits: bitList.join(','), vmaExec: this.vmaExec,
         vmaHuge: this.vmaHuge, pageSize: this.pageSize,
       } });
     }
@@ -503,6 +524,8 @@ export class MmuGather implements GatherView {
     }
     this.flushMmu('finish');
     this.batchListFree();
+    if (this.ownsLocal) giveBatch(m, this.local);
+    this.ownsLocal = false;
     this.mm.tlbFlushPending--;
     this.finished = true;
     if (m.tracing) m.trace({ cpu: m.curCpu, name: 'tlb_finish_mmu', cat: 'gather', args: { mm: this.mm.name } });

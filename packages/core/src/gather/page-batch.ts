@@ -33,7 +33,7 @@ export class PageBatch {
   constructor(
     readonly max: number,
     /** the batch page's frame; -1 for the embedded `local` batch */
-    readonly page: number,
+    public page: number,
   ) {
     this.frame = new Int32Array(max);
     this.flags = new Uint8Array(max);
@@ -41,4 +41,31 @@ export class PageBatch {
     this.sizeShift = new Uint8Array(max);
     this.epoch = new Float64Array(max);
   }
+}
+
+/**
+ * Batches of finished gathers, by size, for the next gathers of the same machine: the kernel's
+ * batch pages come and go (their frames are allocated and freed as before), the arrays that
+ * model their slots need not be made again for every gather.
+ */
+const spare = new WeakMap<object, Map<number, PageBatch[]>>();
+
+/** A batch of `max` slots for `page`, empty (a spare one when `owner` has one). */
+export function takeBatch(owner: object, max: number, page: number): PageBatch {
+  const b = spare.get(owner)?.get(max)?.pop();
+  if (!b) return new PageBatch(max, page);
+  b.nr = 0;
+  b.next = null;
+  b.page = page;
+  return b;
+}
+
+/** `b` is no longer used by any gather of `owner`. */
+export function giveBatch(owner: object, b: PageBatch): void {
+  let bySize = spare.get(owner);
+  if (!bySize) spare.set(owner, (bySize = new Map()));
+  let l = bySize.get(b.max);
+  if (!l) bySize.set(b.max, (l = []));
+  b.next = null;
+  l.push(b);
 }

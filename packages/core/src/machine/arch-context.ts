@@ -40,8 +40,7 @@ export function makeArchContext(m: Machine): ArchContext {
       if (kind === 'full') m.metrics.fullFlushes++;
       else m.metrics.rangedFlushes++;
       if (cpu >= 0) {
-        if (kind === 'full') m.metrics.cpus[cpu].fullFlushes++;
-        else m.metrics.cpus[cpu].rangedFlushes++;
+        m.metrics.cpuFlush(cpu, kind);
       }
     },
     firmwareIpi(cpu: number) {

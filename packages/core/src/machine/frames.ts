@@ -81,21 +81,31 @@ export class Frames {
 
   /** Return a folio to the allocator. Order-0 frames are reused LIFO. */
   free(f: number): void {
+    if (this.orders.size === 0) {
+      // no large folio anywhere: the order-0 path, taken for every page of a big zap
+      this.kind[f] = FrameKind.Free;
+      this.allocated--;
+      this.freedTotal++;
+      this.pushFree(f);
+      return;
+    }
     const order = this.orderOf(f);
     if (order > 0) this.orders.delete(f);
     const n = 1 << order;
     for (let i = 0; i < n; i++) this.kind[f + i] = FrameKind.Free;
     this.allocated -= n;
     this.freedTotal += n;
-    if (order === 0) {
-      if (this.freeTop === this.freeList.length) {
-        const b = new Int32Array(this.freeList.length * 2);
-        b.set(this.freeList);
-        this.freeList = b;
-      }
-      this.freeList[this.freeTop++] = f;
-    }
+    if (order === 0) this.pushFree(f);
     // huge folios are not reused, to keep the allocator simple (no buddy merging)
+  }
+
+  private pushFree(f: number): void {
+    if (this.freeTop === this.freeList.length) {
+      const b = new Int32Array(this.freeList.length * 2);
+      b.set(this.freeList);
+      this.freeList = b;
+    }
+    this.freeList[this.freeTop++] = f;
   }
 
   /** Bytes of heap the allocator's arrays use. */

@@ -62,6 +62,8 @@ export interface MachineOptions {
 }
 
 export const MAX_CPUS = 1024;
+/** how many recent notes a finding shows ("the events that led there") */
+const RECENT = 12;
 
 /** the machine's kernel: as given (resolved with its feature changes), else the backend's, else mainline */
 function machineKernel(opts: MachineOptions): KernelSpec {
@@ -146,7 +148,12 @@ export class Machine {
   private flowId = 1;
   private readonly allocFaults: BatchAllocFaults;
   private readonly tableIndex: TableIndex;
-  private readonly recent: string[] = [];
+  /** the last RECENT notes, a ring: when, on which CPU, and the text (a function: formatted only if a finding asks) */
+  private readonly recentNs = new Float64Array(RECENT);
+  private readonly recentCpu = new Int32Array(RECENT);
+  private readonly recentText: (string | (() => string))[] = new Array(RECENT).fill('');
+  private recentNext = 0;
+  private recentCount = 0;
   /** anon_vma roots */
   nextAnonRoot = 1;
   /** tail frame -> head frame of large folios (mTHP) */
@@ -204,12 +211,22 @@ export class Machine {
     return this.flowId++;
   }
   /** a short line for the checker's "events that led there" (kept always, per flush not per page) */
-  note(s: string): void {
-    if (this.recent.length >= 12) this.recent.shift();
-    this.recent.push(`t=${this.now}ns CPU${this.curCpu} ${s}`);
+  note(s: string | (() => string)): void {
+    const i = this.recentNext;
+    this.recentNs[i] = this.now;
+    this.recentCpu[i] = this.curCpu;
+    this.recentText[i] = s;
+    this.recentNext = (i + 1) % RECENT;
+    if (this.recentCount < RECENT) this.recentCount++;
   }
   recentEvents(): string[] {
-    return [...this.recent];
+    const r: string[] = [];
+    for (let k = this.recentCount; k > 0; k--) {
+      const i = (this.recentNext - k + RECENT) % RECENT;
+      const t = this.recentText[i];
+      r.push(`t=${this.recentNs[i]}ns CPU${this.recentCpu[i]} ${typeof t === 'string' ? t : t()}`);
+    }
+    return r;
   }
   cost(ns: number): void {
     this.metrics.estimatedNs += ns;

@@ -13,7 +13,8 @@ export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T 
   const top = m.opDepth === 0;
   // attribution: what a top-level operation counted, under its label (a scenario's `ops[3].munmap`)
   const label = top ? (m.opLabel ?? name) : m.currentOp;
-  const before = top && m.perOp ? m.metrics.snapshot() : undefined;
+  const bucket = top && m.perOp !== null ? opBucket(m, label!) : undefined;
+  if (bucket) m.metrics.mark(bucket);
   const found = m.metrics.violations.length;
   const start = m.now;
   m.opsStarted = true;
@@ -34,10 +35,9 @@ export function runOp<T>(m: Machine, name: string, cpu: number, fn: () => T): T 
     }
     m.opDepth--;
     if (top) {
-      if (before) {
-        const b = opBucket(m, label!);
-        b.addDelta(m.metrics.snapshot(), before);
-        b.violations.push(...m.metrics.violations.slice(found));
+      if (bucket) {
+        m.metrics.closeMark();
+        bucket.violations.push(...m.metrics.violations.slice(found));
       }
       // the operation as a slice on its CPU's track, its flushes and IPIs inside (Perfetto)
       if (m.tracing) m.record({ ts: start, dur: m.now - start, cpu, name: label!, cat: 'op', op: label });

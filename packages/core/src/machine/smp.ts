@@ -2,7 +2,7 @@
  * Cross-CPU calls (kernel/smp.c): IPI delivery with its cost, trace and the IRQs-off rule, and
  * on_each_cpu_mask built on it.
  */
-import type { SendIpiOptions } from '../arch/contract.js';
+import type { IpiInfo, SendIpiOptions } from '../arch/contract.js';
 import { gupFastEnd } from './gup-fast.js';
 import type { Machine } from './machine.js';
 
@@ -16,29 +16,33 @@ export function sendIpi(m: Machine, targets: readonly number[], handler: (cpu: n
   m.cost(m.arch.cost.ipiSend);
   const flow = m.tracing ? m.nextFlowId() : 0;
   if (m.tracing) m.trace({ cpu: from, name: 'ipi_send', cat: 'ipi', args: { kind: opts.kind, targets: [...targets], wait: opts.wait }, flowOut: flow });
-  m.note(`IPI ${opts.kind} -> CPUs ${targets.join(',')}`);
+  const to = targets.slice();
+  m.note(() => `IPI ${opts.kind} -> CPUs ${to.join(',')}`);
+  const info = { kind: opts.kind, from };
   for (const cpu of targets) {
     if (m.explore) m.explore.at('smp_call_function_many_cond:ipi-in-flight', { cpu });
     const c = m.cpus[cpu];
-    const deliver = () => {
-      met.cpus[cpu].ipisReceived++;
-      m.cost(m.arch.cost.ipiPerTarget);
-      m.hooks.onIpi(cpu, { kind: opts.kind, from });
-      if (m.tracing) m.trace({ cpu, name: opts.kind, cat: 'ipi', flowIn: flow });
-      const saved = m.curCpu;
-      m.curCpu = cpu;
-      handler(cpu);
-      m.curCpu = saved;
-    };
     if (c.irqsOff) {
       if (opts.wait) {
         // a synchronous sender spins until the target re-enables interrupts: the walker
         // running there completes first
         gupFastEnd(m, cpu);
-        deliver();
-      } else c.pendingIpis.push(deliver);
-    } else deliver();
+        deliverIpi(m, cpu, info, flow, handler);
+      } else c.pendingIpis.push(() => deliverIpi(m, cpu, info, flow, handler));
+    } else deliverIpi(m, cpu, info, flow, handler);
   }
+}
+
+/** The IPI arrives on `cpu`: it runs the handler there (generic_smp_call_function_interrupt). */
+function deliverIpi(m: Machine, cpu: number, info: IpiInfo, flow: number, handler: (cpu: number) => void): void {
+  m.metrics.ipiReceived(cpu);
+  m.cost(m.arch.cost.ipiPerTarget);
+  m.hooks.onIpi(cpu, info);
+  if (m.tracing) m.trace({ cpu, name: info.kind, cat: 'ipi', flowIn: flow });
+  const saved = m.curCpu;
+  m.curCpu = cpu;
+  handler(cpu);
+  m.curCpu = saved;
 }
 
 /** on_each_cpu_mask (smp_call_function_many_cond): remote IPIs first, then the local CPU if in mask */

@@ -15,14 +15,93 @@ export interface Invalidation {
 }
 export const INVALIDATE_ALL: Invalidation = { start: 0, end: Infinity, stride: 1, leaf: true, walk: true };
 
-interface RangeRec {
-  start: number;
-  end: number;
-  stride: number;
-  leaf: boolean;
-  walk: boolean;
-  deferred: boolean;
-  epoch: number;
+const R_LEAF = 1;
+const R_WALK = 2;
+const R_DEFERRED = 4;
+
+/**
+ * The range invalidations a CPU executed for an mm since its latest full one, in epoch order, as
+ * columns (no object per invalidation: a shootdown to hundreds of CPUs records one per CPU).
+ */
+export class RangeLog {
+  n = 0;
+  start = new Float64Array(4);
+  end = new Float64Array(4);
+  stride = new Float64Array(4);
+  epoch = new Float64Array(4);
+  flags = new Uint8Array(4);
+
+  push(inv: Invalidation, deferred: boolean, epoch: number): void {
+    if (this.n === this.epoch.length) this.grow();
+    const i = this.n++;
+    this.start[i] = inv.start;
+    this.end[i] = inv.end;
+    this.stride[i] = inv.stride;
+    this.epoch[i] = epoch;
+    this.flags[i] = (inv.leaf ? R_LEAF : 0) | (inv.walk ? R_WALK : 0) | (deferred ? R_DEFERRED : 0);
+  }
+  private grow(): void {
+    const n = this.epoch.length * 2;
+    const f = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    this.start = f(this.start);
+    this.end = f(this.end);
+    this.stride = f(this.stride);
+    this.epoch = f(this.epoch);
+    const fl = new Uint8Array(n);
+    fl.set(this.flags);
+    this.flags = fl;
+  }
+  /** keep only the records whose deferred bit is `deferred`, in order */
+  keepDeferred(deferred: boolean): void {
+    let j = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (((this.flags[i] & R_DEFERRED) !== 0) !== deferred) continue;
+      if (i !== j) {
+        this.start[j] = this.start[i];
+        this.end[j] = this.end[i];
+        this.stride[j] = this.stride[i];
+        this.epoch[j] = this.epoch[i];
+        this.flags[j] = this.flags[i];
+      }
+      j++;
+    }
+    this.n = j;
+  }
+  anyDeferred(): boolean {
+    for (let i = 0; i < this.n; i++) if (this.flags[i] & R_DEFERRED) return true;
+    return false;
+  }
+  /** index of the first record with epoch > t (records are appended in epoch order) */
+  firstAfter(t: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.epoch[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  /** does record i apply: its kind bit set, and not deferred for a CPU that uses the mm now */
+  applies(i: number, kind: number, usesNow: boolean): boolean {
+    const f = this.flags[i];
+    return (f & kind) !== 0 && ((f & R_DEFERRED) === 0 || !usesNow);
+  }
+  /** does record i remove a translation of `size` at `addr` (one operation address inside it)? */
+  covers(i: number, addr: number, size: number): boolean {
+    const start = this.start[i];
+    const end = this.end[i];
+    if (addr + size <= start || addr >= end) return false;
+    const stride = this.stride[i];
+    if (stride <= size) return true;
+    // some operation address start + k*stride lands inside [addr, addr+size)?
+    const first = addr <= start ? start : start + Math.ceil((addr - start) / stride) * stride;
+    return first < addr + size && first < end;
+  }
 }
 
 /**
@@ -40,27 +119,9 @@ export class CpuMmTlb {
   /** epoch of the latest full invalidation the CPU will perform before it next uses the mm */
   deferredLeaf = -1;
   deferredWalk = -1;
-  ranges: RangeRec[] = [];
-}
-
-/** index of the first record with epoch > t (records are appended in epoch order) */
-function firstAfter(rs: readonly RangeRec[], t: number): number {
-  let lo = 0;
-  let hi = rs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (rs[mid].epoch <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function covers(r: RangeRec, addr: number, size: number): boolean {
-  if (addr + size <= r.start || addr >= r.end) return false;
-  if (r.stride <= size) return true;
-  // some operation address start + k*stride lands inside [addr, addr+size)?
-  const first = addr <= r.start ? r.start : r.start + Math.ceil((addr - r.start) / r.stride) * r.stride;
-  return first < addr + size && first < r.end;
+  readonly ranges = new RangeLog();
+  /** on its mm's list of states holding range records (what prune visits) */
+  listed = false;
 }
 
 /**
@@ -73,6 +134,8 @@ export class TlbModel {
   /** global event counter: bumped by every invalidation and every mm load */
   epoch = 1;
   private readonly perCpu: Map<Mm, CpuMmTlb>[];
+  /** per mm, the states that recorded a range since the last prune */
+  private readonly withRanges = new Map<Mm, CpuMmTlb[]>();
   /** `clock`: simulated time (ns), recorded with each `*Since` so a finding can say since when */
   constructor(readonly nCpus: number, private readonly clock: () => number = () => 0) {
     this.perCpu = Array.from({ length: nCpus }, () => new Map());
@@ -124,10 +187,16 @@ export class TlbModel {
         s.walkSince = loaded ? e : Infinity;
         s.walkSinceNs = this.clock();
       }
-      if (inv.leaf && inv.walk) s.ranges = s.ranges.filter((r) => r.deferred);
+      if (inv.leaf && inv.walk) s.ranges.keepDeferred(true);
       return;
     }
-    s.ranges.push({ ...inv, deferred, epoch: e });
+    s.ranges.push(inv, deferred, e);
+    if (!s.listed) {
+      s.listed = true;
+      let l = this.withRanges.get(mm);
+      if (!l) this.withRanges.set(mm, (l = []));
+      l.push(s);
+    }
   }
 
   /**
@@ -141,20 +210,24 @@ export class TlbModel {
     const owed = s.deferredLeaf > s.leafFlushed && s.leafSince <= s.deferredLeaf;
     s.deferredLeaf = -1;
     s.deferredWalk = -1;
-    if (s.ranges.some((r) => r.deferred)) s.ranges = s.ranges.filter((r) => !r.deferred);
+    if (s.ranges.anyDeferred()) s.ranges.keepDeferred(false);
     return !owed;
   }
 
   /** The mm has nothing outstanding: forget range records (they can cover nothing newer). */
   prune(mm: Mm): void {
-    for (const m of this.perCpu) {
-      const s = m.get(mm);
-      if (s && s.ranges.length) s.ranges = [];
+    const l = this.withRanges.get(mm);
+    if (!l || l.length === 0) return;
+    for (const s of l) {
+      s.ranges.n = 0;
+      s.listed = false;
     }
+    l.length = 0;
   }
 
   forget(mm: Mm): void {
     for (const m of this.perCpu) m.delete(mm);
+    this.withRanges.delete(mm);
   }
 
   /**
@@ -165,10 +238,8 @@ export class TlbModel {
     const s = this.perCpu[cpu].get(mm);
     if (!s || s.leafSince > t) return false;
     if (!usesNow && s.deferredLeaf > t) return false;
-    for (let i = firstAfter(s.ranges, t); i < s.ranges.length; i++) {
-      const r = s.ranges[i];
-      if (r.leaf && (!r.deferred || !usesNow) && covers(r, addr, size)) return false;
-    }
+    const r = s.ranges;
+    for (let i = r.firstAfter(t); i < r.n; i++) if (r.applies(i, R_LEAF, usesNow) && r.covers(i, addr, size)) return false;
     return true;
   }
 
@@ -179,9 +250,9 @@ export class TlbModel {
   leafRangeCovers(cpu: number, mm: Mm, lo: number, hi: number, minSize: number, t: number, usesNow: boolean): boolean {
     const s = this.perCpu[cpu].get(mm);
     if (!s) return true;
-    for (let i = firstAfter(s.ranges, t); i < s.ranges.length; i++) {
-      const r = s.ranges[i];
-      if (r.leaf && (!r.deferred || !usesNow) && r.stride <= minSize && r.start <= lo && r.end >= hi) return true;
+    const r = s.ranges;
+    for (let i = r.firstAfter(t); i < r.n; i++) {
+      if (r.applies(i, R_LEAF, usesNow) && r.stride[i] <= minSize && r.start[i] <= lo && r.end[i] >= hi) return true;
     }
     return false;
   }
@@ -200,10 +271,8 @@ export class TlbModel {
     const s = this.perCpu[cpu].get(mm);
     if (!s) return 0;
     let n = 0;
-    for (let i = firstAfter(s.ranges, t); i < s.ranges.length; i++) {
-      const r = s.ranges[i];
-      if ((walk ? r.walk : r.leaf) && (!r.deferred || !usesNow)) n++;
-    }
+    const r = s.ranges;
+    for (let i = r.firstAfter(t); i < r.n; i++) if (r.applies(i, walk ? R_WALK : R_LEAF, usesNow)) n++;
     return n;
   }
 
@@ -212,11 +281,9 @@ export class TlbModel {
     const s = this.perCpu[cpu].get(mm);
     if (!s || s.walkSince > t) return false;
     if (!loadedNow && s.deferredWalk > t) return false;
-    for (let i = firstAfter(s.ranges, t); i < s.ranges.length; i++) {
-      const r = s.ranges[i];
-      // any walk invalidation inside the region removes the entries that point at the table
-      if (r.walk && (!r.deferred || !loadedNow) && covers(r, base, span)) return false;
-    }
+    const r = s.ranges;
+    // any walk invalidation inside the region removes the entries that point at the table
+    for (let i = r.firstAfter(t); i < r.n; i++) if (r.applies(i, R_WALK, loadedNow) && r.covers(i, base, span)) return false;
     return true;
   }
 }

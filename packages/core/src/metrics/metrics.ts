@@ -83,6 +83,20 @@ export class Metrics {
   /** what the machine's setup cost (threads present before the first operation switching onto their CPUs) */
   readonly setup: Metrics | null;
 
+  /**
+   * Where per-CPU figures and the two maps are counted: these totals, or the setup's while the
+   * setup is measured (asSetup); `also`: a second accumulator that counts the same (a measured
+   * operation's bucket, see {@link mark}).
+   */
+  private into: Metrics = this;
+  private also: Metrics | null = null;
+  /** the scalars when the measured interval began */
+  private readonly marked: number[] = [];
+  /** bumped whenever a per-CPU map gains a key (what {@link closeMark} mirrors as zeros) */
+  private keysVersion = 0;
+  /** the source's keysVersion this accumulator last mirrored every key of */
+  private mirroredVersion = -1;
+
   constructor(nCpus: number, counterNames: readonly string[], withSetup = true) {
     this.setup = withSetup ? new Metrics(nCpus, counterNames, false) : null;
     this.cpus = Array.from({ length: nCpus }, () => ({
@@ -95,40 +109,106 @@ export class Metrics {
     }));
   }
 
+  /** `cpu` received an IPI */
+  ipiReceived(cpu: number): void {
+    this.into.cpus[cpu].ipisReceived++;
+    if (this.also) this.also.cpus[cpu].ipisReceived++;
+  }
+  /** `cpu` performed a full or ranged flush */
+  cpuFlush(cpu: number, kind: 'full' | 'ranged'): void {
+    const k = kind === 'full' ? 'fullFlushes' : 'rangedFlushes';
+    this.into.cpus[cpu][k]++;
+    if (this.also) this.also.cpus[cpu][k]++;
+  }
+
   instr(cpu: number, mnemonic: string, n: number): void {
-    this.tlbInstructions.set(mnemonic, (this.tlbInstructions.get(mnemonic) ?? 0) + n);
-    if (cpu >= 0) {
-      const m = this.cpus[cpu].instructions;
-      m.set(mnemonic, (m.get(mnemonic) ?? 0) + n);
-    }
+    this.add(this.into.tlbInstructions, this.tlbInstructions, mnemonic, n);
+    if (this.also) bump(this.also.tlbInstructions, mnemonic, n);
+    if (cpu >= 0) this.addCpu(cpu, 'instructions', mnemonic, n);
   }
   counter(cpu: number, name: string, n: number): void {
-    const m = this.cpus[cpu].counters;
-    m.set(name, (m.get(name) ?? 0) + n);
+    this.addCpu(cpu, 'counters', name, n);
   }
+
+  /** into[key] += n for a map of the totals (`mine`), which keeps the key while the setup is measured */
+  private add(into: Map<string, number>, mine: Map<string, number>, key: string, n: number): void {
+    into.set(key, (into.get(key) ?? 0) + n);
+    if (into !== mine && !mine.has(key)) mine.set(key, 0);
+  }
+  private addCpu(cpu: number, which: 'instructions' | 'counters', key: string, n: number): void {
+    const mine = this.cpus[cpu][which];
+    const v = mine.get(key);
+    if (v === undefined) this.keysVersion++;
+    if (this.into === this) mine.set(key, (v ?? 0) + n);
+    else this.add(this.into.cpus[cpu][which], mine, key, n);
+    if (this.also) bump(this.also.cpus[cpu][which], key, n);
+  }
+
   /** one TLB flush operation issued by kernel function `fn` */
   flush(fn: string): void {
-    this.flushesBy.set(fn, (this.flushesBy.get(fn) ?? 0) + 1);
+    this.add(this.into.flushesBy, this.flushesBy, fn, 1);
+    if (this.also) bump(this.also.flushesBy, fn, 1);
   }
   /** firmware interrupted `cpu` on another CPU's behalf (riscv SBI remote fence) */
   firmwareIpi(cpu: number): void {
     this.firmwareIpis++;
-    this.cpus[cpu].firmwareIpisReceived++;
+    this.into.cpus[cpu].firmwareIpisReceived++;
+    if (this.also) this.also.cpus[cpu].firmwareIpisReceived++;
   }
 
   /**
    * Run `fn` and move what it counted into {@link setup}: the machine's setup is not the
-   * workload, so the totals leave it out (a result reports it on its own).
+   * workload, so the totals leave it out (a result reports it on its own). What it counts per
+   * CPU goes to the setup directly; the scalars are moved at the end.
    */
   asSetup<T>(fn: () => T): T {
-    if (!this.setup) return fn();
-    const before = this.snapshot();
+    const setup = this.setup;
+    if (!setup) return fn();
+    if (this.into !== this || this.also) throw new Error('Metrics.asSetup: an interval is already being measured');
+    const before = SCALARS.map((k) => this[k]);
+    this.into = setup;
     try {
       return fn();
     } finally {
-      this.setup.addDelta(this.snapshot(), before);
-      this.addDelta(before, this.snapshot());
+      this.into = this;
+      SCALARS.forEach((k, i) => {
+        const after = this[k];
+        setup[k] += after - before[i];
+        this[k] += before[i] - after;
+      });
+      this.mirrorKeys(setup);
     }
+  }
+
+  /**
+   * Start measuring an interval (one top-level operation) into `bucket`: from now on every count
+   * also goes there, and the scalars are compared at {@link closeMark}. Costs what the interval
+   * counts, not the number of CPUs. One interval at a time.
+   */
+  mark(bucket: Metrics): void {
+    if (this.also || this.into !== this) throw new Error('Metrics.mark: an interval is already being measured');
+    this.also = bucket;
+    for (let i = 0; i < SCALARS.length; i++) this.marked[i] = this[SCALARS[i]];
+  }
+
+  /** End the interval: the bucket gets the scalars' growth, and (as zeros) every per-CPU key. */
+  closeMark(): void {
+    const into = this.also;
+    if (!into) throw new Error('Metrics.closeMark: no interval is being measured');
+    this.also = null;
+    SCALARS.forEach((k, i) => (into[k] += this[k] - this.marked[i]));
+    this.mirrorKeys(into);
+  }
+
+  /** what addDelta leaves behind: every key of these per-CPU maps present in `into`'s */
+  private mirrorKeys(into: Metrics): void {
+    if (into.mirroredVersion === this.keysVersion) return;
+    into.mirroredVersion = this.keysVersion;
+    this.cpus.forEach((s, i) => {
+      const c = into.cpus[i];
+      for (const k of s.instructions.keys()) if (!c.instructions.has(k)) c.instructions.set(k, 0);
+      for (const k of s.counters.keys()) if (!c.counters.has(k)) c.counters.set(k, 0);
+    });
   }
 
   /** the counts now, for {@link addDelta} */
@@ -201,6 +281,11 @@ interface CpuAccumulator {
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
 const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
+/** m[key] += n */
+function bump(m: Map<string, number>, key: string, n: number): void {
+  m.set(key, (m.get(key) ?? 0) + n);
+}
+
 export interface Snapshot {
   scalars: number[];
   tlbInstructions: Map<string, number>;

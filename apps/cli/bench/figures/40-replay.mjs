@@ -2,8 +2,12 @@
 // tlbsim replay's speed: lines replayed per second on the largest strace fixture, per architecture.
 // Each architecture replays the file as `tlbsim replay FILE --arch A` does (streamed with readline,
 // read twice: a pass counting the threads, then the replay), repeatedly for about a second after a
-// warm-up. Then the whole command on every architecture, wall time including Node's start-up.
-// Run with `pnpm bench` (after a build). BENCH_FILE=path replays another file; BENCH_SECONDS=N.
+// warm-up, in CPU time (user + system: what a shared machine's load does not inflate). Then the
+// whole command on every architecture, wall time including Node's start-up. The figure is the
+// slowest architecture's rate. BENCH_LONG_LINES=N also replays a synthetic trace of N lines (the
+// fixture's lines repeated, each copy's mappings at their own addresses) on the four
+// architectures, with its time and the process's peak RSS. Run with `pnpm bench` (after a build).
+// BENCH_FILE=path replays another file; BENCH_SECONDS=N.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -15,8 +19,8 @@ import { arm64 } from '@tlbsim/arch-arm64';
 import { ppc } from '@tlbsim/arch-ppc';
 import { riscv } from '@tlbsim/arch-riscv';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const DIRS = [fileURLToPath(new URL('../../../packages/replay/test/fixtures/strace/', import.meta.url)), fileURLToPath(new URL('../test/fixtures/strace/', import.meta.url))];
+const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const DIRS = [fileURLToPath(new URL('../../../../packages/replay/test/fixtures/strace/', import.meta.url)), fileURLToPath(new URL('../../test/fixtures/strace/', import.meta.url))];
 const lineCount = (f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).length;
 
 function largestFixture() {
@@ -35,6 +39,11 @@ const file = process.env.BENCH_FILE ?? largestFixture();
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
 const input = () => [{ name: basename(file), lines: () => createInterface({ input: createReadStream(file), crlfDelay: Infinity }) }];
 const ARCHES = { x86, arm64, ppc, riscv };
+const cpuMs = (from) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+};
+let slowest = Infinity;
 
 const first = await replay(input(), x86());
 console.log(`tlbsim replay: ${basename(file)} (${first.lines} lines, ${first.syscalls} syscalls, ${first.threads} threads on ${first.cpus.length} CPUs, touch=all)`);
@@ -43,16 +52,18 @@ for (const [name, make] of Object.entries(ARCHES)) {
   for (let i = 0; i < 2; i++) await replay(input(), make()); // warm-up
   let runs = 0;
   let lines = 0;
-  const t0 = process.hrtime.bigint();
+  const t0 = process.cpuUsage();
   let ms = 0;
   while (ms < seconds * 1000 || runs < 5) {
     const r = await replay(input(), make());
     if (r.metrics.violations !== 0) throw new Error(`${name}: the checker found something`);
     lines += r.lines;
     runs++;
-    ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    ms = cpuMs(t0);
   }
-  console.log(`${name.padEnd(6)}  ${Math.round((lines / ms) * 1000).toLocaleString('en-US').padStart(25)}  ${(ms / runs).toFixed(1).padStart(13)}  ${runs}`);
+  const rate = (lines / ms) * 1000;
+  slowest = Math.min(slowest, rate);
+  console.log(`${name.padEnd(6)}  ${Math.round(rate).toLocaleString('en-US').padStart(25)}  ${(ms / runs).toFixed(1).padStart(13)}  ${runs}`);
 }
 
 const t0 = process.hrtime.bigint();
@@ -62,3 +73,25 @@ if (r.status !== 0) {
   process.exit(1);
 }
 console.log(`tlbsim replay ${basename(file)} --arch all (the whole command, Node start-up included): ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`);
+console.log(`FIGURE: replay lines/s per arch: ${Math.round(slowest)}`);
+
+const LONG = Number(process.env.BENCH_LONG_LINES ?? 0);
+if (LONG > 0) {
+  // each copy of the fixture 64 GiB below the one before (16 apart, then again): copies that
+  // live at once never overlap, and every address stays in the user half
+  const base = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const shift = (line, k) => line.replace(/0x([0-9a-f]{6,})/g, (_, h) => {
+    const a = BigInt('0x' + h);
+    const d = BigInt(k % 16) << 36n;
+    return '0x' + (a > d ? a - d : a).toString(16);
+  });
+  async function* synthetic() {
+    for (let n = 0, k = 0; n < LONG; k++) for (const l of base) if (n++ < LONG) yield shift(l, k);
+  }
+  for (const [name, make] of Object.entries(ARCHES)) {
+    const t = process.cpuUsage();
+    const w = performance.now();
+    const r = await replay([{ name: `synthetic-${LONG}`, lines: synthetic }], make());
+    console.log(`long trace ${name}: ${r.lines.toLocaleString('en-US')} lines in ${(cpuMs(t) / 1000).toFixed(1)} s CPU (${((performance.now() - w) / 1000).toFixed(1)} s wall), ${r.divergences} divergences, ${r.metrics.violations} findings, peak RSS so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  }
+}

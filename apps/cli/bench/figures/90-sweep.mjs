@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const points = Number(process.env.BENCH_POINTS ?? 16);
 const args = ['sweep', '--workload', 'tlb_flush2', '--vary', `pages=500..${500 * points}:500`, '--arch', 'all', '--format', 'csv'];
 
