@@ -298,10 +298,13 @@ describe('bad input', () => {
 
 describe('output files, determinism, streaming', () => {
   it('byte-identical output twice (every format, -ff input)', async () => {
-    for (const f of ['table', 'json', 'csv', 'markdown']) {
-      // one run in a process of its own, one in this worker: the output depends on nothing else
-      const a = await replayProcess([...FF, '--format', f]);
+    // one run in a process of its own, one in this worker: the output depends on nothing else
+    // (the processes run side by side while this worker makes its runs)
+    const formats = ['table', 'json', 'csv', 'markdown'];
+    const procs = formats.map((f) => replayProcess([...FF, '--format', f]));
+    for (const [i, f] of formats.entries()) {
       const b = await replay([...FF, '--format', f]);
+      const a = await procs[i];
       expect(a.code).toBe(0);
       expect(b.stdout).toBe(a.stdout);
       expect(b.stderr).toBe(a.stderr);
