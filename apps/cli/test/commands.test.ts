@@ -9,19 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { busyFor, catches, exited, fixture, tlbsim, tlbsimAsync, tlbsimIn, tlbsimOnTty, tmp, validate } from './helpers.js';
+import { ESC, ISSUE_WORKLOADS, sets } from './workload-sizes.js';
 
-const ISSUE_WORKLOADS = ['munmap', 'madvise-dontneed', 'madvise-free', 'mprotect', 'mremap', 'exit', 'hugetlb-share', 'reclaim', 'tlb_flush1', 'tlb_flush2', 'tlb_flush3'];
-/** small parameters per workload so the whole matrix runs quickly */
-const SMALL: Record<string, string[]> = {
-  'tlb_flush1': ['pages=16'],
-  'tlb_flush2': ['pages=16'],
-  'tlb_flush3': ['pages=16'],
-  reclaim: ['pages=8', 'cpus=3'],
-  exit: ['rss=16'],
-  'hugetlb-share': ['sharers=3'],
-};
-const sets = (w: string) => (SMALL[w] ?? []).flatMap((s) => ['--set', s]);
-const ESC = '\x1b[';
 
 describe('the CLI process exits with the status and prints the output of the in-process run', () => {
   // the exit statuses 0, 1 and 2 (usage on stderr, a one-line error) of every kind of command

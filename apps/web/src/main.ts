@@ -91,6 +91,9 @@ function renderForm(): void {
 
 function changed(): void {
   history.replaceState(null, '', toHash(state));
+  // the numbers shown are stale from now on, not only once the debounced run starts
+  $('status').textContent = 'running…';
+  $('status').dataset.state = 'running';
   clearTimeout(timer);
   timer = setTimeout(run, 150);
 }
