@@ -8,6 +8,8 @@ import { MODELLED_RELEASES, parseScenario } from '@tlbsim/core';
 import { WORKLOADS, findWorkload, type ParamSpec } from '../../cli/src/workloads/index.js';
 import { brief, metricOf } from '../../cli/src/metrics-registry.js';
 import type { ArchResult, RunRequest, WorkerMessage } from './protocol.js';
+// the scenario the editor starts with: the documented example (docs/scenarios.md)
+import EXAMPLE_SCENARIO from '../../../docs/examples/munmap.yaml?raw';
 import { DEFAULT_STATE, parseHash, splitArches, toHash, type PageState } from './state.js';
 import { drawTimeline, extent, gatherAt, type Window } from './timeline.js';
 
@@ -264,19 +266,6 @@ window.addEventListener('hashchange', () => {
   run();
 });
 
-const EXAMPLE_SCENARIO = `# Two threads of one process on two CPUs; one maps, touches and unmaps 8 pages.
-name: munmap-8
-machine: { cpus: 2 }
-processes:
-  - name: A
-    threads:
-      - { name: t0, cpu: 0 }
-      - { name: t1, cpu: 1 }
-ops:
-  - mmap: { process: A, addr: 0x40000000, length: 36K }
-  - touch: { thread: t0, addr: 0x40000000, pages: 8 }
-  - munmap: { thread: t0, addr: 0x40000000, length: 32K }
-`;
 
 $('details-close').addEventListener('click', () => ($('details').hidden = true));
 
