@@ -3,7 +3,7 @@
  * and metric rows, so the numbers on the page are the CLI's numbers. Runs in the Web Worker (and
  * in Node for the tests: nothing here touches the DOM).
  */
-import { parseScenario, type TraceEvent } from '@tlbsim/core';
+import { formatRelease, parseRelease, parseScenario, type TraceEvent } from '@tlbsim/core';
 import { parseArchSpecs, type ArchVariant } from '../../cli/src/arches.js';
 import { runJob, type Job } from '../../cli/src/engine.js';
 import { metricKeys, metricValue } from '../../cli/src/report-data.js';
@@ -12,17 +12,21 @@ import type { ArchResult, RunRequest } from './protocol.js';
 
 /** The job and architecture variants of a request; throws the CLI's error for a bad input. */
 export function prepare(req: RunRequest): { job: Job; variants: ArchVariant[] } {
-  const variants = parseArchSpecs(withKernel(req.arches.length ? req.arches : ['all'], req.kernel));
+  // the kernel is the machine's, as --kernel sets it: core, every backend and hugetlb model it
+  const kernel = req.kernel ? release(req.kernel) : undefined;
+  const variants = parseArchSpecs(req.arches.length ? req.arches : ['all']).map((v) => (kernel ? { ...v, kernel } : v));
   if (req.job.kind === 'scenario') return { job: { kind: 'scenario', scenario: parseScenario(req.job.yaml, 'scenario.yaml'), source: 'scenario.yaml' }, variants };
   const w = findWorkload(req.job.workload);
   return { job: { kind: 'workload', workload: w.name, params: resolveParams(w, req.job.sets) }, variants };
 }
 
-/** `--kernel R` as every backend's own kernel option (a spec that names one keeps it) */
-function withKernel(specs: string[], kernel: string): string[] {
-  if (!kernel) return specs;
-  const names = specs.flatMap((s) => (s === 'all' ? ['x86', 'arm64', 'ppc', 'riscv'] : [s]));
-  return names.map((s) => (s.startsWith('generic') || /[:,]kernel=/.test(s) ? s : `${s}${s.includes(':') ? ',' : ':'}kernel=${kernel}`));
+/** a release as --kernel normalises it (`v6.1` is `6.1`); a mistake says which, as the CLI does */
+function release(text: string): string {
+  try {
+    return formatRelease(parseRelease(text));
+  } catch (e) {
+    throw new Error(`kernel ${text}: ${(e as Error).message}`);
+  }
 }
 
 /** Run one architecture variant with the trace on; the timeline keeps the first `limit` events. */

@@ -30,6 +30,14 @@ describe('the worker computes what tlbsim compare computes', () => {
     expect(r.events).toHaveLength(10);
     expect(r.droppedEvents).toBeGreaterThan(0);
   });
+  it('the kernel is the machine\'s (as --kernel): hugetlb follows it too, 6.1 sends no unshare broadcast, mainline one', () => {
+    const broadcasts = (kernel: string) => {
+      const { job, variants } = prepare({ id: 1, job: { kind: 'workload', workload: 'hugetlb-share', sets: ['gib=4'] }, arches: ['x86'], kernel, eventLimit: 0 });
+      return simulate(1, job, variants[0], 0).metrics.find((m) => m.key === 'ipiBroadcasts')?.value;
+    };
+    expect([broadcasts('6.1'), broadcasts('6.18'), broadcasts('')]).toEqual([0, 4, 1]);
+    expect(() => broadcasts('5.15')).toThrow('kernel 5.15: kernel 5.15 is older than the oldest modelled release, 6.1');
+  });
   it('a bad input is the CLI\'s error', () => {
     expect(() => prepare({ id: 1, job: { kind: 'workload', workload: 'munmpa', sets: [] }, arches: ['x86'], kernel: '', eventLimit: 10 })).toThrow(/^unknown workload "munmpa" \(did you mean "munmap"\?\)/);
   });

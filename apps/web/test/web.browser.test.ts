@@ -19,8 +19,8 @@ const have = existsSync(CHROMIUM);
 if (!have) console.warn(`SKIPPED: the workbench browser test needs Chromium at ${CHROMIUM} (apt-get update && apt-get install -y chromium)`);
 
 /** what the library computes for the same comparison: metric -> value, per variant */
-function library(workload: string, sets: string[], arches: string[]): Record<string, Record<string, string>> {
-  const { job, variants } = prepare({ id: 0, job: { kind: 'workload', workload, sets }, arches, kernel: '', eventLimit: 0 });
+function library(workload: string, sets: string[], arches: string[], kernel = ''): Record<string, Record<string, string>> {
+  const { job, variants } = prepare({ id: 0, job: { kind: 'workload', workload, sets }, arches, kernel, eventLimit: 0 });
   return Object.fromEntries(variants.map((v) => [v.id, Object.fromEntries(simulate(0, job, v, 0).metrics.filter((m) => m.value !== 0).map((m) => [m.key, String(m.value)]))]));
 }
 
@@ -92,8 +92,8 @@ describe.skipIf(!have)('the workbench in headless Chromium', () => {
   });
 
   it('a shared URL reproduces the comparison; clicking an IPI shows the gather state; screenshot', async () => {
-    const page = await open('#workload=tlb_flush2&cpus=2&arch=x86');
-    expect(await shown(page)).toEqual(library('tlb_flush2', ['cpus=2'], ['x86']));
+    const page = await open('#workload=tlb_flush2&cpus=2&arch=x86&kernel=6.1');
+    expect(await shown(page)).toEqual(library('tlb_flush2', ['cpus=2'], ['x86'], '6.1'));
     await page.locator('.arch[data-variant=x86] [data-kind=ipi]').first().click();
     const details = await page.textContent('#details-body');
     const lines = details!.split('\n');
