@@ -26,7 +26,7 @@ describe('JSON Schemas generated from the zod schemas', () => {
     expect(pkg.files).toContain('schema');
     const doc = readFileSync(join(ROOT, 'docs/scenarios.md'), 'utf8');
     expect(doc).toContain('# yaml-language-server: $schema=https://unpkg.com/tlbsim/schema/scenario.schema.json');
-    expect(readFileSync(join(ROOT, 'docs/examples/munmap.yaml'), 'utf8').split('\n')[1]).toBe('# yaml-language-server: $schema=../../apps/cli/schema/scenario.schema.json');
+    expect(readFileSync(join(ROOT, 'docs/examples/munmap.yaml'), 'utf8').split('\n')[2]).toBe('# yaml-language-server: $schema=../../apps/cli/schema/scenario.schema.json');
   });
   it('every scenario tlbsim runs validates; the ones it refuses for their shape do not', async () => {
     const good = ['two-threads.yaml', 'two-threads.json', 'stale-mprotect.yaml', 'touch-only.yaml'].map((f) => join(FIXTURES, f));
@@ -35,6 +35,10 @@ describe('JSON Schemas generated from the zod schemas', () => {
       expect((await tlbsimIn(['run', f, '--arch', 'generic', '--format', 'json'])).code, f).toBe(0);
       expect(validate(f.endsWith('.json') ? JSON.parse(readFileSync(f, 'utf8')) : yaml(f), 'scenario.schema.json'), f).toEqual([]);
     }
+    // the README's example runs on every default architecture (4K and 64K pages alike)
+    const readme = await tlbsimIn(['run', join(ROOT, 'docs/examples/munmap.yaml'), '--format', 'csv']);
+    expect([readme.code, readme.stderr]).toEqual([0, '']);
+    expect(readme.stdout).toMatch(/,pagesFreed,8,8,1,8$/m);
     // the example of docs/scenarios.md, which shows every kind of field
     const doc = readFileSync(join(ROOT, 'docs/scenarios.md'), 'utf8');
     const example = /```yaml\n([\s\S]*?)```/.exec(doc)![1];
