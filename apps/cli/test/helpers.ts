@@ -23,6 +23,13 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** kill the child (SIGKILL) and fail after this long; sized for a loaded 2-core machine */
   timeoutMs?: number;
+  /** send this signal after that many ms, if the child still runs (a child that blocks: a FIFO) */
+  kill?: [NodeJS.Signals, number];
+  /**
+   * send this signal once the child has used that many ms of CPU: it is then in its work, however
+   * slowly a busy machine started it (a fixed delay alone misses a fast child there)
+   */
+  killAfterCpu?: [NodeJS.Signals, number];
 }
 
 /**
@@ -52,12 +59,17 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
+    const signal = opts.kill;
+    const late = signal ? setTimeout(() => child.kill(signal[0]), signal[1]) : undefined;
+    const cpu = opts.killAfterCpu;
+    if (cpu) busyFor(child, cpu[1]).then(() => child.kill(cpu[0]), () => {});
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(late);
       const r = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
       if (timedOut) reject(new Error(`timed out after ${timeoutMs} ms: ${cmd} ${args.join(' ')}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`));
       else resolve(r);

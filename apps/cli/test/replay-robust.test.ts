@@ -3,41 +3,19 @@
  * (the touch policy is stated in the output), malformed results and empty inputs are bad input.
  * The CLI is spawned asynchronously (never spawnSync: it would block vitest's worker).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { sh, tlbsimIn } from './helpers.js';
+import { CLI, run, sh, tlbsimIn, type Ran } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Run the built CLI with a heap bound (a run that needs more for these inputs is a bug). */
 function tlbsim(args: string[], cwd: string, kill?: [NodeJS.Signals, number]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--max-old-space-size=512', CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const guard = setTimeout(() => p.kill('SIGKILL'), 120_000);
-    const k = kill ? setTimeout(() => p.kill(kill[0]), kill[1]) : undefined;
-    p.on('error', reject);
-    p.on('close', (code, signal) => {
-      clearTimeout(guard);
-      if (k) clearTimeout(k);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return run(process.execPath, ['--max-old-space-size=512', CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 120_000, kill });
 }
 
 /** What needs no process of its own (no heap bound, no signal, no FIFO) runs in this worker. */

@@ -1,21 +1,12 @@
 // Issue 17: nothing a user can type crashes the CLI; limits, signals and outputs.
 // The CLI is spawned asynchronously (never spawnSync: it would block vitest's worker).
-import { spawn } from 'node:child_process';
 import { createReadStream, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { busyFor, sh, tlbsimIn } from './helpers.js';
+import { CLI, run, sh, tlbsimIn, type Ran } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-interface Ran {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * Run a command line: in this worker (what it prints and its exit status) unless the test needs
@@ -24,24 +15,7 @@ interface Ran {
  */
 function tlbsim(args: string[], o: { cwd?: string; kill?: [NodeJS.Signals, number]; killAfterCpu?: [NodeJS.Signals, number]; timeoutMs?: number; process?: boolean } = {}): Promise<Ran> {
   if (!o.kill && !o.killAfterCpu && !o.timeoutMs && !o.process) return tlbsimIn(args, { cwd: o.cwd });
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const guard = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
-    // the signal goes once the child is in its work: after that much CPU time, or for a child that
-    // blocks (a FIFO), after that many ms — a fixed delay alone misses a fast child on a busy machine
-    const k = o.kill ? setTimeout(() => p.kill(o.kill![0]), o.kill[1]) : undefined;
-    if (o.killAfterCpu) busyFor(p, o.killAfterCpu[1]).then(() => p.kill(o.killAfterCpu![0]), () => {});
-    p.on('error', reject);
-    p.on('close', (code, signal) => {
-      clearTimeout(guard);
-      if (k) clearTimeout(k);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return run(process.execPath, [CLI, ...args], { cwd: o.cwd, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: o.timeoutMs, kill: o.kill, killAfterCpu: o.killAfterCpu });
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tlbsim-robust-'));
