@@ -88,10 +88,10 @@ describe('S4 delayed rmap for dirty file pages', () => {
       m.op('zap', 0, () => zapPageRangeSingle(m, mm, v, B, 0x5000));
       expect(log).toHaveLength(1);
       expect(log[0]).toMatchObject({ start: B, end: B + 0x5000, bits: ['cleared_ptes'] });
-      for (const fr of frames) expect(m.frames.mapcount[fr]).toBe(0);
+      for (const fr of frames) expect(m.frames.mapcountOf(fr)).toBe(0);
       // page cache keeps its reference: nothing is returned to the allocator
       expect(m.metrics.pagesFreed).toBe(0);
-      expect(frames.map((fr) => m.frames.refcount[fr])).toEqual([1, 1, 1, 1, 1]);
+      expect(frames.map((fr) => m.frames.refcountOf(fr))).toEqual([1, 1, 1, 1, 1]);
     });
   }
 });
@@ -153,7 +153,7 @@ describe('S6 nested gathers', () => {
       t.entries[i] = 0;
       t.present--;
       b.removeTlbEntries(0x400000, 1);
-      m.frames.mapcount[frame]--;
+      m.frames.addMapcount(frame, -1);
       b.removeFolioPages(frame, 1, false, 0x400000, 12, stampNow(m));
       const a = tlbGatherMmu(m, mm);
       expect(mm.tlbFlushPending).toBe(2);
@@ -459,7 +459,7 @@ describe('S20 fullmm without freed tables', () => {
       const f = t.entries[i] >>> 6;
       t.entries[i] = 0;
       g.removeTlbEntries(0x400000, 1);
-      m.frames.mapcount[f]--;
+      m.frames.addMapcount(f, -1);
       g.removeFolioPages(f, 1, false, 0x400000, 12, stampNow(m));
       g.finish();
     });

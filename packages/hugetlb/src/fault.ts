@@ -33,14 +33,14 @@ export function hugetlbFault(ctx: HugetlbContext, mm: Mm, vma: Vma, addr: number
         f = fr.alloc(FrameKind.Data); // the page cache's reference
         vma.file!.pages.set(idx, f);
       } else f = cached;
-      fr.refcount[f]++;
-      fr.mapcount[f]++;
-      if (write) fr.flags[f] |= FOLIO_DIRTY;
+      fr.addRefcount(f, 1);
+      fr.addMapcount(f, 1);
+      if (write) fr.addFlags(f, FOLIO_DIRTY);
     } else {
       // a private mapping gets its own (anonymous) huge folio
       f = fr.alloc(FrameKind.Data);
-      fr.flags[f] = FOLIO_ANON;
-      fr.mapcount[f] = 1;
+      fr.setFlags(f, FOLIO_ANON);
+      fr.setMapcount(f, 1);
     }
     const writable = vma.flags.write && (vma.flags.shared || write);
     const pte = mkPte(f, (writable ? PTE_WRITE : 0) | exec | PTE_YOUNG | (write ? PTE_DIRTY : 0) | leaf);
@@ -60,7 +60,7 @@ function hugetlbWp(ctx: HugetlbContext, mm: Mm, vma: Vma, t: PageTable, i: numbe
   const fr = m.frames;
   const old = t.entries[i];
   const f = pteFrame(old);
-  const exclusive = (fr.flags[f] & FOLIO_ANON) !== 0 && fr.mapcount[f] === 1 && fr.refcount[f] === 1;
+  const exclusive = (fr.flagsOf(f) & FOLIO_ANON) !== 0 && fr.mapcountOf(f) === 1 && fr.refcountOf(f) === 1;
   noteRewrite(ctx, t);
   if (vma.flags.shared || exclusive) {
     const np = old | PTE_WRITE | PTE_YOUNG | PTE_DIRTY;
@@ -68,8 +68,8 @@ function hugetlbWp(ctx: HugetlbContext, mm: Mm, vma: Vma, t: PageTable, i: numbe
     return OK;
   }
   const nf = fr.alloc(FrameKind.Data);
-  fr.flags[nf] = FOLIO_ANON;
-  fr.mapcount[nf] = 1;
+  fr.setFlags(nf, FOLIO_ANON);
+  fr.setMapcount(nf, 1);
   // huge_ptep_clear_flush, then install the copy
   for (let k = 0; k < h.contig; k++) t.entries[i + k] = 0;
   const epoch = m.tlb.epoch;
@@ -77,8 +77,8 @@ function hugetlbWp(ctx: HugetlbContext, mm: Mm, vma: Vma, t: PageTable, i: numbe
   m.hooks.flushTlbRange(mm, haddr, haddr + h.size, { exec: vma.flags.exec, hugetlb: true, hugeShift: vma.hugeShift });
   const np = mkPte(nf, PTE_WRITE | PTE_YOUNG | PTE_DIRTY | (vma.flags.exec ? PTE_EXEC : 0) | (h.level > 0 ? PTE_LEAF : 0));
   for (let k = 0; k < h.contig; k++) t.entries[i + k] = np;
-  fr.mapcount[f]--;
-  if (--fr.refcount[f] === 0) {
+  fr.addMapcount(f, -1);
+  if (fr.addRefcount(f, -1) === 0) {
     m.checker.pageFreed(mm, haddr, h.shift, epoch);
     fr.free(f);
     m.metrics.pagesFreed++;

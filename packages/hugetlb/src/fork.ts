@@ -30,8 +30,8 @@ export function copyHugetlbPageRange(ctx: HugetlbContext, src: Mm, dst: Mm, srcV
     let e = slot.t.entries[slot.i];
     if (e === 0) continue;
     const f = pteFrame(e);
-    fr.refcount[f]++;
-    fr.mapcount[f]++;
+    fr.addRefcount(f, 1);
+    fr.addMapcount(f, 1);
     if (e & PTE_WRITE) {
       e &= ~PTE_WRITE; // huge_ptep_set_wrprotect on the parent
       for (let k = 0; k < h.contig; k++) slot.t.entries[slot.i + k] = e;

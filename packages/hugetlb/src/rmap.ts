@@ -48,9 +48,9 @@ export function tryToUnmap(ctx: HugetlbContext, file: SimFile, idx: number): num
       slot.t.present -= h.contig;
       const epoch = m.tlb.epoch;
       ctx.directFlush(mm, vma, addr, addr + h.size);
-      if (e & PTE_DIRTY) fr.flags[frame] |= FOLIO_DIRTY;
-      fr.mapcount[frame]--;
-      if (--fr.refcount[frame] === 0) {
+      if (e & PTE_DIRTY) fr.addFlags(frame, FOLIO_DIRTY);
+      fr.addMapcount(frame, -1);
+      if (fr.addRefcount(frame, -1) === 0) {
         m.checker.pageFreed(mm, addr, h.shift, epoch);
         fr.free(frame);
         m.metrics.pagesFreed++;

@@ -36,7 +36,7 @@ export function punchHole(ctx: HugetlbContext, file: SimFile, offset: number, le
       const f = file.pages.get(idx);
       if (f === undefined) continue;
       file.pages.delete(idx);
-      if (--fr.refcount[f] === 0) {
+      if (fr.addRefcount(f, -1) === 0) {
         for (const r of ctx.unmapLog) if (r.frame === f) m.checker.pageFreed(r.mm, r.addr, Math.log2(sz), r.epoch);
         fr.free(f);
         m.metrics.pagesFreed++;

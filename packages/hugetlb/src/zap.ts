@@ -35,9 +35,9 @@ export function unmapHugepageRange(ctx: HugetlbContext, g: MmuGather, vma: Vma, 
     t.present -= h.contig;
     g.removeHugeTlbEntry(sz, a);
     const f = pteFrame(e);
-    if (e & PTE_DIRTY) fr.flags[f] |= FOLIO_DIRTY;
+    if (e & PTE_DIRTY) fr.addFlags(f, FOLIO_DIRTY);
     if (ctx.unmapLog) ctx.unmapLog.push({ mm, addr: a, frame: f, epoch: m.tlb.epoch });
-    fr.mapcount[f]--; // hugetlb_remove_rmap
+    fr.addMapcount(f, -1); // hugetlb_remove_rmap
     g.removePageSize(f, sz, a);
   }
   g.endVma();

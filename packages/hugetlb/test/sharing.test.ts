@@ -110,8 +110,8 @@ describe('rmap: try_to_unmap of a file hugetlb folio (hugetlb SPEC.md §4.5)', (
       const d = w.measure(() => w.m.op('try_to_unmap', 2, () => expect(w.h.tryToUnmap(F, 2 * M / 4096)).toBe(2)));
       // R is visited first: its table is shared, so R unshares; Q then owns it and clears the entry
       expect(d).toMatchObject({ unsh: 1, full: 1, ipis, flushes: v === 'V2' ? 2 : 2, direct: v === 'V2' ? 1 : 2 });
-      expect(w.m.frames.mapcount[frame]).toBe(0);
-      expect(w.m.frames.refcount[frame]).toBe(1); // the page cache's reference
+      expect(w.m.frames.mapcountOf(frame)).toBe(0);
+      expect(w.m.frames.refcountOf(frame)).toBe(1); // the page cache's reference
       expect(w.m.metrics.violations).toEqual([]);
       expect(checkShareInvariants(w.m)).toEqual([]);
     });

@@ -184,13 +184,13 @@ const reclaim: Actor = (ex, _info, pick) => {
   const frame = f.pages.get(idx)!;
   const c = choose(freeCpus(ex), pick);
   const huge = m.mms.some((mm) => !mm.dead && mm.vmas.some((v) => v.file === f && v.flags.hugetlb));
-  const kinds = ex.moved.map((r) => m.frames.kind[r.frame!]);
+  const kinds = ex.moved.map((r) => m.frames.kindOf(r.frame!));
   onKernelThread(ex, c, 'kswapd', () => {
     if (huge) m.hugetlb?.tryToUnmap?.(f, idx);
     else reclaimFilePages(m, f, [idx]);
     // a page moved by mremap was freed: its old translation must be gone too (CVE-2018-18281)
     ex.moved.forEach((r, i) => {
-      if (kinds[i] !== FrameKind.Free && m.frames.kind[r.frame!] === FrameKind.Free) m.checker.pageFreed(r.mm, r.addr, m.geometry.pageShift, r.epoch);
+      if (kinds[i] !== FrameKind.Free && m.frames.kindOf(r.frame!) === FrameKind.Free) m.checker.pageFreed(r.mm, r.addr, m.geometry.pageShift, r.epoch);
     });
   });
   return { cpu: c.id, detail: `${huge ? 'unmaps' : 'reclaims'} page ${idx} of ${f.name} (frame ${frame}${f.pages.has(idx) ? '' : ', freed'})` };

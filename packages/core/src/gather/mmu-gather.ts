@@ -296,9 +296,8 @@ export class MmuGather implements GatherView {
   private putPagesNow(frame: number, nr: number, addr: number, sizeShift: number, epoch: number): void {
     const m = this.m;
     const fr = m.frames;
-    fr.refcount[frame] -= nr;
-    if (fr.refcount[frame] > 0) return;
-    if (fr.kind[frame] === FrameKind.Table) {
+    if (fr.addRefcount(frame, -nr) > 0) return;
+    if (fr.kindOf(frame) === FrameKind.Table) {
       const t = m.tables.get(frame);
       if (t) m.freeTable(t);
       return;
@@ -333,14 +332,14 @@ export class MmuGather implements GatherView {
   /** tlb_flush_rmaps: remove the delayed rmaps of `local` and `active` (after the TLB flush) */
   flushRmaps(): void {
     if (!this.delayedRmap) return;
-    const mc = this.m.frames.mapcount;
+    const fr = this.m.frames;
     const walk = (b: PageBatch) => {
       for (let i = 0; i < b.nr; i++) {
         const f = b.flags[i];
         if (f & SLOT_IS_COUNT) continue;
         if (f & ENCODED_PAGE_BIT_DELAY_RMAP) {
           const nr = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? b.frame[i + 1] : 1;
-          mc[b.frame[i]] -= nr;
+          fr.addMapcount(b.frame[i], -nr);
         }
       }
     };
@@ -361,9 +360,8 @@ export class MmuGather implements GatherView {
         if (f & SLOT_IS_COUNT) continue;
         const frame = b.frame[i];
         const refs = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? b.frame[i + 1] : 1;
-        fr.refcount[frame] -= refs;
-        if (fr.refcount[frame] <= 0) {
-          if (fr.kind[frame] === FrameKind.Table) {
+        if (fr.addRefcount(frame, -refs) <= 0) {
+          if (fr.kindOf(frame) === FrameKind.Table) {
             const t = m.tables.get(frame);
             if (t) m.freeTable(t);
             continue;
@@ -392,9 +390,9 @@ export class MmuGather implements GatherView {
     for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
       for (let i = 0; i < b.nr; i++) {
         const f = b.flags[i];
-        if (f & SLOT_IS_COUNT || fr.kind[b.frame[i]] === FrameKind.Table) continue;
+        if (f & SLOT_IS_COUNT || fr.kindOf(b.frame[i]) === FrameKind.Table) continue;
         const refs = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? b.frame[i + 1] : 1;
-        if (fr.refcount[b.frame[i]] - refs <= 0 && b.epoch[i] >= this.flushedEpoch) n++;
+        if (fr.refcountOf(b.frame[i]) - refs <= 0 && b.epoch[i] >= this.flushedEpoch) n++;
       }
     }
     return n;

@@ -9,22 +9,41 @@ export const FrameKind = {
   Batch: 3,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
-/** Per-folio flag bits (frames.flags) */
+/** Per-folio flag bits (Frames.flagsOf); four bits of the frame's word hold them */
 export const FOLIO_ANON = 1;
 export const FOLIO_DIRTY = 2;
 export const FOLIO_LAZYFREE = 4;
 export const FOLIO_REFERENCED = 8;
+const FOLIO_FLAGS = 15;
+
+/*
+ * One Uint16 per frame (see core SPEC.md §1, "Memory layout"):
+ *   bits 0-1 kind, bits 2-5 folio flags, bits 6-10 refcount, bits 11-15 mapcount.
+ * A count field holds 0..30; 31 (ESC) means the exact value is in that count's overflow Map, for
+ * the rare frame shared past 30 times (fork trees), or a count driven below zero by a bug.
+ */
+const KIND_MASK = 3;
+const FLAG_SHIFT = 2;
+const RC_SHIFT = 6;
+const MC_SHIFT = 11;
+const ESC = 31;
+const RC_MASK = ESC << RC_SHIFT;
+const MC_MASK = ESC << MC_SHIFT;
+
+/** the frame words grow by 1/8 at a time: the slack is part of the per-page memory budget */
+const GROWTH = 1.125;
 
 /**
- * The page allocator: frames and their refcount/mapcount/flags in typed arrays (no object per
- * page). Freed frames go on a LIFO free list and are handed out again first, as a real allocator
- * reuses hot pages, which is what turns a missed TLB flush into a real use-after-free.
+ * The page allocator: one packed word per frame (no object per page) and a LIFO free list. Freed
+ * frames are handed out again first, as a real allocator reuses hot pages, which is what turns a
+ * missed TLB flush into a real use-after-free. Callers read and write the fields through the
+ * accessors, never the layout. refcount behaves as an Int32 and mapcount as a Uint16 would
+ * (mapcount wraps to 65535 below zero), exactly, whatever their size.
  */
 export class Frames {
-  refcount = new Int32Array(1024);
-  mapcount = new Uint16Array(1024);
-  kind = new Uint8Array(1024);
-  flags = new Uint8Array(1024);
+  private word = new Uint16Array(1024);
+  private readonly bigRef = new Map<number, number>();
+  private readonly bigMap = new Map<number, number>();
   /** log2 of the folio size in pages, for head frames of large folios only (rare: a Map) */
   private orders = new Map<number, number>();
   private freeList = new Int32Array(256);
@@ -36,20 +55,98 @@ export class Frames {
   freedTotal = 0;
 
   private grow(min: number): void {
-    // grow by 1/4 at a time: the arrays are the per-page memory budget (<= 16 bytes/page)
-    let n = this.kind.length;
-    while (n <= min) n = Math.ceil(n * 1.25);
+    let n = this.word.length;
+    while (n <= min) n = Math.ceil(n * GROWTH);
     if (n > MAX_FRAMES) n = MAX_FRAMES;
     if (min >= n) throw new RangeError(`out of simulated physical frames (max ${MAX_FRAMES})`);
-    const g = <T extends Int32Array | Uint16Array | Uint8Array>(a: T, C: new (n: number) => T): T => {
-      const b = new C(n);
-      b.set(a);
-      return b;
-    };
-    this.refcount = g(this.refcount, Int32Array);
-    this.mapcount = g(this.mapcount, Uint16Array);
-    this.kind = g(this.kind, Uint8Array);
-    this.flags = g(this.flags, Uint8Array);
+    const b = new Uint16Array(n);
+    b.set(this.word);
+    this.word = b;
+  }
+
+  /** the frames the allocator has room for before it grows */
+  get capacity(): number {
+    return this.word.length;
+  }
+
+  kindOf(f: number): FrameKind {
+    return (this.word[f] & KIND_MASK) as FrameKind;
+  }
+
+  flagsOf(f: number): number {
+    return (this.word[f] >>> FLAG_SHIFT) & FOLIO_FLAGS;
+  }
+
+  setFlags(f: number, flags: number): void {
+    if ((flags & ~FOLIO_FLAGS) !== 0) throw new RangeError(`folio flags 0x${flags.toString(16)} of frame ${f}: only the FOLIO_* bits exist`);
+    this.word[f] = (this.word[f] & ~(FOLIO_FLAGS << FLAG_SHIFT)) | (flags << FLAG_SHIFT);
+  }
+
+  /** set `bits` in the frame's folio flags (folio_mark_dirty and the like) */
+  addFlags(f: number, bits: number): void {
+    this.setFlags(f, this.flagsOf(f) | bits);
+  }
+
+  refcountOf(f: number): number {
+    const r = (this.word[f] >>> RC_SHIFT) & ESC;
+    return r === ESC ? this.bigRef.get(f)! : r;
+  }
+
+  setRefcount(f: number, v: number): void {
+    v |= 0;
+    const w = this.word[f];
+    if ((w & RC_MASK) === RC_MASK) this.bigRef.delete(f);
+    if (v >= 0 && v < ESC) {
+      this.word[f] = (w & ~RC_MASK) | (v << RC_SHIFT);
+    } else {
+      this.word[f] = w | RC_MASK;
+      this.bigRef.set(f, v);
+    }
+  }
+
+  /** add `d` (may be negative) to the refcount; returns the new value */
+  addRefcount(f: number, d: number): number {
+    const w = this.word[f];
+    const r = (w >>> RC_SHIFT) & ESC;
+    const n = r + d;
+    if (r !== ESC && n >= 0 && n < ESC) {
+      this.word[f] = w + (d << RC_SHIFT);
+      return n;
+    }
+    const v = (this.refcountOf(f) + d) | 0;
+    this.setRefcount(f, v);
+    return v;
+  }
+
+  mapcountOf(f: number): number {
+    const c = this.word[f] >>> MC_SHIFT;
+    return c === ESC ? this.bigMap.get(f)! : c;
+  }
+
+  setMapcount(f: number, v: number): void {
+    v &= 0xffff;
+    const w = this.word[f];
+    if ((w & MC_MASK) === MC_MASK) this.bigMap.delete(f);
+    if (v < ESC) {
+      this.word[f] = (w & ~MC_MASK) | (v << MC_SHIFT);
+    } else {
+      this.word[f] = w | MC_MASK;
+      this.bigMap.set(f, v);
+    }
+  }
+
+  /** add `d` (may be negative) to the mapcount; returns the new value */
+  addMapcount(f: number, d: number): number {
+    const w = this.word[f];
+    const c = w >>> MC_SHIFT;
+    const n = c + d;
+    if (c !== ESC && n >= 0 && n < ESC) {
+      this.word[f] = w + (d << MC_SHIFT);
+      return n;
+    }
+    const v = (this.mapcountOf(f) + d) & 0xffff;
+    this.setMapcount(f, v);
+    return v;
   }
 
   orderOf(f: number): number {
@@ -64,26 +161,29 @@ export class Frames {
     } else {
       f = this.next;
       this.next += 1 << order;
-      if (this.next >= this.kind.length) this.grow(this.next);
+      if (this.next >= this.word.length) this.grow(this.next);
     }
     const n = 1 << order;
+    const spilled = this.bigRef.size + this.bigMap.size > 0;
     for (let i = 0; i < n; i++) {
-      this.kind[f + i] = kind;
-      this.refcount[f + i] = 0;
-      this.mapcount[f + i] = 0;
-      this.flags[f + i] = 0;
+      if (spilled) {
+        this.bigRef.delete(f + i);
+        this.bigMap.delete(f + i);
+      }
+      // flags, refcount and mapcount 0
+      this.word[f + i] = kind;
     }
     if (order > 0) this.orders.set(f, order);
-    this.refcount[f] = 1;
+    this.word[f] = kind | (1 << RC_SHIFT);
     this.allocated += n;
     return f;
   }
 
-  /** Return a folio to the allocator. Order-0 frames are reused LIFO. */
+  /** Return a folio to the allocator (only its kind changes). Order-0 frames are reused LIFO. */
   free(f: number): void {
     if (this.orders.size === 0) {
       // no large folio anywhere: the order-0 path, taken for every page of a big zap
-      this.kind[f] = FrameKind.Free;
+      this.word[f] &= ~KIND_MASK;
       this.allocated--;
       this.freedTotal++;
       this.pushFree(f);
@@ -92,7 +192,7 @@ export class Frames {
     const order = this.orderOf(f);
     if (order > 0) this.orders.delete(f);
     const n = 1 << order;
-    for (let i = 0; i < n; i++) this.kind[f + i] = FrameKind.Free;
+    for (let i = 0; i < n; i++) this.word[f + i] &= ~KIND_MASK;
     this.allocated -= n;
     this.freedTotal += n;
     if (order === 0) this.pushFree(f);
@@ -108,9 +208,13 @@ export class Frames {
     this.freeList[this.freeTop++] = f;
   }
 
+  /** counts held in the overflow Maps (frames whose refcount or mapcount is outside 0..30) */
+  get spilled(): number {
+    return this.bigRef.size + this.bigMap.size;
+  }
+
   /** Bytes of heap the allocator's arrays use. */
   heapBytes(): number {
-    return this.refcount.byteLength + this.mapcount.byteLength + this.kind.byteLength +
-      this.flags.byteLength + this.freeList.byteLength;
+    return this.word.byteLength + this.freeList.byteLength;
   }
 }

@@ -59,8 +59,8 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
     if (pmd.entries[i] !== 0) return OK;
     const order = m.geometry.levels[1].shift - m.geometry.pageShift;
     const f = fr.alloc(FrameKind.Data, order);
-    fr.flags[f] = FOLIO_ANON | (write ? FOLIO_DIRTY : 0);
-    fr.mapcount[f] = 1;
+    fr.setFlags(f, FOLIO_ANON | (write ? FOLIO_DIRTY : 0));
+    fr.setMapcount(f, 1);
     // the deposited PTE table (pgtable_trans_huge_deposit) for a later split
     m.deposits.set(f, m.newTable(0, base, mm));
     pmd.entries[i] = mkPte(f, protBits(v, true) | young | PTE_LEAF);
@@ -88,17 +88,17 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
     const order = a.order ?? 0;
     if (order > 0) return mapLargeFolio(m, mm, v, addr, order, write);
     const f = fr.alloc(FrameKind.Data);
-    fr.flags[f] = FOLIO_ANON;
-    fr.mapcount[f] = 1;
+    fr.setFlags(f, FOLIO_ANON);
+    fr.setMapcount(f, 1);
     pt.entries[i] = mkPte(f, protBits(v, true) | young);
     pt.present++;
     mm.rss++;
     return OK;
   }
   const f = filePage(m, v, addr);
-  fr.refcount[f]++;
-  fr.mapcount[f]++;
-  if (write) fr.flags[f] |= FOLIO_DIRTY;
+  fr.addRefcount(f, 1);
+  fr.addMapcount(f, 1);
+  if (write) fr.addFlags(f, FOLIO_DIRTY);
   // a private file mapping is mapped read-only until a write breaks COW
   pt.entries[i] = mkPte(f, protBits(v, v.flags.shared) | young);
   pt.present++;
@@ -117,9 +117,9 @@ function mapLargeFolio(m: Machine, mm: Mm, v: Vma, addr: number, order: number, 
   for (let k = 0; k < n; k++) if (pt.entries[i0 + k] !== 0) return fail('EINVAL', 'large folio range is partly mapped');
   const fr = m.frames;
   const f = fr.alloc(FrameKind.Data, order);
-  fr.flags[f] = FOLIO_ANON;
-  fr.refcount[f] = n;
-  fr.mapcount[f] = n;
+  fr.setFlags(f, FOLIO_ANON);
+  fr.setRefcount(f, n);
+  fr.setMapcount(f, n);
   for (let k = 0; k < n; k++) {
     m.tailHead.set(f + k, f);
     pt.entries[i0 + k] = mkPte(f + k, protBits(v, true) | PTE_YOUNG | (write ? PTE_DIRTY : 0));

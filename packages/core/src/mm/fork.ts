@@ -33,8 +33,8 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
         // copy_huge_pmd: share the THP, write-protect it in both
         let pe = pmd.entries[pi];
         const f = pteFrame(pe);
-        fr.refcount[f]++;
-        fr.mapcount[f]++;
+        fr.addRefcount(f, 1);
+        fr.addMapcount(f, 1);
         if (cow && pe & PTE_WRITE) {
           const old = pe;
           pe &= ~PTE_WRITE;
@@ -76,8 +76,8 @@ function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: numbe
     const f = pteFrame(e);
     if (f !== 0) {
       const head = m.tailHead.size ? m.tailHead.get(f) ?? f : f;
-      fr.refcount[head]++;
-      fr.mapcount[head]++;
+      fr.addRefcount(head, 1);
+      fr.addMapcount(head, 1);
     }
     if (cow && e & PTE_WRITE) {
       // copy_present_pte: ptep_set_wrprotect on the parent, the child gets the same

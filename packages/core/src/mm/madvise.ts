@@ -106,14 +106,14 @@ function madviseFreeVma(m: Machine, g: MmuGather, v: Vma, s: number, e: number):
       // invalidated at once (pmdp_invalidate) and recorded at PMD level
       const pe = pmd.entries[pi];
       const f = pteFrame(pe);
-      if (next - addr === pmdSize && fr.mapcount[f] === 1) {
+      if (next - addr === pmdSize && fr.mapcountOf(f) === 1) {
         g.changePageSize(pmdSize);
         if (pe & (PTE_YOUNG | PTE_DIRTY)) {
           pmdpInvalidate(m, g.mm, addr, v.flags.exec);
           pmd.entries[pi] = pe & ~(PTE_YOUNG | PTE_DIRTY);
           g.flushPmdRange(addr, pmdSize); // tlb_remove_pmd_tlb_entry
         }
-        fr.flags[f] = (fr.flags[f] & ~FOLIO_DIRTY) | FOLIO_LAZYFREE;
+        fr.setFlags(f, (fr.flagsOf(f) & ~FOLIO_DIRTY) | FOLIO_LAZYFREE);
       }
     },
     // madvise_free_pte_range
@@ -126,16 +126,16 @@ function madviseFreeVma(m: Machine, g: MmuGather, v: Vma, s: number, e: number):
         if (x === 0) continue;
         const sub = pteFrame(x);
         const f = m.tailHead.size ? m.tailHead.get(sub) ?? sub : sub;
-        if (!(fr.flags[f] & FOLIO_ANON)) continue;
+        if (!(fr.flagsOf(f) & FOLIO_ANON)) continue;
         // a dirty folio that another mm also maps is left alone (folio_maybe_mapped_shared);
         // a clean shared one still has its PTE made old and clean
         const pages = 2 ** fr.orderOf(f);
-        if (fr.flags[f] & FOLIO_DIRTY && fr.mapcount[f] > pages) continue;
+        if (fr.flagsOf(f) & FOLIO_DIRTY && fr.mapcountOf(f) > pages) continue;
         if (x & (PTE_YOUNG | PTE_DIRTY)) {
           pt.entries[i] = x & ~(PTE_YOUNG | PTE_DIRTY);
           g.removeTlbEntries(a, 1);
         }
-        fr.flags[f] = (fr.flags[f] & ~FOLIO_DIRTY) | FOLIO_LAZYFREE;
+        fr.setFlags(f, (fr.flagsOf(f) & ~FOLIO_DIRTY) | FOLIO_LAZYFREE);
       }
     },
   });

@@ -128,8 +128,8 @@ function newPte(m: Machine, v: Vma, old: number): number {
   if (v.flags.write) {
     // a private page stays read-only while shared (COW) or while it is a page-cache page
     // frame 0 has no struct page: a PFNMAP page may be made writable, the zero page never
-    const exclusive = (f === ZERO_PAGE_FRAME && !usesZeroPage(v)) || v.flags.shared || (fr.flags[f] & FOLIO_ANON && fr.mapcount[f] === 1 && fr.refcount[f] <= 1) ||
-      (fr.flags[f] & FOLIO_ANON && m.tailHead.has(f));
+    const exclusive = (f === ZERO_PAGE_FRAME && !usesZeroPage(v)) || v.flags.shared || (fr.flagsOf(f) & FOLIO_ANON && fr.mapcountOf(f) === 1 && fr.refcountOf(f) <= 1) ||
+      (fr.flagsOf(f) & FOLIO_ANON && m.tailHead.has(f));
     if (exclusive) np |= PTE_WRITE;
   }
   return np;

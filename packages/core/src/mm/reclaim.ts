@@ -61,7 +61,7 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
         if (addr < v.start || addr >= v.end) continue;
         const slot = lookupEntry(m, mm, addr, 0);
         if (!slot || pteFrame(slot.t.entries[slot.i]) !== f) continue;
-        if (slot.t.entries[slot.i] & PTE_DIRTY) m.frames.flags[f] |= FOLIO_DIRTY;
+        if (slot.t.entries[slot.i] & PTE_DIRTY) m.frames.addFlags(f, FOLIO_DIRTY);
         const epoch = clearEntry(m, slot.t.entries, slot.i);
         slot.t.present--;
         // should_defer_flush: the arch may refuse to defer this mm (arch_tlbbatch_should_defer)
@@ -71,8 +71,8 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
         } else {
           m.hooks.flushTlbPage(mm, addr);
         }
-        m.frames.mapcount[f]--;
-        m.frames.refcount[f]--;
+        m.frames.addMapcount(f, -1);
+        m.frames.addRefcount(f, -1);
         cleared.push({ mm, addr, epoch, frame: f });
       }
     }
@@ -82,10 +82,10 @@ export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> 
   if (batch) batch.flush(); // try_to_unmap_flush
   let freed = 0;
   for (const { idx, frame } of folios) {
-    if (m.frames.mapcount[frame] !== 0) continue;
-    if (m.frames.flags[frame] & FOLIO_DIRTY) continue; // would need writeback first
+    if (m.frames.mapcountOf(frame) !== 0) continue;
+    if (m.frames.flagsOf(frame) & FOLIO_DIRTY) continue; // would need writeback first
     file.pages.delete(idx);
-    if (--m.frames.refcount[frame] === 0) {
+    if (m.frames.addRefcount(frame, -1) === 0) {
       for (const c of cleared) if (c.frame === frame) m.checker.pageFreed(c.mm, c.addr, m.geometry.pageShift, c.epoch);
       m.frames.free(frame);
       m.metrics.pagesFreed++;

@@ -40,7 +40,7 @@ export function doWpPage(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number
   const old = ents[i];
   const f = pteFrame(old);
   const zero = f === ZERO_PAGE_FRAME;
-  const exclusive = !zero && fr.flags[f] & FOLIO_ANON && fr.mapcount[f] === 1 && fr.refcount[f] === 1;
+  const exclusive = !zero && fr.flagsOf(f) & FOLIO_ANON && fr.mapcountOf(f) === 1 && fr.refcountOf(f) === 1;
   if (exclusive || (v.flags.shared && !zero)) {
     // wp_page_reuse: just make it writable (a permission increase needs no flush)
     ents[i] = old | PTE_WRITE | PTE_YOUNG | PTE_DIRTY;
@@ -56,8 +56,8 @@ function wpPageCopy(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number, add
   const zero = f === ZERO_PAGE_FRAME;
   if (!v.flags.anon) v.hasAnonVma = true;
   const nf = fr.alloc(FrameKind.Data);
-  fr.flags[nf] = FOLIO_ANON;
-  fr.mapcount[nf] = 1;
+  fr.setFlags(nf, FOLIO_ANON);
+  fr.setMapcount(nf, 1);
   const cleared = clearEntry(m, ents, i);
   m.hooks.flushTlbPage(mm, addr - (addr % 2 ** m.geometry.pageShift));
   ents[i] = mkPte(nf, PTE_WRITE | PTE_YOUNG | PTE_DIRTY | (v.flags.exec ? PTE_EXEC : 0));
@@ -66,8 +66,8 @@ function wpPageCopy(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number, add
     mm.rss++;
     return OK;
   }
-  fr.mapcount[f]--;
-  if (--fr.refcount[f] === 0) {
+  fr.addMapcount(f, -1);
+  if (fr.addRefcount(f, -1) === 0) {
     m.checker.pageFreed(mm, addr, m.geometry.pageShift, cleared);
     fr.free(f);
     m.metrics.pagesFreed++;

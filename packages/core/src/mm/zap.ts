@@ -76,7 +76,7 @@ function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number,
     m.tables.delete(dep.frame);
     m.frames.free(dep.frame);
   }
-  m.frames.mapcount[f]--;
+  m.frames.addMapcount(f, -1);
   g.removePageSize(f, size, addr, false, cleared);
 }
 
@@ -93,8 +93,8 @@ export function splitHugePmd(m: Machine, pmd: PageTable, i: number, base: number
     m.tailHead.set(f + k, f);
   }
   pt.present = n;
-  m.frames.refcount[f] = n;
-  m.frames.mapcount[f] = n;
+  m.frames.setRefcount(f, n);
+  m.frames.setMapcount(f, n);
   pmd.entries[i] = mkPte(pt.frame, 0);
   // __split_huge_pmd_locked populates a local pmd to fill the table through it, then the real
   // one: two pmd_populate calls
@@ -167,15 +167,15 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       }
       pt.present -= nr;
       mm.rss -= nr;
-      if (!(fr.flags[head] & FOLIO_ANON) && dirty) {
-        fr.flags[head] |= FOLIO_DIRTY;
+      if (!(fr.flagsOf(head) & FOLIO_ANON) && dirty) {
+        fr.addFlags(head, FOLIO_DIRTY);
         if (g.delayRmap()) {
           delay = true;
           forceFlush = true;
         }
       }
       g.removeTlbEntries(addr, nr);
-      if (!delay) fr.mapcount[head] -= nr;
+      if (!delay) fr.addMapcount(head, -nr);
       if (g.removeFolioPages(head, nr, delay, addr, geo.pageShift, locked)) {
         forceFlush = true;
         forceBreak = true;
