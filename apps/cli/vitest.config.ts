@@ -32,6 +32,9 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: E2E,
           pool: 'forks',
+          // the files of a worker share one module graph: the dist files, vega and the schemas load
+          // once per worker, not once per file (the CLI keeps its per-run state in each run)
+          isolate: false,
           server: { deps: { external: [/\/dist\//] } },
           sequence: { concurrent: true },
           maxConcurrency: 4,

@@ -91,9 +91,10 @@ let runCaptured: Promise<RunCaptured> | undefined;
  * exit status and output: what `tlbsim(args)` shows, without starting a node process (the start
  * costs more than most commands). Runs are serialised and each starts on a fresh turn of the event
  * loop, so the worker's RPC is served between them; keep each one short (small parameters).
- * For what only a real process shows (signals, terminals, the environment, stdin, exit codes of
- * the process itself, memory limits, the sweep's worker threads) use `tlbsim`. `stdin` is the
- * run's standard input (`tlbsim run -`; empty when not given).
+ * A sweep runs here too (its tinypool workers start from this worker). For what only a real
+ * process shows (signals, terminals, the environment, exit codes of the process itself, memory
+ * limits) use `tlbsim`. `stdin` is the run's standard input (`tlbsim run -`; empty when not
+ * given).
  */
 export async function tlbsimIn(args: string[], opts: { cwd?: string; stdin?: string } = {}): Promise<Ran> {
   runCaptured ??= import(MAIN).then((m: { runCaptured: RunCaptured }) => m.runCaptured);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseShard, readShard, shardFile, shardIndices } from '../src/shard.js';
 import type { Outcome } from '../src/engine.js';
-import { tlbsim, tmp } from './helpers.js';
+import { tlbsimIn, tmp } from './helpers.js';
 
 const SWEEP = ['sweep', '--workload', 'tlb_flush2', '--vary', 'pages=1,3,8,16,2', '--arch', 'x86', '--arch', 'riscv', '--jobs', '1'];
 
@@ -16,7 +16,7 @@ async function shards(dir: string, n: number, extra: string[] = []): Promise<str
   const files: string[] = [];
   for (let k = 1; k <= n; k++) {
     const f = join(dir, `shard-${k}.json`);
-    const r = await tlbsim([...SWEEP, ...extra, '--shard', `${k}/${n}`, '--out', f]);
+    const r = await tlbsimIn([...SWEEP, ...extra, '--shard', `${k}/${n}`, '--out', f]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     files.push(f);
@@ -60,21 +60,21 @@ describe('shard files', () => {
 describe('tlbsim merge', () => {
   it('the merge of 2 shards is the unsharded CSV and JSON, byte for byte, in any file order', async () => {
     const d = tmp();
-    const [whole, wholeJson, files] = await Promise.all([tlbsim(SWEEP), tlbsim([...SWEEP, '--format', 'json']), shards(d, 2)]);
+    const [whole, wholeJson, files] = await Promise.all([tlbsimIn(SWEEP), tlbsimIn([...SWEEP, '--format', 'json']), shards(d, 2)]);
     expect(whole.code).toBe(0);
-    const csv = await tlbsim(['merge', files[1], files[0]]);
+    const csv = await tlbsimIn(['merge', files[1], files[0]]);
     expect(csv.code).toBe(0);
     expect(csv.stdout).toBe(whole.stdout);
-    const json = await tlbsim(['merge', ...files, '--format', 'json']);
+    const json = await tlbsimIn(['merge', ...files, '--format', 'json']);
     expect(json.stdout).toBe(wholeJson.stdout);
   });
 
   it('more shards than points (empty shards), and the plot and report drawn from the merged data', async () => {
     const d = tmp();
     const files = await shards(d, 7);
-    const whole = await tlbsim([...SWEEP, '--plot', join(d, 'w.svg'), '--report', join(d, 'w.html'), '--metric', 'pagesFreed', '--out', join(d, 'w.csv')]);
+    const whole = await tlbsimIn([...SWEEP, '--plot', join(d, 'w.svg'), '--report', join(d, 'w.html'), '--metric', 'pagesFreed', '--out', join(d, 'w.csv')]);
     expect(whole.code).toBe(0);
-    const m = await tlbsim(['merge', ...files.reverse(), '--plot', join(d, 'm.svg'), '--report', join(d, 'm.html'), '--metric', 'pagesFreed', '--out', join(d, 'm.csv')]);
+    const m = await tlbsimIn(['merge', ...files.reverse(), '--plot', join(d, 'm.svg'), '--report', join(d, 'm.html'), '--metric', 'pagesFreed', '--out', join(d, 'm.csv')]);
     expect(m.stderr).toBe('');
     expect(m.code).toBe(0);
     for (const [a, b] of [['w.csv', 'm.csv'], ['w.svg', 'm.svg'], ['w.html', 'm.html']]) expect(readFileSync(join(d, b), 'utf8')).toBe(readFileSync(join(d, a), 'utf8'));
@@ -84,9 +84,9 @@ describe('tlbsim merge', () => {
     const d = tmp();
     const files = await shards(d, 3);
     const other = join(d, 'other.json');
-    expect((await tlbsim([...SWEEP, '--set', 'cpus=4', '--shard', '2/3', '--out', other])).code).toBe(0);
+    expect((await tlbsimIn([...SWEEP, '--set', 'cpus=4', '--shard', '2/3', '--out', other])).code).toBe(0);
     const otherN = join(d, 'other-n.json');
-    expect((await tlbsim([...SWEEP, '--shard', '1/2', '--out', otherN])).code).toBe(0);
+    expect((await tlbsimIn([...SWEEP, '--shard', '1/2', '--out', otherN])).code).toBe(0);
     const junk = join(d, 'junk.json');
     writeFileSync(junk, '{"format":"something else"}\n');
     const cases: [string[], string][] = [
@@ -99,10 +99,10 @@ describe('tlbsim merge', () => {
       [[], 'tlbsim: error: tlbsim merge needs the shard files: tlbsim merge SHARD... (written by tlbsim sweep ... --shard K/N)\n'],
     ];
     for (const [args, err] of cases) {
-      const r = await tlbsim(['merge', ...args, '--out', join(d, 'out.csv')]);
+      const r = await tlbsimIn(['merge', ...args, '--out', join(d, 'out.csv')]);
       expect([r.code, r.stderr, r.stdout]).toEqual([2, err, '']);
     }
-    const p = await tlbsim([...SWEEP, '--shard', '1/3', '--plot', join(d, 'p.svg')]);
+    const p = await tlbsimIn([...SWEEP, '--shard', '1/3', '--plot', join(d, 'p.svg')]);
     expect([p.code, p.stderr]).toEqual([2, 'tlbsim: error: --shard writes a shard file for tlbsim merge: give --plot to tlbsim merge instead\n']);
     expect(readdir(d)).toEqual(['other-n.json', 'other.json', 'junk.json', 'shard-1.json', 'shard-2.json', 'shard-3.json'].sort());
   });

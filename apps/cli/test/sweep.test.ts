@@ -1,7 +1,7 @@
 /**
- * The sweep (worker threads, --plot, --report), partial files and Ctrl-C of the built CLI, and the
- * workloads' semantics: commands.test.ts's other half, in a file of its own so the two run in
- * parallel workers.
+ * The sweep (its worker threads, --plot, --report: run in this worker, as the output is what they
+ * check), partial files and Ctrl-C of the built CLI (real processes), and the workloads' semantics:
+ * commands.test.ts's other half, in a file of its own so the two run in parallel workers.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { ESC, ISSUE_WORKLOADS, SMALL } from './workload-sizes.js';
 describe('sweep', () => {
   it('csv: one row per value and variant; the same with one worker and with all', async () => {
     const args = ['sweep', '--workload', 'munmap', '--vary', 'pages=1,8,64', '--arch', 'x86', '--arch', 'arm64'];
-    const r = await tlbsim(args);
+    const r = await tlbsimIn(args);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(''); // no progress bar off a terminal
     const lines = r.stdout.trim().split('\n');
@@ -24,10 +24,10 @@ describe('sweep', () => {
     );
     const col = lines[0].split(',').indexOf('pagesFreed');
     expect(lines.slice(1).map((l) => l.split(',')[col])).toEqual(['1', '1', '8', '8', '64', '64']);
-    expect((await tlbsim([...args, '--jobs', '1'])).stdout).toBe(r.stdout);
+    expect((await tlbsimIn([...args, '--jobs', '1'])).stdout).toBe(r.stdout);
   });
   it('json: valid against schema/sweep.schema.json', async () => {
-    const r = await tlbsim(['sweep', '--workload', 'madvise-dontneed', '--vary', 'cpus=1..4', '--set', 'peer=sleep', '--format', 'json']);
+    const r = await tlbsimIn(['sweep', '--workload', 'madvise-dontneed', '--vary', 'cpus=1..4', '--set', 'peer=sleep', '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc, 'sweep.schema.json')).toEqual([]);
@@ -37,8 +37,8 @@ describe('sweep', () => {
     expect(doc.points[2].results.map((x: { arch: string }) => x.arch)).toEqual(['x86', 'arm64', 'ppc', 'riscv']);
   });
   it('ranges: a..b, a..b:step, a..b*factor', async () => {
-    // one worker: the values are what is checked, and each of the four sweeps starts its own pool
-    const vals = async (spec: string) => JSON.parse((await tlbsim(['sweep', '--workload', 'munmap', '--arch', 'generic', '--vary', spec, '--jobs', '1', '--format', 'json'])).stdout).vary.values;
+    // one worker: the values are what is checked
+    const vals = async (spec: string) => JSON.parse((await tlbsimIn(['sweep', '--workload', 'munmap', '--arch', 'generic', '--vary', spec, '--jobs', '1', '--format', 'json'])).stdout).vary.values;
     expect(await vals('pages=1..4')).toEqual([1, 2, 3, 4]);
     expect(await vals('pages=8..24:8')).toEqual([8, 16, 24]);
     expect(await vals('pages=1..16*2')).toEqual([1, 2, 4, 8, 16]);
@@ -47,7 +47,7 @@ describe('sweep', () => {
   it('--plot draws --metric against the parameter (SVG): variants with the same values as one line, nothing on stdout', async () => {
     const d = tmp();
     const svg = join(d, 'p.svg');
-    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64', '--plot', svg, '--metric', 'pagesFreed']);
+    const r = await tlbsimIn(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64', '--plot', svg, '--metric', 'pagesFreed']);
     expect([r.code, r.stdout, r.stderr]).toEqual([0, '', '']);
     const s = readFileSync(svg, 'utf8');
     expect(s.startsWith('<svg role="img" aria-label="pagesFreed vs pages (munmap)" xmlns="http://www.w3.org/2000/svg"')).toBe(true);
@@ -75,7 +75,7 @@ describe('sweep', () => {
   it('--report writes one self-contained HTML page', async () => {
     const d = tmp();
     const html = join(d, 'r.html');
-    const r = await tlbsim(['sweep', '--workload', 'munmap', '--vary', 'pages=1,8', '--report', html]);
+    const r = await tlbsimIn(['sweep', '--workload', 'munmap', '--vary', 'pages=1,8', '--report', html]);
     expect(r.code).toBe(0);
     const h = readFileSync(html, 'utf8');
     expect(h.startsWith('<!DOCTYPE html>')).toBe(true);
