@@ -30,6 +30,7 @@ export * from './trace/events.js';
 export * from './mm/errors.js';
 export { mmap, splitVmaAt, type MmapArgs, type MmapResult } from './mm/mmap.js';
 export { touch, type TouchArgs } from './mm/fault.js';
+export { populateVmaRange } from './mm/populate.js';
 export type { HugetlbHooks } from './machine/hugetlb-hooks.js';
 export { munmap, detachVmas, clearPtes, USER_PGTABLES_CEILING } from './mm/munmap.js';
 export { exitMmap, exitThread } from './mm/exit.js';

@@ -2,6 +2,7 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import { FOLIO_ANON, FOLIO_DIRTY, FrameKind } from '../machine/frames.js';
 import { PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, mkPte } from '../machine/pte.js';
+import type { PageTable } from '../machine/page-table.js';
 import { walkToTable } from './pgtable.js';
 import { doWpPage, mapZeroPage, usesZeroPage } from './wp-fault.js';
 import { fail, OK, type OpResult } from './errors.js';
@@ -76,24 +77,40 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
     pt.entries[i] = e | young;
     return OK;
   }
+  if (!write && a.zeroPage && usesZeroPage(v)) return mapZeroPage(pt, i, v);
+  const order = a.order ?? 0;
+  if (order > 0 && !v.flags.pfnmap && (v.flags.anon || (!v.flags.shared && write))) {
+    if (!v.flags.anon) v.hasAnonVma = true; // anon_vma_prepare on the first private copy
+    return mapLargeFolio(m, mm, v, addr, order, write);
+  }
+  mapNewPage(m, mm, v, pt, i, addr, write);
+  return OK;
+}
+
+/**
+ * The fault of one absent PTE (entry `i` of `pt`, mapping `addr` of `v`) with an order-0 page:
+ * do_anonymous_page, or do_cow_fault for a write to a private file page, else do_read_fault /
+ * do_shared_fault on the page-cache page. Shared by {@link touch} and the populate loop
+ * (mm/populate.ts), so that both leave the same state.
+ */
+export function mapNewPage(m: Machine, mm: Mm, v: Vma, pt: PageTable, i: number, addr: number, write: boolean): void {
+  const fr = m.frames;
+  const young = PTE_YOUNG | (write ? PTE_DIRTY : 0);
   if (v.flags.pfnmap) {
     // a special PTE: a raw PFN with no struct page (frame 0)
     pt.entries[i] = mkPte(0, protBits(v, true) | young);
     pt.present++;
-    return OK;
+    return;
   }
-  if (!write && a.zeroPage && usesZeroPage(v)) return mapZeroPage(pt, i, v);
   if (v.flags.anon || (!v.flags.shared && write)) {
     if (!v.flags.anon) v.hasAnonVma = true; // anon_vma_prepare on the first private copy
-    const order = a.order ?? 0;
-    if (order > 0) return mapLargeFolio(m, mm, v, addr, order, write);
     const f = fr.alloc(FrameKind.Data);
     fr.flags[f] = FOLIO_ANON;
     fr.mapcount[f] = 1;
     pt.entries[i] = mkPte(f, protBits(v, true) | young);
     pt.present++;
     mm.rss++;
-    return OK;
+    return;
   }
   const f = filePage(m, v, addr);
   fr.refcount[f]++;
@@ -103,7 +120,6 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
   pt.entries[i] = mkPte(f, protBits(v, v.flags.shared) | young);
   pt.present++;
   mm.rss++;
-  return OK;
 }
 
 /** An mTHP: one folio of 2^order pages mapped by consecutive PTEs of one table. */
