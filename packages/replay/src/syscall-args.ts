@@ -157,15 +157,18 @@ export function decodeCall(name: string, argsText: string): Decoded {
       const fl = flagSet(a[3]);
       let hugeSize: number | undefined;
       for (const f of fl) if (HUGE_SIZES[f]) hugeSize = HUGE_SIZES[f];
-      return {
+      const d: Decoded & { op: 'mmap' } = {
         op: 'mmap', addr: addr as number, length: length as number, prot,
         shared: fl.has('MAP_SHARED') || fl.has('MAP_SHARED_VALIDATE'),
         anonymous: fl.has('MAP_ANONYMOUS') || fl.has('MAP_ANON'),
         fixed: fl.has('MAP_FIXED') || fl.has('MAP_FIXED_NOREPLACE'), noReplace: fl.has('MAP_FIXED_NOREPLACE'),
-        hugetlb: fl.has('MAP_HUGETLB'), ...(hugeSize ? { hugeSize } : {}),
+        hugetlb: fl.has('MAP_HUGETLB'),
         populate: fl.has('MAP_POPULATE') || fl.has('MAP_LOCKED'), locked: fl.has('MAP_LOCKED'), noreserve: fl.has('MAP_NORESERVE'),
         fd: fd as number, offset: offset as number,
       };
+      // set, not spread: a conditional spread costs microseconds per call
+      if (hugeSize) d.hugeSize = hugeSize;
+      return d;
     }
     case 'munmap': {
       const a = splitArgs(argsText);
@@ -203,11 +206,12 @@ export function decodeCall(name: string, argsText: string): Decoded {
       const fl = flagSet(a[3]);
       const fixed = fl.has('MREMAP_FIXED');
       const newAddr = a[4] !== undefined ? parseNum(a[4]) : undefined;
-      return {
+      const d: Decoded & { op: 'mremap' } = {
         op: 'mremap', addr: addr as number, oldLength: oldLength as number, newLength: newLength as number,
         mayMove: fl.has('MREMAP_MAYMOVE'), fixed, dontUnmap: fl.has('MREMAP_DONTUNMAP'),
-        ...(newAddr !== undefined && !Number.isNaN(newAddr) ? { newAddr } : {}),
       };
+      if (newAddr !== undefined && !Number.isNaN(newAddr)) d.newAddr = newAddr;
+      return d;
     }
     case 'brk': {
       const a = splitArgs(argsText);
