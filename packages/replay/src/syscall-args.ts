@@ -74,8 +74,17 @@ export function parseNum(s: string | undefined): number {
   return m[1] ? -v : v;
 }
 
+/** The `|`-separated names of a flags argument (a loop, not split/map/filter: this runs for every call). */
 function flagSet(s: string | undefined): Set<string> {
-  return new Set((s ?? '').split('|').map((x) => x.trim()).filter(Boolean));
+  const r = new Set<string>();
+  if (!s) return r;
+  for (let from = 0; ; ) {
+    const bar = s.indexOf('|', from);
+    const part = (bar < 0 ? s.slice(from) : s.slice(from, bar)).trim();
+    if (part !== '') r.add(part);
+    if (bar < 0) return r;
+    from = bar + 1;
+  }
 }
 
 /** PROT_* as strace prints them (a hex residue counts by its bits). */
