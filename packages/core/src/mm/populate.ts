@@ -11,7 +11,8 @@
  */
 import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
-import { mapNewPage } from './fault.js';
+import type { PageTable } from '../machine/page-table.js';
+import { mapAnonPage, mapNewPage, NewPage, newPageBits, newPageKind } from './fault.js';
 import { entrySize, walkToTable } from './pgtable.js';
 
 /**
@@ -26,6 +27,19 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
   const ps = 2 ** m.geometry.pageShift;
   const span = entrySize(m, 1);
   const fr = m.frames;
+  // what each fault maps is the VMA's: decided once, the loop touches the tables and frames only
+  const kind = newPageKind(v, write);
+  const bits = newPageBits(v, write, kind);
+  const anon = kind === NewPage.Anon;
+  let prepareAnonVma = anon && !v.flags.anon;
+  const fault = (pt: PageTable, i: number, a: number) => {
+    if (!anon) return mapNewPage(m, mm, v, pt, i, a, write, kind, bits);
+    if (prepareAnonVma) {
+      v.hasAnonVma = true; // anon_vma_prepare on the first private copy
+      prepareAnonVma = false;
+    }
+    mapAnonPage(fr, mm, pt, i, bits);
+  };
   let a = start;
   while (a < end) {
     const tableEnd = Math.min(end, a - (a % span) + span);
@@ -42,7 +56,7 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
         continue;
       }
       i = m.index(pt, a);
-      mapNewPage(m, mm, v, pt, i, a, write);
+      fault(pt, i, a);
       a += ps;
       i++;
     }
@@ -50,7 +64,7 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
     for (; a < tableEnd; a += ps, i++) {
       if (ents[i] !== 0) continue;
       if (fr.allocated >= maxFrames) return a;
-      mapNewPage(m, mm, v, pt, i, a, write);
+      fault(pt, i, a);
     }
   }
   return end;
