@@ -41,9 +41,12 @@ const UNFINISHED = ' <unfinished ...>';
 const DURATION_RE = /\s+<\d+(?:\.\d+)?>\s*$/;
 const RESULT_RE = /^(0x[0-9a-fA-F]+|-?\d+)(?:<[^>]*>)?(?:\s+(E[A-Z0-9]+)\b)?/;
 
+/** Microseconds of a fraction's digits: its first six, padded with zeros (a loop: it runs for every line). */
 function fracUs(f: string | undefined): number {
   if (!f) return 0;
-  return Number((f + '000000').slice(0, 6));
+  let us = 0;
+  for (let k = 0; k < 6; k++) us = us * 10 + (k < f.length ? f.charCodeAt(k) - 48 : 0);
+  return us;
 }
 
 /** Microseconds of a prefix timestamp (time of day for -t/-tt, seconds for -ttt/-r). */
@@ -101,7 +104,8 @@ export function splitArgs(s: string): string[] {
 
 /** Parse what follows `= `. */
 export function parseResult(raw: string): StraceResult {
-  const r = raw.replace(DURATION_RE, '').trim();
+  // -T's duration ends the line with '>': the pattern is tried only then
+  const r = (raw.trimEnd().endsWith('>') ? raw.replace(DURATION_RE, '') : raw).trim();
   if (r.startsWith('?')) return { value: null, unknown: true, raw: r };
   const m = RESULT_RE.exec(r);
   if (!m) return { value: null, unknown: true, raw: r };

@@ -68,10 +68,27 @@ export function parseNum(s: string | undefined): number {
   if (s === undefined) return NaN;
   const t = s.trim();
   if (t === 'NULL') return 0;
-  const m = /^(-?)(0x[0-9a-fA-F]+|\d+)/.exec(t);
-  if (!m) return NaN;
-  const v = Number(m[2]);
-  return m[1] ? -v : v;
+  // what /^(-?)(0x[0-9a-fA-F]+|\d+)/ reads, scanned by hand: this runs for every argument
+  const neg = t.charCodeAt(0) === 45; /* - */
+  const from = neg ? 1 : 0;
+  let i = from;
+  if (t.charCodeAt(i) === 48 /* 0 */ && t.charCodeAt(i + 1) === 120 /* x */ && isHexDigit(t.charCodeAt(i + 2))) {
+    i += 3;
+    while (isHexDigit(t.charCodeAt(i))) i++;
+  } else {
+    while (isDigit(t.charCodeAt(i))) i++;
+    if (i === from) return NaN;
+  }
+  const v = Number(t.slice(from, i));
+  return neg ? -v : v;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
 /** The `|`-separated names of a flags argument (a loop, not split/map/filter: this runs for every call). */
