@@ -118,10 +118,20 @@ export function parseCallBody(body: string, name: string, pid: number | undefine
   const open = name.length + 1;
   const close = closingParen(body, open);
   if (close < 0) return { type: 'error', pid, ts, reason: `${name}: no closing parenthesis` };
-  const after = body.slice(close + 1);
-  const eq = /^\s*=\s*/.exec(after);
-  if (!eq) return { type: 'error', pid, ts, reason: `${name}: no "= result" after the arguments` };
-  return { type: 'call', pid, ts, name, args: body.slice(open, close), result: parseResult(after.slice(eq[0].length)) };
+  // `\s*=\s*` after the arguments, scanned by hand (this runs for every call)
+  let i = close + 1;
+  while (isSpace(body.charCodeAt(i))) i++;
+  if (body.charCodeAt(i) !== 61 /* = */) return { type: 'error', pid, ts, reason: `${name}: no "= result" after the arguments` };
+  i++;
+  while (isSpace(body.charCodeAt(i))) i++;
+  return { type: 'call', pid, ts, name, args: body.slice(open, close), result: parseResult(body.slice(i)) };
+}
+
+/** What `\s` matches in a regular expression (WhiteSpace and LineTerminator). */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return c === 160 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** Parse one line of strace output on its own. */
