@@ -119,11 +119,12 @@ export function parseCallBody(body: string, name: string, pid: number | undefine
   const close = closingParen(body, open);
   if (close < 0) return { type: 'error', pid, ts, reason: `${name}: no closing parenthesis` };
   // `\s*=\s*` after the arguments, scanned by hand (this runs for every call)
+  const n = body.length;
   let i = close + 1;
-  while (isSpace(body.charCodeAt(i))) i++;
-  if (body.charCodeAt(i) !== 61 /* = */) return { type: 'error', pid, ts, reason: `${name}: no "= result" after the arguments` };
+  while (i < n && isSpace(body.charCodeAt(i))) i++;
+  if (i === n || body.charCodeAt(i) !== 61 /* = */) return { type: 'error', pid, ts, reason: `${name}: no "= result" after the arguments` };
   i++;
-  while (isSpace(body.charCodeAt(i))) i++;
+  while (i < n && isSpace(body.charCodeAt(i))) i++;
   return { type: 'call', pid, ts, name, args: body.slice(open, close), result: parseResult(body.slice(i)) };
 }
 

@@ -69,14 +69,16 @@ export function parseNum(s: string | undefined): number {
   const t = s.trim();
   if (t === 'NULL') return 0;
   // what /^(-?)(0x[0-9a-fA-F]+|\d+)/ reads, scanned by hand: this runs for every argument
-  const neg = t.charCodeAt(0) === 45; /* - */
+  // (indices stay below the length: reading past the end would deoptimise the function)
+  const n = t.length;
+  const neg = n > 0 && t.charCodeAt(0) === 45; /* - */
   const from = neg ? 1 : 0;
   let i = from;
-  if (t.charCodeAt(i) === 48 /* 0 */ && t.charCodeAt(i + 1) === 120 /* x */ && isHexDigit(t.charCodeAt(i + 2))) {
+  if (i + 2 < n && t.charCodeAt(i) === 48 /* 0 */ && t.charCodeAt(i + 1) === 120 /* x */ && isHexDigit(t.charCodeAt(i + 2))) {
     i += 3;
-    while (isHexDigit(t.charCodeAt(i))) i++;
+    while (i < n && isHexDigit(t.charCodeAt(i))) i++;
   } else {
-    while (isDigit(t.charCodeAt(i))) i++;
+    while (i < n && isDigit(t.charCodeAt(i))) i++;
     if (i === from) return NaN;
   }
   const v = Number(t.slice(from, i));
