@@ -23,6 +23,9 @@ import { COMMAND_NAMES, cliMarkdown, commandHelp, mainHelp, type CommandName } f
 import { removeTemps, stdin } from './io.js';
 import { VERSION } from './report-data.js';
 
+/** The inputs `tlbsim replay FILE...` reads (for the replay figure of `pnpm bench`: the same reading). */
+export { fileInputs } from './replay/inputs.js';
+
 // A Map, not a plain object: `tlbsim toString` or `tlbsim __proto__` must not find Object's own
 const COMMANDS = new Map<CommandName, (argv: string[]) => number | Promise<number>>([
   ['compare', (a) => compare(a, 'compare')],

@@ -41,8 +41,8 @@ export interface RiscvInternals {
 export const RISCV_INTERNALS = internalsKey<RiscvInternals>('riscv');
 
 export function createRuntime(ctx: ArchContext, o: ResolvedOptions): ArchRuntime {
-  /** this run's mm contexts, for inspection */
-  const contexts = new Map<Mm, MmContext>();
+  /** this run's mm contexts, for inspection (weak: a long replay drops thousands of mms) */
+  const contexts = new WeakMap<Mm, MmContext>();
   const nCpus = ctx.nrCpus;
   const asids = new AsidAllocator(nCpus, o.asid, o.asidBits);
   const erratum = o.sifiveCip1200;

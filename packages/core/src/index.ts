@@ -30,9 +30,10 @@ export * from './trace/events.js';
 export * from './mm/errors.js';
 export { mmap, splitVmaAt, type MmapArgs, type MmapResult } from './mm/mmap.js';
 export { touch, type TouchArgs } from './mm/fault.js';
+export { populateVmaRange } from './mm/populate.js';
 export type { HugetlbHooks } from './machine/hugetlb-hooks.js';
 export { munmap, detachVmas, clearPtes, USER_PGTABLES_CEILING } from './mm/munmap.js';
-export { exitMmap, exitThread } from './mm/exit.js';
+export { exitMmap, exitThread, mmdrop } from './mm/exit.js';
 export { madvise, zapPageRangeSingle, zapPageRangeSingleBatched, type Advice } from './mm/madvise.js';
 export { mprotect, changeProtection, reduces, type Prot, type Reduction } from './mm/mprotect.js';
 /** movePageTables (move_page_tables): for front ends that replay an mremap to an address they were given (@tlbsim/replay). */

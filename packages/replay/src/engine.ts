@@ -48,10 +48,17 @@ export const COUNT_THREADS_ONLY: ReplayModel<null, null> = {
 
 /** calls whose replay needs their arguments */
 const NEEDS_ARGS = new Set(['mmap', 'mmap2', 'old_mmap', 'munmap', 'mprotect', 'pkey_mprotect', 'madvise', 'mremap', 'brk']);
+/** the calls that change the thread table (what the first pass counts) */
+const THREAD_CALLS = new Set(['clone', 'clone3', 'fork', 'vfork', 'execve', 'execveat', 'exit', 'exit_group']);
 
 export class Replayer<P, T> implements EventSink {
   readonly threads: ThreadTable<P, T>;
   private readonly order: CallOrder;
+  /**
+   * the first pass without --strict: only the thread table matters (its tally is dropped, no call
+   * waits), so the other calls' arguments are not decoded and the call order is not tracked
+   */
+  private readonly countOnly: boolean;
 
   /**
    * @param tracePage page size of the traced machine (an mmap result must be aligned to it)
@@ -59,6 +66,7 @@ export class Replayer<P, T> implements EventSink {
   constructor(readonly model: ReplayModel<P, T>, readonly tally: Tally, private readonly strict: boolean, private readonly tracePage = 4096) {
     this.threads = new ThreadTable(model, tally);
     this.order = new CallOrder((ev, input, mayBlock) => this.apply(ev, input, mayBlock));
+    this.countOnly = model === COUNT_THREADS_ONLY && !strict;
   }
 
   /** The event must wait: the kernel chose [start, end) for rec, another thread of its mm releases it. */
@@ -74,7 +82,9 @@ export class Replayer<P, T> implements EventSink {
     } else if (ev.kind === 'error' && this.strict) {
       throw new ReplayError(ev.file, ev.line, ev.reason);
     }
-    this.order.feed(ev, input);
+    // counting threads, no event is ever held back: the order has nothing to do
+    if (this.countOnly) this.apply(ev, input, false);
+    else this.order.feed(ev, input);
   }
 
   finish(): void {
@@ -93,7 +103,7 @@ export class Replayer<P, T> implements EventSink {
    */
   announce(ev: StraceEvent): void {
     if (ev.kind !== 'call' || ev.result.errno !== undefined || ev.result.unknown) return;
-    this.order.mayRelease(ev.tid, ev.name, ev.args);
+    if (!this.countOnly) this.order.mayRelease(ev.tid, ev.name, ev.args);
     if (isCloneName(ev.name) && ev.result.value! > 0) {
       // the child's file may start at the same timestamp as the parent's clone line
       const d = decodeCall(ev.name, ev.args);
@@ -146,6 +156,7 @@ export class Replayer<P, T> implements EventSink {
     const rec = this.threads.threadOf(ev.tid, !res.unknown);
     if (!rec) return 0;
     this.model.syscall(ev, rec);
+    if (this.countOnly && !THREAD_CALLS.has(ev.name)) return 0;
     const clonePending = isCloneName(ev.name) ? this.threads.takePendingClone(ev.tid) : undefined;
     let d: Decoded;
     if (ev.orphan) {

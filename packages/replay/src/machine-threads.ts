@@ -3,7 +3,7 @@
  * keeps its CPU while alive (round-robin placement; more threads than CPUs share them), and an
  * address space nobody uses any more is dropped once nothing refers to it.
  */
-import { exitThread, fork, exitMmap, type Machine, type Mm, type Thread } from '@tlbsim/core';
+import { exitThread, fork, exitMmap, mmdrop, type Machine, type Mm, type Thread } from '@tlbsim/core';
 import type { ThreadSink, TracedProcess, TracedThread } from './threads.js';
 import type { TouchAssumption } from './touch.js';
 
@@ -134,9 +134,7 @@ export class MachineThreads implements ThreadSink<Mm, Thread> {
     for (const mm of this.zombies) {
       if (!mm.dead || mm.outstanding > 0 || mm.tlbFlushPending !== 0) continue;
       if (m.cpus.some((c) => c.loadedMm === mm)) continue;
-      const i = m.mms.indexOf(mm);
-      if (i >= 0) m.mms.splice(i, 1);
-      m.tlb.forget(mm);
+      mmdrop(m, mm);
       this.zombies.delete(mm);
     }
   }

@@ -100,48 +100,103 @@ export class StraceParser {
    */
   constructor(readonly file: string, readonly defaultTid: number) {}
 
-  /** Parse the next line (numbered from 1 by the parser). */
+  /**
+   * Parse the next line (numbered from 1 by the parser). The events are built field by field,
+   * not with object spreads: a conditional spread per line cost more than parsing the line.
+   */
   push(text: string): StraceEvent {
     const n = ++this.lines;
     const p = parseLine(text);
     if (p.pid !== undefined) this.sawPid = true;
     const tid = p.pid ?? this.defaultTid;
-    const base = { file: this.file, line: n, tid, ...(p.ts !== undefined ? { ts: p.ts } : {}) };
     switch (p.type) {
-      case 'call':
-        return { ...base, kind: 'call', endLine: n, name: p.name, args: p.args, result: p.result };
-      case 'unfinished':
+      case 'call': {
+        const ev = this.base(n, tid, p.ts) as CallEvent;
+        ev.kind = 'call';
+        ev.endLine = n;
+        ev.name = p.name;
+        ev.args = p.args;
+        ev.result = p.result;
+        return ev;
+      }
+      case 'unfinished': {
         this.pending.set(tid, { name: p.name, args: p.args, line: n, ts: p.ts });
-        return { ...base, kind: 'start', name: p.name, args: p.args };
+        const ev = this.base(n, tid, p.ts) as StartEvent;
+        ev.kind = 'start';
+        ev.name = p.name;
+        ev.args = p.args;
+        return ev;
+      }
       case 'resumed': {
         const st = this.pending.get(tid);
         if (st && st.name === p.name) {
           this.pending.delete(tid);
           const joined = parseCallBody(`${p.name}(${st.args}${p.rest}`, p.name, tid, p.ts);
-          if (joined.type !== 'call') return { ...base, kind: 'error', reason: joined.type === 'error' ? joined.reason : 'bad resumed line' };
-          return { ...base, line: st.line, ...(st.ts !== undefined ? { ts: st.ts } : {}), kind: 'call', endLine: n, name: p.name, args: joined.args, result: joined.result };
+          if (joined.type !== 'call') return this.error(n, tid, p.ts, joined.type === 'error' ? joined.reason : 'bad resumed line');
+          // the call's line and time are its start's (the resumed line's time when the start had none)
+          const ev = this.base(st.line, tid, st.ts ?? p.ts) as CallEvent;
+          ev.kind = 'call';
+          ev.endLine = n;
+          ev.name = p.name;
+          ev.args = joined.args;
+          ev.result = joined.result;
+          return ev;
         }
         // the start is missing (trace cut, or the thread changed its id in execve)
         const rest = p.rest.replace(/^\s*<unfinished \.\.\.>/, '');
         const close = closingParen(rest, 0);
         const eq = close >= 0 ? /^\s*=\s*/.exec(rest.slice(close + 1)) : null;
-        if (!eq) return { ...base, kind: 'error', reason: `<... ${p.name} resumed> without its start and without a result` };
-        return { ...base, kind: 'call', endLine: n, name: p.name, args: '', orphan: true, result: parseResult(rest.slice(close + 1 + eq[0].length)) };
+        if (!eq) return this.error(n, tid, p.ts, `<... ${p.name} resumed> without its start and without a result`);
+        const ev = this.base(n, tid, p.ts) as CallEvent;
+        ev.kind = 'call';
+        ev.endLine = n;
+        ev.name = p.name;
+        ev.args = '';
+        ev.orphan = true;
+        ev.result = parseResult(rest.slice(close + 1 + eq[0].length));
+        return ev;
       }
-      case 'exit':
+      case 'exit': {
         if (p.how === 'superseded') {
           // the thread that called execve now has the id of the group leader
           const st = this.pending.get(tid);
           this.pending.delete(tid);
           if (st) this.pending.set(p.newPid!, st);
         } else this.pending.delete(tid);
-        return { ...base, kind: 'exit', how: p.how, ...(p.status !== undefined ? { status: p.status } : {}), ...(p.signal ? { signal: p.signal } : {}), ...(p.newPid !== undefined ? { newTid: p.newPid } : {}) };
-      case 'signal':
-        return { ...base, kind: 'signal', signal: p.signal };
-      case 'noise':
-        return { ...base, kind: 'noise', reason: p.reason };
+        const ev = this.base(n, tid, p.ts) as ExitEvent;
+        ev.kind = 'exit';
+        ev.how = p.how;
+        if (p.status !== undefined) ev.status = p.status;
+        if (p.signal) ev.signal = p.signal;
+        if (p.newPid !== undefined) ev.newTid = p.newPid;
+        return ev;
+      }
+      case 'signal': {
+        const ev = this.base(n, tid, p.ts) as SignalEvent;
+        ev.kind = 'signal';
+        ev.signal = p.signal;
+        return ev;
+      }
+      case 'noise': {
+        const ev = this.base(n, tid, p.ts) as NoiseEvent;
+        ev.kind = 'noise';
+        ev.reason = p.reason;
+        return ev;
+      }
       case 'error':
-        return { ...base, kind: 'error', reason: p.reason };
+        return this.error(n, tid, p.ts, p.reason);
     }
+  }
+
+  /** The fields every event starts with (`ts` only when the line had a time). */
+  private base(line: number, tid: number, ts: number | undefined): EventBase {
+    return ts !== undefined ? { file: this.file, line, tid, ts } : { file: this.file, line, tid };
+  }
+
+  private error(line: number, tid: number, ts: number | undefined, reason: string): ErrorEvent {
+    const ev = this.base(line, tid, ts) as ErrorEvent;
+    ev.kind = 'error';
+    ev.reason = reason;
+    return ev;
   }
 }

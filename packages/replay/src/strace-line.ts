@@ -41,9 +41,12 @@ const UNFINISHED = ' <unfinished ...>';
 const DURATION_RE = /\s+<\d+(?:\.\d+)?>\s*$/;
 const RESULT_RE = /^(0x[0-9a-fA-F]+|-?\d+)(?:<[^>]*>)?(?:\s+(E[A-Z0-9]+)\b)?/;
 
+/** Microseconds of a fraction's digits: its first six, padded with zeros (a loop: it runs for every line). */
 function fracUs(f: string | undefined): number {
   if (!f) return 0;
-  return Number((f + '000000').slice(0, 6));
+  let us = 0;
+  for (let k = 0; k < 6; k++) us = us * 10 + (k < f.length ? f.charCodeAt(k) - 48 : 0);
+  return us;
 }
 
 /** Microseconds of a prefix timestamp (time of day for -t/-tt, seconds for -ttt/-r). */
@@ -101,7 +104,8 @@ export function splitArgs(s: string): string[] {
 
 /** Parse what follows `= `. */
 export function parseResult(raw: string): StraceResult {
-  const r = raw.replace(DURATION_RE, '').trim();
+  // -T's duration ends the line with '>': the pattern is tried only then
+  const r = (raw.trimEnd().endsWith('>') ? raw.replace(DURATION_RE, '') : raw).trim();
   if (r.startsWith('?')) return { value: null, unknown: true, raw: r };
   const m = RESULT_RE.exec(r);
   if (!m) return { value: null, unknown: true, raw: r };
@@ -114,10 +118,21 @@ export function parseCallBody(body: string, name: string, pid: number | undefine
   const open = name.length + 1;
   const close = closingParen(body, open);
   if (close < 0) return { type: 'error', pid, ts, reason: `${name}: no closing parenthesis` };
-  const after = body.slice(close + 1);
-  const eq = /^\s*=\s*/.exec(after);
-  if (!eq) return { type: 'error', pid, ts, reason: `${name}: no "= result" after the arguments` };
-  return { type: 'call', pid, ts, name, args: body.slice(open, close), result: parseResult(after.slice(eq[0].length)) };
+  // `\s*=\s*` after the arguments, scanned by hand (this runs for every call)
+  const n = body.length;
+  let i = close + 1;
+  while (i < n && isSpace(body.charCodeAt(i))) i++;
+  if (i === n || body.charCodeAt(i) !== 61 /* = */) return { type: 'error', pid, ts, reason: `${name}: no "= result" after the arguments` };
+  i++;
+  while (i < n && isSpace(body.charCodeAt(i))) i++;
+  return { type: 'call', pid, ts, name, args: body.slice(open, close), result: parseResult(body.slice(i)) };
+}
+
+/** What `\s` matches in a regular expression (WhiteSpace and LineTerminator). */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return c === 160 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** Parse one line of strace output on its own. */

@@ -68,14 +68,42 @@ export function parseNum(s: string | undefined): number {
   if (s === undefined) return NaN;
   const t = s.trim();
   if (t === 'NULL') return 0;
-  const m = /^(-?)(0x[0-9a-fA-F]+|\d+)/.exec(t);
-  if (!m) return NaN;
-  const v = Number(m[2]);
-  return m[1] ? -v : v;
+  // what /^(-?)(0x[0-9a-fA-F]+|\d+)/ reads, scanned by hand: this runs for every argument
+  // (indices stay below the length: reading past the end would deoptimise the function)
+  const n = t.length;
+  const neg = n > 0 && t.charCodeAt(0) === 45; /* - */
+  const from = neg ? 1 : 0;
+  let i = from;
+  if (i + 2 < n && t.charCodeAt(i) === 48 /* 0 */ && t.charCodeAt(i + 1) === 120 /* x */ && isHexDigit(t.charCodeAt(i + 2))) {
+    i += 3;
+    while (i < n && isHexDigit(t.charCodeAt(i))) i++;
+  } else {
+    while (i < n && isDigit(t.charCodeAt(i))) i++;
+    if (i === from) return NaN;
+  }
+  const v = Number(t.slice(from, i));
+  return neg ? -v : v;
 }
 
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** The `|`-separated names of a flags argument (a loop, not split/map/filter: this runs for every call). */
 function flagSet(s: string | undefined): Set<string> {
-  return new Set((s ?? '').split('|').map((x) => x.trim()).filter(Boolean));
+  const r = new Set<string>();
+  if (!s) return r;
+  for (let from = 0; ; ) {
+    const bar = s.indexOf('|', from);
+    const part = (bar < 0 ? s.slice(from) : s.slice(from, bar)).trim();
+    if (part !== '') r.add(part);
+    if (bar < 0) return r;
+    from = bar + 1;
+  }
 }
 
 /** PROT_* as strace prints them (a hex residue counts by its bits). */
@@ -157,15 +185,18 @@ export function decodeCall(name: string, argsText: string): Decoded {
       const fl = flagSet(a[3]);
       let hugeSize: number | undefined;
       for (const f of fl) if (HUGE_SIZES[f]) hugeSize = HUGE_SIZES[f];
-      return {
+      const d: Decoded & { op: 'mmap' } = {
         op: 'mmap', addr: addr as number, length: length as number, prot,
         shared: fl.has('MAP_SHARED') || fl.has('MAP_SHARED_VALIDATE'),
         anonymous: fl.has('MAP_ANONYMOUS') || fl.has('MAP_ANON'),
         fixed: fl.has('MAP_FIXED') || fl.has('MAP_FIXED_NOREPLACE'), noReplace: fl.has('MAP_FIXED_NOREPLACE'),
-        hugetlb: fl.has('MAP_HUGETLB'), ...(hugeSize ? { hugeSize } : {}),
+        hugetlb: fl.has('MAP_HUGETLB'),
         populate: fl.has('MAP_POPULATE') || fl.has('MAP_LOCKED'), locked: fl.has('MAP_LOCKED'), noreserve: fl.has('MAP_NORESERVE'),
         fd: fd as number, offset: offset as number,
       };
+      // set, not spread: a conditional spread costs microseconds per call
+      if (hugeSize) d.hugeSize = hugeSize;
+      return d;
     }
     case 'munmap': {
       const a = splitArgs(argsText);
@@ -203,11 +234,12 @@ export function decodeCall(name: string, argsText: string): Decoded {
       const fl = flagSet(a[3]);
       const fixed = fl.has('MREMAP_FIXED');
       const newAddr = a[4] !== undefined ? parseNum(a[4]) : undefined;
-      return {
+      const d: Decoded & { op: 'mremap' } = {
         op: 'mremap', addr: addr as number, oldLength: oldLength as number, newLength: newLength as number,
         mayMove: fl.has('MREMAP_MAYMOVE'), fixed, dontUnmap: fl.has('MREMAP_DONTUNMAP'),
-        ...(newAddr !== undefined && !Number.isNaN(newAddr) ? { newAddr } : {}),
       };
+      if (newAddr !== undefined && !Number.isNaN(newAddr)) d.newAddr = newAddr;
+      return d;
     }
     case 'brk': {
       const a = splitArgs(argsText);

@@ -132,7 +132,7 @@ export class SyscallReplay {
       const r = mmap(m, mm, {
         addr: sim.start, length: sim.end - sim.start, read: d.prot.read, write: d.prot.write, exec: d.prot.exec,
         shared: d.shared, file: d.anonymous ? undefined : this.fileFor(d.fd), pgoff: Math.floor(d.offset / tp),
-        hugetlb: d.hugetlb, hugeSize: d.hugeSize, locked: d.locked, ...(sparse ? { name: NORESERVE_LABEL } : {}),
+        hugetlb: d.hugetlb, hugeSize: d.hugeSize, locked: d.locked, name: sparse ? NORESERVE_LABEL : undefined,
       });
       if (!r.ok) this.tally.refuse(ev, 'mmap', r);
       else if (d.populate) this.touch.populate(mm, sim.start, sim.end);

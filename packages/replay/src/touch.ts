@@ -4,7 +4,7 @@
  * {@link TOUCH_BOUNDS}): a sanitizer's 16 TiB shadow mapping is normal in a real program and must
  * neither exhaust the simulated memory nor take the replay's time.
  */
-import { entrySize, touch, walkToTable, type Machine, type Mm, type Vma } from '@tlbsim/core';
+import { populateVmaRange, touch, type Machine, type Mm, type Vma } from '@tlbsim/core';
 import type { TouchRule } from './options.js';
 
 /** The label of a mapping made accessible with MAP_NORESERVE at mmap: assumed used sparsely, never touched. */
@@ -61,20 +61,8 @@ export class TouchAssumption {
       this.capped += (a1 - a) / step;
       return;
     }
-    const span = entrySize(m, 1);
-    while (a < a1) {
-      const chunkEnd = Math.min(a1, a - (a % span) + span);
-      let pt = walkToTable(m, mm, a, 0, false);
-      for (; a < chunkEnd; a += step) {
-        if (pt && pt.entries[m.index(pt, a)] !== 0) continue;
-        if (this.full()) {
-          this.capped += (a1 - a) / step;
-          return;
-        }
-        touch(m, mm, a, { write });
-        if (!pt) pt = walkToTable(m, mm, a, 0, false);
-      }
-    }
+    const stop = populateVmaRange(m, mm, v, a, a1, write, TOUCH_BOUNDS.total);
+    this.capped += (a1 - stop) / step;
   }
 
   /** Touch the eligible pages of [s, e) (before they are unmapped or changed). */

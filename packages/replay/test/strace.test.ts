@@ -90,6 +90,11 @@ describe('argument helpers', () => {
     expect(parseNum('0x1000')).toBe(4096);
     expect(parseNum('-1')).toBe(-1);
     expect(parseNum('3</dev/zero>')).toBe(3);
+    // a 0x without hex digits is the number 0 followed by text; a lone sign is no number
+    expect(parseNum('0xg')).toBe(0);
+    expect(parseNum(' -0x10 ')).toBe(-16);
+    expect(parseNum('-')).toBeNaN();
+    expect(parseNum('PROT_READ')).toBeNaN();
     expect(parseProt('PROT_READ|PROT_EXEC')).toEqual({ read: true, write: false, exec: true });
     expect(parseProt('PROT_NONE')).toEqual({ read: false, write: false, exec: false });
     expect(parseProt('PROT_READ|0x10')).toEqual({ read: true, write: false, exec: false });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // tlbsim replay's speed: lines replayed per second on the largest strace fixture, per architecture.
-// Each architecture replays the file as `tlbsim replay FILE --arch A` does (streamed with readline,
+// Each architecture replays the file as `tlbsim replay FILE --arch A` does (its inputs, streamed,
 // read twice: a pass counting the threads, then the replay), repeatedly for about a second after a
 // warm-up, in CPU time (user + system: what a shared machine's load does not inflate). Then the
 // whole command on every architecture, wall time including Node's start-up. The figure is the
@@ -9,15 +9,15 @@
 // architectures, with its time and the process's peak RSS. Run with `pnpm bench` (after a build).
 // BENCH_FILE=path replays another file; BENCH_SECONDS=N.
 import { spawnSync } from 'node:child_process';
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { replay } from '@tlbsim/replay';
 import { x86 } from '@tlbsim/arch-x86';
 import { arm64 } from '@tlbsim/arch-arm64';
 import { ppc } from '@tlbsim/arch-ppc';
 import { riscv } from '@tlbsim/arch-riscv';
+import { fileInputs } from '../../dist/main.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const DIRS = [fileURLToPath(new URL('../../../../packages/replay/test/fixtures/strace/', import.meta.url)), fileURLToPath(new URL('../../test/fixtures/strace/', import.meta.url))];
@@ -37,7 +37,9 @@ function largestFixture() {
 
 const file = process.env.BENCH_FILE ?? largestFixture();
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
-const input = () => [{ name: basename(file), lines: () => createInterface({ input: createReadStream(file), crlfDelay: Infinity }) }];
+// read as the command reads it (each replay opens the file afresh), named as the report names it
+const inputs = fileInputs([file]).inputs.map((inp) => ({ ...inp, name: basename(file) }));
+const input = () => inputs;
 const ARCHES = { x86, arm64, ppc, riscv };
 const cpuMs = (from) => {
   const d = process.cpuUsage(from);

@@ -1,7 +1,7 @@
-import { closeSync, createReadStream, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import type { ReplayInput } from '@tlbsim/replay';
+import { LineSplitter, linesOf, type ReplayInput } from '@tlbsim/replay';
 import { UsageError } from '../errors.js';
 import { readStdin, STDIO, withDefaultSignals } from '../io.js';
 
@@ -67,37 +67,83 @@ function splitLines(text: string): string[] {
 }
 
 /**
- * The lines of a file, streamed (readline over a read stream: a chunk at a time, never the whole
- * file). An error while reading (the file vanished after the check, an I/O error) becomes a
- * one-line usage error naming the file. `count` receives the number of lines read.
+ * The lines of a compressed file, streamed (decompressed a chunk at a time, never the whole
+ * file; split as readline splits them, see linesOf). An error while reading (the file vanished
+ * after the check, an I/O error) becomes a one-line usage error naming the file. `count`
+ * receives the number of lines read.
  */
-async function* streamLines(file: string, count: (n: number) => void): AsyncGenerator<string> {
+async function* gzipLines(file: string, count: (n: number) => void): AsyncGenerator<string> {
   const raw = createReadStream(file);
-  // FILE.gz (a compressed recording) is decompressed as it is read
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  let failure: unknown;
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  const onError = (e: unknown) => {
-    failure ??= e;
-    rl.close(); // ends the loop below; the error is thrown after it
-  };
-  raw.on('error', onError);
-  if (input !== raw) input.on('error', onError);
+  const input = raw.pipe(createGunzip());
+  // the decompressor does not see the file's errors: they end its stream with the error
+  raw.on('error', (e) => input.destroy(e));
+  input.setEncoding('utf8');
   let n = 0;
+  let failure: unknown;
   try {
-    for await (const line of rl) {
+    for await (const line of linesOf(input)) {
       n++;
       yield line;
     }
   } catch (e) {
-    failure ??= e;
+    failure = e;
   } finally {
-    rl.close();
     input.destroy();
     raw.destroy();
   }
   if (failure) throw cannotRead(file, failure);
   count(n);
+}
+
+const CHUNK = 1 << 16;
+/** chunks read between two turns of the event loop (signal handlers run there: Ctrl-C) */
+const CHUNKS_PER_TURN = 16;
+
+/**
+ * The lines of a regular file, streamed: read a chunk at a time (never the whole file) and split
+ * as readline splits them (LineSplitter). The reads are synchronous, a turn of the event loop
+ * every 1 MiB: waiting for the thread pool at every chunk cost more than replaying a small
+ * trace. An error while reading (the file vanished after the check, an I/O error) becomes a
+ * one-line usage error naming the file. `count` receives the number of lines read.
+ */
+async function* fileLines(file: string, count: (n: number) => void): AsyncGenerator<string> {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw cannotRead(file, e);
+  }
+  let n = 0;
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    const dec = new StringDecoder('utf8');
+    const split = new LineSplitter();
+    const lines: string[] = [];
+    for (let chunks = 1; ; chunks++) {
+      let got: number;
+      try {
+        got = readSync(fd, buf, 0, CHUNK, null);
+      } catch (e) {
+        throw cannotRead(file, e);
+      }
+      if (got === 0) split.push(dec.end(), lines);
+      else split.push(dec.write(buf.subarray(0, got)), lines);
+      if (got === 0) split.end(lines);
+      for (const l of lines) yield l;
+      n += lines.length;
+      lines.length = 0;
+      if (got === 0) break;
+      if (chunks % CHUNKS_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  count(n);
+}
+
+/** The lines of FILE or FILE.gz, read as they are replayed. */
+export function streamLines(file: string, count: (n: number) => void): AsyncIterable<string> {
+  return file.endsWith('.gz') ? gzipLines(file, count) : fileLines(file, count);
 }
 
 export interface FileInputs {

@@ -1,6 +1,7 @@
 import type { Machine } from '../machine/machine.js';
 import type { Thread } from '../machine/cpu.js';
 import type { Mm } from '../machine/mm.js';
+import { TableState } from '../machine/page-table.js';
 import { tlbGatherMmu } from '../gather/mmu-gather.js';
 import { freePgtables } from './free-pgtables.js';
 import { unmapVmas } from './zap.js';
@@ -34,4 +35,23 @@ export function exitThread(m: Machine, t: Thread): void {
   if (!mm) return;
   mm.users--;
   if (mm.users === 0) exitMmap(m, mm);
+}
+
+/**
+ * __mmdrop (kernel/fork.c): the last reference to a torn-down mm is gone (no thread uses it, no
+ * CPU has it loaded, no flush or freed table is pending): mm_free_pgd gives its pgd page back
+ * (pgd_free, not through a gather: no TLB can reach it any more; tablesFreed counts the lower
+ * tables only), and the machine forgets the mm. Without this, every process of a long trace kept
+ * its pgd.
+ */
+export function mmdrop(m: Machine, mm: Mm): void {
+  const i = m.mms.indexOf(mm);
+  if (i >= 0) m.mms.splice(i, 1);
+  m.tlb.forget(mm);
+  const pgd = mm.pgd;
+  if (m.tables.get(pgd.frame) === pgd) {
+    pgd.state = TableState.Freed;
+    m.tables.delete(pgd.frame);
+    m.frames.free(pgd.frame);
+  }
 }

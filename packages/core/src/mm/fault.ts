@@ -1,7 +1,8 @@
 import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
-import { FOLIO_ANON, FOLIO_DIRTY, FrameKind } from '../machine/frames.js';
+import { FOLIO_ANON, FOLIO_DIRTY, FrameKind, type Frames } from '../machine/frames.js';
 import { PTE_DIRTY, PTE_EXEC, PTE_LEAF, PTE_WRITE, PTE_YOUNG, mkPte } from '../machine/pte.js';
+import type { PageTable } from '../machine/page-table.js';
 import { walkToTable } from './pgtable.js';
 import { doWpPage, mapZeroPage, usesZeroPage } from './wp-fault.js';
 import { fail, OK, type OpResult } from './errors.js';
@@ -76,34 +77,72 @@ export function touch(m: Machine, mm: Mm, addr: number, a: TouchArgs = {}): OpRe
     pt.entries[i] = e | young;
     return OK;
   }
-  if (v.flags.pfnmap) {
-    // a special PTE: a raw PFN with no struct page (frame 0)
-    pt.entries[i] = mkPte(0, protBits(v, true) | young);
-    pt.present++;
-    return OK;
-  }
   if (!write && a.zeroPage && usesZeroPage(v)) return mapZeroPage(pt, i, v);
-  if (v.flags.anon || (!v.flags.shared && write)) {
+  const order = a.order ?? 0;
+  if (order > 0 && !v.flags.pfnmap && (v.flags.anon || (!v.flags.shared && write))) {
     if (!v.flags.anon) v.hasAnonVma = true; // anon_vma_prepare on the first private copy
-    const order = a.order ?? 0;
-    if (order > 0) return mapLargeFolio(m, mm, v, addr, order, write);
-    const f = fr.alloc(FrameKind.Data);
-    fr.setFlags(f, FOLIO_ANON);
-    fr.setMapcount(f, 1);
-    pt.entries[i] = mkPte(f, protBits(v, true) | young);
-    pt.present++;
-    mm.rss++;
-    return OK;
+    return mapLargeFolio(m, mm, v, addr, order, write);
   }
+  mapNewPage(m, mm, v, pt, i, addr, write);
+  return OK;
+}
+
+/** What the fault of an absent PTE maps: the same for every page of a VMA (for a read or a write). */
+export const NewPage = {
+  /** a special PTE: a raw PFN with no struct page (frame 0) */
+  Pfn: 0,
+  /** a new anonymous page: do_anonymous_page, or do_cow_fault for a write to a private file page */
+  Anon: 1,
+  /** the page-cache page: do_read_fault / do_shared_fault */
+  File: 2,
+} as const;
+export type NewPage = (typeof NewPage)[keyof typeof NewPage];
+
+export function newPageKind(v: Vma, write: boolean): NewPage {
+  if (v.flags.pfnmap) return NewPage.Pfn;
+  return v.flags.anon || (!v.flags.shared && write) ? NewPage.Anon : NewPage.File;
+}
+
+/** The PTE bits (besides the frame) the fault of an absent PTE of `v` sets. */
+export function newPageBits(v: Vma, write: boolean, kind: NewPage): number {
+  // a private file mapping is mapped read-only until a write breaks COW
+  return protBits(v, kind !== NewPage.File || v.flags.shared) | PTE_YOUNG | (write ? PTE_DIRTY : 0);
+}
+
+/**
+ * The fault of one absent PTE (entry `i` of `pt`, mapping `addr` of `v`) with an order-0 page.
+ * Shared by {@link touch} and the populate loop (mm/populate.ts), so that both leave the same
+ * state; `kind` and `bits` are newPageKind's and newPageBits' for `v`.
+ */
+export function mapNewPage(m: Machine, mm: Mm, v: Vma, pt: PageTable, i: number, addr: number, write: boolean, kind = newPageKind(v, write), bits = newPageBits(v, write, kind)): void {
+  if (kind === NewPage.Anon) {
+    if (!v.flags.anon) v.hasAnonVma = true; // anon_vma_prepare on the first private copy
+    mapAnonPage(m.frames, mm, pt, i, bits);
+    return;
+  }
+  if (kind === NewPage.Pfn) {
+    pt.entries[i] = mkPte(0, bits);
+    pt.present++;
+    return;
+  }
+  const fr = m.frames;
   const f = filePage(m, v, addr);
   fr.addRefcount(f, 1);
   fr.addMapcount(f, 1);
   if (write) fr.addFlags(f, FOLIO_DIRTY);
-  // a private file mapping is mapped read-only until a write breaks COW
-  pt.entries[i] = mkPte(f, protBits(v, v.flags.shared) | young);
+  pt.entries[i] = mkPte(f, bits);
   pt.present++;
   mm.rss++;
-  return OK;
+}
+
+/** A new anonymous page for entry `i` of `pt` (the VMA's anon_vma already prepared). */
+export function mapAnonPage(fr: Frames, mm: Mm, pt: PageTable, i: number, bits: number): void {
+  const f = fr.alloc(FrameKind.Data);
+  fr.setFlags(f, FOLIO_ANON);
+  fr.setMapcount(f, 1);
+  pt.entries[i] = mkPte(f, bits);
+  pt.present++;
+  mm.rss++;
 }
 
 /** An mTHP: one folio of 2^order pages mapped by consecutive PTEs of one table. */

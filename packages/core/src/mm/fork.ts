@@ -4,6 +4,7 @@ import type { PageTable } from '../machine/page-table.js';
 import { PTE_LEAF, PTE_WRITE, PTE_YOUNG, pteFrame } from '../machine/pte.js';
 import { entrySize, setEntry, walkToTable } from './pgtable.js';
 import { walkPmdRange } from './pagewalk.js';
+import { copyVma } from './mmap.js';
 import type { Reduction } from './mprotect.js';
 
 /**
@@ -21,7 +22,7 @@ export function fork(m: Machine, parent: Mm, childName: string): Mm {
   const fr = m.frames;
   const reductions: Reduction[] = [];
   for (const v of parent.vmas) {
-    child.vmas.push({ ...v, flags: { ...v.flags } });
+    child.vmas.push(copyVma(v));
     if (v.flags.hugetlb && m.hugetlb?.copyRange) {
       m.hugetlb.copyRange(m, parent, child, v, child.vmas[child.vmas.length - 1], reductions);
       continue;

@@ -34,8 +34,33 @@ function sameFlags(a: VmaFlags, b: VmaFlags): boolean {
 
 /** Anonymous private VMAs with equal flags and one anon_vma merge, as vma_merge_new_range does. */
 export function canMerge(a: Vma, b: Vma): boolean {
+  return canMergeWithRoot(a, b) && a.anonRoot === b.anonRoot;
+}
+
+/** canMerge for a new VMA that takes its neighbour's anon_vma (its own is not used yet). */
+function canMergeWithRoot(a: Vma, b: Vma): boolean {
   return a.end === b.start && a.file === null && b.file === null && a.flags.anon && !a.flags.shared &&
-    !a.flags.hugetlb && sameFlags(a.flags, b.flags) && a.anonRoot === b.anonRoot && a.name === b.name;
+    !a.flags.hugetlb && sameFlags(a.flags, b.flags) && a.name === b.name;
+}
+
+/**
+ * A copy of VMA flags. Built as a literal, not spread: every VMA's flags then have one shape (the
+ * code reading them stays monomorphic), and a spread copy costs microseconds.
+ */
+export function copyVmaFlags(f: VmaFlags): VmaFlags {
+  return {
+    read: f.read, write: f.write, exec: f.exec, shared: f.shared, anon: f.anon, hugetlb: f.hugetlb,
+    pfnmap: f.pfnmap, mixedmap: f.mixedmap, locked: f.locked,
+  };
+}
+
+/** A copy of `v` (vm_area_dup) with its own flags, from `start` at file page `pgoff`; literal for the same reasons. */
+export function copyVma(v: Vma, start = v.start, pgoff = v.pgoff): Vma {
+  const c: Vma = {
+    start, end: v.end, flags: copyVmaFlags(v.flags), file: v.file, pgoff, hugeShift: v.hugeShift, anonRoot: v.anonRoot, name: v.name,
+  };
+  if (v.hasAnonVma !== undefined) c.hasAnonVma = v.hasAnonVma;
+  return c;
 }
 
 /** Top-down search for a free gap of `len` bytes aligned to `align` below the mmap base. */
@@ -103,15 +128,15 @@ export function insertVmaMerging(mm: Mm, vma: Vma): Vma {
   const i = mm.firstVmaIndexEndingAfter(vma.start);
   const prev = i > 0 ? mm.vmas[i - 1] : undefined;
   const next = mm.vmas[i];
-  if (prev && vma.anonRoot && prev.flags.anon && canMerge({ ...prev, anonRoot: vma.anonRoot }, vma)) {
+  if (prev && vma.anonRoot && prev.flags.anon && canMergeWithRoot(prev, vma)) {
     prev.end = vma.end;
-    if (next && next.flags.anon && canMerge({ ...prev, anonRoot: next.anonRoot }, next)) {
+    if (next && next.flags.anon && canMergeWithRoot(prev, next)) {
       prev.end = next.end;
       mm.vmas.splice(i, 1);
     }
     return prev;
   }
-  if (next && vma.anonRoot && next.flags.anon && canMerge(vma, { ...next, anonRoot: vma.anonRoot })) {
+  if (next && vma.anonRoot && next.flags.anon && canMergeWithRoot(vma, next)) {
     next.start = vma.start;
     return next;
   }
@@ -126,7 +151,7 @@ export function splitVmaAt(m: Machine, mm: Mm, addr: number): void {
   if (!v || v.start === addr) return;
   // hugetlb_split: the piece that loses PUD alignment can no longer share its PMD table
   if (v.flags.hugetlb) m.hugetlb?.split?.(m, mm, v, addr);
-  const tail: Vma = { ...v, flags: { ...v.flags }, start: addr, pgoff: v.pgoff + (addr - v.start) / ps };
+  const tail = copyVma(v, addr, v.pgoff + (addr - v.start) / ps);
   v.end = addr;
   const i = mm.vmas.indexOf(v);
   mm.vmas.splice(i + 1, 0, tail);

@@ -7,7 +7,7 @@ import { alignUp } from '../arch/geometry.js';
 import { fail, OK, type OpResult } from './errors.js';
 import { entrySize, pmdpInvalidate, pmdpInvalidateAd, setEntry } from './pgtable.js';
 import { ACTION_AGAIN, walkPmdRange } from './pagewalk.js';
-import { splitVmaAt } from './mmap.js';
+import { copyVmaFlags, splitVmaAt } from './mmap.js';
 import { splitHugePmd } from './zap.js';
 import { flushTlbBatchedPending } from './reclaim.js';
 import { usesZeroPage, ZERO_PAGE_FRAME } from './wp-fault.js';
@@ -62,7 +62,11 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
     }
     if (mm.vmas[i].end > end) splitVmaAt(m, mm, end);
     const v = mm.vmas[i];
-    v.flags = { ...v.flags, ...prot };
+    const flags = copyVmaFlags(v.flags);
+    flags.read = prot.read;
+    flags.write = prot.write;
+    flags.exec = prot.exec;
+    v.flags = flags;
     if (v.flags.hugetlb) {
       if (!m.hugetlb?.changeProtection) throw new Error('hugetlb mprotect needs @tlbsim/hugetlb');
       m.hugetlb.changeProtection(m, g, v, v.start, v.end, reductions);
