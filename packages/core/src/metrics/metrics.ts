@@ -1,3 +1,5 @@
+import { PerCpuTable, metricId } from './per-cpu.js';
+
 /** Per-CPU figures (core SPEC.md §3). Arch counters use the kernel's names (x86 `interrupts.TLB`...). */
 export interface CpuMetrics {
   cpu: number;
@@ -79,6 +81,10 @@ export class Metrics {
   readonly tlbInstructions = new Map<string, number>();
   readonly flushesBy = new Map<string, number>();
   readonly cpus: CpuAccumulator[];
+  /** per CPU, the TLB instructions it executed, by mnemonic */
+  readonly instructions: PerCpuTable;
+  /** per CPU, the arch's counters (x86 `interrupts.TLB`...) */
+  readonly counters: PerCpuTable;
   readonly violations: Violation[] = [];
   /** what the machine's setup cost (threads present before the first operation switching onto their CPUs) */
   readonly setup: Metrics | null;
@@ -92,21 +98,18 @@ export class Metrics {
   private also: Metrics | null = null;
   /** the scalars when the measured interval began */
   private readonly marked: number[] = [];
-  /** bumped whenever a per-CPU map gains a key (what {@link closeMark} mirrors as zeros) */
+  /** bumped whenever a CPU's row gains a per-CPU metric (what {@link closeMark} mirrors as zeros) */
   private keysVersion = 0;
   /** the source's keysVersion this accumulator last mirrored every key of */
   private mirroredVersion = -1;
 
   constructor(nCpus: number, counterNames: readonly string[], withSetup = true) {
     this.setup = withSetup ? new Metrics(nCpus, counterNames, false) : null;
-    this.cpus = Array.from({ length: nCpus }, () => ({
-      ipisReceived: 0,
-      firmwareIpisReceived: 0,
-      fullFlushes: 0,
-      rangedFlushes: 0,
-      instructions: new Map<string, number>(),
-      counters: new Map<string, number>(counterNames.map((n) => [n, 0])),
-    }));
+    this.cpus = Array.from({ length: nCpus }, () => ({ ipisReceived: 0, firmwareIpisReceived: 0, fullFlushes: 0, rangedFlushes: 0 }));
+    this.instructions = new PerCpuTable(nCpus);
+    this.counters = new PerCpuTable(nCpus);
+    // an arch's counters are listed on every CPU, at 0 until counted
+    for (const n of counterNames) this.counters.col(metricId(n)).has.fill(1);
   }
 
   /** `cpu` received an IPI */
@@ -136,12 +139,16 @@ export class Metrics {
     if (into !== mine && !mine.has(key)) mine.set(key, 0);
   }
   private addCpu(cpu: number, which: 'instructions' | 'counters', key: string, n: number): void {
-    const mine = this.cpus[cpu][which];
-    const v = mine.get(key);
-    if (v === undefined) this.keysVersion++;
-    if (this.into === this) mine.set(key, (v ?? 0) + n);
-    else this.add(this.into.cpus[cpu][which], mine, key, n);
-    if (this.also) bump(this.also.cpus[cpu][which], key, n);
+    const id = metricId(key);
+    const mine = this[which].col(id);
+    if (!mine.has[cpu]) {
+      // the totals list it from now on, also when the setup counted it
+      mine.has[cpu] = 1;
+      this.keysVersion++;
+    }
+    if (this.into === this) mine.v[cpu] += n;
+    else countIn(this.into[which], id, cpu, n);
+    if (this.also) countIn(this.also[which], id, cpu, n);
   }
 
   /** one TLB flush operation issued by kernel function `fn` */
@@ -200,22 +207,19 @@ export class Metrics {
     this.mirrorKeys(into);
   }
 
-  /** what addDelta leaves behind: every key of these per-CPU maps present in `into`'s */
+  /** what addDelta leaves behind: every per-CPU metric listed here listed in `into` too */
   private mirrorKeys(into: Metrics): void {
     if (into.mirroredVersion === this.keysVersion) return;
     into.mirroredVersion = this.keysVersion;
-    this.cpus.forEach((s, i) => {
-      const c = into.cpus[i];
-      for (const k of s.instructions.keys()) if (!c.instructions.has(k)) c.instructions.set(k, 0);
-      for (const k of s.counters.keys()) if (!c.counters.has(k)) c.counters.set(k, 0);
-    });
+    into.instructions.listAll(this.instructions);
+    into.counters.listAll(this.counters);
   }
 
   /** the counts now, for {@link addDelta} */
   snapshot(): Snapshot {
     const scalars = SCALARS.map((k) => this[k]);
-    const cpus = this.cpus.map((c) => ({ ...c, instructions: new Map(c.instructions), counters: new Map(c.counters) }));
-    return { scalars, tlbInstructions: new Map(this.tlbInstructions), flushesBy: new Map(this.flushesBy), cpus };
+    const cpus = this.cpus.map((c) => ({ ...c }));
+    return { scalars, tlbInstructions: new Map(this.tlbInstructions), flushesBy: new Map(this.flushesBy), cpus, instructions: this.instructions.clone(), counters: this.counters.clone() };
   }
 
   /** this += a - b */
@@ -231,9 +235,9 @@ export class Metrics {
     addMap(this.flushesBy, a.flushesBy, b.flushesBy);
     this.cpus.forEach((c, i) => {
       for (const k of CPU_SCALARS) c[k] += a.cpus[i][k] - b.cpus[i][k];
-      addMap(c.instructions, a.cpus[i].instructions, b.cpus[i].instructions);
-      addMap(c.counters, a.cpus[i].counters, b.cpus[i].counters);
     });
+    this.instructions.addDelta(a.instructions, b.instructions);
+    this.counters.addDelta(a.counters, b.counters);
   }
 
   summary(): RunMetrics {
@@ -259,14 +263,16 @@ export class Metrics {
   }
 
   perCpu(): CpuMetrics[] {
+    const instructions = this.instructions.records(true);
+    const counters = this.counters.records(false);
     return this.cpus.map((c, cpu) => ({
       cpu,
       ipisReceived: c.ipisReceived,
       firmwareIpisReceived: c.firmwareIpisReceived,
       fullFlushes: c.fullFlushes,
       rangedFlushes: c.rangedFlushes,
-      instructions: sortedRecord(dropZeros(c.instructions)),
-      counters: sortedRecord(c.counters),
+      instructions: instructions[cpu],
+      counters: counters[cpu],
     }));
   }
 }
@@ -276,11 +282,15 @@ interface CpuAccumulator {
   firmwareIpisReceived: number;
   fullFlushes: number;
   rangedFlushes: number;
-  instructions: Map<string, number>;
-  counters: Map<string, number>;
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
 const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
+/** the column of metric `id` in `t` += n on `cpu` (listing it there) */
+function countIn(t: PerCpuTable, id: number, cpu: number, n: number): void {
+  const c = t.col(id);
+  c.v[cpu] += n;
+  c.has[cpu] = 1;
+}
 /** m[key] += n */
 function bump(m: Map<string, number>, key: string, n: number): void {
   m.set(key, (m.get(key) ?? 0) + n);
@@ -291,6 +301,8 @@ export interface Snapshot {
   tlbInstructions: Map<string, number>;
   flushesBy: Map<string, number>;
   cpus: CpuAccumulator[];
+  instructions: PerCpuTable;
+  counters: PerCpuTable;
 }
 
 /** A mnemonic counted only in setup has 0 left in the totals: not a row of the workload. */
