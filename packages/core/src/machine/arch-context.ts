@@ -5,6 +5,7 @@
 import type { ArchContext, CpuView } from '../arch/contract.js';
 import type { CostModel } from '../arch/cost-model.js';
 import type { Machine } from './machine.js';
+import { metricId } from '../metrics/per-cpu.js';
 import type { Cpumask, Mm } from './mm.js';
 import { setLoadedMm } from './sched.js';
 import { onEachCpuMask, sendIpi, syncAllCpus } from './smp.js';
@@ -30,8 +31,10 @@ export function makeArchContext(m: Machine): ArchContext {
       m.tlb.invalidate(cpu, mm, inv, m.cpus[cpu].loadedMm === mm, true);
     },
     instr(cpu: number, mnemonic: string, n = 1) {
-      m.metrics.instr(cpu, mnemonic, n);
-      m.cost(m.instrCost(mnemonic) * n);
+      // the name is looked up once for the count and the cost (a shootdown counts one per target)
+      const id = metricId(mnemonic);
+      m.metrics.instrById(cpu, id, n);
+      m.cost(m.instrCostById(id, mnemonic) * n);
     },
     counter(cpu: number, name: string, n = 1) {
       m.metrics.counter(cpu, name, n);

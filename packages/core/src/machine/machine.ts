@@ -236,6 +236,11 @@ export class Machine {
     const c = this.arch.cost;
     return c.instructions[m] ?? c.defaultInstruction;
   }
+  /** instrCost of mnemonic `m` whose metricId is `id`, computed once per mnemonic */
+  instrCostById(id: number, m: string): number {
+    return this.instrCosts[id] ?? (this.instrCosts[id] = this.instrCost(m));
+  }
+  private readonly instrCosts: number[] = [];
 
   // ---------------------------------------------------------------- processes and threads
   newTable(level: number, base: number, owner: Mm): PageTable {

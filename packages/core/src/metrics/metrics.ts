@@ -1,4 +1,4 @@
-import { PerCpuTable, metricId } from './per-cpu.js';
+import { PerCpuTable, Tally, metricId } from './per-cpu.js';
 
 /** Per-CPU figures (core SPEC.md §3). Arch counters use the kernel's names (x86 `interrupts.TLB`...). */
 export interface CpuMetrics {
@@ -78,8 +78,10 @@ export class Metrics {
   batchPagesAllocated = 0;
   forcedFlushes = 0;
   estimatedNs = 0;
-  readonly tlbInstructions = new Map<string, number>();
-  readonly flushesBy = new Map<string, number>();
+  /** TLB instructions by mnemonic id (metricId) */
+  readonly tlbInstructions = new Tally();
+  /** flush operations by the id of the kernel function that issued them */
+  readonly flushesBy = new Tally();
   readonly cpus: CpuAccumulator[];
   /** per CPU, the TLB instructions it executed, by mnemonic */
   readonly instructions: PerCpuTable;
@@ -90,7 +92,7 @@ export class Metrics {
   readonly setup: Metrics | null;
 
   /**
-   * Where per-CPU figures and the two maps are counted: these totals, or the setup's while the
+   * Where per-CPU figures and the two tallies are counted: these totals, or the setup's while the
    * setup is measured (asSetup); `also`: a second accumulator that counts the same (a measured
    * operation's bucket, see {@link mark}).
    */
@@ -125,36 +127,36 @@ export class Metrics {
   }
 
   instr(cpu: number, mnemonic: string, n: number): void {
-    this.add(this.into.tlbInstructions, this.tlbInstructions, mnemonic, n);
-    if (this.also) bump(this.also.tlbInstructions, mnemonic, n);
-    if (cpu >= 0) this.addCpu(cpu, 'instructions', mnemonic, n);
+    this.instrById(cpu, metricId(mnemonic), n);
+  }
+  /** instr with the mnemonic's id (metricId) */
+  instrById(cpu: number, id: number, n: number): void {
+    this.into.tlbInstructions.add(id, n);
+    if (this.also) this.also.tlbInstructions.add(id, n);
+    if (cpu >= 0) this.addCpu(cpu, 'instructions', id, n);
   }
   counter(cpu: number, name: string, n: number): void {
-    this.addCpu(cpu, 'counters', name, n);
+    this.addCpu(cpu, 'counters', metricId(name), n);
   }
 
-  /** into[key] += n for a map of the totals (`mine`), which keeps the key while the setup is measured */
-  private add(into: Map<string, number>, mine: Map<string, number>, key: string, n: number): void {
-    into.set(key, (into.get(key) ?? 0) + n);
-    if (into !== mine && !mine.has(key)) mine.set(key, 0);
-  }
-  private addCpu(cpu: number, which: 'instructions' | 'counters', key: string, n: number): void {
-    const id = metricId(key);
-    const mine = this[which].col(id);
-    if (!mine.has[cpu]) {
+  /** column `id` of a per-CPU table += n on `cpu` */
+  private addCpu(cpu: number, which: 'instructions' | 'counters', id: number, n: number): void {
+    const col = this[which].col(id);
+    if (!col.has[cpu]) {
       // the totals list it from now on, also when the setup counted it
-      mine.has[cpu] = 1;
+      col.has[cpu] = 1;
       this.keysVersion++;
     }
-    if (this.into === this) mine.v[cpu] += n;
+    if (this.into === this) col.v[cpu] += n;
     else countIn(this.into[which], id, cpu, n);
     if (this.also) countIn(this.also[which], id, cpu, n);
   }
 
   /** one TLB flush operation issued by kernel function `fn` */
   flush(fn: string): void {
-    this.add(this.into.flushesBy, this.flushesBy, fn, 1);
-    if (this.also) bump(this.also.flushesBy, fn, 1);
+    const id = metricId(fn);
+    this.into.flushesBy.add(id, 1);
+    if (this.also) this.also.flushesBy.add(id, 1);
   }
   /** firmware interrupted `cpu` on another CPU's behalf (riscv SBI remote fence) */
   firmwareIpi(cpu: number): void {
@@ -219,20 +221,14 @@ export class Metrics {
   snapshot(): Snapshot {
     const scalars = SCALARS.map((k) => this[k]);
     const cpus = this.cpus.map((c) => ({ ...c }));
-    return { scalars, tlbInstructions: new Map(this.tlbInstructions), flushesBy: new Map(this.flushesBy), cpus, instructions: this.instructions.clone(), counters: this.counters.clone() };
+    return { scalars, tlbInstructions: this.tlbInstructions.clone(), flushesBy: this.flushesBy.clone(), cpus, instructions: this.instructions.clone(), counters: this.counters.clone() };
   }
 
   /** this += a - b */
   addDelta(a: Snapshot, b: Snapshot): void {
     SCALARS.forEach((k, i) => (this[k] += a.scalars[i] - b.scalars[i]));
-    const addMap = (into: Map<string, number>, x: Map<string, number>, y: Map<string, number>) => {
-      for (const k of new Set([...x.keys(), ...y.keys()])) {
-        const d = (x.get(k) ?? 0) - (y.get(k) ?? 0);
-        if (d !== 0 || !into.has(k)) into.set(k, (into.get(k) ?? 0) + d);
-      }
-    };
-    addMap(this.tlbInstructions, a.tlbInstructions, b.tlbInstructions);
-    addMap(this.flushesBy, a.flushesBy, b.flushesBy);
+    this.tlbInstructions.addDelta(a.tlbInstructions, b.tlbInstructions);
+    this.flushesBy.addDelta(a.flushesBy, b.flushesBy);
     this.cpus.forEach((c, i) => {
       for (const k of CPU_SCALARS) c[k] += a.cpus[i][k] - b.cpus[i][k];
     });
@@ -241,7 +237,7 @@ export class Metrics {
   }
 
   summary(): RunMetrics {
-    const flushesBy = sortedRecord(dropZeros(this.flushesBy));
+    const flushesBy = this.flushesBy.record();
     return {
       flushes: Object.values(flushesBy).reduce((a, b) => a + b, 0),
       flushesBy,
@@ -249,7 +245,7 @@ export class Metrics {
       ipis: this.ipis,
       firmwareIpis: this.firmwareIpis,
       ipiBroadcasts: this.ipiBroadcasts,
-      tlbInstructions: sortedRecord(dropZeros(this.tlbInstructions)),
+      tlbInstructions: this.tlbInstructions.record(),
       fullFlushes: this.fullFlushes,
       rangedFlushes: this.rangedFlushes,
       pagesFreed: this.pagesFreed,
@@ -291,30 +287,16 @@ function countIn(t: PerCpuTable, id: number, cpu: number, n: number): void {
   c.v[cpu] += n;
   c.has[cpu] = 1;
 }
-/** m[key] += n */
-function bump(m: Map<string, number>, key: string, n: number): void {
-  m.set(key, (m.get(key) ?? 0) + n);
-}
 
 export interface Snapshot {
   scalars: number[];
-  tlbInstructions: Map<string, number>;
-  flushesBy: Map<string, number>;
+  tlbInstructions: Tally;
+  flushesBy: Tally;
   cpus: CpuAccumulator[];
   instructions: PerCpuTable;
   counters: PerCpuTable;
 }
 
-/** A mnemonic counted only in setup has 0 left in the totals: not a row of the workload. */
-function dropZeros(m: Map<string, number>): Map<string, number> {
-  return new Map([...m].filter(([, v]) => v !== 0));
-}
-
-export function sortedRecord(m: Map<string, number>): Record<string, number> {
-  const r: Record<string, number> = {};
-  for (const k of [...m.keys()].sort()) r[k] = m.get(k)!;
-  return r;
-}
 
 /**
  * `x` rounded to `digits` significant figures: estimatedNs rests on cited and assumed costs, so

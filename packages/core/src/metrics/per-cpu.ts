@@ -117,3 +117,49 @@ export class PerCpuTable {
     return out;
   }
 }
+
+/**
+ * Totals by metric name id (tlbInstructions, flushesBy): 0 where never counted, which is how
+ * the results show them too (a metric at 0 is not a row).
+ */
+export class Tally {
+  private v: number[] = [];
+
+  add(id: number, n: number): void {
+    const v = this.v;
+    while (v.length <= id) v.push(0);
+    v[id] += n;
+  }
+  clone(): Tally {
+    const t = new Tally();
+    t.v = this.v.slice();
+    return t;
+  }
+  /** this += a - b */
+  addDelta(a: Tally, b: Tally): void {
+    const n = Math.max(a.v.length, b.v.length);
+    for (let id = 0; id < n; id++) {
+      const d = (a.v[id] ?? 0) - (b.v[id] ?? 0);
+      if (d !== 0) this.add(id, d);
+    }
+  }
+  /** the total of metric `name` (undefined: never counted), as the Map it replaced answered */
+  get(name: string): number | undefined {
+    const id = ids.get(name);
+    const x = id === undefined ? undefined : this.v[id];
+    return x === 0 ? undefined : x;
+  }
+  /** every total not at 0 */
+  values(): number[] {
+    return this.v.filter((x) => x !== 0);
+  }
+  /** the metrics not at 0, keys sorted */
+  record(): Record<string, number> {
+    const ids: number[] = [];
+    for (let id = 0; id < this.v.length; id++) if (this.v[id] !== 0) ids.push(id);
+    ids.sort((p, q) => (names[p] < names[q] ? -1 : names[p] > names[q] ? 1 : 0));
+    const r: Record<string, number> = {};
+    for (const id of ids) r[names[id]] = this.v[id];
+    return r;
+  }
+}
