@@ -133,22 +133,40 @@ export class CpuMmTlb {
 export class TlbModel {
   /** global event counter: bumped by every invalidation and every mm load */
   epoch = 1;
-  private readonly perCpu: Map<Mm, CpuMmTlb>[];
+  /**
+   * per mm, its state on each CPU (undefined: the CPU never loaded it). By mm first: a shootdown
+   * or a free visits one mm on many CPUs, so the mm is looked up once (see {@link states}).
+   */
+  private readonly byMm = new Map<Mm, (CpuMmTlb | undefined)[]>();
+  /** the mm last looked up and its states (undefined: none yet) */
+  private lastMm: Mm | null = null;
+  private lastStates: (CpuMmTlb | undefined)[] | undefined;
   /** per mm, the states that recorded a range since the last prune */
   private readonly withRanges = new Map<Mm, CpuMmTlb[]>();
   /** `clock`: simulated time (ns), recorded with each `*Since` so a finding can say since when */
-  constructor(readonly nCpus: number, private readonly clock: () => number = () => 0) {
-    this.perCpu = Array.from({ length: nCpus }, () => new Map());
-  }
+  constructor(readonly nCpus: number, private readonly clock: () => number = () => 0) {}
 
   state(cpu: number, mm: Mm): CpuMmTlb | undefined {
-    return this.perCpu[cpu].get(mm);
+    return this.states(mm)?.[cpu];
+  }
+  private states(mm: Mm): (CpuMmTlb | undefined)[] | undefined {
+    if (mm === this.lastMm) return this.lastStates;
+    const a = this.byMm.get(mm);
+    this.lastMm = mm;
+    this.lastStates = a;
+    return a;
   }
   private ensure(cpu: number, mm: Mm): CpuMmTlb {
-    let s = this.perCpu[cpu].get(mm);
+    let a = this.states(mm);
+    if (!a) {
+      a = new Array<CpuMmTlb | undefined>(this.nCpus).fill(undefined);
+      this.byMm.set(mm, a);
+      this.lastStates = a;
+    }
+    let s = a[cpu];
     if (!s) {
       s = new CpuMmTlb();
-      this.perCpu[cpu].set(mm, s);
+      a[cpu] = s;
     }
     return s;
   }
@@ -169,7 +187,7 @@ export class TlbModel {
 
   /** An invalidation executed on `cpu` for `mm` (loaded tells whether mm is still in its MMU). */
   invalidate(cpu: number, mm: Mm, inv: Invalidation, loaded: boolean, deferred = false): void {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s) return; // never cached anything of this mm
     const e = ++this.epoch;
     if (inv.end === Infinity) {
@@ -205,7 +223,7 @@ export class TlbModel {
    * Either way the promise is used up.
    */
   settleDeferred(cpu: number, mm: Mm): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s) return true;
     const owed = s.deferredLeaf > s.leafFlushed && s.leafSince <= s.deferredLeaf;
     s.deferredLeaf = -1;
@@ -226,7 +244,8 @@ export class TlbModel {
   }
 
   forget(mm: Mm): void {
-    for (const m of this.perCpu) m.delete(mm);
+    this.byMm.delete(mm);
+    if (this.lastMm === mm) this.lastStates = undefined;
     this.withRanges.delete(mm);
   }
 
@@ -235,7 +254,7 @@ export class TlbModel {
    * `usesNow`: the CPU runs the mm's user code (a deferred invalidation does not protect it).
    */
   leafMayBeCached(cpu: number, mm: Mm, addr: number, size: number, t: number, usesNow: boolean): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s || s.leafSince > t) return false;
     if (!usesNow && s.deferredLeaf > t) return false;
     const r = s.ranges;
@@ -248,7 +267,7 @@ export class TlbModel {
    * no larger than the smallest mapping in it (so every translation in the batch is removed)?
    */
   leafRangeCovers(cpu: number, mm: Mm, lo: number, hi: number, minSize: number, t: number, usesNow: boolean): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s) return true;
     const r = s.ranges;
     for (let i = r.firstAfter(t); i < r.n; i++) {
@@ -259,7 +278,7 @@ export class TlbModel {
 
   /** Fast path: is this CPU safe for every leaf cleared at or before epoch `t`? */
   leafClearAfter(cpu: number, mm: Mm, t: number, usesNow: boolean): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     return !s || s.leafSince > t || (!usesNow && s.deferredLeaf > t);
   }
 
@@ -268,7 +287,7 @@ export class TlbModel {
    * when `walk` is false, walk-cache ones otherwise), none of which covered the stale entry.
    */
   invalidationsAfter(cpu: number, mm: Mm, t: number, usesNow: boolean, walk = false): number {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s) return 0;
     let n = 0;
     const r = s.ranges;
@@ -278,7 +297,7 @@ export class TlbModel {
 
   /** May `cpu` still hold walk-cache entries into a table mapping [base, base+span) unlinked at `t`? */
   walkMayBeCached(cpu: number, mm: Mm, base: number, span: number, t: number, loadedNow: boolean): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s || s.walkSince > t) return false;
     if (!loadedNow && s.deferredWalk > t) return false;
     const r = s.ranges;
