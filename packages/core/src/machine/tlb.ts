@@ -276,6 +276,21 @@ export class TlbModel {
     return false;
   }
 
+  /**
+   * Both fast paths for a freed batch at once (leafClearAfter, else leafRangeCovers), with the
+   * CPU's state looked up once: the checker asks every CPU this for every batch freed.
+   */
+  batchCleared(cpu: number, mm: Mm, lo: number, hi: number, minSize: number, t: number, usesNow: boolean): boolean {
+    const s = this.states(mm)?.[cpu];
+    if (!s || s.leafSince > t || (!usesNow && s.deferredLeaf > t)) return true;
+    const r = s.ranges;
+    for (let i = r.firstAfter(t); i < r.n; i++) {
+      const f = r.flags[i];
+      if ((f & R_LEAF) !== 0 && ((f & R_DEFERRED) === 0 || !usesNow) && r.stride[i] <= minSize && r.start[i] <= lo && r.end[i] >= hi) return true;
+    }
+    return false;
+  }
+
   /** Fast path: is this CPU safe for every leaf cleared at or before epoch `t`? */
   leafClearAfter(cpu: number, mm: Mm, t: number, usesNow: boolean): boolean {
     const s = this.states(mm)?.[cpu];
