@@ -13,6 +13,10 @@ import type { Invalidation } from './tlb.js';
 
 export function makeArchContext(m: Machine): ArchContext {
   const cpuViews: readonly CpuView[] = m.cpus;
+  const instrById = (cpu: number, id: number, n = 1) => {
+    m.metrics.instrById(cpu, id, n);
+    m.cost(m.instrCostById(id) * n);
+  };
   return {
     get geometry() { return m.geometry; },
     get kconfig() { return m.kconfig; },
@@ -31,13 +35,15 @@ export function makeArchContext(m: Machine): ArchContext {
       m.tlb.invalidate(cpu, mm, inv, m.cpus[cpu].loadedMm === mm, true);
     },
     instr(cpu: number, mnemonic: string, n = 1) {
-      // the name is looked up once for the count and the cost (a shootdown counts one per target)
-      const id = metricId(mnemonic);
-      m.metrics.instrById(cpu, id, n);
-      m.cost(m.instrCostById(id, mnemonic) * n);
+      // the name is looked up once for the count and the cost
+      instrById(cpu, metricId(mnemonic), n);
     },
     counter(cpu: number, name: string, n = 1) {
-      m.metrics.counter(cpu, name, n);
+      m.metrics.counterById(cpu, metricId(name), n);
+    },
+    instrById,
+    counterById(cpu: number, id: number, n = 1) {
+      m.metrics.counterById(cpu, id, n);
     },
     countFlush(cpu: number, kind: 'full' | 'ranged') {
       if (kind === 'full') m.metrics.fullFlushes++;

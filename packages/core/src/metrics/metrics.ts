@@ -136,7 +136,11 @@ export class Metrics {
     if (cpu >= 0) this.addCpu(cpu, 'instructions', id, n);
   }
   counter(cpu: number, name: string, n: number): void {
-    this.addCpu(cpu, 'counters', metricId(name), n);
+    this.counterById(cpu, metricId(name), n);
+  }
+  /** counter with the name's id (metricId) */
+  counterById(cpu: number, id: number, n: number): void {
+    this.addCpu(cpu, 'counters', id, n);
   }
 
   /** column `id` of a per-CPU table += n on `cpu` */

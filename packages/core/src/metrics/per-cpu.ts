@@ -9,6 +9,10 @@
 const ids = new Map<string, number>();
 const names: string[] = [];
 
+/**
+ * The id of a per-CPU metric's name (a TLB instruction mnemonic, an arch counter, a flushing
+ * kernel function), the same for the whole process.
+ */
 export function metricId(name: string): number {
   let id = ids.get(name);
   if (id === undefined) {
@@ -17,6 +21,10 @@ export function metricId(name: string): number {
     names.push(name);
   }
   return id;
+}
+
+export function metricName(id: number): string {
+  return names[id];
 }
 
 /**
