@@ -6,7 +6,7 @@
  */
 import { INVALIDATE_ALL, type Mm } from '@tlbsim/core';
 import {
-  IRQ_TLB, NR_TLB_LOCAL_FLUSH_ALL, NR_TLB_LOCAL_FLUSH_ONE, NR_TLB_REMOTE_FLUSH, NR_TLB_REMOTE_FLUSH_RECEIVED,
+  NR_TLB_LOCAL_FLUSH_ALL, NR_TLB_LOCAL_FLUSH_ONE, NR_TLB_REMOTE_FLUSH,
   PAGES_FLUSH_ALL, TLB_LOCAL_MM_SHOOTDOWN, TLB_LOCAL_SHOOTDOWN, TLB_REMOTE_SEND_IPI, TLB_REMOTE_SHOOTDOWN,
   TLB_REMOTE_WRONG_CPU,
 } from './counters.js';
@@ -14,7 +14,7 @@ import { broadcastTlbFlush, considerGlobalAsid, mmGlobalAsid, mmInAsidTransition
 import { switchMmIrqsOff } from './lazy.js';
 import { flushTlbLocal, flushTlbOneUser } from './native.js';
 import { hypervFlushTlbMulti, kvmFlushTlbMulti, xenFlushTlbMulti } from './paravirt.js';
-import { HZ, PAGE_SHIFT, TLB_FLUSH_ALL, isGlobalAsid, type FlushTlbInfo, type X86Kernel } from './state.js';
+import { HZ, ID_IRQ_TLB, ID_NR_TLB_REMOTE_FLUSH_RECEIVED, PAGE_SHIFT, TLB_FLUSH_ALL, isGlobalAsid, type FlushTlbInfo, type X86Kernel } from './state.js';
 
 /** (end - start) >> shift, on numbers that may exceed 32 bits or be TLB_FLUSH_ALL */
 export function strides(start: number, end: number, shift: number): number {
@@ -117,8 +117,8 @@ export function flushTlbFunc(k: X86Kernel, cpu: number, info: FlushTlbInfo): voi
   const st = k.cpus[cpu];
   if (!local) {
     // before any other check: every remote run counts, including the no-op outcomes
-    k.counter(cpu, IRQ_TLB);
-    k.counter(cpu, NR_TLB_REMOTE_FLUSH_RECEIVED);
+    k.counterById(cpu, ID_IRQ_TLB);
+    k.counterById(cpu, ID_NR_TLB_REMOTE_FLUSH_RECEIVED);
   }
   const loaded = k.loaded(cpu);
   if (k.feat.lazyCpumask && info.mm && info.mm !== loaded) {
