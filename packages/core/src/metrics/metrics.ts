@@ -82,7 +82,8 @@ export class Metrics {
   readonly tlbInstructions = new Tally();
   /** flush operations by the id of the kernel function that issued them */
   readonly flushesBy = new Tally();
-  readonly cpus: CpuAccumulator[];
+  /** per CPU (indexed by CPU): IPIs and firmware interruptions received, full and ranged flushes */
+  readonly cpuCounts: CpuCounts;
   /** per CPU, the TLB instructions it executed, by mnemonic */
   readonly instructions: PerCpuTable;
   /** per CPU, the arch's counters (x86 `interrupts.TLB`...) */
@@ -107,7 +108,7 @@ export class Metrics {
 
   constructor(nCpus: number, counterNames: readonly string[], withSetup = true) {
     this.setup = withSetup ? new Metrics(nCpus, counterNames, false) : null;
-    this.cpus = Array.from({ length: nCpus }, () => ({ ipisReceived: 0, firmwareIpisReceived: 0, fullFlushes: 0, rangedFlushes: 0 }));
+    this.cpuCounts = newCpuCounts(nCpus);
     this.instructions = new PerCpuTable(nCpus);
     this.counters = new PerCpuTable(nCpus);
     // an arch's counters are listed on every CPU, at 0 until counted
@@ -116,14 +117,18 @@ export class Metrics {
 
   /** `cpu` received an IPI */
   ipiReceived(cpu: number): void {
-    this.into.cpus[cpu].ipisReceived++;
-    if (this.also) this.also.cpus[cpu].ipisReceived++;
+    this.into.cpuCounts.ipisReceived[cpu]++;
+    if (this.also) this.also.cpuCounts.ipisReceived[cpu]++;
   }
   /** `cpu` performed a full or ranged flush */
   cpuFlush(cpu: number, kind: 'full' | 'ranged'): void {
-    const k = kind === 'full' ? 'fullFlushes' : 'rangedFlushes';
-    this.into.cpus[cpu][k]++;
-    if (this.also) this.also.cpus[cpu][k]++;
+    if (kind === 'full') {
+      this.into.cpuCounts.fullFlushes[cpu]++;
+      if (this.also) this.also.cpuCounts.fullFlushes[cpu]++;
+    } else {
+      this.into.cpuCounts.rangedFlushes[cpu]++;
+      if (this.also) this.also.cpuCounts.rangedFlushes[cpu]++;
+    }
   }
 
   instr(cpu: number, mnemonic: string, n: number): void {
@@ -131,29 +136,31 @@ export class Metrics {
   }
   /** instr with the mnemonic's id (metricId) */
   instrById(cpu: number, id: number, n: number): void {
+    const also = this.also;
     this.into.tlbInstructions.add(id, n);
-    if (this.also) this.also.tlbInstructions.add(id, n);
-    if (cpu >= 0) this.addCpu(cpu, 'instructions', id, n);
+    if (also) also.tlbInstructions.add(id, n);
+    if (cpu >= 0) this.addCpu(cpu, id, n, this.instructions, this.into.instructions, also && also.instructions);
   }
   counter(cpu: number, name: string, n: number): void {
     this.counterById(cpu, metricId(name), n);
   }
   /** counter with the name's id (metricId) */
   counterById(cpu: number, id: number, n: number): void {
-    this.addCpu(cpu, 'counters', id, n);
+    const also = this.also;
+    this.addCpu(cpu, id, n, this.counters, this.into.counters, also && also.counters);
   }
 
-  /** column `id` of a per-CPU table += n on `cpu` */
-  private addCpu(cpu: number, which: 'instructions' | 'counters', id: number, n: number): void {
-    const col = this[which].col(id);
+  /** column `id` += n on `cpu` of a per-CPU table: `mine` (these totals'), `into`'s and `also`'s */
+  private addCpu(cpu: number, id: number, n: number, mine: PerCpuTable, into: PerCpuTable, also: PerCpuTable | null): void {
+    const col = mine.col(id);
     if (!col.has[cpu]) {
       // the totals list it from now on, also when the setup counted it
       col.has[cpu] = 1;
       this.keysVersion++;
     }
-    if (this.into === this) col.v[cpu] += n;
-    else countIn(this.into[which], id, cpu, n);
-    if (this.also) countIn(this.also[which], id, cpu, n);
+    if (into === mine) col.v[cpu] += n;
+    else countIn(into, id, cpu, n);
+    if (also) countIn(also, id, cpu, n);
   }
 
   /** one TLB flush operation issued by kernel function `fn` */
@@ -165,8 +172,8 @@ export class Metrics {
   /** firmware interrupted `cpu` on another CPU's behalf (riscv SBI remote fence) */
   firmwareIpi(cpu: number): void {
     this.firmwareIpis++;
-    this.into.cpus[cpu].firmwareIpisReceived++;
-    if (this.also) this.also.cpus[cpu].firmwareIpisReceived++;
+    this.into.cpuCounts.firmwareIpisReceived[cpu]++;
+    if (this.also) this.also.cpuCounts.firmwareIpisReceived[cpu]++;
   }
 
   /**
@@ -224,8 +231,9 @@ export class Metrics {
   /** the counts now, for {@link addDelta} */
   snapshot(): Snapshot {
     const scalars = SCALARS.map((k) => this[k]);
-    const cpus = this.cpus.map((c) => ({ ...c }));
-    return { scalars, tlbInstructions: this.tlbInstructions.clone(), flushesBy: this.flushesBy.clone(), cpus, instructions: this.instructions.clone(), counters: this.counters.clone() };
+    const c = this.cpuCounts;
+    const cpuCounts: CpuCounts = { ipisReceived: c.ipisReceived.slice(), firmwareIpisReceived: c.firmwareIpisReceived.slice(), fullFlushes: c.fullFlushes.slice(), rangedFlushes: c.rangedFlushes.slice() };
+    return { scalars, tlbInstructions: this.tlbInstructions.clone(), flushesBy: this.flushesBy.clone(), cpuCounts, instructions: this.instructions.clone(), counters: this.counters.clone() };
   }
 
   /** this += a - b */
@@ -233,9 +241,10 @@ export class Metrics {
     SCALARS.forEach((k, i) => (this[k] += a.scalars[i] - b.scalars[i]));
     this.tlbInstructions.addDelta(a.tlbInstructions, b.tlbInstructions);
     this.flushesBy.addDelta(a.flushesBy, b.flushesBy);
-    this.cpus.forEach((c, i) => {
-      for (const k of CPU_SCALARS) c[k] += a.cpus[i][k] - b.cpus[i][k];
-    });
+    for (const k of CPU_SCALARS) {
+      const c = this.cpuCounts[k];
+      for (let i = 0; i < c.length; i++) c[i] += a.cpuCounts[k][i] - b.cpuCounts[k][i];
+    }
     this.instructions.addDelta(a.instructions, b.instructions);
     this.counters.addDelta(a.counters, b.counters);
   }
@@ -265,23 +274,28 @@ export class Metrics {
   perCpu(): CpuMetrics[] {
     const instructions = this.instructions.records(true);
     const counters = this.counters.records(false);
-    return this.cpus.map((c, cpu) => ({
+    const c = this.cpuCounts;
+    return Array.from(c.ipisReceived, (_, cpu) => ({
       cpu,
-      ipisReceived: c.ipisReceived,
-      firmwareIpisReceived: c.firmwareIpisReceived,
-      fullFlushes: c.fullFlushes,
-      rangedFlushes: c.rangedFlushes,
+      ipisReceived: c.ipisReceived[cpu],
+      firmwareIpisReceived: c.firmwareIpisReceived[cpu],
+      fullFlushes: c.fullFlushes[cpu],
+      rangedFlushes: c.rangedFlushes[cpu],
       instructions: instructions[cpu],
       counters: counters[cpu],
     }));
   }
 }
 
-interface CpuAccumulator {
-  ipisReceived: number;
-  firmwareIpisReceived: number;
-  fullFlushes: number;
-  rangedFlushes: number;
+/** Metrics.cpuCounts: one array per figure, indexed by CPU */
+export interface CpuCounts {
+  ipisReceived: Float64Array;
+  firmwareIpisReceived: Float64Array;
+  fullFlushes: Float64Array;
+  rangedFlushes: Float64Array;
+}
+function newCpuCounts(n: number): CpuCounts {
+  return { ipisReceived: new Float64Array(n), firmwareIpisReceived: new Float64Array(n), fullFlushes: new Float64Array(n), rangedFlushes: new Float64Array(n) };
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
 const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
@@ -296,7 +310,7 @@ export interface Snapshot {
   scalars: number[];
   tlbInstructions: Tally;
   flushesBy: Tally;
-  cpus: CpuAccumulator[];
+  cpuCounts: CpuCounts;
   instructions: PerCpuTable;
   counters: PerCpuTable;
 }
