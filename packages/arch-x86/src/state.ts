@@ -77,6 +77,16 @@ export interface FlushTlbInfo {
   trimCpumask: boolean;
 }
 
+/** Not a kernel structure: the partial flush_tlb_func of one flush_tlb_info, the same on every CPU */
+export interface UserRange {
+  info: FlushTlbInfo;
+  /** the strides of [start, end): what the tracepoint and nr_tlb_local_flush_one report */
+  pages: number;
+  /** INVLPGs executed: one per stride started */
+  invlpgs: number;
+  inv: Invalidation;
+}
+
 /** The global ASID allocator of tlb.c (INVLPGB) */
 export interface GlobalAsidSpace {
   last: number;
@@ -118,6 +128,8 @@ export class X86Kernel {
   readonly flushOnEnter: Uint8Array;
   readonly asids: GlobalAsidSpace;
   private cover: Coverage | null = null;
+  /** the partial flush of the last flush_tlb_info flush_tlb_func ran (see flush.ts userRange) */
+  lastUserRange: UserRange | null = null;
 
   constructor(readonly ctx: ArchContext, readonly opts: ResolvedX86Options, readonly feat: X86Features) {
     const n = ctx.nrCpus;
