@@ -1,4 +1,4 @@
-import { PerCpuTable, Tally, metricId } from './per-cpu.js';
+import { PerCpuTable, Tally, metricId, type Column } from './per-cpu.js';
 
 /** Per-CPU figures (core SPEC.md §3). Arch counters use the kernel's names (x86 `interrupts.TLB`...). */
 export interface CpuMetrics {
@@ -136,10 +136,14 @@ export class Metrics {
   }
   /** instr with the mnemonic's id (metricId) */
   instrById(cpu: number, id: number, n: number): void {
+    const into = this.into;
     const also = this.also;
-    this.into.tlbInstructions.add(id, n);
-    if (also) also.tlbInstructions.add(id, n);
-    if (cpu >= 0) this.addCpu(cpu, id, n, this.instructions, this.into.instructions, also && also.instructions);
+    into.tlbInstructions.add(id, n);
+    if (also !== null) also.tlbInstructions.add(id, n);
+    if (cpu < 0) return;
+    this.listed(this.instructions.col(id), cpu);
+    into.instructions.add(cpu, id, n);
+    if (also !== null) also.instructions.add(cpu, id, n);
   }
   counter(cpu: number, name: string, n: number): void {
     this.counterById(cpu, metricId(name), n);
@@ -147,20 +151,17 @@ export class Metrics {
   /** counter with the name's id (metricId) */
   counterById(cpu: number, id: number, n: number): void {
     const also = this.also;
-    this.addCpu(cpu, id, n, this.counters, this.into.counters, also && also.counters);
+    this.listed(this.counters.col(id), cpu);
+    this.into.counters.add(cpu, id, n);
+    if (also !== null) also.counters.add(cpu, id, n);
   }
 
-  /** column `id` += n on `cpu` of a per-CPU table: `mine` (these totals'), `into`'s and `also`'s */
-  private addCpu(cpu: number, id: number, n: number, mine: PerCpuTable, into: PerCpuTable, also: PerCpuTable | null): void {
-    const col = mine.col(id);
-    if (!col.has[cpu]) {
-      // the totals list it from now on, also when the setup counted it
+  /** a per-CPU metric of these totals counted on `cpu`: listed there from now on, also when the setup counted it */
+  private listed(col: Column, cpu: number): void {
+    if (col.has[cpu] === 0) {
       col.has[cpu] = 1;
       this.keysVersion++;
     }
-    if (into === mine) col.v[cpu] += n;
-    else countIn(into, id, cpu, n);
-    if (also) countIn(also, id, cpu, n);
   }
 
   /** one TLB flush operation issued by kernel function `fn` */
@@ -299,12 +300,6 @@ function newCpuCounts(n: number): CpuCounts {
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
 const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
-/** the column of metric `id` in `t` += n on `cpu` (listing it there) */
-function countIn(t: PerCpuTable, id: number, cpu: number, n: number): void {
-  const c = t.col(id);
-  c.v[cpu] += n;
-  c.has[cpu] = 1;
-}
 
 export interface Snapshot {
   scalars: number[];

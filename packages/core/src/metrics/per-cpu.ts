@@ -56,6 +56,12 @@ export class PerCpuTable {
   col(id: number): Column {
     return this.cols[id] ?? (this.cols[id] = new Column(this.nCpus));
   }
+  /** metric `id` += n on `cpu` (listing it there) */
+  add(cpu: number, id: number, n: number): void {
+    const c = this.cols[id] ?? this.col(id);
+    c.v[cpu] += n;
+    c.has[cpu] = 1;
+  }
   /** the column of metric `id` if it was ever used */
   peek(id: number): Column | undefined {
     return this.cols[id];
