@@ -143,6 +143,9 @@ export class TlbModel {
   private lastStates: (CpuMmTlb | undefined)[] | undefined;
   /** per mm, the states that recorded a range since the last prune */
   private readonly withRanges = new Map<Mm, CpuMmTlb[]>();
+  /** the mm whose withRanges list was last asked for, and that list */
+  private lastRangesMm: Mm | null = null;
+  private lastRanges: CpuMmTlb[] = [];
   /** `clock`: simulated time (ns), recorded with each `*Since` so a finding can say since when */
   constructor(readonly nCpus: number, private readonly clock: () => number = () => 0) {}
 
@@ -169,6 +172,16 @@ export class TlbModel {
       a[cpu] = s;
     }
     return s;
+  }
+
+  /** withRanges of `mm`, created empty on first use (a shootdown lists one state per CPU) */
+  private rangesOf(mm: Mm): CpuMmTlb[] {
+    if (mm === this.lastRangesMm) return this.lastRanges;
+    let l = this.withRanges.get(mm);
+    if (!l) this.withRanges.set(mm, (l = []));
+    this.lastRangesMm = mm;
+    this.lastRanges = l;
+    return l;
   }
 
   /** The CPU loaded `mm` into its MMU: from now on it may cache translations and walk entries. */
@@ -211,9 +224,7 @@ export class TlbModel {
     s.ranges.push(inv, deferred, e);
     if (!s.listed) {
       s.listed = true;
-      let l = this.withRanges.get(mm);
-      if (!l) this.withRanges.set(mm, (l = []));
-      l.push(s);
+      this.rangesOf(mm).push(s);
     }
   }
 
@@ -247,6 +258,7 @@ export class TlbModel {
     this.byMm.delete(mm);
     if (this.lastMm === mm) this.lastStates = undefined;
     this.withRanges.delete(mm);
+    if (this.lastRangesMm === mm) this.lastRangesMm = null;
   }
 
   /**
