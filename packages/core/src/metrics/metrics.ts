@@ -99,8 +99,9 @@ export class Metrics {
    */
   private into: Metrics = this;
   private also: Metrics | null = null;
-  /** the scalars when the measured interval began */
+  /** the scalars when the measured interval began, and when it ended */
   private readonly marked: number[] = [];
+  private readonly closing: number[] = [];
   /** bumped whenever a CPU's row gains a per-CPU metric (what {@link closeMark} mirrors as zeros) */
   private keysVersion = 0;
   /** the source's keysVersion this accumulator last mirrored every key of */
@@ -209,7 +210,7 @@ export class Metrics {
   mark(bucket: Metrics): void {
     if (this.also || this.into !== this) throw new Error('Metrics.mark: an interval is already being measured');
     this.also = bucket;
-    for (let i = 0; i < SCALARS.length; i++) this.marked[i] = this[SCALARS[i]];
+    readScalars(this, this.marked);
   }
 
   /** End the interval: the bucket gets the scalars' growth, and (as zeros) every per-CPU key. */
@@ -217,7 +218,8 @@ export class Metrics {
     const into = this.also;
     if (!into) throw new Error('Metrics.closeMark: no interval is being measured');
     this.also = null;
-    SCALARS.forEach((k, i) => (into[k] += this[k] - this.marked[i]));
+    readScalars(this, this.closing);
+    addScalars(into, this.closing, this.marked);
     this.mirrorKeys(into);
   }
 
@@ -299,6 +301,29 @@ function newCpuCounts(n: number): CpuCounts {
   return { ipisReceived: new Float64Array(n), firmwareIpisReceived: new Float64Array(n), fullFlushes: new Float64Array(n), rangedFlushes: new Float64Array(n) };
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
+type Scalars = Record<(typeof SCALARS)[number], number>;
+/**
+ * out[i] = m[SCALARS[i]], and m[SCALARS[i]] += a[i] - b[i]: written out field by field because
+ * every operation's interval does both (a loop over the names is a keyed access per field).
+ */
+function readScalars(m: Scalars, out: number[]): void {
+  out[0] = m.archFlushes; out[1] = m.ipis; out[2] = m.firmwareIpis; out[3] = m.ipiBroadcasts;
+  out[4] = m.fullFlushes; out[5] = m.rangedFlushes; out[6] = m.pagesFreed; out[7] = m.tablesFreed;
+  out[8] = m.rcuCallbacks; out[9] = m.batchPagesAllocated; out[10] = m.forcedFlushes; out[11] = m.estimatedNs;
+}
+function addScalars(m: Scalars, a: readonly number[], b: readonly number[]): void {
+  m.archFlushes += a[0] - b[0]; m.ipis += a[1] - b[1]; m.firmwareIpis += a[2] - b[2]; m.ipiBroadcasts += a[3] - b[3];
+  m.fullFlushes += a[4] - b[4]; m.rangedFlushes += a[5] - b[5]; m.pagesFreed += a[6] - b[6]; m.tablesFreed += a[7] - b[7];
+  m.rcuCallbacks += a[8] - b[8]; m.batchPagesAllocated += a[9] - b[9]; m.forcedFlushes += a[10] - b[10]; m.estimatedNs += a[11] - b[11];
+}
+// both follow SCALARS, checked once at load
+{
+  const probe = Object.fromEntries(SCALARS.map((k, i) => [k, i])) as Scalars;
+  const out: number[] = [];
+  readScalars(probe, out);
+  addScalars(probe, out, SCALARS.map(() => 0));
+  if (out.length !== SCALARS.length || SCALARS.some((k, i) => out[i] !== i || probe[k] !== 2 * i)) throw new Error('metrics: readScalars/addScalars do not follow SCALARS');
+}
 const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
 
 export interface Snapshot {
