@@ -1,4 +1,4 @@
-import { PerCpuTable, Tally, metricId, type Column } from './per-cpu.js';
+import { PerCpuTable, Tally, metricId } from './per-cpu.js';
 
 /** Per-CPU figures (core SPEC.md §3). Arch counters use the kernel's names (x86 `interrupts.TLB`...). */
 export interface CpuMetrics {
@@ -141,10 +141,7 @@ export class Metrics {
     const also = this.also;
     into.tlbInstructions.add(id, n);
     if (also !== null) also.tlbInstructions.add(id, n);
-    if (cpu < 0) return;
-    this.listed(this.instructions.col(id), cpu);
-    into.instructions.add(cpu, id, n);
-    if (also !== null) also.instructions.add(cpu, id, n);
+    if (cpu >= 0) this.countPerCpu(this.instructions, into.instructions, also === null ? null : also.instructions, cpu, id, n);
   }
   counter(cpu: number, name: string, n: number): void {
     this.counterById(cpu, metricId(name), n);
@@ -152,17 +149,22 @@ export class Metrics {
   /** counter with the name's id (metricId) */
   counterById(cpu: number, id: number, n: number): void {
     const also = this.also;
-    this.listed(this.counters.col(id), cpu);
-    this.into.counters.add(cpu, id, n);
-    if (also !== null) also.counters.add(cpu, id, n);
+    this.countPerCpu(this.counters, this.into.counters, also === null ? null : also.counters, cpu, id, n);
   }
 
-  /** a per-CPU metric of these totals counted on `cpu`: listed there from now on, also when the setup counted it */
-  private listed(col: Column, cpu: number): void {
+  /**
+   * metric `id` += n on `cpu` in `into` (these totals' table `mine`, or the setup's) and `also`;
+   * `mine` lists it there from now on, also when the setup counted it
+   */
+  private countPerCpu(mine: PerCpuTable, into: PerCpuTable, also: PerCpuTable | null, cpu: number, id: number, n: number): void {
+    const col = mine.col(id);
     if (col.has[cpu] === 0) {
       col.has[cpu] = 1;
       this.keysVersion++;
     }
+    if (into === mine) col.v[cpu] += n;
+    else into.add(cpu, id, n);
+    if (also !== null) also.add(cpu, id, n);
   }
 
   /** one TLB flush operation issued by kernel function `fn` */
