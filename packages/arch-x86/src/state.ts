@@ -112,7 +112,12 @@ export function newTlbState(): TlbState {
 /** What one flush must eventually cover, per CPU, for the checker: done[i] for mms[i]. */
 interface Coverage {
   mms: Mm[];
-  done: Uint8Array[];
+  done: Done[];
+}
+/** the CPUs that invalidated one mm during a flush, and how many they are */
+interface Done {
+  cpus: Uint8Array;
+  n: number;
 }
 
 /** The per-run kernel state one backend instance works on. */
@@ -234,7 +239,12 @@ export class X86Kernel {
     if (!c) return;
     // one mm in all but a flush of every address space
     const i = c.mms[0] === mm ? 0 : c.mms.indexOf(mm);
-    if (i >= 0) c.done[i][cpu] = 1;
+    if (i < 0) return;
+    const d = c.done[i];
+    if (d.cpus[cpu] === 0) {
+      d.cpus[cpu] = 1;
+      d.n++;
+    }
   }
 
   /**
@@ -245,7 +255,7 @@ export class X86Kernel {
   covered(mms: Mm[], fn: () => void): void {
     if (this.cover) {
       // nested (finish_asid_transition re-entering flush_tlb_multi): the outer flush reports
-      for (const mm of mms) if (!this.cover.mms.includes(mm)) { this.cover.mms.push(mm); this.cover.done.push(new Uint8Array(this.cpus.length)); }
+      for (const mm of mms) if (!this.cover.mms.includes(mm)) { this.cover.mms.push(mm); this.cover.done.push(this.noneDone()); }
       fn();
       return;
     }
@@ -253,7 +263,7 @@ export class X86Kernel {
     const cover: Coverage = { mms: [...mms], done: [] };
     for (let i = 0; i < mms.length; i++) {
       const first = mms.indexOf(mms[i]);
-      cover.done.push(first < i ? cover.done[first] : new Uint8Array(this.cpus.length));
+      cover.done.push(first < i ? cover.done[first] : this.noneDone());
     }
     this.cover = cover;
     try {
@@ -264,8 +274,12 @@ export class X86Kernel {
     for (let i = 0; i < cover.mms.length; i++) {
       const mm = cover.mms[i];
       const d = cover.done[i];
-      for (let c = 0; c < d.length; c++) if (!d[c] && !this.caughtUp(c, mm)) this.ctx.invalidateDeferred(c, mm, INVALIDATE_ALL);
+      if (d.n === d.cpus.length) continue; // every CPU invalidated it (a shootdown to all)
+      for (let c = 0; c < d.cpus.length; c++) if (!d.cpus[c] && !this.caughtUp(c, mm)) this.ctx.invalidateDeferred(c, mm, INVALIDATE_ALL);
     }
+  }
+  private noneDone(): Done {
+    return { cpus: new Uint8Array(this.cpus.length), n: 0 };
   }
 
   /**
