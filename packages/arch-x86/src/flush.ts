@@ -61,7 +61,8 @@ export function flushTlbMmRange(k: X86Kernel, mm: Mm, start: number, end: number
     const mask = k.ctx.mmCpumask(mm).list();
     if (mmGlobalAsid(k, mm)) {
       broadcastTlbFlush(k, info);
-    } else if (mask.some((x) => x !== cpu)) {
+    } else if (mask.length > 1 || (mask.length === 1 && mask[0] !== cpu)) {
+      // cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids: the list holds each CPU once
       info.trimCpumask = shouldTrimCpumask(k, mm);
       flushTlbMulti(k, mask, info);
       considerGlobalAsid(k, mm, cpu);

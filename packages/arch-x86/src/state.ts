@@ -277,10 +277,18 @@ export class X86Kernel {
       if (d.n === d.cpus.length) continue; // every CPU invalidated it (a shootdown to all)
       for (let c = 0; c < d.cpus.length; c++) if (!d.cpus[c] && !this.caughtUp(c, mm)) this.ctx.invalidateDeferred(c, mm, INVALIDATE_ALL);
     }
+    // the records go back to be reused by the next flush (one per flush otherwise)
+    for (const d of cover.done) if (!this.spareDone.includes(d)) this.spareDone.push(d);
   }
+  /** a record of no CPU done, reused from an earlier flush when there is one */
   private noneDone(): Done {
-    return { cpus: new Uint8Array(this.cpus.length), n: 0 };
+    const d = this.spareDone.pop();
+    if (!d) return { cpus: new Uint8Array(this.cpus.length), n: 0 };
+    d.cpus.fill(0);
+    d.n = 0;
+    return d;
   }
+  private readonly spareDone: Done[] = [];
 
   /**
    * `cpu` already runs `mm` on an ASID slot at the mm's current generation: a switch_mm_irqs_off
