@@ -91,7 +91,12 @@ export function nativeFlushTlbMulti(k: X86Kernel, mask: readonly number[], info:
   k.trace(self, TLB_REMOTE_SEND_IPI, info.end === TLB_FLUSH_ALL ? PAGES_FLUSH_ALL : strides(info.start, info.end, PAGE_SHIFT));
   // freed page tables must not be walked speculatively, even by lazy CPUs
   const all = info.freedTables || mmInAsidTransition(k, info.mm);
-  const targets = all ? [...mask] : mask.filter((cpu) => shouldFlushTlb(k, cpu, info));
+  let targets: number[];
+  if (all) targets = [...mask];
+  else {
+    targets = [];
+    for (const cpu of mask) if (shouldFlushTlb(k, cpu, info)) targets.push(cpu);
+  }
   onEachCpuMask(k, targets, info);
 }
 
@@ -138,8 +143,8 @@ export function flushTlbFunc(k: X86Kernel, cpu: number, info: FlushTlbInfo): voi
   const st = k.cpus[cpu];
   if (!local) {
     // before any other check: every remote run counts, including the no-op outcomes
-    k.counterById(cpu, ID_IRQ_TLB);
-    k.counterById(cpu, ID_NR_TLB_REMOTE_FLUSH_RECEIVED);
+    k.ctx.counterById(cpu, ID_IRQ_TLB);
+    k.ctx.counterById(cpu, ID_NR_TLB_REMOTE_FLUSH_RECEIVED);
   }
   const loaded = k.loaded(cpu);
   if (k.feat.lazyCpumask && info.mm && info.mm !== loaded) {

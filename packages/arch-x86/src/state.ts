@@ -210,10 +210,6 @@ export class X86Kernel {
   counter(cpu: number, name: string, n = 1): void {
     if (n > 0) this.ctx.counter(cpu, name, n);
   }
-  /** counter by the name's metricId */
-  counterById(cpu: number, id: number, n = 1): void {
-    if (n > 0) this.ctx.counterById(cpu, id, n);
-  }
 
   /** trace_tlb_flush(reason, pages) */
   trace(cpu: number, reason: number, pages: number): void {
