@@ -113,7 +113,7 @@ export class Metrics {
     this.instructions = new PerCpuTable(nCpus);
     this.counters = new PerCpuTable(nCpus);
     // an arch's counters are listed on every CPU, at 0 until counted
-    for (const n of counterNames) this.counters.col(metricId(n)).has.fill(1);
+    for (const n of counterNames) this.counters.listEverywhere(metricId(n));
   }
 
   /** `cpu` received an IPI */
@@ -157,13 +157,8 @@ export class Metrics {
    * `mine` lists it there from now on, also when the setup counted it
    */
   private countPerCpu(mine: PerCpuTable, into: PerCpuTable, also: PerCpuTable | null, cpu: number, id: number, n: number): void {
-    const col = mine.col(id);
-    if (col.has[cpu] === 0) {
-      col.has[cpu] = 1;
-      this.keysVersion++;
-    }
-    if (into === mine) col.v[cpu] += n;
-    else into.add(cpu, id, n);
+    if (mine.list(cpu, id)) this.keysVersion++;
+    into.add(cpu, id, n);
     if (also !== null) also.add(cpu, id, n);
   }
 

@@ -28,62 +28,81 @@ export function metricName(id: number): string {
 }
 
 /**
- * One metric on each CPU. `has`: whether the CPU's row has the metric at all, even at 0 (an arch
+ * A set of per-CPU metrics: metric `id` on `cpu` is cell `id * nCpus + cpu` of one array of
+ * values and one of flags. `has`: whether the CPU's row has the metric at all, even at 0 (an arch
  * counter is listed on every CPU from the start; a metric counted only during setup stays listed
- * in the totals at 0).
+ * in the totals at 0). `used`: which metrics were ever used here.
  */
-export class Column {
-  readonly v: Float64Array;
-  readonly has: Uint8Array;
-  constructor(nCpus: number) {
-    this.v = new Float64Array(nCpus);
-    this.has = new Uint8Array(nCpus);
-  }
-  clone(): Column {
-    const c = new Column(this.v.length);
-    c.v.set(this.v);
-    c.has.set(this.has);
-    return c;
-  }
-}
-
-/** A set of per-CPU metrics, column by metric id. */
 export class PerCpuTable {
-  private readonly cols: (Column | undefined)[] = [];
+  v = new Float64Array(0);
+  has = new Uint8Array(0);
+  private used = new Uint8Array(0);
   constructor(readonly nCpus: number) {}
 
-  /** the column of metric `id`, created (listed on no CPU) on first use */
-  col(id: number): Column {
-    return this.cols[id] ?? (this.cols[id] = new Column(this.nCpus));
+  /** make room for metric `id` (an id seen first: rare, the arrays grow by doubling) */
+  private grow(id: number): void {
+    const slots = Math.max(id + 1, this.used.length * 2, 8);
+    const v = new Float64Array(slots * this.nCpus);
+    v.set(this.v);
+    const has = new Uint8Array(slots * this.nCpus);
+    has.set(this.has);
+    const used = new Uint8Array(slots);
+    used.set(this.used);
+    this.v = v;
+    this.has = has;
+    this.used = used;
+  }
+  /** metric `id` in use here (listed on no CPU yet); its first cell */
+  use(id: number): number {
+    if (id >= this.used.length) this.grow(id);
+    this.used[id] = 1;
+    return id * this.nCpus;
+  }
+  /** list metric `id` on every CPU */
+  listEverywhere(id: number): void {
+    const at = this.use(id);
+    this.has.fill(1, at, at + this.nCpus);
+  }
+  /** list metric `id` on `cpu`; whether it was not listed there yet */
+  list(cpu: number, id: number): boolean {
+    if (id >= this.used.length || this.used[id] === 0) this.use(id);
+    const k = id * this.nCpus + cpu;
+    if (this.has[k] === 1) return false;
+    this.has[k] = 1;
+    return true;
   }
   /** metric `id` += n on `cpu` (listing it there) */
   add(cpu: number, id: number, n: number): void {
-    const c = this.cols[id] ?? this.col(id);
-    c.v[cpu] += n;
-    c.has[cpu] = 1;
+    if (id >= this.used.length || this.used[id] === 0) this.use(id);
+    const k = id * this.nCpus + cpu;
+    this.v[k] += n;
+    this.has[k] = 1;
   }
-  /** the column of metric `id` if it was ever used */
-  peek(id: number): Column | undefined {
-    return this.cols[id];
-  }
-  /** the ids of the columns in use */
+  /** the ids of the metrics in use */
   ids(): number[] {
     const r: number[] = [];
-    for (let i = 0; i < this.cols.length; i++) if (this.cols[i]) r.push(i);
+    for (let i = 0; i < this.used.length; i++) if (this.used[i]) r.push(i);
     return r;
   }
   clone(): PerCpuTable {
     const t = new PerCpuTable(this.nCpus);
-    for (const id of this.ids()) t.cols[id] = this.cols[id]!.clone();
+    t.v = this.v.slice();
+    t.has = this.has.slice();
+    t.used = this.used.slice();
     return t;
   }
 
   /** list on each CPU every metric `src` lists there (at 0 where it is new here) */
   listAll(src: PerCpuTable): void {
+    const n = this.nCpus;
     for (const id of src.ids()) {
-      const s = src.cols[id]!;
-      let c: Column | undefined;
-      for (let cpu = 0; cpu < this.nCpus; cpu++) if (s.has[cpu]) (c ??= this.col(id)).has[cpu] = 1;
+      const at = id * n;
+      let mine = -1;
+      for (let cpu = 0; cpu < n; cpu++) {
+        if (!src.has[at + cpu]) continue;
+        if (mine < 0) mine = this.use(id);
+        this.has[mine + cpu] = 1;
+      }
     }
   }
 
@@ -92,20 +111,23 @@ export class PerCpuTable {
    * where the difference is not 0 or where it was not listed yet.
    */
   addDelta(a: PerCpuTable, b: PerCpuTable): void {
+    const n = this.nCpus;
     const all = new Set([...a.ids(), ...b.ids()]);
     for (const id of all) {
-      const x = a.cols[id];
-      const y = b.cols[id];
-      let c: Column | undefined;
-      for (let cpu = 0; cpu < this.nCpus; cpu++) {
-        const hx = x !== undefined && x.has[cpu] === 1;
-        const hy = y !== undefined && y.has[cpu] === 1;
+      const ua = id < a.used.length && a.used[id] === 1;
+      const ub = id < b.used.length && b.used[id] === 1;
+      const at = id * n;
+      let mine = -1;
+      for (let cpu = 0; cpu < n; cpu++) {
+        const hx = ua && a.has[at + cpu] === 1;
+        const hy = ub && b.has[at + cpu] === 1;
         if (!hx && !hy) continue;
-        const d = (hx ? x.v[cpu] : 0) - (hy ? y.v[cpu] : 0);
-        c ??= this.col(id);
-        if (d !== 0 || !c.has[cpu]) {
-          c.v[cpu] += d;
-          c.has[cpu] = 1;
+        const d = (hx ? a.v[at + cpu] : 0) - (hy ? b.v[at + cpu] : 0);
+        if (mine < 0) mine = this.use(id);
+        const k = mine + cpu;
+        if (d !== 0 || !this.has[k]) {
+          this.v[k] += d;
+          this.has[k] = 1;
         }
       }
     }
@@ -116,13 +138,14 @@ export class PerCpuTable {
    * instruction counted only in setup is not a row of the workload).
    */
   records(dropZeros: boolean): Record<string, number>[] {
-    const sorted = this.ids().map((id) => ({ name: names[id], col: this.cols[id]! })).sort((p, q) => (p.name < q.name ? -1 : p.name > q.name ? 1 : 0));
+    const n = this.nCpus;
+    const sorted = this.ids().map((id) => ({ name: names[id], at: id * n })).sort((p, q) => (p.name < q.name ? -1 : p.name > q.name ? 1 : 0));
     const out: Record<string, number>[] = [];
-    for (let cpu = 0; cpu < this.nCpus; cpu++) {
+    for (let cpu = 0; cpu < n; cpu++) {
       const r: Record<string, number> = {};
-      for (const { name, col } of sorted) {
-        if (!col.has[cpu]) continue;
-        const v = col.v[cpu];
+      for (const { name, at } of sorted) {
+        if (!this.has[at + cpu]) continue;
+        const v = this.v[at + cpu];
         if (dropZeros && v === 0) continue;
         r[name] = v;
       }
@@ -137,12 +160,16 @@ export class PerCpuTable {
  * the results show them too (a metric at 0 is not a row).
  */
 export class Tally {
-  private v: number[] = [];
+  private v = new Float64Array(0);
 
   add(id: number, n: number): void {
-    const v = this.v;
-    while (v.length <= id) v.push(0);
-    v[id] += n;
+    if (id >= this.v.length) this.grow(id);
+    this.v[id] += n;
+  }
+  private grow(id: number): void {
+    const v = new Float64Array(Math.max(id + 1, this.v.length * 2, 8));
+    v.set(this.v);
+    this.v = v;
   }
   clone(): Tally {
     const t = new Tally();
@@ -165,7 +192,7 @@ export class Tally {
   }
   /** every total not at 0 */
   values(): number[] {
-    return this.v.filter((x) => x !== 0);
+    return Array.from(this.v).filter((x) => x !== 0);
   }
   /** the metrics not at 0, keys sorted */
   record(): Record<string, number> {
