@@ -28,55 +28,67 @@ export function metricName(id: number): string {
 }
 
 /**
- * A set of per-CPU metrics: metric `id` on `cpu` is cell `id * nCpus + cpu` of one array of
- * values and one of flags. `has`: whether the CPU's row has the metric at all, even at 0 (an arch
- * counter is listed on every CPU from the start; a metric counted only during setup stays listed
- * in the totals at 0). `used`: which metrics were ever used here.
+ * A set of per-CPU metrics: metric `id` on `cpu` is cell `cpu * width + id` of one array of
+ * values and one of flags, so what one CPU counts sits together in memory (a shootdown counts a
+ * few metrics on each of hundreds of CPUs in turn). `has`: whether the CPU's row has the metric at
+ * all, even at 0 (an arch counter is listed on every CPU from the start; a metric counted only
+ * during setup stays listed in the totals at 0). `used`: which metrics were ever used here.
  */
 export class PerCpuTable {
   v = new Float64Array(0);
   has = new Uint8Array(0);
+  /** metrics per CPU row: the ids below it have a cell */
+  width = 0;
   private used = new Uint8Array(0);
   constructor(readonly nCpus: number) {}
 
-  /** make room for metric `id` (an id seen first: rare, the arrays grow by doubling) */
+  /** widen the rows to hold metric `id` (an id seen first: rare, the rows double) */
   private grow(id: number): void {
-    const slots = Math.max(id + 1, this.used.length * 2, 8);
-    const v = new Float64Array(slots * this.nCpus);
-    v.set(this.v);
-    const has = new Uint8Array(slots * this.nCpus);
-    has.set(this.has);
-    const used = new Uint8Array(slots);
+    const w = Math.max(id + 1, this.width * 2, 8);
+    const v = new Float64Array(w * this.nCpus);
+    const has = new Uint8Array(w * this.nCpus);
+    for (let cpu = 0; cpu < this.nCpus; cpu++) {
+      v.set(this.v.subarray(cpu * this.width, (cpu + 1) * this.width), cpu * w);
+      has.set(this.has.subarray(cpu * this.width, (cpu + 1) * this.width), cpu * w);
+    }
+    const used = new Uint8Array(w);
     used.set(this.used);
     this.v = v;
     this.has = has;
     this.used = used;
+    this.width = w;
   }
-  /** metric `id` in use here (listed on no CPU yet); its first cell */
-  use(id: number): number {
-    if (id >= this.used.length) this.grow(id);
+  /** metric `id` in use here (listed on no CPU yet) */
+  use(id: number): void {
+    if (id >= this.width) this.grow(id);
     this.used[id] = 1;
-    return id * this.nCpus;
   }
   /** list metric `id` on every CPU */
   listEverywhere(id: number): void {
-    const at = this.use(id);
-    this.has.fill(1, at, at + this.nCpus);
+    this.use(id);
+    for (let cpu = 0; cpu < this.nCpus; cpu++) this.has[cpu * this.width + id] = 1;
   }
   /** list metric `id` on `cpu`; whether it was not listed there yet */
   list(cpu: number, id: number): boolean {
-    if (id >= this.used.length || this.used[id] === 0) this.use(id);
-    const k = id * this.nCpus + cpu;
+    if (id >= this.width || this.used[id] === 0) this.use(id);
+    const k = cpu * this.width + id;
     if (this.has[k] === 1) return false;
     this.has[k] = 1;
     return true;
   }
   /** metric `id` += n on `cpu` (listing it there) */
   add(cpu: number, id: number, n: number): void {
-    if (id >= this.used.length || this.used[id] === 0) this.use(id);
-    const k = id * this.nCpus + cpu;
+    if (id >= this.width || this.used[id] === 0) this.use(id);
+    const k = cpu * this.width + id;
     this.v[k] += n;
     this.has[k] = 1;
+  }
+  /** is metric `id` listed on `cpu`, and its value (0 where not) */
+  private listedAt(cpu: number, id: number): boolean {
+    return id < this.width && this.has[cpu * this.width + id] === 1;
+  }
+  private valueAt(cpu: number, id: number): number {
+    return id < this.width ? this.v[cpu * this.width + id] : 0;
   }
   /** the ids of the metrics in use */
   ids(): number[] {
@@ -89,19 +101,21 @@ export class PerCpuTable {
     t.v = this.v.slice();
     t.has = this.has.slice();
     t.used = this.used.slice();
+    t.width = this.width;
     return t;
   }
 
   /** list on each CPU every metric `src` lists there (at 0 where it is new here) */
   listAll(src: PerCpuTable): void {
-    const n = this.nCpus;
     for (const id of src.ids()) {
-      const at = id * n;
-      let mine = -1;
-      for (let cpu = 0; cpu < n; cpu++) {
-        if (!src.has[at + cpu]) continue;
-        if (mine < 0) mine = this.use(id);
-        this.has[mine + cpu] = 1;
+      let used = false;
+      for (let cpu = 0; cpu < this.nCpus; cpu++) {
+        if (!src.listedAt(cpu, id)) continue;
+        if (!used) {
+          this.use(id);
+          used = true;
+        }
+        this.has[cpu * this.width + id] = 1;
       }
     }
   }
@@ -111,20 +125,19 @@ export class PerCpuTable {
    * where the difference is not 0 or where it was not listed yet.
    */
   addDelta(a: PerCpuTable, b: PerCpuTable): void {
-    const n = this.nCpus;
     const all = new Set([...a.ids(), ...b.ids()]);
     for (const id of all) {
-      const ua = id < a.used.length && a.used[id] === 1;
-      const ub = id < b.used.length && b.used[id] === 1;
-      const at = id * n;
-      let mine = -1;
-      for (let cpu = 0; cpu < n; cpu++) {
-        const hx = ua && a.has[at + cpu] === 1;
-        const hy = ub && b.has[at + cpu] === 1;
+      let used = false;
+      for (let cpu = 0; cpu < this.nCpus; cpu++) {
+        const hx = a.listedAt(cpu, id);
+        const hy = b.listedAt(cpu, id);
         if (!hx && !hy) continue;
-        const d = (hx ? a.v[at + cpu] : 0) - (hy ? b.v[at + cpu] : 0);
-        if (mine < 0) mine = this.use(id);
-        const k = mine + cpu;
+        const d = (hx ? a.valueAt(cpu, id) : 0) - (hy ? b.valueAt(cpu, id) : 0);
+        if (!used) {
+          this.use(id);
+          used = true;
+        }
+        const k = cpu * this.width + id;
         if (d !== 0 || !this.has[k]) {
           this.v[k] += d;
           this.has[k] = 1;
@@ -138,16 +151,16 @@ export class PerCpuTable {
    * instruction counted only in setup is not a row of the workload).
    */
   records(dropZeros: boolean): Record<string, number>[] {
-    const n = this.nCpus;
-    const sorted = this.ids().map((id) => ({ name: names[id], at: id * n })).sort((p, q) => (p.name < q.name ? -1 : p.name > q.name ? 1 : 0));
+    const sorted = this.ids().sort((p, q) => (names[p] < names[q] ? -1 : names[p] > names[q] ? 1 : 0));
     const out: Record<string, number>[] = [];
-    for (let cpu = 0; cpu < n; cpu++) {
+    for (let cpu = 0; cpu < this.nCpus; cpu++) {
       const r: Record<string, number> = {};
-      for (const { name, at } of sorted) {
-        if (!this.has[at + cpu]) continue;
-        const v = this.v[at + cpu];
+      for (const id of sorted) {
+        const k = cpu * this.width + id;
+        if (!this.has[k]) continue;
+        const v = this.v[k];
         if (dropZeros && v === 0) continue;
-        r[name] = v;
+        r[names[id]] = v;
       }
       out.push(r);
     }
