@@ -140,6 +140,8 @@ export class Metrics {
     const into = this.into;
     const also = this.also;
     into.tlbInstructions.add(id, n);
+    // the totals keep the mnemonic (at 0) while the setup is what counts
+    if (into !== this) this.tlbInstructions.list(id);
     if (also !== null) also.tlbInstructions.add(id, n);
     if (cpu >= 0) this.countPerCpu(this.instructions, into.instructions, also === null ? null : also.instructions, cpu, id, n);
   }
@@ -166,6 +168,7 @@ export class Metrics {
   flush(fn: string): void {
     const id = metricId(fn);
     this.into.flushesBy.add(id, 1);
+    if (this.into !== this) this.flushesBy.list(id);
     if (this.also) this.also.flushesBy.add(id, 1);
   }
   /** firmware interrupted `cpu` on another CPU's behalf (riscv SBI remote fence) */

@@ -169,43 +169,69 @@ export class PerCpuTable {
 }
 
 /**
- * Totals by metric name id (tlbInstructions, flushesBy): 0 where never counted, which is how
- * the results show them too (a metric at 0 is not a row).
+ * Totals by metric name id (tlbInstructions, flushesBy), read like the Map by name they replaced:
+ * a metric is present once counted (or listed: counted only during setup), at 0 or not; the
+ * results show only those not at 0.
  */
 export class Tally {
   private v = new Float64Array(0);
+  private present = new Uint8Array(0);
 
   add(id: number, n: number): void {
     if (id >= this.v.length) this.grow(id);
     this.v[id] += n;
+    this.present[id] = 1;
+  }
+  /** present from now on, at 0 if never counted here */
+  list(id: number): void {
+    if (id >= this.v.length) this.grow(id);
+    this.present[id] = 1;
   }
   private grow(id: number): void {
-    const v = new Float64Array(Math.max(id + 1, this.v.length * 2, 8));
+    const n = Math.max(id + 1, this.v.length * 2, 8);
+    const v = new Float64Array(n);
     v.set(this.v);
+    const present = new Uint8Array(n);
+    present.set(this.present);
     this.v = v;
+    this.present = present;
+  }
+  private has(id: number): boolean {
+    return id < this.present.length && this.present[id] === 1;
   }
   clone(): Tally {
     const t = new Tally();
     t.v = this.v.slice();
+    t.present = this.present.slice();
     return t;
   }
-  /** this += a - b */
+  /** this += a - b over every metric a or b has: present here where the difference is not 0 or it was not yet */
   addDelta(a: Tally, b: Tally): void {
     const n = Math.max(a.v.length, b.v.length);
     for (let id = 0; id < n; id++) {
+      if (!a.has(id) && !b.has(id)) continue;
       const d = (a.v[id] ?? 0) - (b.v[id] ?? 0);
-      if (d !== 0) this.add(id, d);
+      if (d !== 0 || !this.has(id)) this.add(id, d);
     }
   }
-  /** the total of metric `name` (undefined: never counted), as the Map it replaced answered */
+  /** the total of metric `name` (undefined: not present) */
   get(name: string): number | undefined {
     const id = ids.get(name);
-    const x = id === undefined ? undefined : this.v[id];
-    return x === 0 ? undefined : x;
+    return id !== undefined && this.has(id) ? this.v[id] : undefined;
   }
-  /** every total not at 0 */
+  /** how many metrics are present */
+  get size(): number {
+    let n = 0;
+    for (let id = 0; id < this.present.length; id++) n += this.present[id];
+    return n;
+  }
+  /** [name, total] of every metric present, in id order */
+  *[Symbol.iterator](): IterableIterator<[string, number]> {
+    for (let id = 0; id < this.present.length; id++) if (this.present[id]) yield [names[id], this.v[id]];
+  }
+  /** the total of every metric present */
   values(): number[] {
-    return Array.from(this.v).filter((x) => x !== 0);
+    return [...this].map(([, x]) => x);
   }
   /** the metrics not at 0, keys sorted */
   record(): Record<string, number> {
