@@ -19,60 +19,63 @@ const R_LEAF = 1;
 const R_WALK = 2;
 const R_DEFERRED = 4;
 
+/** the fields of one record of a RangeLog, at `i * REC + field` */
+const START = 0;
+const END = 1;
+const STRIDE = 2;
+const EPOCH = 3;
+const FLAGS = 4;
+const REC = 5;
+
 /**
  * The range invalidations a CPU executed for an mm since its latest full one, in epoch order, as
- * columns (no object per invalidation: a shootdown to hundreds of CPUs records one per CPU).
+ * records of one Float64Array (no object per invalidation: a shootdown to hundreds of CPUs records
+ * one per CPU, and one record's fields sit together).
  */
 export class RangeLog {
   n = 0;
-  start = new Float64Array(4);
-  end = new Float64Array(4);
-  stride = new Float64Array(4);
-  epoch = new Float64Array(4);
-  flags = new Uint8Array(4);
+  private rec = new Float64Array(4 * REC);
 
   push(inv: Invalidation, deferred: boolean, epoch: number): void {
-    if (this.n === this.epoch.length) this.grow();
-    const i = this.n++;
-    this.start[i] = inv.start;
-    this.end[i] = inv.end;
-    this.stride[i] = inv.stride;
-    this.epoch[i] = epoch;
-    this.flags[i] = (inv.leaf ? R_LEAF : 0) | (inv.walk ? R_WALK : 0) | (deferred ? R_DEFERRED : 0);
+    if ((this.n + 1) * REC > this.rec.length) this.grow();
+    const at = this.n++ * REC;
+    const r = this.rec;
+    r[at + START] = inv.start;
+    r[at + END] = inv.end;
+    r[at + STRIDE] = inv.stride;
+    r[at + EPOCH] = epoch;
+    r[at + FLAGS] = (inv.leaf ? R_LEAF : 0) | (inv.walk ? R_WALK : 0) | (deferred ? R_DEFERRED : 0);
   }
   private grow(): void {
-    const n = this.epoch.length * 2;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.start = f(this.start);
-    this.end = f(this.end);
-    this.stride = f(this.stride);
-    this.epoch = f(this.epoch);
-    const fl = new Uint8Array(n);
-    fl.set(this.flags);
-    this.flags = fl;
+    const b = new Float64Array(this.rec.length * 2);
+    b.set(this.rec);
+    this.rec = b;
+  }
+  start(i: number): number {
+    return this.rec[i * REC + START];
+  }
+  end(i: number): number {
+    return this.rec[i * REC + END];
+  }
+  stride(i: number): number {
+    return this.rec[i * REC + STRIDE];
+  }
+  flags(i: number): number {
+    return this.rec[i * REC + FLAGS];
   }
   /** keep only the records whose deferred bit is `deferred`, in order */
   keepDeferred(deferred: boolean): void {
+    const r = this.rec;
     let j = 0;
     for (let i = 0; i < this.n; i++) {
-      if (((this.flags[i] & R_DEFERRED) !== 0) !== deferred) continue;
-      if (i !== j) {
-        this.start[j] = this.start[i];
-        this.end[j] = this.end[i];
-        this.stride[j] = this.stride[i];
-        this.epoch[j] = this.epoch[i];
-        this.flags[j] = this.flags[i];
-      }
+      if (((r[i * REC + FLAGS] & R_DEFERRED) !== 0) !== deferred) continue;
+      if (i !== j) r.copyWithin(j * REC, i * REC, (i + 1) * REC);
       j++;
     }
     this.n = j;
   }
   anyDeferred(): boolean {
-    for (let i = 0; i < this.n; i++) if (this.flags[i] & R_DEFERRED) return true;
+    for (let i = 0; i < this.n; i++) if (this.rec[i * REC + FLAGS] & R_DEFERRED) return true;
     return false;
   }
   /** index of the first record with epoch > t (records are appended in epoch order) */
@@ -81,22 +84,23 @@ export class RangeLog {
     let hi = this.n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.epoch[mid] <= t) lo = mid + 1;
+      if (this.rec[mid * REC + EPOCH] <= t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
   /** does record i apply: its kind bit set, and not deferred for a CPU that uses the mm now */
   applies(i: number, kind: number, usesNow: boolean): boolean {
-    const f = this.flags[i];
+    const f = this.rec[i * REC + FLAGS];
     return (f & kind) !== 0 && ((f & R_DEFERRED) === 0 || !usesNow);
   }
   /** does record i remove a translation of `size` at `addr` (one operation address inside it)? */
   covers(i: number, addr: number, size: number): boolean {
-    const start = this.start[i];
-    const end = this.end[i];
+    const at = i * REC;
+    const start = this.rec[at + START];
+    const end = this.rec[at + END];
     if (addr + size <= start || addr >= end) return false;
-    const stride = this.stride[i];
+    const stride = this.rec[at + STRIDE];
     if (stride <= size) return true;
     // some operation address start + k*stride lands inside [addr, addr+size)?
     const first = addr <= start ? start : start + Math.ceil((addr - start) / stride) * stride;
@@ -283,7 +287,7 @@ export class TlbModel {
     if (!s) return true;
     const r = s.ranges;
     for (let i = r.firstAfter(t); i < r.n; i++) {
-      if (r.applies(i, R_LEAF, usesNow) && r.stride[i] <= minSize && r.start[i] <= lo && r.end[i] >= hi) return true;
+      if (r.applies(i, R_LEAF, usesNow) && r.stride(i) <= minSize && r.start(i) <= lo && r.end(i) >= hi) return true;
     }
     return false;
   }
@@ -297,8 +301,8 @@ export class TlbModel {
     if (!s || s.leafSince > t || (!usesNow && s.deferredLeaf > t)) return true;
     const r = s.ranges;
     for (let i = r.firstAfter(t); i < r.n; i++) {
-      const f = r.flags[i];
-      if ((f & R_LEAF) !== 0 && ((f & R_DEFERRED) === 0 || !usesNow) && r.stride[i] <= minSize && r.start[i] <= lo && r.end[i] >= hi) return true;
+      const f = r.flags(i);
+      if ((f & R_LEAF) !== 0 && ((f & R_DEFERRED) === 0 || !usesNow) && r.stride(i) <= minSize && r.start(i) <= lo && r.end(i) >= hi) return true;
     }
     return false;
   }
