@@ -39,8 +39,8 @@ describe('G1 one 4K page, leaf', () => {
       // operand: VA >> 12 in [43:0], TTL (TG=1 << 2 | 3) in [47:44], ASID in [63:48]
       expect(tlbiEvents(m)[0]).toMatchObject({ ttl: 7, level: 3, operand: '0x2700000000400' });
       expect(m.metrics.summary().tlbInstructions).toEqual({ 'DSB ISH': 1, 'DSB ISHST': 1, 'TLBI VALE1IS': 1 });
-      expect(m.metrics.cpus[0].instructions.get('TLBI VALE1IS')).toBe(1);
-      expect(m.metrics.cpus[1].instructions.size).toBe(0);
+      expect(m.metrics.perCpu()[0].instructions['TLBI VALE1IS']).toBe(1);
+      expect(m.metrics.perCpu()[1].instructions).toEqual({});
       expect(m.metrics.ipis).toBe(0);
       expect(m.metrics.rangedFlushes).toBe(1);
       expect(m.metrics.archFlushes).toBe(1);

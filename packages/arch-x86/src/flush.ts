@@ -6,7 +6,7 @@
  */
 import { INVALIDATE_ALL, type Mm } from '@tlbsim/core';
 import {
-  IRQ_TLB, NR_TLB_LOCAL_FLUSH_ALL, NR_TLB_LOCAL_FLUSH_ONE, NR_TLB_REMOTE_FLUSH, NR_TLB_REMOTE_FLUSH_RECEIVED,
+  NR_TLB_LOCAL_FLUSH_ALL, NR_TLB_LOCAL_FLUSH_ONE, NR_TLB_REMOTE_FLUSH,
   PAGES_FLUSH_ALL, TLB_LOCAL_MM_SHOOTDOWN, TLB_LOCAL_SHOOTDOWN, TLB_REMOTE_SEND_IPI, TLB_REMOTE_SHOOTDOWN,
   TLB_REMOTE_WRONG_CPU,
 } from './counters.js';
@@ -14,7 +14,7 @@ import { broadcastTlbFlush, considerGlobalAsid, mmGlobalAsid, mmInAsidTransition
 import { switchMmIrqsOff } from './lazy.js';
 import { flushTlbLocal, flushTlbOneUser } from './native.js';
 import { hypervFlushTlbMulti, kvmFlushTlbMulti, xenFlushTlbMulti } from './paravirt.js';
-import { HZ, PAGE_SHIFT, TLB_FLUSH_ALL, isGlobalAsid, type FlushTlbInfo, type X86Kernel } from './state.js';
+import { HZ, ID_IRQ_TLB, ID_NR_TLB_REMOTE_FLUSH_RECEIVED, PAGE_SHIFT, TLB_FLUSH_ALL, isGlobalAsid, type FlushTlbInfo, type UserRange, type X86Kernel } from './state.js';
 
 /** (end - start) >> shift, on numbers that may exceed 32 bits or be TLB_FLUSH_ALL */
 export function strides(start: number, end: number, shift: number): number {
@@ -61,7 +61,8 @@ export function flushTlbMmRange(k: X86Kernel, mm: Mm, start: number, end: number
     const mask = k.ctx.mmCpumask(mm).list();
     if (mmGlobalAsid(k, mm)) {
       broadcastTlbFlush(k, info);
-    } else if (mask.some((x) => x !== cpu)) {
+    } else if (mask.length > 1 || (mask.length === 1 && mask[0] !== cpu)) {
+      // cpumask_any_but(mm_cpumask(mm), cpu) < nr_cpu_ids: the list holds each CPU once
       info.trimCpumask = shouldTrimCpumask(k, mm);
       flushTlbMulti(k, mask, info);
       considerGlobalAsid(k, mm, cpu);
@@ -90,7 +91,12 @@ export function nativeFlushTlbMulti(k: X86Kernel, mask: readonly number[], info:
   k.trace(self, TLB_REMOTE_SEND_IPI, info.end === TLB_FLUSH_ALL ? PAGES_FLUSH_ALL : strides(info.start, info.end, PAGE_SHIFT));
   // freed page tables must not be walked speculatively, even by lazy CPUs
   const all = info.freedTables || mmInAsidTransition(k, info.mm);
-  const targets = all ? [...mask] : mask.filter((cpu) => shouldFlushTlb(k, cpu, info));
+  let targets: number[];
+  if (all) targets = [...mask];
+  else {
+    targets = [];
+    for (const cpu of mask) if (shouldFlushTlb(k, cpu, info)) targets.push(cpu);
+  }
   onEachCpuMask(k, targets, info);
 }
 
@@ -111,14 +117,34 @@ export function shouldFlushTlb(k: X86Kernel, cpu: number, info: FlushTlbInfo): b
   return info.trimCpumask;
 }
 
+/**
+ * What the partial flush of flush_tlb_func does with `info` on any CPU: the strides it reports
+ * (trace, nr_tlb_local_flush_one), the INVLPGs (one per stride started) and what they invalidate.
+ * The same on every target, so computed once per flush (the last info's is kept).
+ */
+function userRange(k: X86Kernel, info: FlushTlbInfo): UserRange {
+  const c = k.lastUserRange;
+  if (c && c.info === info) return c;
+  const step = pow2(info.strideShift);
+  const invlpgs = Math.ceil((info.end - info.start) / step);
+  const r: UserRange = {
+    info,
+    pages: strides(info.start, info.end, info.strideShift),
+    invlpgs,
+    inv: { start: info.start, end: info.start + invlpgs * step, stride: step, leaf: true, walk: true },
+  };
+  k.lastUserRange = r;
+  return r;
+}
+
 /** flush_tlb_func(info) on `cpu` (the initiator runs it in place, others from the IPI) */
 export function flushTlbFunc(k: X86Kernel, cpu: number, info: FlushTlbInfo): void {
   const local = cpu === info.initiatingCpu;
   const st = k.cpus[cpu];
   if (!local) {
     // before any other check: every remote run counts, including the no-op outcomes
-    k.counter(cpu, IRQ_TLB);
-    k.counter(cpu, NR_TLB_REMOTE_FLUSH_RECEIVED);
+    k.ctx.counterById(cpu, ID_IRQ_TLB);
+    k.ctx.counterById(cpu, ID_NR_TLB_REMOTE_FLUSH_RECEIVED);
   }
   const loaded = k.loaded(cpu);
   if (k.feat.lazyCpumask && info.mm && info.mm !== loaded) {
@@ -148,13 +174,12 @@ export function flushTlbFunc(k: X86Kernel, cpu: number, info: FlushTlbInfo): voi
   let nr: number;
   // partial only if this flush alone brings the CPU exactly up to date
   if (info.end !== TLB_FLUSH_ALL && info.newTlbGen === lg + 1 && info.newTlbGen === mg) {
-    const step = pow2(info.strideShift);
-    nr = strides(info.start, info.end, info.strideShift);
-    const n = Math.ceil((info.end - info.start) / step); // one INVLPG per stride started
-    flushTlbOneUser(k, cpu, n);
+    const r = userRange(k, info);
+    nr = r.pages;
+    flushTlbOneUser(k, cpu, r.invlpgs);
     if (local) k.counter(cpu, NR_TLB_LOCAL_FLUSH_ONE, nr);
     // INVLPG also drops the paging-structure caches of the current PCID
-    k.invalidate(cpu, loaded, { start: info.start, end: info.start + n * step, stride: step, leaf: true, walk: true });
+    k.invalidate(cpu, loaded, r.inv);
     k.ctx.countFlush(cpu, 'ranged');
   } else {
     nr = PAGES_FLUSH_ALL;

@@ -9,14 +9,14 @@ import {
 import { NAMED_KERNELS, x86Features, type NamedKernel, type X86Features } from './features.js';
 import { createTlbBatch, shouldDefer } from './batch.js';
 import { x86Cost } from './cost.js';
-import { IRQ_CAL, X86_COUNTERS, formatTlbFlush } from './counters.js';
+import { X86_COUNTERS, formatTlbFlush } from './counters.js';
 import { flushTlbFunc, flushTlbMm, flushTlbMmRange, flushTlbPage, getFlushTlbInfo } from './flush.js';
 import { mmFreeGlobalAsid, useGlobalAsid } from './invlpgb.js';
 import { flushTlbAll, flushTlbKernelRange } from './kernel-flush.js';
 import { enterLazyTlb, leaveMm, switchMmIrqsOff } from './lazy.js';
 import { KERNEL_VERSIONS, X86_OPTION_SPECS, resolveX86Options, x86Label, type ResolvedX86Options, type X86Options } from './options.js';
 import { setVcpuPreempted } from './paravirt.js';
-import { PAGE_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
+import { ID_IRQ_CAL, PAGE_SHIFT, X86Kernel, type FlushTlbInfo, type MmContext, type TlbState } from './state.js';
 import { pteNeedsFlush, tlbFlush } from './tlb.js';
 import { X86_METRIC_DOCS } from './metric-docs.js';
 
@@ -142,7 +142,7 @@ function bind(ctx: ArchContext, opts: ResolvedX86Options, feat: X86Features): X8
     enterLazy: (cpu) => enterLazyTlb(k, cpu),
     onIpi(cpu) {
       // every cross-call arrives on CALL_FUNCTION(_SINGLE)_VECTOR
-      ctx.counter(cpu, IRQ_CAL);
+      ctx.counterById(cpu, ID_IRQ_CAL);
     },
     createTlbBatch: () => createTlbBatch(k),
     tlbbatchShouldDefer: (mm) => shouldDefer(k, mm),

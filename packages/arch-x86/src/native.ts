@@ -2,8 +2,8 @@
  * The local flush primitives (arch/x86/mm/tlb.c): what one CPU executes to invalidate its own
  * TLB. They count instructions; the callers report what was invalidated to the checker.
  */
-import { CR3_WRITE, CR4_WRITE, INVLPG, INVPCID, NR_TLB_LOCAL_FLUSH_ONE } from './counters.js';
-import { kernPcid, type X86Kernel } from './state.js';
+import { CR3_WRITE, CR4_WRITE, INVPCID, NR_TLB_LOCAL_FLUSH_ONE } from './counters.js';
+import { ID_INVLPG, kernPcid, type X86Kernel } from './state.js';
 
 /** invalidate_user_asid: under PTI the user PCID is flushed on the next return to user */
 export function invalidateUserAsid(k: X86Kernel, cpu: number, asid: number): void {
@@ -18,7 +18,7 @@ export function invalidateUserAsid(k: X86Kernel, cpu: number, asid: number): voi
  */
 export function flushTlbOneUser(k: X86Kernel, cpu: number, n: number): void {
   if (n <= 0) return;
-  k.instr(cpu, INVLPG, n);
+  k.instrById(cpu, ID_INVLPG, n);
   if (!k.opts.pti) return;
   if (k.opts.invpcid && k.opts.pcid) k.instr(cpu, INVPCID, n);
   else invalidateUserAsid(k, cpu, k.cpus[cpu].loadedMmAsid);

@@ -2,8 +2,8 @@
  * Per-run x86 state: cpu_tlbstate / cpu_tlbstate_shared per CPU, mm->context per mm, the global
  * ASID space, and the glue that reports every invalidation to core's checker.
  */
-import { Cpu, INVALIDATE_ALL, type ArchContext, type Invalidation, type Mm } from '@tlbsim/core';
-import { CR3_WRITE, CR4_WRITE, HYPERCALL, INVLPG, INVPCID } from './counters.js';
+import { Cpu, INVALIDATE_ALL, metricId, type ArchContext, type Invalidation, type Mm } from '@tlbsim/core';
+import { CR3_WRITE, CR4_WRITE, HYPERCALL, INVLPG, INVPCID, IRQ_CAL, IRQ_TLB, NR_TLB_REMOTE_FLUSH_RECEIVED } from './counters.js';
 import type { X86Features } from './features.js';
 import type { ResolvedX86Options } from './options.js';
 
@@ -19,6 +19,16 @@ export const HZ = 1000;
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
 export const PMD_SHIFT = 21;
+
+/** the metric ids (ArchContext.counterById) of what every target of a shootdown counts */
+export const ID_IRQ_TLB = metricId(IRQ_TLB);
+export const ID_IRQ_CAL = metricId(IRQ_CAL);
+export const ID_NR_TLB_REMOTE_FLUSH_RECEIVED = metricId(NR_TLB_REMOTE_FLUSH_RECEIVED);
+export const ID_INVLPG = metricId(INVLPG);
+const ID_CR3_WRITE = metricId(CR3_WRITE);
+const ID_INVPCID = metricId(INVPCID);
+const ID_CR4_WRITE = metricId(CR4_WRITE);
+const ID_HYPERCALL = metricId(HYPERCALL);
 
 /** cpu_tlbstate.ctxs[i]: which mm an ASID slot caches and how current it is */
 export interface TlbContext {
@@ -67,6 +77,16 @@ export interface FlushTlbInfo {
   trimCpumask: boolean;
 }
 
+/** Not a kernel structure: the partial flush_tlb_func of one flush_tlb_info, the same on every CPU */
+export interface UserRange {
+  info: FlushTlbInfo;
+  /** the strides of [start, end): what the tracepoint and nr_tlb_local_flush_one report */
+  pages: number;
+  /** INVLPGs executed: one per stride started */
+  invlpgs: number;
+  inv: Invalidation;
+}
+
 /** The global ASID allocator of tlb.c (INVLPGB) */
 export interface GlobalAsidSpace {
   last: number;
@@ -89,10 +109,15 @@ export function newTlbState(): TlbState {
   return { loadedMmAsid: 0, nextAsid: 1, invalidateOther: false, userPcidFlushMask: 0, ctxs, isLazy: false };
 }
 
-/** What one flush must eventually cover, per CPU, for the checker. */
+/** What one flush must eventually cover, per CPU, for the checker: done[i] for mms[i]. */
 interface Coverage {
   mms: Mm[];
-  done: Map<Mm, Uint8Array>;
+  done: Done[];
+}
+/** the CPUs that invalidated one mm during a flush, and how many they are */
+interface Done {
+  cpus: Uint8Array;
+  n: number;
 }
 
 /** The per-run kernel state one backend instance works on. */
@@ -108,6 +133,8 @@ export class X86Kernel {
   readonly flushOnEnter: Uint8Array;
   readonly asids: GlobalAsidSpace;
   private cover: Coverage | null = null;
+  /** the partial flush of the last flush_tlb_info flush_tlb_func ran (see flush.ts userRange) */
+  lastUserRange: UserRange | null = null;
 
   constructor(readonly ctx: ArchContext, readonly opts: ResolvedX86Options, readonly feat: X86Features) {
     const n = ctx.nrCpus;
@@ -167,13 +194,17 @@ export class X86Kernel {
     return this.ctx.cpus[cpu].currentTid ?? 0;
   }
 
-  /** Count an instruction; a Xen PV guest issues its TLB primitives as hypercalls. */
+  /** Count an instruction. */
   instr(cpu: number, mnemonic: string, n = 1): void {
+    if (n > 0) this.instrById(cpu, metricId(mnemonic), n);
+  }
+  /** instr by the mnemonic's metricId; a Xen PV guest issues its TLB primitives as hypercalls */
+  instrById(cpu: number, id: number, n = 1): void {
     if (n <= 0) return;
-    if (this.opts.paravirt === 'xen' && (mnemonic === INVLPG || mnemonic === CR3_WRITE || mnemonic === INVPCID || mnemonic === CR4_WRITE)) {
-      mnemonic = HYPERCALL;
+    if (this.opts.paravirt === 'xen' && (id === ID_INVLPG || id === ID_CR3_WRITE || id === ID_INVPCID || id === ID_CR4_WRITE)) {
+      id = ID_HYPERCALL;
     }
-    this.ctx.instr(cpu, mnemonic, n);
+    this.ctx.instrById(cpu, id, n);
   }
 
   counter(cpu: number, name: string, n = 1): void {
@@ -200,8 +231,16 @@ export class X86Kernel {
   }
 
   private mark(cpu: number, mm: Mm): void {
-    const d = this.cover?.done.get(mm);
-    if (d) d[cpu] = 1;
+    const c = this.cover;
+    if (!c) return;
+    // one mm in all but a flush of every address space
+    const i = c.mms[0] === mm ? 0 : c.mms.indexOf(mm);
+    if (i < 0) return;
+    const d = c.done[i];
+    if (d.cpus[cpu] === 0) {
+      d.cpus[cpu] = 1;
+      d.n++;
+    }
   }
 
   /**
@@ -212,23 +251,40 @@ export class X86Kernel {
   covered(mms: Mm[], fn: () => void): void {
     if (this.cover) {
       // nested (finish_asid_transition re-entering flush_tlb_multi): the outer flush reports
-      for (const mm of mms) if (!this.cover.done.has(mm)) { this.cover.done.set(mm, new Uint8Array(this.cpus.length)); this.cover.mms.push(mm); }
+      for (const mm of mms) if (!this.cover.mms.includes(mm)) { this.cover.mms.push(mm); this.cover.done.push(this.noneDone()); }
       fn();
       return;
     }
-    const cover: Coverage = { mms: [...mms], done: new Map() };
-    for (const mm of mms) cover.done.set(mm, new Uint8Array(this.cpus.length));
+    // an mm listed twice is reported twice, on one record of what was done
+    const cover: Coverage = { mms: [...mms], done: [] };
+    for (let i = 0; i < mms.length; i++) {
+      const first = mms.indexOf(mms[i]);
+      cover.done.push(first < i ? cover.done[first] : this.noneDone());
+    }
     this.cover = cover;
     try {
       fn();
     } finally {
       this.cover = null;
     }
-    for (const mm of cover.mms) {
-      const d = cover.done.get(mm)!;
-      for (let c = 0; c < d.length; c++) if (!d[c] && !this.caughtUp(c, mm)) this.ctx.invalidateDeferred(c, mm, INVALIDATE_ALL);
+    for (let i = 0; i < cover.mms.length; i++) {
+      const mm = cover.mms[i];
+      const d = cover.done[i];
+      if (d.n === d.cpus.length) continue; // every CPU invalidated it (a shootdown to all)
+      for (let c = 0; c < d.cpus.length; c++) if (!d.cpus[c] && !this.caughtUp(c, mm)) this.ctx.invalidateDeferred(c, mm, INVALIDATE_ALL);
     }
+    // the records go back to be reused by the next flush (one per flush otherwise)
+    for (const d of cover.done) if (!this.spareDone.includes(d)) this.spareDone.push(d);
   }
+  /** a record of no CPU done, reused from an earlier flush when there is one */
+  private noneDone(): Done {
+    const d = this.spareDone.pop();
+    if (!d) return { cpus: new Uint8Array(this.cpus.length), n: 0 };
+    d.cpus.fill(0);
+    d.n = 0;
+    return d;
+  }
+  private readonly spareDone: Done[] = [];
 
   /**
    * `cpu` already runs `mm` on an ASID slot at the mm's current generation: a switch_mm_irqs_off

@@ -26,6 +26,7 @@ export { TableBatch, maxTableBatch } from './gather/table-batch.js';
 export { Checker, stampNow, HAZARDS, HAZARD_CHECKS, BUG_ACTS, type ClearStamp, type Hazard, type BugKey, type Exercise, type HazardExercise } from './check/checker.js';
 export { Metrics, roundSignificant, type RunMetrics, type CpuMetrics, type Violation, type CachedEntry } from './metrics/metrics.js';
 export * from './metrics/registry.js';
+export { metricId } from './metrics/per-cpu.js';
 export * from './trace/events.js';
 export * from './mm/errors.js';
 export { mmap, splitVmaAt, type MmapArgs, type MmapResult } from './mm/mmap.js';

@@ -81,7 +81,7 @@ describe('G2 reporter pattern: 1200 GiB, 10 x (fork, touch 100 regions, exit), 1
       w.mapFile(P, F, base, 1200 * G);
       w.touchAll(P, regions(base, 1200)); // every region has a table
       const ipis0 = w.m.metrics.ipiBroadcasts;
-      const idle0 = w.m.metrics.cpus[195].ipisReceived;
+      const idle0 = w.m.metrics.cpuCounts.ipisReceived[195];
       for (let i = 0; i < 10; i++) {
         const C = w.forkProc(P, `C${i}`, 1);
         // 100 distinct regions, different for every child
@@ -91,7 +91,7 @@ describe('G2 reporter pattern: 1200 GiB, 10 x (fork, touch 100 regions, exit), 1
       }
       expect(w.m.metrics.ipiBroadcasts - ipis0).toBe(total[v]);
       // CPU195 never ran anything: every IPI it received was a sync broadcast
-      expect(w.m.metrics.cpus[195].ipisReceived - idle0).toBe(total[v]);
+      expect(w.m.metrics.cpuCounts.ipisReceived[195] - idle0).toBe(total[v]);
       clean(w);
     });
   }

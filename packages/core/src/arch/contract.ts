@@ -109,6 +109,12 @@ export interface ArchContext {
   instr(cpu: number, mnemonic: string, n?: number): void;
   /** Bump an arch counter (`interrupts.TLB`, `nr_tlb_local_flush_one`...) on `cpu`. */
   counter(cpu: number, name: string, n?: number): void;
+  /**
+   * instr and counter by the name's `metricId`: what a backend counts on every target of a
+   * shootdown it can name by id, resolved once, instead of looking the name up per CPU.
+   */
+  instrById(cpu: number, id: number, n?: number): void;
+  counterById(cpu: number, id: number, n?: number): void;
   /** A flush as the architecture counts it: full (whole address space) or ranged. */
   countFlush(cpu: number, kind: 'full' | 'ranged'): void;
   /**

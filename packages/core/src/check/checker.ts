@@ -152,12 +152,12 @@ export class Checker {
       if (a + size > hi) hi = a + size;
     }
     const tlb = this.m.tlb;
+    const minSize = 2 ** minShift;
     let stale: Uint8Array | null = null;
     for (const cpu of this.m.cpus) {
       const usesNow = cpu.loadedMm === mm && !cpu.lazy;
       if (!usesNow && mm.users === 0) continue; // nobody can run this mm's user code again
-      if (tlb.leafClearAfter(cpu.id, mm, maxEpoch, usesNow)) continue;
-      if (tlb.leafRangeCovers(cpu.id, mm, lo, hi, 2 ** minShift, maxEpoch, usesNow)) continue;
+      if (tlb.batchCleared(cpu.id, mm, lo, hi, minSize, maxEpoch, usesNow)) continue;
       let first = -1;
       let n = 0;
       for (let k = 0; k < count; k++) {

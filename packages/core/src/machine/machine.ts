@@ -5,6 +5,7 @@ import type { Geometry } from '../arch/geometry.js';
 import { resolveKconfig, type Kconfig } from '../arch/kconfig.js';
 import { Checker } from '../check/checker.js';
 import { Metrics } from '../metrics/metrics.js';
+import { metricName } from '../metrics/per-cpu.js';
 import { MAINLINE, resolveKernel, type KernelSpec } from '../kernel/features.js';
 import { formatRelease } from '../kernel/release.js';
 import type { Explorer } from '../explore/explorer.js';
@@ -236,6 +237,11 @@ export class Machine {
     const c = this.arch.cost;
     return c.instructions[m] ?? c.defaultInstruction;
   }
+  /** instrCost of the mnemonic whose metricId is `id`, computed once per mnemonic */
+  instrCostById(id: number): number {
+    return this.instrCosts[id] ?? (this.instrCosts[id] = this.instrCost(metricName(id)));
+  }
+  private readonly instrCosts: number[] = [];
 
   // ---------------------------------------------------------------- processes and threads
   newTable(level: number, base: number, owner: Mm): PageTable {

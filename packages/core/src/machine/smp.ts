@@ -48,8 +48,14 @@ function deliverIpi(m: Machine, cpu: number, info: IpiInfo, flow: number, handle
 /** on_each_cpu_mask (smp_call_function_many_cond): remote IPIs first, then the local CPU if in mask */
 export function onEachCpuMask(m: Machine, mask: readonly number[], fn: (cpu: number) => void, opts: SendIpiOptions): void {
   const self = m.curCpu;
-  sendIpi(m, mask.filter((c) => c !== self), fn, opts);
-  if (mask.includes(self)) fn(self);
+  const others: number[] = [];
+  let local = false;
+  for (const c of mask) {
+    if (c === self) local = true;
+    else others.push(c);
+  }
+  sendIpi(m, others, fn, opts);
+  if (local) fn(self);
 }
 
 /** The generic tlb_remove_table_sync_one(): waiting no-op IPI to all other online CPUs. */

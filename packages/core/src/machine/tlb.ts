@@ -19,60 +19,63 @@ const R_LEAF = 1;
 const R_WALK = 2;
 const R_DEFERRED = 4;
 
+/** the fields of one record of a RangeLog, at `i * REC + field` */
+const START = 0;
+const END = 1;
+const STRIDE = 2;
+const EPOCH = 3;
+const FLAGS = 4;
+const REC = 5;
+
 /**
  * The range invalidations a CPU executed for an mm since its latest full one, in epoch order, as
- * columns (no object per invalidation: a shootdown to hundreds of CPUs records one per CPU).
+ * records of one Float64Array (no object per invalidation: a shootdown to hundreds of CPUs records
+ * one per CPU, and one record's fields sit together).
  */
 export class RangeLog {
   n = 0;
-  start = new Float64Array(4);
-  end = new Float64Array(4);
-  stride = new Float64Array(4);
-  epoch = new Float64Array(4);
-  flags = new Uint8Array(4);
+  private rec = new Float64Array(4 * REC);
 
   push(inv: Invalidation, deferred: boolean, epoch: number): void {
-    if (this.n === this.epoch.length) this.grow();
-    const i = this.n++;
-    this.start[i] = inv.start;
-    this.end[i] = inv.end;
-    this.stride[i] = inv.stride;
-    this.epoch[i] = epoch;
-    this.flags[i] = (inv.leaf ? R_LEAF : 0) | (inv.walk ? R_WALK : 0) | (deferred ? R_DEFERRED : 0);
+    if ((this.n + 1) * REC > this.rec.length) this.grow();
+    const at = this.n++ * REC;
+    const r = this.rec;
+    r[at + START] = inv.start;
+    r[at + END] = inv.end;
+    r[at + STRIDE] = inv.stride;
+    r[at + EPOCH] = epoch;
+    r[at + FLAGS] = (inv.leaf ? R_LEAF : 0) | (inv.walk ? R_WALK : 0) | (deferred ? R_DEFERRED : 0);
   }
   private grow(): void {
-    const n = this.epoch.length * 2;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.start = f(this.start);
-    this.end = f(this.end);
-    this.stride = f(this.stride);
-    this.epoch = f(this.epoch);
-    const fl = new Uint8Array(n);
-    fl.set(this.flags);
-    this.flags = fl;
+    const b = new Float64Array(this.rec.length * 2);
+    b.set(this.rec);
+    this.rec = b;
+  }
+  start(i: number): number {
+    return this.rec[i * REC + START];
+  }
+  end(i: number): number {
+    return this.rec[i * REC + END];
+  }
+  stride(i: number): number {
+    return this.rec[i * REC + STRIDE];
+  }
+  flags(i: number): number {
+    return this.rec[i * REC + FLAGS];
   }
   /** keep only the records whose deferred bit is `deferred`, in order */
   keepDeferred(deferred: boolean): void {
+    const r = this.rec;
     let j = 0;
     for (let i = 0; i < this.n; i++) {
-      if (((this.flags[i] & R_DEFERRED) !== 0) !== deferred) continue;
-      if (i !== j) {
-        this.start[j] = this.start[i];
-        this.end[j] = this.end[i];
-        this.stride[j] = this.stride[i];
-        this.epoch[j] = this.epoch[i];
-        this.flags[j] = this.flags[i];
-      }
+      if (((r[i * REC + FLAGS] & R_DEFERRED) !== 0) !== deferred) continue;
+      if (i !== j) r.copyWithin(j * REC, i * REC, (i + 1) * REC);
       j++;
     }
     this.n = j;
   }
   anyDeferred(): boolean {
-    for (let i = 0; i < this.n; i++) if (this.flags[i] & R_DEFERRED) return true;
+    for (let i = 0; i < this.n; i++) if (this.rec[i * REC + FLAGS] & R_DEFERRED) return true;
     return false;
   }
   /** index of the first record with epoch > t (records are appended in epoch order) */
@@ -81,22 +84,23 @@ export class RangeLog {
     let hi = this.n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.epoch[mid] <= t) lo = mid + 1;
+      if (this.rec[mid * REC + EPOCH] <= t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
   /** does record i apply: its kind bit set, and not deferred for a CPU that uses the mm now */
   applies(i: number, kind: number, usesNow: boolean): boolean {
-    const f = this.flags[i];
+    const f = this.rec[i * REC + FLAGS];
     return (f & kind) !== 0 && ((f & R_DEFERRED) === 0 || !usesNow);
   }
   /** does record i remove a translation of `size` at `addr` (one operation address inside it)? */
   covers(i: number, addr: number, size: number): boolean {
-    const start = this.start[i];
-    const end = this.end[i];
+    const at = i * REC;
+    const start = this.rec[at + START];
+    const end = this.rec[at + END];
     if (addr + size <= start || addr >= end) return false;
-    const stride = this.stride[i];
+    const stride = this.rec[at + STRIDE];
     if (stride <= size) return true;
     // some operation address start + k*stride lands inside [addr, addr+size)?
     const first = addr <= start ? start : start + Math.ceil((addr - start) / stride) * stride;
@@ -133,24 +137,55 @@ export class CpuMmTlb {
 export class TlbModel {
   /** global event counter: bumped by every invalidation and every mm load */
   epoch = 1;
-  private readonly perCpu: Map<Mm, CpuMmTlb>[];
+  /**
+   * per mm, its state on each CPU (undefined: the CPU never loaded it). By mm first: a shootdown
+   * or a free visits one mm on many CPUs, so the mm is looked up once (see {@link states}).
+   */
+  private readonly byMm = new Map<Mm, (CpuMmTlb | undefined)[]>();
+  /** the mm last looked up and its states (undefined: none yet) */
+  private lastMm: Mm | null = null;
+  private lastStates: (CpuMmTlb | undefined)[] | undefined;
   /** per mm, the states that recorded a range since the last prune */
   private readonly withRanges = new Map<Mm, CpuMmTlb[]>();
+  /** the mm whose withRanges list was last asked for, and that list */
+  private lastRangesMm: Mm | null = null;
+  private lastRanges: CpuMmTlb[] = [];
   /** `clock`: simulated time (ns), recorded with each `*Since` so a finding can say since when */
-  constructor(readonly nCpus: number, private readonly clock: () => number = () => 0) {
-    this.perCpu = Array.from({ length: nCpus }, () => new Map());
-  }
+  constructor(readonly nCpus: number, private readonly clock: () => number = () => 0) {}
 
   state(cpu: number, mm: Mm): CpuMmTlb | undefined {
-    return this.perCpu[cpu].get(mm);
+    return this.states(mm)?.[cpu];
+  }
+  private states(mm: Mm): (CpuMmTlb | undefined)[] | undefined {
+    if (mm === this.lastMm) return this.lastStates;
+    const a = this.byMm.get(mm);
+    this.lastMm = mm;
+    this.lastStates = a;
+    return a;
   }
   private ensure(cpu: number, mm: Mm): CpuMmTlb {
-    let s = this.perCpu[cpu].get(mm);
+    let a = this.states(mm);
+    if (!a) {
+      a = new Array<CpuMmTlb | undefined>(this.nCpus).fill(undefined);
+      this.byMm.set(mm, a);
+      this.lastStates = a;
+    }
+    let s = a[cpu];
     if (!s) {
       s = new CpuMmTlb();
-      this.perCpu[cpu].set(mm, s);
+      a[cpu] = s;
     }
     return s;
+  }
+
+  /** withRanges of `mm`, created empty on first use (a shootdown lists one state per CPU) */
+  private rangesOf(mm: Mm): CpuMmTlb[] {
+    if (mm === this.lastRangesMm) return this.lastRanges;
+    let l = this.withRanges.get(mm);
+    if (!l) this.withRanges.set(mm, (l = []));
+    this.lastRangesMm = mm;
+    this.lastRanges = l;
+    return l;
   }
 
   /** The CPU loaded `mm` into its MMU: from now on it may cache translations and walk entries. */
@@ -169,7 +204,7 @@ export class TlbModel {
 
   /** An invalidation executed on `cpu` for `mm` (loaded tells whether mm is still in its MMU). */
   invalidate(cpu: number, mm: Mm, inv: Invalidation, loaded: boolean, deferred = false): void {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s) return; // never cached anything of this mm
     const e = ++this.epoch;
     if (inv.end === Infinity) {
@@ -193,9 +228,7 @@ export class TlbModel {
     s.ranges.push(inv, deferred, e);
     if (!s.listed) {
       s.listed = true;
-      let l = this.withRanges.get(mm);
-      if (!l) this.withRanges.set(mm, (l = []));
-      l.push(s);
+      this.rangesOf(mm).push(s);
     }
   }
 
@@ -205,7 +238,7 @@ export class TlbModel {
    * Either way the promise is used up.
    */
   settleDeferred(cpu: number, mm: Mm): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s) return true;
     const owed = s.deferredLeaf > s.leafFlushed && s.leafSince <= s.deferredLeaf;
     s.deferredLeaf = -1;
@@ -226,8 +259,10 @@ export class TlbModel {
   }
 
   forget(mm: Mm): void {
-    for (const m of this.perCpu) m.delete(mm);
+    this.byMm.delete(mm);
+    if (this.lastMm === mm) this.lastStates = undefined;
     this.withRanges.delete(mm);
+    if (this.lastRangesMm === mm) this.lastRangesMm = null;
   }
 
   /**
@@ -235,7 +270,7 @@ export class TlbModel {
    * `usesNow`: the CPU runs the mm's user code (a deferred invalidation does not protect it).
    */
   leafMayBeCached(cpu: number, mm: Mm, addr: number, size: number, t: number, usesNow: boolean): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s || s.leafSince > t) return false;
     if (!usesNow && s.deferredLeaf > t) return false;
     const r = s.ranges;
@@ -248,18 +283,33 @@ export class TlbModel {
    * no larger than the smallest mapping in it (so every translation in the batch is removed)?
    */
   leafRangeCovers(cpu: number, mm: Mm, lo: number, hi: number, minSize: number, t: number, usesNow: boolean): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s) return true;
     const r = s.ranges;
     for (let i = r.firstAfter(t); i < r.n; i++) {
-      if (r.applies(i, R_LEAF, usesNow) && r.stride[i] <= minSize && r.start[i] <= lo && r.end[i] >= hi) return true;
+      if (r.applies(i, R_LEAF, usesNow) && r.stride(i) <= minSize && r.start(i) <= lo && r.end(i) >= hi) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Both fast paths for a freed batch at once (leafClearAfter, else leafRangeCovers), with the
+   * CPU's state looked up once: the checker asks every CPU this for every batch freed.
+   */
+  batchCleared(cpu: number, mm: Mm, lo: number, hi: number, minSize: number, t: number, usesNow: boolean): boolean {
+    const s = this.states(mm)?.[cpu];
+    if (!s || s.leafSince > t || (!usesNow && s.deferredLeaf > t)) return true;
+    const r = s.ranges;
+    for (let i = r.firstAfter(t); i < r.n; i++) {
+      const f = r.flags(i);
+      if ((f & R_LEAF) !== 0 && ((f & R_DEFERRED) === 0 || !usesNow) && r.stride(i) <= minSize && r.start(i) <= lo && r.end(i) >= hi) return true;
     }
     return false;
   }
 
   /** Fast path: is this CPU safe for every leaf cleared at or before epoch `t`? */
   leafClearAfter(cpu: number, mm: Mm, t: number, usesNow: boolean): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     return !s || s.leafSince > t || (!usesNow && s.deferredLeaf > t);
   }
 
@@ -268,7 +318,7 @@ export class TlbModel {
    * when `walk` is false, walk-cache ones otherwise), none of which covered the stale entry.
    */
   invalidationsAfter(cpu: number, mm: Mm, t: number, usesNow: boolean, walk = false): number {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s) return 0;
     let n = 0;
     const r = s.ranges;
@@ -278,7 +328,7 @@ export class TlbModel {
 
   /** May `cpu` still hold walk-cache entries into a table mapping [base, base+span) unlinked at `t`? */
   walkMayBeCached(cpu: number, mm: Mm, base: number, span: number, t: number, loadedNow: boolean): boolean {
-    const s = this.perCpu[cpu].get(mm);
+    const s = this.states(mm)?.[cpu];
     if (!s || s.walkSince > t) return false;
     if (!loadedNow && s.deferredWalk > t) return false;
     const r = s.ranges;

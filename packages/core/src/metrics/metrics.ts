@@ -1,3 +1,5 @@
+import { PerCpuTable, Tally, metricId } from './per-cpu.js';
+
 /** Per-CPU figures (core SPEC.md §3). Arch counters use the kernel's names (x86 `interrupts.TLB`...). */
 export interface CpuMetrics {
   cpu: number;
@@ -76,84 +78,104 @@ export class Metrics {
   batchPagesAllocated = 0;
   forcedFlushes = 0;
   estimatedNs = 0;
-  readonly tlbInstructions = new Map<string, number>();
-  readonly flushesBy = new Map<string, number>();
-  readonly cpus: CpuAccumulator[];
+  /** TLB instructions by mnemonic id (metricId) */
+  readonly tlbInstructions = new Tally();
+  /** flush operations by the id of the kernel function that issued them */
+  readonly flushesBy = new Tally();
+  /** per CPU (indexed by CPU): IPIs and firmware interruptions received, full and ranged flushes */
+  readonly cpuCounts: CpuCounts;
+  /** per CPU, the TLB instructions it executed, by mnemonic */
+  readonly instructions: PerCpuTable;
+  /** per CPU, the arch's counters (x86 `interrupts.TLB`...) */
+  readonly counters: PerCpuTable;
   readonly violations: Violation[] = [];
   /** what the machine's setup cost (threads present before the first operation switching onto their CPUs) */
   readonly setup: Metrics | null;
 
   /**
-   * Where per-CPU figures and the two maps are counted: these totals, or the setup's while the
+   * Where per-CPU figures and the two tallies are counted: these totals, or the setup's while the
    * setup is measured (asSetup); `also`: a second accumulator that counts the same (a measured
    * operation's bucket, see {@link mark}).
    */
   private into: Metrics = this;
   private also: Metrics | null = null;
-  /** the scalars when the measured interval began */
+  /** the scalars when the measured interval began, and when it ended */
   private readonly marked: number[] = [];
-  /** bumped whenever a per-CPU map gains a key (what {@link closeMark} mirrors as zeros) */
+  private readonly closing: number[] = [];
+  /** bumped whenever a CPU's row gains a per-CPU metric (what {@link closeMark} mirrors as zeros) */
   private keysVersion = 0;
   /** the source's keysVersion this accumulator last mirrored every key of */
   private mirroredVersion = -1;
 
   constructor(nCpus: number, counterNames: readonly string[], withSetup = true) {
     this.setup = withSetup ? new Metrics(nCpus, counterNames, false) : null;
-    this.cpus = Array.from({ length: nCpus }, () => ({
-      ipisReceived: 0,
-      firmwareIpisReceived: 0,
-      fullFlushes: 0,
-      rangedFlushes: 0,
-      instructions: new Map<string, number>(),
-      counters: new Map<string, number>(counterNames.map((n) => [n, 0])),
-    }));
+    this.cpuCounts = newCpuCounts(nCpus);
+    this.instructions = new PerCpuTable(nCpus);
+    this.counters = new PerCpuTable(nCpus);
+    // an arch's counters are listed on every CPU, at 0 until counted
+    for (const n of counterNames) this.counters.listEverywhere(metricId(n));
   }
 
   /** `cpu` received an IPI */
   ipiReceived(cpu: number): void {
-    this.into.cpus[cpu].ipisReceived++;
-    if (this.also) this.also.cpus[cpu].ipisReceived++;
+    this.into.cpuCounts.ipisReceived[cpu]++;
+    if (this.also) this.also.cpuCounts.ipisReceived[cpu]++;
   }
   /** `cpu` performed a full or ranged flush */
   cpuFlush(cpu: number, kind: 'full' | 'ranged'): void {
-    const k = kind === 'full' ? 'fullFlushes' : 'rangedFlushes';
-    this.into.cpus[cpu][k]++;
-    if (this.also) this.also.cpus[cpu][k]++;
+    if (kind === 'full') {
+      this.into.cpuCounts.fullFlushes[cpu]++;
+      if (this.also) this.also.cpuCounts.fullFlushes[cpu]++;
+    } else {
+      this.into.cpuCounts.rangedFlushes[cpu]++;
+      if (this.also) this.also.cpuCounts.rangedFlushes[cpu]++;
+    }
   }
 
   instr(cpu: number, mnemonic: string, n: number): void {
-    this.add(this.into.tlbInstructions, this.tlbInstructions, mnemonic, n);
-    if (this.also) bump(this.also.tlbInstructions, mnemonic, n);
-    if (cpu >= 0) this.addCpu(cpu, 'instructions', mnemonic, n);
+    this.instrById(cpu, metricId(mnemonic), n);
+  }
+  /** instr with the mnemonic's id (metricId) */
+  instrById(cpu: number, id: number, n: number): void {
+    const into = this.into;
+    const also = this.also;
+    into.tlbInstructions.add(id, n);
+    // the totals keep the mnemonic (at 0) while the setup is what counts
+    if (into !== this) this.tlbInstructions.list(id);
+    if (also !== null) also.tlbInstructions.add(id, n);
+    if (cpu >= 0) this.countPerCpu(this.instructions, into.instructions, also === null ? null : also.instructions, cpu, id, n);
   }
   counter(cpu: number, name: string, n: number): void {
-    this.addCpu(cpu, 'counters', name, n);
+    this.counterById(cpu, metricId(name), n);
+  }
+  /** counter with the name's id (metricId) */
+  counterById(cpu: number, id: number, n: number): void {
+    const also = this.also;
+    this.countPerCpu(this.counters, this.into.counters, also === null ? null : also.counters, cpu, id, n);
   }
 
-  /** into[key] += n for a map of the totals (`mine`), which keeps the key while the setup is measured */
-  private add(into: Map<string, number>, mine: Map<string, number>, key: string, n: number): void {
-    into.set(key, (into.get(key) ?? 0) + n);
-    if (into !== mine && !mine.has(key)) mine.set(key, 0);
-  }
-  private addCpu(cpu: number, which: 'instructions' | 'counters', key: string, n: number): void {
-    const mine = this.cpus[cpu][which];
-    const v = mine.get(key);
-    if (v === undefined) this.keysVersion++;
-    if (this.into === this) mine.set(key, (v ?? 0) + n);
-    else this.add(this.into.cpus[cpu][which], mine, key, n);
-    if (this.also) bump(this.also.cpus[cpu][which], key, n);
+  /**
+   * metric `id` += n on `cpu` in `into` (these totals' table `mine`, or the setup's) and `also`;
+   * `mine` lists it there from now on, also when the setup counted it
+   */
+  private countPerCpu(mine: PerCpuTable, into: PerCpuTable, also: PerCpuTable | null, cpu: number, id: number, n: number): void {
+    if (mine.list(cpu, id)) this.keysVersion++;
+    into.add(cpu, id, n);
+    if (also !== null) also.add(cpu, id, n);
   }
 
   /** one TLB flush operation issued by kernel function `fn` */
   flush(fn: string): void {
-    this.add(this.into.flushesBy, this.flushesBy, fn, 1);
-    if (this.also) bump(this.also.flushesBy, fn, 1);
+    const id = metricId(fn);
+    this.into.flushesBy.add(id, 1);
+    if (this.into !== this) this.flushesBy.list(id);
+    if (this.also) this.also.flushesBy.add(id, 1);
   }
   /** firmware interrupted `cpu` on another CPU's behalf (riscv SBI remote fence) */
   firmwareIpi(cpu: number): void {
     this.firmwareIpis++;
-    this.into.cpus[cpu].firmwareIpisReceived++;
-    if (this.also) this.also.cpus[cpu].firmwareIpisReceived++;
+    this.into.cpuCounts.firmwareIpisReceived[cpu]++;
+    if (this.also) this.also.cpuCounts.firmwareIpisReceived[cpu]++;
   }
 
   /**
@@ -188,7 +210,7 @@ export class Metrics {
   mark(bucket: Metrics): void {
     if (this.also || this.into !== this) throw new Error('Metrics.mark: an interval is already being measured');
     this.also = bucket;
-    for (let i = 0; i < SCALARS.length; i++) this.marked[i] = this[SCALARS[i]];
+    readScalars(this, this.marked);
   }
 
   /** End the interval: the bucket gets the scalars' growth, and (as zeros) every per-CPU key. */
@@ -196,48 +218,42 @@ export class Metrics {
     const into = this.also;
     if (!into) throw new Error('Metrics.closeMark: no interval is being measured');
     this.also = null;
-    SCALARS.forEach((k, i) => (into[k] += this[k] - this.marked[i]));
+    readScalars(this, this.closing);
+    addScalars(into, this.closing, this.marked);
     this.mirrorKeys(into);
   }
 
-  /** what addDelta leaves behind: every key of these per-CPU maps present in `into`'s */
+  /** what addDelta leaves behind: every per-CPU metric listed here listed in `into` too */
   private mirrorKeys(into: Metrics): void {
     if (into.mirroredVersion === this.keysVersion) return;
     into.mirroredVersion = this.keysVersion;
-    this.cpus.forEach((s, i) => {
-      const c = into.cpus[i];
-      for (const k of s.instructions.keys()) if (!c.instructions.has(k)) c.instructions.set(k, 0);
-      for (const k of s.counters.keys()) if (!c.counters.has(k)) c.counters.set(k, 0);
-    });
+    into.instructions.listAll(this.instructions);
+    into.counters.listAll(this.counters);
   }
 
   /** the counts now, for {@link addDelta} */
   snapshot(): Snapshot {
     const scalars = SCALARS.map((k) => this[k]);
-    const cpus = this.cpus.map((c) => ({ ...c, instructions: new Map(c.instructions), counters: new Map(c.counters) }));
-    return { scalars, tlbInstructions: new Map(this.tlbInstructions), flushesBy: new Map(this.flushesBy), cpus };
+    const c = this.cpuCounts;
+    const cpuCounts: CpuCounts = { ipisReceived: c.ipisReceived.slice(), firmwareIpisReceived: c.firmwareIpisReceived.slice(), fullFlushes: c.fullFlushes.slice(), rangedFlushes: c.rangedFlushes.slice() };
+    return { scalars, tlbInstructions: this.tlbInstructions.clone(), flushesBy: this.flushesBy.clone(), cpuCounts, instructions: this.instructions.clone(), counters: this.counters.clone() };
   }
 
   /** this += a - b */
   addDelta(a: Snapshot, b: Snapshot): void {
     SCALARS.forEach((k, i) => (this[k] += a.scalars[i] - b.scalars[i]));
-    const addMap = (into: Map<string, number>, x: Map<string, number>, y: Map<string, number>) => {
-      for (const k of new Set([...x.keys(), ...y.keys()])) {
-        const d = (x.get(k) ?? 0) - (y.get(k) ?? 0);
-        if (d !== 0 || !into.has(k)) into.set(k, (into.get(k) ?? 0) + d);
-      }
-    };
-    addMap(this.tlbInstructions, a.tlbInstructions, b.tlbInstructions);
-    addMap(this.flushesBy, a.flushesBy, b.flushesBy);
-    this.cpus.forEach((c, i) => {
-      for (const k of CPU_SCALARS) c[k] += a.cpus[i][k] - b.cpus[i][k];
-      addMap(c.instructions, a.cpus[i].instructions, b.cpus[i].instructions);
-      addMap(c.counters, a.cpus[i].counters, b.cpus[i].counters);
-    });
+    this.tlbInstructions.addDelta(a.tlbInstructions, b.tlbInstructions);
+    this.flushesBy.addDelta(a.flushesBy, b.flushesBy);
+    for (const k of CPU_SCALARS) {
+      const c = this.cpuCounts[k];
+      for (let i = 0; i < c.length; i++) c[i] += a.cpuCounts[k][i] - b.cpuCounts[k][i];
+    }
+    this.instructions.addDelta(a.instructions, b.instructions);
+    this.counters.addDelta(a.counters, b.counters);
   }
 
   summary(): RunMetrics {
-    const flushesBy = sortedRecord(dropZeros(this.flushesBy));
+    const flushesBy = this.flushesBy.record();
     return {
       flushes: Object.values(flushesBy).reduce((a, b) => a + b, 0),
       flushesBy,
@@ -245,7 +261,7 @@ export class Metrics {
       ipis: this.ipis,
       firmwareIpis: this.firmwareIpis,
       ipiBroadcasts: this.ipiBroadcasts,
-      tlbInstructions: sortedRecord(dropZeros(this.tlbInstructions)),
+      tlbInstructions: this.tlbInstructions.record(),
       fullFlushes: this.fullFlushes,
       rangedFlushes: this.rangedFlushes,
       pagesFreed: this.pagesFreed,
@@ -259,50 +275,66 @@ export class Metrics {
   }
 
   perCpu(): CpuMetrics[] {
-    return this.cpus.map((c, cpu) => ({
+    const instructions = this.instructions.records(true);
+    const counters = this.counters.records(false);
+    const c = this.cpuCounts;
+    return Array.from(c.ipisReceived, (_, cpu) => ({
       cpu,
-      ipisReceived: c.ipisReceived,
-      firmwareIpisReceived: c.firmwareIpisReceived,
-      fullFlushes: c.fullFlushes,
-      rangedFlushes: c.rangedFlushes,
-      instructions: sortedRecord(dropZeros(c.instructions)),
-      counters: sortedRecord(c.counters),
+      ipisReceived: c.ipisReceived[cpu],
+      firmwareIpisReceived: c.firmwareIpisReceived[cpu],
+      fullFlushes: c.fullFlushes[cpu],
+      rangedFlushes: c.rangedFlushes[cpu],
+      instructions: instructions[cpu],
+      counters: counters[cpu],
     }));
   }
 }
 
-interface CpuAccumulator {
-  ipisReceived: number;
-  firmwareIpisReceived: number;
-  fullFlushes: number;
-  rangedFlushes: number;
-  instructions: Map<string, number>;
-  counters: Map<string, number>;
+/** Metrics.cpuCounts: one array per figure, indexed by CPU */
+export interface CpuCounts {
+  ipisReceived: Float64Array;
+  firmwareIpisReceived: Float64Array;
+  fullFlushes: Float64Array;
+  rangedFlushes: Float64Array;
+}
+function newCpuCounts(n: number): CpuCounts {
+  return { ipisReceived: new Float64Array(n), firmwareIpisReceived: new Float64Array(n), fullFlushes: new Float64Array(n), rangedFlushes: new Float64Array(n) };
 }
 const SCALARS = ['archFlushes', 'ipis', 'firmwareIpis', 'ipiBroadcasts', 'fullFlushes', 'rangedFlushes', 'pagesFreed', 'tablesFreed', 'rcuCallbacks', 'batchPagesAllocated', 'forcedFlushes', 'estimatedNs'] as const;
-const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
-/** m[key] += n */
-function bump(m: Map<string, number>, key: string, n: number): void {
-  m.set(key, (m.get(key) ?? 0) + n);
+type Scalars = Record<(typeof SCALARS)[number], number>;
+/**
+ * out[i] = m[SCALARS[i]], and m[SCALARS[i]] += a[i] - b[i]: written out field by field because
+ * every operation's interval does both (a loop over the names is a keyed access per field).
+ */
+function readScalars(m: Scalars, out: number[]): void {
+  out[0] = m.archFlushes; out[1] = m.ipis; out[2] = m.firmwareIpis; out[3] = m.ipiBroadcasts;
+  out[4] = m.fullFlushes; out[5] = m.rangedFlushes; out[6] = m.pagesFreed; out[7] = m.tablesFreed;
+  out[8] = m.rcuCallbacks; out[9] = m.batchPagesAllocated; out[10] = m.forcedFlushes; out[11] = m.estimatedNs;
 }
+function addScalars(m: Scalars, a: readonly number[], b: readonly number[]): void {
+  m.archFlushes += a[0] - b[0]; m.ipis += a[1] - b[1]; m.firmwareIpis += a[2] - b[2]; m.ipiBroadcasts += a[3] - b[3];
+  m.fullFlushes += a[4] - b[4]; m.rangedFlushes += a[5] - b[5]; m.pagesFreed += a[6] - b[6]; m.tablesFreed += a[7] - b[7];
+  m.rcuCallbacks += a[8] - b[8]; m.batchPagesAllocated += a[9] - b[9]; m.forcedFlushes += a[10] - b[10]; m.estimatedNs += a[11] - b[11];
+}
+// both follow SCALARS, checked once at load
+{
+  const probe = Object.fromEntries(SCALARS.map((k, i) => [k, i])) as Scalars;
+  const out: number[] = [];
+  readScalars(probe, out);
+  addScalars(probe, out, SCALARS.map(() => 0));
+  if (out.length !== SCALARS.length || SCALARS.some((k, i) => out[i] !== i || probe[k] !== 2 * i)) throw new Error('metrics: readScalars/addScalars do not follow SCALARS');
+}
+const CPU_SCALARS = ['ipisReceived', 'firmwareIpisReceived', 'fullFlushes', 'rangedFlushes'] as const;
 
 export interface Snapshot {
   scalars: number[];
-  tlbInstructions: Map<string, number>;
-  flushesBy: Map<string, number>;
-  cpus: CpuAccumulator[];
+  tlbInstructions: Tally;
+  flushesBy: Tally;
+  cpuCounts: CpuCounts;
+  instructions: PerCpuTable;
+  counters: PerCpuTable;
 }
 
-/** A mnemonic counted only in setup has 0 left in the totals: not a row of the workload. */
-function dropZeros(m: Map<string, number>): Map<string, number> {
-  return new Map([...m].filter(([, v]) => v !== 0));
-}
-
-export function sortedRecord(m: Map<string, number>): Record<string, number> {
-  const r: Record<string, number> = {};
-  for (const k of [...m.keys()].sort()) r[k] = m.get(k)!;
-  return r;
-}
 
 /**
  * `x` rounded to `digits` significant figures: estimatedNs rests on cited and assumed costs, so

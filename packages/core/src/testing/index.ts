@@ -69,9 +69,9 @@ export function diffCounts(a: Readonly<Record<string, number>>, b: Readonly<Reco
 
 /** The TLB instructions executed while `fn` runs, per mnemonic (only those it executed). */
 export function instructionsDuring(m: Machine, fn: () => void): Record<string, number> {
-  const before = Object.fromEntries(m.metrics.tlbInstructions);
+  const before = m.metrics.tlbInstructions.record();
   fn();
-  return diffCounts(Object.fromEntries(m.metrics.tlbInstructions), before);
+  return diffCounts(m.metrics.tlbInstructions.record(), before);
 }
 
 type Summary = ReturnType<Machine['metrics']['summary']>;
