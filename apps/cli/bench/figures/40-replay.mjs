@@ -7,7 +7,7 @@
 // slowest architecture's rate. BENCH_LONG_LINES=N also replays a synthetic trace of N lines (the
 // fixture's lines repeated, each copy's mappings at their own addresses) on the four
 // architectures, with its time and the process's peak RSS. Run with `pnpm bench` (after a build).
-// BENCH_FILE=path replays another file; BENCH_SECONDS=N.
+// BENCH_FILE=path replays another file; BENCH_SECONDS=N; BENCH_WARMUP_SECONDS=N.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -50,8 +50,15 @@ let slowest = Infinity;
 const first = await replay(input(), x86());
 console.log(`tlbsim replay: ${basename(file)} (${first.lines} lines, ${first.syscalls} syscalls, ${first.threads} threads on ${first.cpus.length} CPUs, touch=all)`);
 console.log(`${'arch'.padEnd(6)}  ${'lines replayed per second'.padStart(25)}  ${'ms per replay'.padStart(13)}  runs`);
+// warm-up: every architecture replays for BENCH_WARMUP_SECONDS (1) of CPU before any is timed, so
+// the first one timed does not pay alone for compiling the code all four share (the JIT optimises
+// the replay loop over its first few dozen runs)
+const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+for (const make of Object.values(ARCHES)) {
+  const t = process.cpuUsage();
+  for (let i = 0; i < 2 || cpuMs(t) < (warmup * 1000) / 4; i++) await replay(input(), make());
+}
 for (const [name, make] of Object.entries(ARCHES)) {
-  for (let i = 0; i < 2; i++) await replay(input(), make()); // warm-up
   let runs = 0;
   let lines = 0;
   const t0 = process.cpuUsage();
