@@ -111,13 +111,7 @@ export class StraceParser {
     const tid = p.pid ?? this.defaultTid;
     switch (p.type) {
       case 'call': {
-        const ev = this.base(n, tid, p.ts) as CallEvent;
-        ev.kind = 'call';
-        ev.endLine = n;
-        ev.name = p.name;
-        ev.args = p.args;
-        ev.result = p.result;
-        return ev;
+        return this.call(n, tid, p.ts, n, p.name, p.args, p.result);
       }
       case 'unfinished': {
         this.pending.set(tid, { name: p.name, args: p.args, line: n, ts: p.ts });
@@ -134,13 +128,7 @@ export class StraceParser {
           const joined = parseCallBody(`${p.name}(${st.args}${p.rest}`, p.name, tid, p.ts);
           if (joined.type !== 'call') return this.error(n, tid, p.ts, joined.type === 'error' ? joined.reason : 'bad resumed line');
           // the call's line and time are its start's (the resumed line's time when the start had none)
-          const ev = this.base(st.line, tid, st.ts ?? p.ts) as CallEvent;
-          ev.kind = 'call';
-          ev.endLine = n;
-          ev.name = p.name;
-          ev.args = joined.args;
-          ev.result = joined.result;
-          return ev;
+          return this.call(st.line, tid, st.ts ?? p.ts, n, p.name, joined.args, joined.result);
         }
         // the start is missing (trace cut, or the thread changed its id in execve)
         const rest = p.rest.replace(/^\s*<unfinished \.\.\.>/, '');
@@ -191,6 +179,17 @@ export class StraceParser {
   /** The fields every event starts with (`ts` only when the line had a time). */
   private base(line: number, tid: number, ts: number | undefined): EventBase {
     return ts !== undefined ? { file: this.file, line, tid, ts } : { file: this.file, line, tid };
+  }
+
+  /** a whole call: from its line (or its start's) to `endLine` */
+  private call(line: number, tid: number, ts: number | undefined, endLine: number, name: string, args: string, result: CallEvent['result']): CallEvent {
+    const ev = this.base(line, tid, ts) as CallEvent;
+    ev.kind = 'call';
+    ev.endLine = endLine;
+    ev.name = name;
+    ev.args = args;
+    ev.result = result;
+    return ev;
   }
 
   private error(line: number, tid: number, ts: number | undefined, reason: string): ErrorEvent {
