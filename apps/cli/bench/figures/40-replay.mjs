@@ -50,13 +50,14 @@ let slowest = Infinity;
 const first = await replay(input(), x86());
 console.log(`tlbsim replay: ${basename(file)} (${first.lines} lines, ${first.syscalls} syscalls, ${first.threads} threads on ${first.cpus.length} CPUs, touch=all)`);
 console.log(`${'arch'.padEnd(6)}  ${'lines replayed per second'.padStart(25)}  ${'ms per replay'.padStart(13)}  runs`);
-// warm-up: every architecture replays for BENCH_WARMUP_SECONDS (1) of CPU before any is timed, so
-// the first one timed does not pay alone for compiling the code all four share (the JIT optimises
-// the replay loop over its first few dozen runs)
-const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+// warm-up: every architecture replays for BENCH_WARMUP_SECONDS (2) of CPU before any is timed: the
+// figure is the steady rate a long trace replays at (the JIT optimises the replay loop over its
+// first hundred or so runs; a 1M-line trace is thousands of this file), and the first architecture
+// timed does not pay alone for compiling the code all four share
+const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 for (const make of Object.values(ARCHES)) {
   const t = process.cpuUsage();
-  for (let i = 0; i < 2 || cpuMs(t) < (warmup * 1000) / 4; i++) await replay(input(), make());
+  for (let i = 0; i < 2 || cpuMs(t) < warmup * 1000; i++) await replay(input(), make());
 }
 for (const [name, make] of Object.entries(ARCHES)) {
   let runs = 0;
