@@ -37,9 +37,7 @@ export class CallSites {
   constructor(private readonly m: Machine) {}
 
   private instrTotal(): number {
-    let n = 0;
-    for (const v of this.m.metrics.tlbInstructions.values()) n += v;
-    return n;
+    return this.m.metrics.tlbInstructions.sum();
   }
 
   /** Before an event is applied: the counters it will be measured against. */
