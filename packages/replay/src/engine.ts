@@ -28,6 +28,8 @@ export interface ReplayModel<P, T> extends ThreadSink<P, T> {
   schedSwitch?(ev: SwitchEvent, prev: TracedThread<P, T> | undefined, next: TracedThread<P, T> | undefined): void;
   /** an input is a kernel recording */
   recording?(reader: FtraceReader): void;
+  /** nothing is simulated: only the thread table matters (the first pass) */
+  readonly threadsOnly?: boolean;
 }
 
 /** The first pass's model: threads only, nothing simulated. */
@@ -44,6 +46,7 @@ export const COUNT_THREADS_ONLY: ReplayModel<null, null> = {
   afterEvent: () => {},
   syscall: () => {},
   memoryCall: () => 0,
+  threadsOnly: true,
 };
 
 /** calls whose replay needs their arguments */
@@ -66,7 +69,8 @@ export class Replayer<P, T> implements EventSink {
   constructor(readonly model: ReplayModel<P, T>, readonly tally: Tally, private readonly strict: boolean, private readonly tracePage = 4096) {
     this.threads = new ThreadTable(model, tally);
     this.order = new CallOrder((ev, input, mayBlock) => this.apply(ev, input, mayBlock));
-    this.countOnly = model === COUNT_THREADS_ONLY && !strict;
+    // a flag, not the object's identity: the first pass adds its own recording callback to a copy
+    this.countOnly = model.threadsOnly === true && !strict;
   }
 
   /** The event must wait: the kernel chose [start, end) for rec, another thread of its mm releases it. */
