@@ -5,7 +5,7 @@
 export { replay, replaySync } from './replay.js';
 export { ReplayError, type ReplayOptions, type TouchRule } from './options.js';
 export type { ReplayInput, LineSource } from './inputs.js';
-export { LineSplitter, linesOf } from './lines.js';
+export { LineSplitter, linesOf, lineBatchesOf, batchedLines, LINE_BATCHES, type BatchedLines } from './lines.js';
 export type { ReplayResult } from './result.js';
 export type { SkippedLine } from './tally.js';
 export type { CallSite } from './call-sites.js';

@@ -4,6 +4,7 @@
  */
 import { FtraceReader, looksLikeFtrace, type FtraceOptions } from './ftrace-events.js';
 import { StraceParser, type StraceEvent } from './strace-events.js';
+import { LINE_BATCHES, type BatchedLines } from './lines.js';
 import { pidFromFileName } from './strace-line.js';
 
 export type LineSource = Iterable<string> | AsyncIterable<string>;
@@ -136,26 +137,96 @@ export function readSync(inputs: ReplayInput[], sink: EventSink, ftrace: FtraceO
   return streams.map((s) => s.state.parser.lines);
 }
 
+/**
+ * A source's lines one at a time, with as few waits as the source allows: none for a synchronous
+ * iterable, one per batch for {@link BatchedLines}, one per line for any other async iterable.
+ */
+class LineCursor {
+  private batch: readonly string[] = [];
+  private at = 0;
+  private done = false;
+  private readonly sync: Iterator<string> | undefined;
+  private readonly batches: AsyncIterator<readonly string[]> | undefined;
+  private readonly lines: AsyncIterator<string> | undefined;
+
+  constructor(src: LineSource) {
+    const s = src as Partial<Iterable<string> & AsyncIterable<string> & BatchedLines>;
+    if (typeof s[LINE_BATCHES] === 'function') this.batches = s[LINE_BATCHES]!();
+    else if (typeof s[Symbol.asyncIterator] === 'function') this.lines = s[Symbol.asyncIterator]!();
+    else this.sync = (src as Iterable<string>)[Symbol.iterator]();
+  }
+
+  /** The next line without waiting: null at the end, undefined when it must be waited for ({@link next}). */
+  take(): string | null | undefined {
+    if (this.at < this.batch.length) return this.batch[this.at++];
+    if (this.sync) {
+      const r = this.sync.next();
+      if (r.done) this.done = true;
+      return r.done ? null : r.value;
+    }
+    return this.done ? null : undefined;
+  }
+
+  /** The next line, or null at the end. */
+  async next(): Promise<string | null> {
+    for (;;) {
+      const t = this.take();
+      if (t !== undefined) return t;
+      const r = this.batches ? await this.batches.next() : await this.lines!.next();
+      if (r.done) {
+        this.done = true;
+        this.batch = [];
+      } else this.batch = this.batches ? (r.value as readonly string[]) : [r.value as string];
+      this.at = 0;
+    }
+  }
+
+  /** Stop early (an error): the source may close its file, as a for-of loop left early lets it. */
+  async close(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    if (this.sync) this.sync.return?.();
+    else await (this.batches ?? this.lines)!.return?.();
+  }
+}
+
 /** {@link readSync} for inputs that may be asynchronous (streamed files). */
 export async function readAsync(inputs: ReplayInput[], sink: EventSink, ftrace: FtraceOptions = {}): Promise<number[]> {
   const streams = inputs.map((inp, i) => new Stream(i, inp.name, sink, ftrace));
-  if (inputs.length === 1) {
-    const s = streams[0];
-    for await (const text of open(inputs[0].lines)) sink.feed(s.parse(text), s.state);
-  } else {
-    const its = inputs.map((inp) => {
-      const src = open(inp.lines) as Partial<AsyncIterable<string> & Iterable<string>>;
-      return src[Symbol.asyncIterator] ? src[Symbol.asyncIterator]!() : (src as Iterable<string>)[Symbol.iterator]();
-    });
-    const pull = async (i: number) => {
-      const r = await its[i].next();
-      streams[i].head = r.done ? null : streams[i].parse(r.value);
-      if (streams[i].head) sink.announce(streams[i].head!);
-    };
-    for (let i = 0; i < streams.length; i++) await pull(i);
-    for (let i = earliest(streams); i >= 0; i = earliest(streams)) {
-      sink.feed(streams[i].head!, streams[i].state);
-      await pull(i);
+  const cursors = inputs.map((inp) => new LineCursor(open(inp.lines)));
+  let ok = false;
+  try {
+    if (inputs.length === 1) {
+      const s = streams[0];
+      const cur = cursors[0];
+      for (;;) {
+        let text = cur.take();
+        if (text === undefined) text = await cur.next();
+        if (text === null) break;
+        sink.feed(s.parse(text), s.state);
+      }
+    } else {
+      const pull = (i: number, text: string | null) => {
+        streams[i].head = text === null ? null : streams[i].parse(text);
+        if (streams[i].head) sink.announce(streams[i].head!);
+      };
+      for (let i = 0; i < streams.length; i++) pull(i, await cursors[i].next());
+      for (let i = earliest(streams); i >= 0; i = earliest(streams)) {
+        sink.feed(streams[i].head!, streams[i].state);
+        const text = cursors[i].take();
+        pull(i, text !== undefined ? text : await cursors[i].next());
+      }
+    }
+    ok = true;
+  } finally {
+    if (!ok) {
+      for (const c of cursors) {
+        try {
+          await c.close();
+        } catch {
+          // the error that stopped the reading is the one reported
+        }
+      }
     }
   }
   sink.finish();

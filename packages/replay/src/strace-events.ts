@@ -2,7 +2,8 @@
  * Event assembly: one event per strace line, `<unfinished ...>` / `<... resumed>` pairs joined
  * per thread.
  */
-import { closingParen, parseCallBody, parseLine, parseResult, type StraceResult } from './strace-line.js';
+import { closingParen, parseCallBody, parsedOf, parseResult, type StraceResult } from './strace-line.js';
+import { CALL, LineScan } from './strace-scan.js';
 
 interface EventBase {
   file: string;
@@ -93,6 +94,7 @@ export class StraceParser {
   sawPid = false;
   /** lines pushed so far */
   lines = 0;
+  private readonly scan = new LineScan();
 
   /**
    * @param file name of the input (for reports)
@@ -106,8 +108,19 @@ export class StraceParser {
    */
   push(text: string): StraceEvent {
     const n = ++this.lines;
-    const p = parseLine(text);
-    if (p.pid !== undefined) this.sawPid = true;
+    const sc = this.scan;
+    sc.scan(text);
+    const hasPid = !Number.isNaN(sc.pid);
+    if (hasPid) this.sawPid = true;
+    if (sc.kind === CALL) {
+      // the common line: its event straight from the scan, with no ParsedLine between
+      const tid = hasPid ? sc.pid : this.defaultTid;
+      const ts = sc.ts;
+      return ts !== undefined
+        ? { file: this.file, line: n, tid, ts, kind: 'call', endLine: n, name: sc.name, args: sc.args, result: sc.result! }
+        : { file: this.file, line: n, tid, kind: 'call', endLine: n, name: sc.name, args: sc.args, result: sc.result! };
+    }
+    const p = parsedOf(sc);
     const tid = p.pid ?? this.defaultTid;
     switch (p.type) {
       case 'call': {

@@ -1,4 +1,5 @@
 /** Decoding the arguments of the memory and process system calls, as strace prints them. */
+import { brkFast, HUGE_SIZES, MADVICE, madviseFast, mmapFast, mprotectFast, mremapFast, munmapFast } from './args-scan.js';
 import { splitArgs } from './strace-line.js';
 
 export interface ProtBits {
@@ -125,7 +126,6 @@ export function parseProt(s: string): ProtBits | null {
   return r;
 }
 
-const MADVICE: Record<string, MadviseKind> = { MADV_DONTNEED: 'dontneed', MADV_DONTNEED_LOCKED: 'dontneed_locked', MADV_FREE: 'free' };
 const MADV_WHY: Record<string, string> = {
   MADV_DONTFORK: 'changes VMA flags only',
   MADV_DOFORK: 'changes VMA flags only',
@@ -153,12 +153,6 @@ const MADV_WHY: Record<string, string> = {
   MADV_GUARD_REMOVE: 'guard regions are not modelled',
 };
 
-const HUGE_SIZES: Record<string, number> = {
-  MAP_HUGE_64KB: 2 ** 16, MAP_HUGE_512KB: 2 ** 19, MAP_HUGE_1MB: 2 ** 20, MAP_HUGE_2MB: 2 ** 21, MAP_HUGE_8MB: 2 ** 23,
-  MAP_HUGE_16MB: 2 ** 24, MAP_HUGE_32MB: 2 ** 25, MAP_HUGE_256MB: 2 ** 28, MAP_HUGE_512MB: 2 ** 29, MAP_HUGE_1GB: 2 ** 30,
-  MAP_HUGE_2GB: 2 ** 31, MAP_HUGE_16GB: 2 ** 34,
-};
-
 function num(args: string[], i: number, what: string, name: string): number | string {
   const v = parseNum(args[i]);
   return Number.isNaN(v) ? `${name}: cannot read ${what} "${args[i] ?? ''}"` : v;
@@ -167,9 +161,39 @@ function num(args: string[], i: number, what: string, name: string): number | st
 /**
  * Decode a memory or process system call from its printed arguments. Works on the partial
  * argument list of an `<unfinished ...>` start too (everything these calls print on entry).
+ * The memory calls' common forms are read in place (args-scan.ts); the rest, and every line
+ * those fast paths decline, the general way.
  */
 export function decodeCall(name: string, argsText: string): Decoded {
   const sys = name === 'mmap2' || name === 'old_mmap' ? 'mmap' : name === 'pkey_mprotect' ? 'mprotect' : name;
+  let d: Decoded | null;
+  switch (sys) {
+    case 'mmap':
+      d = mmapFast(name, argsText);
+      break;
+    case 'munmap':
+      d = munmapFast(argsText);
+      break;
+    case 'mprotect':
+      d = mprotectFast(argsText);
+      break;
+    case 'madvise':
+      d = madviseFast(argsText);
+      break;
+    case 'mremap':
+      d = mremapFast(argsText);
+      break;
+    case 'brk':
+      d = brkFast(argsText);
+      break;
+    default:
+      d = null;
+  }
+  return d ?? decodeGeneral(name, sys, argsText);
+}
+
+/** decodeCall without the fast paths: splitArgs, flag sets, and the exact message of what cannot be read. */
+function decodeGeneral(name: string, sys: string, argsText: string): Decoded {
   switch (sys) {
     case 'mmap': {
       const a = splitArgs(argsText);

@@ -1,7 +1,7 @@
 import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { LineSplitter, linesOf, type ReplayInput } from '@tlbsim/replay';
+import { batchedLines, lineBatchesOf, LineSplitter, type ReplayInput } from '@tlbsim/replay';
 import { UsageError } from '../errors.js';
 import { readStdin, STDIO, withDefaultSignals } from '../io.js';
 
@@ -67,12 +67,12 @@ function splitLines(text: string): string[] {
 }
 
 /**
- * The lines of a compressed file, streamed (decompressed a chunk at a time, never the whole
- * file; split as readline splits them, see linesOf). An error while reading (the file vanished
+ * The lines of a compressed file, streamed a batch at a time (decompressed a chunk at a time,
+ * never the whole file; split as readline splits them, see linesOf). An error while reading (the file vanished
  * after the check, an I/O error) becomes a one-line usage error naming the file. `count`
  * receives the number of lines read.
  */
-async function* gzipLines(file: string, count: (n: number) => void): AsyncGenerator<string> {
+async function* gzipLines(file: string, count: (n: number) => void): AsyncGenerator<string[]> {
   const raw = createReadStream(file);
   const input = raw.pipe(createGunzip());
   // the decompressor does not see the file's errors: they end its stream with the error
@@ -81,9 +81,9 @@ async function* gzipLines(file: string, count: (n: number) => void): AsyncGenera
   let n = 0;
   let failure: unknown;
   try {
-    for await (const line of linesOf(input)) {
-      n++;
-      yield line;
+    for await (const batch of lineBatchesOf(input)) {
+      n += batch.length;
+      yield batch;
     }
   } catch (e) {
     failure = e;
@@ -100,13 +100,13 @@ const CHUNK = 1 << 16;
 const CHUNKS_PER_TURN = 16;
 
 /**
- * The lines of a regular file, streamed: read a chunk at a time (never the whole file) and split
- * as readline splits them (LineSplitter). The reads are synchronous, a turn of the event loop
+ * The lines of a regular file, streamed a batch (a chunk's lines) at a time: read a chunk at a
+ * time (never the whole file) and split as readline splits them (LineSplitter). The reads are synchronous, a turn of the event loop
  * every 1 MiB: waiting for the thread pool at every chunk cost more than replaying a small
  * trace. An error while reading (the file vanished after the check, an I/O error) becomes a
  * one-line usage error naming the file. `count` receives the number of lines read.
  */
-async function* fileLines(file: string, count: (n: number) => void): AsyncGenerator<string> {
+async function* fileLines(file: string, count: (n: number) => void): AsyncGenerator<string[]> {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -118,8 +118,8 @@ async function* fileLines(file: string, count: (n: number) => void): AsyncGenera
     const buf = Buffer.allocUnsafe(CHUNK);
     const dec = new StringDecoder('utf8');
     const split = new LineSplitter();
-    const lines: string[] = [];
     for (let chunks = 1; ; chunks++) {
+      const lines: string[] = [];
       let got: number;
       try {
         got = readSync(fd, buf, 0, CHUNK, null);
@@ -129,9 +129,8 @@ async function* fileLines(file: string, count: (n: number) => void): AsyncGenera
       if (got === 0) split.push(dec.end(), lines);
       else split.push(dec.write(buf.subarray(0, got)), lines);
       if (got === 0) split.end(lines);
-      for (const l of lines) yield l;
       n += lines.length;
-      lines.length = 0;
+      if (lines.length) yield lines;
       if (got === 0) break;
       if (chunks % CHUNKS_PER_TURN === 0) await new Promise((r) => setImmediate(r));
     }
@@ -141,9 +140,9 @@ async function* fileLines(file: string, count: (n: number) => void): AsyncGenera
   count(n);
 }
 
-/** The lines of FILE or FILE.gz, read as they are replayed. */
+/** The lines of FILE or FILE.gz, read as they are replayed (each iteration reads the file afresh). */
 export function streamLines(file: string, count: (n: number) => void): AsyncIterable<string> {
-  return file.endsWith('.gz') ? gzipLines(file, count) : fileLines(file, count);
+  return batchedLines(() => (file.endsWith('.gz') ? gzipLines(file, count) : fileLines(file, count)));
 }
 
 export interface FileInputs {
