@@ -69,46 +69,40 @@ function numIn(s: string, b: number, e: number): number {
   return neg ? -v : v;
 }
 
-/** s[b, e) is the flag `name` */
-function is(s: string, b: number, e: number, name: string): boolean {
-  return e - b === name.length && s.startsWith(name, b);
-}
-
-/** The trimmed `|`-separated parts of argument k, each passed to fn(b, e) (empty ones skipped); false when fn refused one. */
-function eachFlag(s: string, k: number, fn: (b: number, e: number) => boolean): boolean {
-  const end = argE[k];
-  for (let from = argB[k]; ; ) {
-    let bar = s.indexOf('|', from);
-    if (bar < 0 || bar > end) bar = end;
-    let b = from;
-    let e = bar;
-    while (b < e && isSpace(s.charCodeAt(b))) b++;
-    while (e > b && isSpace(s.charCodeAt(e - 1))) e--;
-    if (b < e && !fn(b, e)) return false;
-    if (bar === end) return true;
-    from = bar + 1;
+/**
+ * Flag names and their bits, found by a number made of a name's length and two of its
+ * characters (one Map lookup and one comparison per part, not a comparison per name).
+ */
+class FlagTable {
+  private readonly byKey = new Map<number, { name: string; bits: number; size: number }[]>();
+  constructor(entries: [string, number, number?][]) {
+    for (const [name, bits, size = 0] of entries) {
+      const k = key(name, 0, name.length);
+      const list = this.byKey.get(k) ?? [];
+      list.push({ name, bits, size });
+      this.byKey.set(k, list);
+    }
+  }
+  /** the entry s[b, e) names, or undefined */
+  find(s: string, b: number, e: number): { name: string; bits: number; size: number } | undefined {
+    const list = this.byKey.get(key(s, b, e));
+    if (list === undefined) return undefined;
+    for (const f of list) if (f.name.length === e - b && s.startsWith(f.name, b)) return f;
+    return undefined;
   }
 }
 
-/** parseProt of argument k; null when a part is neither PROT_* nor a number (the general way says why). */
-function prot(s: string, k: number): ProtBits | null {
-  const r = { read: false, write: false, exec: false };
-  const ok = eachFlag(s, k, (b, e) => {
-    if (is(s, b, e, 'PROT_READ')) r.read = true;
-    else if (is(s, b, e, 'PROT_WRITE')) r.write = true;
-    else if (is(s, b, e, 'PROT_EXEC')) r.exec = true;
-    else if (!s.startsWith('PROT_', b) || e - b < 5) {
-      // a number's bits (what parseNum reads of the part)
-      const n = numIn(s, b, e);
-      if (Number.isNaN(n)) return false;
-      if (n & 1) r.read = true;
-      if (n & 2) r.write = true;
-      if (n & 4) r.exec = true;
-    }
-    return true;
-  });
-  return ok ? r : null;
+function key(s: string, b: number, e: number): number {
+  const len = e - b;
+  return len | (len > 5 ? s.charCodeAt(b + 5) << 6 : 0) | (s.charCodeAt(e - 1) << 14);
 }
+
+// the bits of the flags the decoders read; 0: a flag that changes nothing here
+const READ = 1;
+const WRITE = 2;
+const EXEC = 4;
+const NONE = 8;
+const PROT = new FlagTable([['PROT_READ', READ], ['PROT_WRITE', WRITE], ['PROT_EXEC', EXEC], ['PROT_NONE', NONE]]);
 
 const MAP_SHARED = 1;
 const MAP_ANONYMOUS = 2;
@@ -118,6 +112,73 @@ const MAP_HUGETLB = 16;
 const MAP_POPULATE = 32;
 const MAP_LOCKED = 64;
 const MAP_NORESERVE = 128;
+const MAP = new FlagTable([
+  ['MAP_SHARED', MAP_SHARED], ['MAP_SHARED_VALIDATE', MAP_SHARED], ['MAP_ANONYMOUS', MAP_ANONYMOUS], ['MAP_ANON', MAP_ANONYMOUS],
+  ['MAP_FIXED', MAP_FIXED], ['MAP_FIXED_NOREPLACE', MAP_FIXED | MAP_FIXED_NOREPLACE], ['MAP_HUGETLB', MAP_HUGETLB],
+  ['MAP_POPULATE', MAP_POPULATE], ['MAP_LOCKED', MAP_LOCKED | MAP_POPULATE], ['MAP_NORESERVE', MAP_NORESERVE],
+  ['MAP_PRIVATE', 0], ['MAP_DENYWRITE', 0], ['MAP_STACK', 0], ['MAP_GROWSDOWN', 0], ['MAP_EXECUTABLE', 0], ['MAP_32BIT', 0], ['MAP_NONBLOCK', 0], ['MAP_SYNC', 0],
+  ...Object.entries(HUGE_SIZES).map(([name, size]): [string, number, number] => [name, 0, size]),
+]);
+
+const ADVICE_KINDS: (MadviseKind | null)[] = [null, 'dontneed', 'dontneed_locked', 'free'];
+/** the advice names (the ones decodeCall replays, with their kind's index, and the ones it names as ignored) */
+const MADV = new FlagTable([
+  ['MADV_DONTNEED', 1], ['MADV_DONTNEED_LOCKED', 2], ['MADV_FREE', 3],
+  ...['DONTFORK', 'DOFORK', 'DONTDUMP', 'DODUMP', 'HUGEPAGE', 'NOHUGEPAGE', 'MERGEABLE', 'UNMERGEABLE', 'WILLNEED', 'NORMAL', 'RANDOM', 'SEQUENTIAL',
+    'WIPEONFORK', 'KEEPONFORK', 'COLD', 'PAGEOUT', 'POPULATE_READ', 'POPULATE_WRITE', 'REMOVE', 'COLLAPSE', 'HWPOISON', 'SOFT_OFFLINE', 'GUARD_INSTALL', 'GUARD_REMOVE'].map((n): [string, number] => [`MADV_${n}`, 0]),
+]);
+
+const MREMAP_MAYMOVE = 1;
+const MREMAP_FIXED = 2;
+const MREMAP_DONTUNMAP = 4;
+const MREMAP = new FlagTable([['MREMAP_MAYMOVE', MREMAP_MAYMOVE], ['MREMAP_FIXED', MREMAP_FIXED], ['MREMAP_DONTUNMAP', MREMAP_DONTUNMAP]]);
+
+/** where the parts of a flags argument are: the next part is s[partB, partE), trimmed; the last ends at partEnd */
+let partB = 0;
+let partE = 0;
+let partEnd = 0;
+let partNext = 0;
+
+/** Start reading the `|`-separated parts of argument k. */
+function parts(k: number): void {
+  partNext = argB[k];
+  partEnd = argE[k];
+}
+
+/** The next non-empty part (trimmed, as flagSet takes it) into partB/partE; false after the last. */
+function nextPart(s: string): boolean {
+  while (partNext <= partEnd) {
+    let bar = s.indexOf('|', partNext);
+    if (bar < 0 || bar > partEnd) bar = partEnd;
+    let b = partNext;
+    let e = bar;
+    partNext = bar + 1;
+    while (b < e && isSpace(s.charCodeAt(b))) b++;
+    while (e > b && isSpace(s.charCodeAt(e - 1))) e--;
+    if (b < e) {
+      partB = b;
+      partE = e;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** parseProt of argument k; null when a part is neither PROT_* nor a number (the general way says why). */
+function prot(s: string, k: number): ProtBits | null {
+  let bits = 0;
+  for (parts(k); nextPart(s); ) {
+    const f = PROT.find(s, partB, partE);
+    if (f !== undefined) bits |= f.bits;
+    else if (!s.startsWith('PROT_', partB)) {
+      // a number's bits (what parseNum reads of the part)
+      const n = numIn(s, partB, partE);
+      if (Number.isNaN(n)) return null;
+      bits |= n & 7;
+    }
+  }
+  return { read: (bits & READ) !== 0, write: (bits & WRITE) !== 0, exec: (bits & EXEC) !== 0 };
+}
 
 export function mmapFast(name: string, s: string): Decoded | null {
   const count = plainArgs(s, 6);
@@ -130,26 +191,15 @@ export function mmapFast(name: string, s: string): Decoded | null {
   if (name === 'mmap2') offset *= 4096;
   let fl = 0;
   let hugeSize = 0;
-  let huge = 0;
-  const flagsOk = eachFlag(s, 3, (b, e) => {
-    if (!s.startsWith('MAP_', b)) return isDigit(s.charCodeAt(b)); // a name no table holds, or a number: no flag of ours
-    if (is(s, b, e, 'MAP_SHARED') || is(s, b, e, 'MAP_SHARED_VALIDATE')) fl |= MAP_SHARED;
-    else if (is(s, b, e, 'MAP_ANONYMOUS') || is(s, b, e, 'MAP_ANON')) fl |= MAP_ANONYMOUS;
-    else if (is(s, b, e, 'MAP_FIXED')) fl |= MAP_FIXED;
-    else if (is(s, b, e, 'MAP_FIXED_NOREPLACE')) fl |= MAP_FIXED | MAP_FIXED_NOREPLACE;
-    else if (is(s, b, e, 'MAP_HUGETLB')) fl |= MAP_HUGETLB;
-    else if (is(s, b, e, 'MAP_POPULATE')) fl |= MAP_POPULATE;
-    else if (is(s, b, e, 'MAP_LOCKED')) fl |= MAP_LOCKED | MAP_POPULATE;
-    else if (is(s, b, e, 'MAP_NORESERVE')) fl |= MAP_NORESERVE;
-    else if (s.startsWith('MAP_HUGE_', b)) {
-      const size = HUGE_SIZES[s.slice(b, e)];
+  for (parts(3); nextPart(s); ) {
+    const f = MAP.find(s, partB, partE);
+    if (f !== undefined) {
+      fl |= f.bits;
       // two sizes: which one wins depends on the order of a Set (the general way keeps it)
-      if (size && ++huge > 1) return false;
-      if (size) hugeSize = size;
-    }
-    return true;
-  });
-  if (!flagsOk) return null;
+      if (f.size && hugeSize) return null;
+      if (f.size) hugeSize = f.size;
+    } else if (!s.startsWith('MAP_', partB) && !isDigit(s.charCodeAt(partB))) return null; // a name an object's prototype may have
+  }
   const p = prot(s, 2);
   if (!p) return null;
   const d: Decoded & { op: 'mmap' } = {
@@ -190,6 +240,9 @@ export function madviseFast(s: string): Decoded | null {
   const e = argE[2];
   // a comment after the advice, or a name an object's prototype has: the general way
   if (!s.startsWith('MADV_', b) || s.indexOf('/', b) >= 0) return null;
+  // a name of the table: its string, not a new one; another: read as the general way reads it
+  const f = MADV.find(s, b, e);
+  if (f !== undefined) return { op: 'madvise', addr: addr0, length: len1, advice: ADVICE_KINDS[f.bits], adviceName: f.name };
   const adviceName = s.slice(b, e);
   return { op: 'madvise', addr: addr0, length: len1, advice: MADVICE[adviceName] ?? null, adviceName };
 }
@@ -201,17 +254,11 @@ export function mremapFast(s: string): Decoded | null {
   const oldLength = num(s, 1);
   const newLength = num(s, 2);
   if (Number.isNaN(addr) || Number.isNaN(oldLength) || Number.isNaN(newLength)) return null;
-  let mayMove = false;
-  let fixed = false;
-  let dontUnmap = false;
-  if (count > 3) {
-    eachFlag(s, 3, (b, e) => {
-      if (is(s, b, e, 'MREMAP_MAYMOVE')) mayMove = true;
-      else if (is(s, b, e, 'MREMAP_FIXED')) fixed = true;
-      else if (is(s, b, e, 'MREMAP_DONTUNMAP')) dontUnmap = true;
-      return true;
-    });
-  }
+  let fl = 0;
+  if (count > 3) for (parts(3); nextPart(s); ) fl |= MREMAP.find(s, partB, partE)?.bits ?? 0;
+  const mayMove = (fl & MREMAP_MAYMOVE) !== 0;
+  const fixed = (fl & MREMAP_FIXED) !== 0;
+  const dontUnmap = (fl & MREMAP_DONTUNMAP) !== 0;
   const d: Decoded & { op: 'mremap' } = { op: 'mremap', addr, oldLength, newLength, mayMove, fixed, dontUnmap };
   if (count > 4) {
     const newAddr = num(s, 4);

@@ -8,7 +8,7 @@ import type { EventSink, InputState } from './inputs.js';
 import { BLOCKED, CallOrder } from './ordering.js';
 import type { FtraceReader } from './ftrace-events.js';
 import type { CallEvent, FaultEvent, StraceEvent, SwitchEvent } from './strace-events.js';
-import { decodeCall, execName, isCloneName, resultProblem, type Decoded, type MemoryCall } from './syscall-args.js';
+import { decodeCall, execName, isCloneName, resultProblem, THREAD_CALL_NAMES, type Decoded, type MemoryCall } from './syscall-args.js';
 import { Tally } from './tally.js';
 import { ThreadTable, type ThreadSink, type TracedThread } from './threads.js';
 
@@ -51,8 +51,7 @@ export const COUNT_THREADS_ONLY: ReplayModel<null, null> = {
 
 /** calls whose replay needs their arguments */
 const NEEDS_ARGS = new Set(['mmap', 'mmap2', 'old_mmap', 'munmap', 'mprotect', 'pkey_mprotect', 'madvise', 'mremap', 'brk']);
-/** the calls that change the thread table (what the first pass counts) */
-const THREAD_CALLS = new Set(['clone', 'clone3', 'fork', 'vfork', 'execve', 'execveat', 'exit', 'exit_group']);
+const THREAD_CALLS = new Set(THREAD_CALL_NAMES);
 
 export class Replayer<P, T> implements EventSink {
   readonly threads: ThreadTable<P, T>;
@@ -93,6 +92,16 @@ export class Replayer<P, T> implements EventSink {
 
   finish(): void {
     this.order.finish();
+  }
+
+  /**
+   * Counting threads, a call of a thread already known to a system call that changes no thread
+   * (not clone, execve, exit...) changes nothing, whatever its arguments and result say: its line
+   * need not be read past the name (one input only: with several, a thread may end between the
+   * line's reading and its turn).
+   */
+  ignoresCallsOf(tid: number): boolean {
+    return this.countOnly && this.threads.threads.has(tid);
   }
 
   recording(reader: FtraceReader): void {

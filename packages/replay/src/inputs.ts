@@ -47,6 +47,12 @@ export interface EventSink {
   finish(): void;
   /** an input turned out to be a kernel recording (called at its first line, before its events) */
   recording?(reader: FtraceReader): void;
+  /**
+   * The calls of thread `tid` that change no thread (not clone, execve, exit...) would change
+   * nothing now (the first pass, counting threads): their lines need not be read further.
+   * Asked for one input only, just before its event is fed.
+   */
+  ignoresCallsOf?(tid: number): boolean;
 }
 
 /** True when iterating the source again would not start it over. */
@@ -72,9 +78,12 @@ class Stream {
   private lastTs = -Infinity;
   private offset = 0;
   private sniffed = false;
-  constructor(index: number, name: string, private readonly sink: EventSink, private readonly ftrace: FtraceOptions) {
+  /** @param alone the only input: each event is fed as soon as it is read */
+  constructor(index: number, name: string, private readonly sink: EventSink, private readonly ftrace: FtraceOptions, alone: boolean) {
     const filePid = pidFromFileName(name);
-    this.state = { index, name, parser: new StraceParser(name, filePid ?? -(index + 1)), filePid };
+    const parser = new StraceParser(name, filePid ?? -(index + 1));
+    if (alone && sink.ignoresCallsOf) parser.idle = (tid) => sink.ignoresCallsOf!(tid);
+    this.state = { index, name, parser, filePid };
   }
   parse(text: string): StraceEvent {
     if (!this.sniffed) {
@@ -116,7 +125,7 @@ function earliest(streams: Stream[]): number {
 
 /** Feed every line of synchronous inputs to `sink`; returns the lines read per input. */
 export function readSync(inputs: ReplayInput[], sink: EventSink, ftrace: FtraceOptions = {}): number[] {
-  const streams = inputs.map((inp, i) => new Stream(i, inp.name, sink, ftrace));
+  const streams = inputs.map((inp, i) => new Stream(i, inp.name, sink, ftrace, inputs.length === 1));
   if (inputs.length === 1) {
     const s = streams[0];
     for (const text of open(inputs[0].lines) as Iterable<string>) sink.feed(s.parse(text), s.state);
@@ -192,7 +201,7 @@ class LineCursor {
 
 /** {@link readSync} for inputs that may be asynchronous (streamed files). */
 export async function readAsync(inputs: ReplayInput[], sink: EventSink, ftrace: FtraceOptions = {}): Promise<number[]> {
-  const streams = inputs.map((inp, i) => new Stream(i, inp.name, sink, ftrace));
+  const streams = inputs.map((inp, i) => new Stream(i, inp.name, sink, ftrace, inputs.length === 1));
   const cursors = inputs.map((inp) => new LineCursor(open(inp.lines)));
   let ok = false;
   try {

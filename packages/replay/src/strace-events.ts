@@ -4,6 +4,7 @@
  */
 import { closingParen, parseCallBody, parsedOf, parseResult, type StraceResult } from './strace-line.js';
 import { CALL, LineScan } from './strace-scan.js';
+import { THREAD_CALL_NAMES } from './syscall-args.js';
 
 interface EventBase {
   file: string;
@@ -95,6 +96,11 @@ export class StraceParser {
   /** lines pushed so far */
   lines = 0;
   private readonly scan = new LineScan();
+  /**
+   * Set by the first pass (counting threads): true for a thread whose calls other than clone,
+   * execve, exit... change nothing. Such a line is read up to its name only (a noise event).
+   */
+  idle: ((tid: number) => boolean) | undefined = undefined;
 
   /**
    * @param file name of the input (for reports)
@@ -109,9 +115,19 @@ export class StraceParser {
   push(text: string): StraceEvent {
     const n = ++this.lines;
     const sc = this.scan;
-    sc.scan(text);
+    const body = sc.head(text);
     const hasPid = !Number.isNaN(sc.pid);
     if (hasPid) this.sawPid = true;
+    if (body) {
+      const idle = this.idle;
+      if (idle !== undefined && idle(hasPid ? sc.pid : this.defaultTid) && sc.callNotNamed(THREAD_CALL_NAMES)) {
+        const ev = this.base(n, hasPid ? sc.pid : this.defaultTid, sc.ts) as NoiseEvent;
+        ev.kind = 'noise';
+        ev.reason = 'not read: a call that changes no thread, while threads are counted';
+        return ev;
+      }
+      sc.rest();
+    }
     if (sc.kind === CALL) {
       // the common line: its event straight from the scan, with no ParsedLine between
       const tid = hasPid ? sc.pid : this.defaultTid;

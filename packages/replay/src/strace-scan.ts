@@ -198,6 +198,32 @@ export const ERROR = 6;
 /** the reason of a blank line (a NOISE line with no prefix) */
 export const EMPTY_LINE = 'empty line';
 
+/**
+ * The system call names the replay looks at (and a few common others), each found by a number
+ * made of its length and two characters: a line's name is then this string, not a new one per
+ * line, and comparing or looking it up costs a pointer comparison.
+ */
+const NAMES = new Map<number, string[]>();
+for (const name of [
+  'mmap', 'mmap2', 'old_mmap', 'munmap', 'mprotect', 'pkey_mprotect', 'madvise', 'mremap', 'brk', 'clone', 'clone3', 'fork', 'vfork', 'execve', 'execveat', 'exit', 'exit_group',
+  'mlock', 'mlock2', 'munlock', 'mlockall', 'munlockall', 'msync', 'mincore', 'mbind', 'set_mempolicy', 'get_mempolicy', 'shmat', 'shmdt', 'process_madvise', 'mseal',
+  'wait4', 'waitid', 'futex', 'kill', 'tgkill', 'rt_sigprocmask', 'rt_sigaction', 'rt_sigreturn', 'set_robust_list', 'rseq', 'set_tid_address', 'prctl', 'arch_prctl',
+]) {
+  const k = nameKey(name, 0, name.length);
+  NAMES.set(k, [...(NAMES.get(k) ?? []), name]);
+}
+
+function nameKey(s: string, b: number, e: number): number {
+  return (e - b) | (s.charCodeAt(b) << 6) | (s.charCodeAt(e - 1) << 14);
+}
+
+/** s[b, e) as a string: one of NAMES when it is one */
+function nameAt(s: string, b: number, e: number): string {
+  const list = NAMES.get(nameKey(s, b, e));
+  if (list !== undefined) for (const n of list) if (n.length === e - b && s.startsWith(n, b)) return n;
+  return s.slice(b, e);
+}
+
 const UNFINISHED_TEXT = ' <unfinished ...>';
 const UNFINISHED_LEN = UNFINISHED_TEXT.length;
 
@@ -229,6 +255,11 @@ export class LineScan {
 
   /** Scan one line of strace output. */
   scan(text: string): void {
+    if (this.head(text)) this.bodyKind(text, this.bodyStart, this.bodyEnd);
+  }
+
+  /** Scan the prefix (pid, time) and find the body; false for a blank line (then scanned whole). */
+  head(text: string): boolean {
     this.text = text;
     this.pid = NaN;
     this.ts = undefined;
@@ -239,14 +270,36 @@ export class LineScan {
     if (p === n) {
       this.kind = NOISE;
       this.reason = EMPTY_LINE;
-      return;
+      return false;
     }
     p = this.prefix(text, p, n);
     let e = n;
     while (e > p && isSpace(text.charCodeAt(e - 1))) e--;
     this.bodyStart = p;
     this.bodyEnd = e;
-    this.bodyKind(text, p, e);
+    return true;
+  }
+
+  /**
+   * After {@link head}: the body is a complete call (`name(`, not `<unfinished ...>`) whose name
+   * is none of `names`. Then scan() would make it a call or an error, whatever the rest says.
+   */
+  callNotNamed(names: readonly string[]): boolean {
+    const s = this.text;
+    const b = this.bodyStart;
+    const e = this.bodyEnd;
+    if (b >= e || !isIdentStart(s.charCodeAt(b))) return false;
+    let k = b + 1;
+    while (k < e && isWord(s.charCodeAt(k))) k++;
+    if (k === e || s.charCodeAt(k) !== 40 /* ( */) return false;
+    if (e - b >= UNFINISHED_LEN && s.startsWith(UNFINISHED_TEXT, e - UNFINISHED_LEN)) return false;
+    for (const name of names) if (name.length === k - b && s.startsWith(name, b)) return false;
+    return true;
+  }
+
+  /** After {@link head}: what the body is. */
+  rest(): void {
+    this.bodyKind(this.text, this.bodyStart, this.bodyEnd);
   }
 
   /** The prefix at p: `[pid N] ` or `N `, then a time, then -i's `[ip] `; returns where the body starts. */
@@ -344,7 +397,7 @@ export class LineScan {
       let k = b + 1;
       while (k < e && isWord(s.charCodeAt(k))) k++;
       if (k < e && s.charCodeAt(k) === 40 /* ( */) {
-        this.name = s.slice(b, k);
+        this.name = nameAt(s, b, k);
         if (e - b >= UNFINISHED_LEN && s.startsWith(UNFINISHED_TEXT, e - UNFINISHED_LEN)) {
           this.kind = UNFINISHED;
           this.args = s.slice(k + 1, e - UNFINISHED_LEN);
@@ -375,7 +428,7 @@ export class LineScan {
         for (let c = s.charCodeAt(i); i < e && c !== 10 && c !== 13 && c !== 0x2028 && c !== 0x2029; c = s.charCodeAt(++i));
         if (i === e) {
           this.kind = RESUMED;
-          this.name = s.slice(n0, k);
+          this.name = nameAt(s, n0, k);
           this.args = s.slice(r, e);
           return;
         }

@@ -59,6 +59,8 @@ const IGNORED: Record<string, string> = {
 };
 
 const CLONE_NAMES = new Set(['clone', 'clone3', 'fork', 'vfork']);
+/** the calls that change the thread table (create, exec or end threads): what the first pass counts */
+export const THREAD_CALL_NAMES: readonly string[] = ['clone', 'clone3', 'fork', 'vfork', 'execve', 'execveat', 'exit', 'exit_group'];
 /** clone, clone3, fork, vfork */
 export function isCloneName(name: string): boolean {
   return CLONE_NAMES.has(name);
