@@ -61,6 +61,13 @@ export class Replayer<P, T> implements EventSink {
    * waits), so the other calls' arguments are not decoded and the call order is not tracked
    */
   private readonly countOnly: boolean;
+  /**
+   * Counting threads, a call of a thread already known to a system call that changes no thread
+   * (not clone, execve, exit...) changes nothing, whatever its arguments and result say: its line
+   * need not be read past the name (one input only: with several, a thread may end between the
+   * line's reading and its turn). Undefined when replaying: every line is read whole.
+   */
+  readonly ignoresCallsOf: ((tid: number) => boolean) | undefined;
 
   /**
    * @param tracePage page size of the traced machine (an mmap result must be aligned to it)
@@ -70,6 +77,7 @@ export class Replayer<P, T> implements EventSink {
     this.order = new CallOrder((ev, input, mayBlock) => this.apply(ev, input, mayBlock));
     // a flag, not the object's identity: the first pass adds its own recording callback to a copy
     this.countOnly = model.threadsOnly === true && !strict;
+    this.ignoresCallsOf = this.countOnly ? (tid) => this.threads.threads.has(tid) : undefined;
   }
 
   /** The event must wait: the kernel chose [start, end) for rec, another thread of its mm releases it. */
@@ -92,16 +100,6 @@ export class Replayer<P, T> implements EventSink {
 
   finish(): void {
     this.order.finish();
-  }
-
-  /**
-   * Counting threads, a call of a thread already known to a system call that changes no thread
-   * (not clone, execve, exit...) changes nothing, whatever its arguments and result say: its line
-   * need not be read past the name (one input only: with several, a thread may end between the
-   * line's reading and its turn).
-   */
-  ignoresCallsOf(tid: number): boolean {
-    return this.countOnly && this.threads.threads.has(tid);
   }
 
   recording(reader: FtraceReader): void {

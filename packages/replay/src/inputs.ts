@@ -52,7 +52,7 @@ export interface EventSink {
    * nothing now (the first pass, counting threads): their lines need not be read further.
    * Asked for one input only, just before its event is fed.
    */
-  ignoresCallsOf?(tid: number): boolean;
+  readonly ignoresCallsOf?: (tid: number) => boolean;
 }
 
 /** True when iterating the source again would not start it over. */
@@ -82,7 +82,7 @@ class Stream {
   constructor(index: number, name: string, private readonly sink: EventSink, private readonly ftrace: FtraceOptions, alone: boolean) {
     const filePid = pidFromFileName(name);
     const parser = new StraceParser(name, filePid ?? -(index + 1));
-    if (alone && sink.ignoresCallsOf) parser.idle = (tid) => sink.ignoresCallsOf!(tid);
+    if (alone) parser.idle = sink.ignoresCallsOf;
     this.state = { index, name, parser, filePid };
   }
   parse(text: string): StraceEvent {
