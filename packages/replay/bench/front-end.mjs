@@ -5,7 +5,6 @@
 //                 known threads that change no thread read up to their names only
 //   parse         + each line parsed into its event (StraceParser.push), as the replay parses it
 //   decode        + each call's arguments decoded (decodeCall), as the replay decodes them
-//   replay        a whole replay() on the generic backend, per line (both passes, the simulation)
 // BENCH_BASE=DIR also measures another build of this package (DIR/dist/index.js: a checkout of an
 // earlier commit, built), in turns with this one (the machine's load drifts), and prints the
 // ratio. Run after a build with `node bench/front-end.mjs`; prints ns per line, never asserts.
@@ -23,11 +22,7 @@ const file =
     .map((f) => join(dir, f))
     .sort((a, b) => statSync(b).size - statSync(a).size)[0];
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-/** a build of this package, and the core beside it (each build replays on its own core) */
-const load = async (pkg) => ({
-  ...(await import(pathToFileURL(resolve(pkg, 'dist', 'index.js')).href)),
-  generic: (await import(pathToFileURL(resolve(pkg, '..', 'core', 'dist', 'index.js')).href)).generic,
-});
+const load = (pkg) => import(pathToFileURL(resolve(pkg, 'dist', 'index.js')).href);
 const builds = { this: await load(join(here, '..')) };
 if (process.env.BENCH_BASE) builds.base = await load(process.env.BENCH_BASE);
 
@@ -63,13 +58,11 @@ function stages(m) {
       else sink += ev.line;
     }
   };
-  const inputs = [{ name, lines }];
   return {
     split,
     'parse, pass 1': parse(false, true),
     parse: parse(false, false),
     'parse+decode': parse(true, false),
-    replay: () => m.replay(inputs, m.generic()),
   };
 }
 
@@ -86,7 +79,7 @@ for (const stage of Object.keys(all.this)) {
     ns[k] = 0;
     runs[k] = 0;
     // warm-up: the JIT optimises the loop first
-    for (const t = process.cpuUsage(); cpuNs(t) < SECONDS * 2e8; ) await all[k][stage]();
+    for (const t = process.cpuUsage(); cpuNs(t) < SECONDS * 5e8; ) await all[k][stage]();
   }
   for (const t = process.cpuUsage(); cpuNs(t) < SECONDS * 1e9 * Object.keys(all).length; ) {
     for (const k of Object.keys(all)) {

@@ -5,7 +5,7 @@
  * number. Each returns null for anything else (a malformed number, an unusual flag, a missing
  * argument): decodeCall then decodes the general way, with its exact messages.
  */
-import { isDigit, isHexDigit, isSpace, numEnd, readDec, readHex } from './strace-scan.js';
+import { isDigit, isSpace, numEnd, readDec, readHex } from './strace-scan.js';
 import type { Decoded, MadviseKind, ProtBits } from './syscall-args.js';
 
 export const MADVICE: Record<string, MadviseKind> = { MADV_DONTNEED: 'dontneed', MADV_DONTNEED_LOCKED: 'dontneed_locked', MADV_FREE: 'free' };
@@ -60,12 +60,13 @@ function numIn(s: string, b: number, e: number): number {
   if (e - b === 4 && s.startsWith('NULL', b)) return 0;
   const neg = b < e && s.charCodeAt(b) === 45; /* - */
   const from = neg ? b + 1 : b;
-  let v: number;
-  if (from + 2 < e && s.charCodeAt(from) === 48 /* 0 */ && s.charCodeAt(from + 1) === 120 /* x */ && isHexDigit(s.charCodeAt(from + 2))) v = readHex(s, from + 2, e);
-  else {
-    v = readDec(s, from, e);
-    if (numEnd === from) return NaN;
+  if (from + 2 < e && s.charCodeAt(from) === 48 /* 0 */ && s.charCodeAt(from + 1) === 120 /* x */) {
+    // hex when a hex digit follows `0x` (else the decimal 0)
+    const v = readHex(s, from + 2, e);
+    if (numEnd > from + 2) return neg ? -v : v;
   }
+  const v = readDec(s, from, e);
+  if (numEnd === from) return NaN;
   return neg ? -v : v;
 }
 

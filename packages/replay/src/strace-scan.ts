@@ -31,10 +31,6 @@ export function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-export function isHexDigit(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-}
-
 /** `\w` */
 function isWord(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
@@ -43,20 +39,6 @@ function isWord(c: number): boolean {
 /** [A-Za-z_] */
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
-}
-
-/** The number of the decimal digits s[from, to) (or with `hex`, the hex digits after `0x`), as Number() reads them. */
-export function digitsValue(s: string, from: number, to: number, hex: boolean): number {
-  // exact in a double up to 15 decimal or 13 hex digits; longer ones are rounded as Number() rounds
-  if (to - from > (hex ? 13 : 15)) return Number(hex ? s.slice(from - 2, to) : s.slice(from, to));
-  let v = 0;
-  if (hex) {
-    for (let i = from; i < to; i++) {
-      const c = s.charCodeAt(i);
-      v = v * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
-    }
-  } else for (let i = from; i < to; i++) v = v * 10 + s.charCodeAt(i) - 48;
-  return v;
 }
 
 /** where the last readHex/readDec stopped */
@@ -157,11 +139,12 @@ function resultOf(s: string, b: number, e: number): StraceResult {
   const raw = b === 0 && e === s.length ? s : s.slice(b, e);
   if (b === e || s.charCodeAt(b) === 63 /* ? */) return { value: null, unknown: true, raw };
   let i = b;
-  let value: number;
-  if (i + 2 < e && s.charCodeAt(i) === 48 && s.charCodeAt(i + 1) === 120 /* x */ && isHexDigit(s.charCodeAt(i + 2))) {
-    value = readHex(s, i + 2, e);
-    i = numEnd;
-  } else {
+  let value = 0;
+  // hex when a hex digit follows `0x` (else the decimal 0)
+  const hex = i + 2 < e && s.charCodeAt(i) === 48 && s.charCodeAt(i + 1) === 120; /* x */
+  if (hex) value = readHex(s, i + 2, e);
+  if (hex && numEnd > i + 2) i = numEnd;
+  else {
     const neg = s.charCodeAt(i) === 45; /* - */
     if (neg) i++;
     const v = readDec(s, i, e);
@@ -310,9 +293,10 @@ export class LineScan {
         let j = p + 5;
         while (j < n && isSpace(s.charCodeAt(j))) j++;
         const d0 = j;
-        while (j < n && isDigit(s.charCodeAt(j))) j++;
+        const v = readDec(s, j, n);
+        j = numEnd;
         if (j > d0 && j + 1 < n && s.charCodeAt(j) === 93 /* ] */ && isSpace(s.charCodeAt(j + 1))) {
-          this.pid = digitsValue(s, d0, j, false);
+          this.pid = v;
           j += 2;
           while (j < n && isSpace(s.charCodeAt(j))) j++;
           p = j;
