@@ -6,7 +6,8 @@ import { closingParen, parseCallBody, parsedOf, parseResult, type StraceResult }
 import { CALL, LineScan } from './strace-scan.js';
 import { THREAD_CALL_NAMES } from './syscall-args.js';
 
-interface EventBase {
+/** The fields every event has. */
+export interface EventBase {
   file: string;
   /** 1-based line number where the call (or event) started */
   line: number;

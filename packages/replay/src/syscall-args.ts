@@ -167,7 +167,7 @@ function num(args: string[], i: number, what: string, name: string): number | st
  * those fast paths decline, the general way.
  */
 export function decodeCall(name: string, argsText: string): Decoded {
-  const sys = name === 'mmap2' || name === 'old_mmap' ? 'mmap' : name === 'pkey_mprotect' ? 'mprotect' : name;
+  const sys = sysOf(name);
   let d: Decoded | null;
   switch (sys) {
     case 'mmap':
@@ -191,12 +191,18 @@ export function decodeCall(name: string, argsText: string): Decoded {
     default:
       d = null;
   }
-  return d ?? decodeGeneral(name, sys, argsText);
+  return d ?? decodeGeneral(name, argsText);
 }
 
-/** decodeCall without the fast paths: splitArgs, flag sets, and the exact message of what cannot be read. */
-function decodeGeneral(name: string, sys: string, argsText: string): Decoded {
-  switch (sys) {
+/** the call a name decodes as (mmap2 and old_mmap as mmap, pkey_mprotect as mprotect) */
+const sysOf = (name: string) => (name === 'mmap2' || name === 'old_mmap' ? 'mmap' : name === 'pkey_mprotect' ? 'mprotect' : name);
+
+/**
+ * decodeCall without the fast paths: splitArgs, flag sets, and the exact message of what cannot
+ * be read. Exported as the reference the fast paths must agree with (parse-equivalence.test.ts).
+ */
+export function decodeGeneral(name: string, argsText: string): Decoded {
+  switch (sysOf(name)) {
     case 'mmap': {
       const a = splitArgs(argsText);
       if (a.length < 6) return { op: 'bad', reason: `${name}: expected 6 arguments, got ${a.length}` };

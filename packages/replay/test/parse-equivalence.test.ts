@@ -1,6 +1,7 @@
 /**
  * The character-code scanner (strace-scan.ts) and the argument decoder's fast paths read exactly
- * what the pattern-based parser they replaced read (test/reference/): the same values, the same
+ * what the pattern-based parser they replaced read (test/reference/; the decoder's general path,
+ * decodeGeneral, for the arguments): the same values, the same
  * keys in the same order, the same error messages, on every fixture line, on lines built to hit
  * each edge of the prefix and result grammars, and on random and mutated lines.
  */
@@ -12,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { closingParen, decodeCall, parseLine, parseResult, StraceParser } from '../src/index.js';
 import { parseCallBody } from '../src/strace-line.js';
 import * as ref from './reference/strace-line.js';
-import { decodeCall as refDecodeCall } from './reference/syscall-args.js';
+import { decodeGeneral as refDecodeCall } from '../src/syscall-args.js';
 import { ReferenceParser } from './reference/strace-events.js';
 
 /** Same keys in the same order, same values (Object.is: -0 and NaN count). */
