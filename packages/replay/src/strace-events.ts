@@ -2,7 +2,7 @@
  * Event assembly: one event per strace line, `<unfinished ...>` / `<... resumed>` pairs joined
  * per thread.
  */
-import { closingParen, parseCallBody, parsedOf, parseResult, type StraceResult } from './strace-line.js';
+import { closingParen, type ParsedLine, parseCallBody, parsedOf, parseResult, type StraceResult } from './strace-line.js';
 import { CALL, LineScan } from './strace-scan.js';
 import { THREAD_CALL_NAMES } from './syscall-args.js';
 
@@ -137,7 +137,11 @@ export class StraceParser {
         ? { file: this.file, line: n, tid, ts, kind: 'call', endLine: n, name: sc.name, args: sc.args, result: sc.result! }
         : { file: this.file, line: n, tid, kind: 'call', endLine: n, name: sc.name, args: sc.args, result: sc.result! };
     }
-    const p = parsedOf(sc);
+    return this.event(n, parsedOf(sc));
+  }
+
+  /** The event of line `n` from its parsed form (every line but the common one-line call). */
+  protected event(n: number, p: ParsedLine): StraceEvent {
     const tid = p.pid ?? this.defaultTid;
     switch (p.type) {
       case 'call': {
