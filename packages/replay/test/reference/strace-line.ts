@@ -1,27 +1,8 @@
 // The strace line parser as it was before the character-code scanner (strace-scan.ts): the
 // reference the scanner must agree with exactly (parse-equivalence.test.ts). Not used by the replay.
+// What the scanner did not replace (splitArgs, the types) is the replay's own.
 
-/** The return value of one system call as strace printed it. */
-export interface StraceResult {
-  /** the number (addresses are below 2^53 on every 64-bit ABI; larger values lose precision) */
-  value: number | null;
-  /** `E...` name when the call failed (`= -1 ENOMEM (Cannot allocate memory)`) */
-  errno?: string;
-  /** `= ?`: the call did not return (exit, exit_group, a thread killed inside the call) */
-  unknown: boolean;
-  /** the text after `= ` */
-  raw: string;
-}
-
-/** One line, parsed on its own (before unfinished/resumed pairs are joined). */
-export type ParsedLine =
-  | { type: 'call'; pid?: number; ts?: number; name: string; args: string; result: StraceResult }
-  | { type: 'unfinished'; pid?: number; ts?: number; name: string; args: string }
-  | { type: 'resumed'; pid?: number; ts?: number; name: string; rest: string }
-  | { type: 'exit'; pid?: number; ts?: number; how: 'exited' | 'killed' | 'superseded'; status?: number; signal?: string; newPid?: number }
-  | { type: 'signal'; pid?: number; ts?: number; signal: string }
-  | { type: 'noise'; pid?: number; ts?: number; reason: string }
-  | { type: 'error'; pid?: number; ts?: number; reason: string };
+import type { ParsedLine, StraceResult } from '../../src/strace-line.js';
 
 // [pid N] | N, then a timestamp (HH:MM:SS[.frac] | seconds.frac), then -i's [ip]
 const PREFIX = /^(?:\[pid\s+(\d+)\]\s+|(\d+)\s+(?=\S))?(?:(\d{1,2}):(\d\d):(\d\d)(?:\.(\d+))?\s+|(\d+)\.(\d+)\s+)?(?:\[[0-9a-f?]{4,16}\]\s+)?/;
@@ -66,31 +47,6 @@ export function closingParen(s: string, from: number): number {
     }
   }
   return -1;
-}
-
-/** Split an argument list at its top-level commas (strings, comments and brackets respected). */
-export function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 34) {
-      i++;
-      while (i < s.length && s.charCodeAt(i) !== 34) i += s.charCodeAt(i) === 92 ? 2 : 1;
-    } else if (c === 47 && s.charCodeAt(i + 1) === 42) {
-      const e = s.indexOf('*/', i + 2);
-      i = e < 0 ? s.length : e + 1;
-    } else if (c === 40 || c === 91 || c === 123) depth++;
-    else if (c === 41 || c === 93 || c === 125) depth--;
-    else if (c === 44 && depth === 0) {
-      out.push(s.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  const last = s.slice(start).trim();
-  if (last !== '' || out.length) out.push(last);
-  return out;
 }
 
 /** Parse what follows `= `. */
@@ -161,10 +117,4 @@ export function parseLine(text: string): ParsedLine {
     return { type: 'noise', pid, ts, reason: 'strace message' };
   }
   return { type: 'error', pid, ts, reason: `unrecognised line "${body.slice(0, 40)}"` };
-}
-
-/** The pid of a `-ff` output file `NAME.PID`, or undefined. */
-export function pidFromFileName(name: string): number | undefined {
-  const m = /\.(\d+)$/.exec(name);
-  return m ? Number(m[1]) : undefined;
 }
