@@ -61,9 +61,9 @@ export class MmuGather implements GatherView {
   /** PAGE_SIZE, read per queued page */
   private readonly basePageSize: number;
   /** whether the arch defines __tlb_remove_tlb_entry (the generic one is empty: no per-page call) */
-  private readonly archRemovesEntries: boolean;
+  readonly archRemovesEntries: boolean;
   /** MMU_GATHER_NO_GATHER, read per queued page */
-  private readonly noGather: boolean;
+  readonly noGather: boolean;
   /** tlb.epoch after this gather's latest TLB flush (-1: none yet): what the bug counters compare */
   private flushedEpoch = -1;
   finished = false;
@@ -288,6 +288,29 @@ export class MmuGather implements GatherView {
         this.cause = 'batch_full';
         return true;
       }
+    }
+    return false;
+  }
+
+  /**
+   * What __tlb_remove_folio_pages_size does for each of a run of order-0 pages that a zap wrote
+   * into the active batch itself (slots from `active.nr` up to `nr`), their PTEs cleared over
+   * [first, last + PAGE_SIZE): the range they add (tlb_remove_tlb_entry; the arch's per-page
+   * hook is the caller's), each page's check that the gather has a range, then tlb_next_batch
+   * if the last one filled the batch. Returns true when the gather is full (flush before more).
+   */
+  queuedPages(nr: number, first: number, last: number): boolean {
+    const b = this.active;
+    const n = nr - b.nr;
+    b.nr = nr;
+    this.flushPteRange(first, last + this.basePageSize - first);
+    const c = this.m.checker;
+    c.warnIf(this.end === 0, this.m.curCpu, first, 'page queued in an mmu_gather with no range (end == 0)');
+    // the same check for the other pages of the run: the range only grew in between
+    if (c.enabled) c.checks.H4 += n - 1;
+    if (nr >= b.max - 1 && !this.nextBatch()) {
+      this.cause = 'batch_full';
+      return true;
     }
     return false;
   }

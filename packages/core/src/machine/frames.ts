@@ -1,4 +1,4 @@
-import { MAX_FRAMES } from './pte.js';
+import { MAX_FRAMES, PTE_FLAG_BITS, PTE_PRESENT } from './pte.js';
 
 /** What a physical frame currently holds. */
 export const FrameKind = {
@@ -177,6 +177,39 @@ export class Frames {
     this.word[f] = kind | (1 << RC_SHIFT);
     this.allocated += n;
     return f;
+  }
+
+  /**
+   * do_anonymous_page for a run of PTEs: each absent entry of ents[i, end) gets a new order-0
+   * anonymous frame (refcount and mapcount 1), allocated as {@link alloc} would one by one, and
+   * is mapped with `pteBits`; at most `room` frames are taken. Returns the index reached (end,
+   * or the first absent entry left so once `room` frames are taken); the caller adds to its
+   * counters what `allocated` grew by.
+   */
+  mapAnonPtes(ents: Int32Array, i: number, end: number, pteBits: number, room: number): number {
+    const w = FrameKind.Data | (FOLIO_ANON << FLAG_SHIFT) | (1 << RC_SHIFT) | (1 << MC_SHIFT);
+    const bits = pteBits | PTE_PRESENT;
+    const spilled = this.bigRef.size + this.bigMap.size > 0;
+    let n = 0;
+    for (; i < end; i++) {
+      if (ents[i] !== 0) continue;
+      if (n >= room) break;
+      let f: number;
+      if (this.freeTop > 0) f = this.freeList[--this.freeTop];
+      else {
+        f = this.next++;
+        if (this.next >= this.word.length) this.grow(this.next);
+      }
+      if (spilled) {
+        this.bigRef.delete(f);
+        this.bigMap.delete(f);
+      }
+      this.word[f] = w;
+      ents[i] = (f << PTE_FLAG_BITS) | bits;
+      n++;
+    }
+    this.allocated += n;
+    return i;
   }
 
   /** Return a folio to the allocator (only its kind changes). Order-0 frames are reused LIFO. */

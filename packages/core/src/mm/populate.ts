@@ -61,6 +61,24 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
       i++;
     }
     const ents = pt.entries;
+    if (anon) {
+      // the rest of this table's part of the range in one pass over its entries
+      const iEnd = i + (tableEnd - a) / ps;
+      const before = fr.allocated;
+      const stop = fr.mapAnonPtes(ents, i, iEnd, bits, maxFrames - before);
+      const n = fr.allocated - before;
+      if (n > 0) {
+        if (prepareAnonVma) {
+          v.hasAnonVma = true;
+          prepareAnonVma = false;
+        }
+        pt.present += n;
+        mm.rss += n;
+      }
+      if (stop < iEnd) return a + (stop - i) * ps;
+      a = tableEnd;
+      continue;
+    }
     for (; a < tableEnd; a += ps, i++) {
       if (ents[i] !== 0) continue;
       if (fr.allocated >= maxFrames) return a;

@@ -3,7 +3,7 @@ import type { Mm, Vma } from '../machine/mm.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
 import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
 import type { PageTable } from '../machine/page-table.js';
-import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
+import { PTE_DIRTY, PTE_FLAG_BITS, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
 import { childLevel, clearEntry, entrySize, pmdpInvalidate, ptlStamp } from './pgtable.js';
 import { walkPmdRange } from './pagewalk.js';
 import { flushTlbBatchedPending } from './reclaim.js';
@@ -121,6 +121,9 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
   let directReclaim = true;
   let pmdCleared = false;
   const hasLarge = m.tailHead.size > 0;
+  const noGather = g.noGather;
+  const removeEntry = g.archRemovesEntries;
+  const shift = geo.pageShift;
   for (;;) {
     g.changePageSize(ps);
     flushTlbBatchedPending(m, mm);
@@ -137,6 +140,44 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
         continue;
       }
       const frame = pteFrame(e);
+      if (!hasLarge && frame !== 0 && !noGather && g.active.nr < g.active.max - 1 && !(e & PTE_DIRTY && !(fr.flagsOf(frame) & FOLIO_ANON))) {
+        // zap_present_ptes for order-0 pages, one after another straight into the active batch
+        // until it fills, a PFN entry or a dirty file page (the general path below takes those)
+        const b = g.active;
+        const full = b.max - 1;
+        let n = b.nr;
+        const i0 = i;
+        const iEnd = i + (end - addr) / ps;
+        let last = addr;
+        for (; i < iEnd && n < full; i++) {
+          const pte = ents[i];
+          if (pte === 0) continue;
+          const f = pte >>> PTE_FLAG_BITS;
+          if (f === 0 || (pte & PTE_DIRTY && !(fr.flagsOf(f) & FOLIO_ANON))) break;
+          ents[i] = 0;
+          last = addr + (i - i0) * ps;
+          if (removeEntry) m.hooks.removeTlbEntry(g, last);
+          fr.addMapcount(f, -1);
+          b.frame[n] = f;
+          b.flags[n] = 0;
+          b.addr[n] = last;
+          b.sizeShift[n] = shift;
+          b.epoch[n] = locked;
+          n++;
+        }
+        const queued = n - b.nr;
+        const first = addr;
+        addr += (i - i0) * ps;
+        pt.present -= queued;
+        mm.rss -= queued;
+        if (g.queuedPages(n, first, last)) {
+          forceFlush = true;
+          directReclaim = false;
+          forceBreak = true;
+          break;
+        }
+        continue;
+      }
       if (frame === 0) {
         // no struct page (PFNMAP): clear, record the TLB entry, queue nothing
         ents[i] = 0;
