@@ -13,6 +13,12 @@ import { TableBatch, maxTableBatch } from './table-batch.js';
 import { gatherBits } from '../arch/asm-generic-tlb.js';
 import { PFNMAP_FLUSH_BEFORE_UNLINK } from '../mm/features.js';
 
+/**
+ * Scratch for tlb_batch_pages_flush: the slots of one batch whose pages go back to the
+ * allocator (filled and read within one call, which nothing re-enters)
+ */
+let freedIdx = new Int32Array(512);
+
 const hex = (n: number) => (n === Infinity ? '~0' : '0x' + n.toString(16));
 
 /** What caused a flush, for traces and the forcedFlushes metric. */
@@ -67,8 +73,6 @@ export class MmuGather implements GatherView {
   /** tlb.epoch after this gather's latest TLB flush (-1: none yet): what the bug counters compare */
   private flushedEpoch = -1;
   finished = false;
-  /** scratch for tlb_batch_pages_flush: the slots of one batch whose pages go back to the allocator */
-  private freedIdx = new Int32Array(0);
 
   constructor(readonly m: Machine, mm: Mm, fullmm: boolean) {
     this.mm = mm;
@@ -88,7 +92,7 @@ export class MmuGather implements GatherView {
     const m = this.m;
     this.fullmm = fullmm;
     this.needFlushAll = false;
-    if (!this.ownsLocal) this.local = takeBatch(m, MMU_GATHER_BUNDLE, -1);
+    if (!this.ownsLocal) this.local = takeBatch(MMU_GATHER_BUNDLE, -1);
     this.ownsLocal = true;
     this.local.nr = 0;
     this.local.next = null;
@@ -248,7 +252,7 @@ export class MmuGather implements GatherView {
     if (page < 0) return false;
     this.batchCount++;
     this.m.metrics.batchPagesAllocated++;
-    const b = takeBatch(this.m, this.maxBatch, page);
+    const b = takeBatch(this.maxBatch, page);
     this.active.next = b;
     this.active = b;
     return true;
@@ -376,7 +380,7 @@ export class MmuGather implements GatherView {
     const m = this.m;
     const fr = m.frames;
     for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
-      const freedIdx = this.freedIdx.length >= b.nr ? this.freedIdx : (this.freedIdx = new Int32Array(b.max));
+      if (freedIdx.length < b.nr) freedIdx = new Int32Array(b.max);
       let nf = 0;
       for (let i = 0; i < b.nr; i++) {
         const f = b.flags[i];
@@ -394,7 +398,7 @@ export class MmuGather implements GatherView {
       }
       // check before the frames go back: the free is the moment a stale TLB entry becomes a hazard
       m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch, this);
-      for (let k = 0; k < nf; k++) fr.free(b.frame[freedIdx[k]]);
+      fr.freeEach(b.frame, freedIdx, nf);
       m.metrics.pagesFreed += nf;
       if (nf) m.cost(nf * m.arch.cost.pageFree);
       b.nr = 0;
@@ -426,7 +430,7 @@ export class MmuGather implements GatherView {
     for (let b = this.local.next; b; ) {
       const next = b.next;
       this.m.frames.free(b.page);
-      giveBatch(this.m, b);
+      giveBatch(b);
       b = next;
     }
     this.local.next = null;
@@ -545,7 +549,7 @@ export class MmuGather implements GatherView {
     }
     this.flushMmu('finish');
     this.batchListFree();
-    if (this.ownsLocal) giveBatch(m, this.local);
+    if (this.ownsLocal) giveBatch(this.local);
     this.ownsLocal = false;
     this.mm.tlbFlushPending--;
     this.finished = true;

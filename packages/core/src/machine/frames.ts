@@ -32,6 +32,8 @@ const MC_MASK = ESC << MC_SHIFT;
 
 /** the frame words grow by 1/8 at a time: the slack is part of the per-page memory budget */
 const GROWTH = 1.125;
+/** below this many frames they double instead (a few copies, not dozens, for a small run) */
+const DOUBLE_BELOW = 65536;
 
 /**
  * The page allocator: one packed word per frame (no object per page) and a LIFO free list. Freed
@@ -56,7 +58,7 @@ export class Frames {
 
   private grow(min: number): void {
     let n = this.word.length;
-    while (n <= min) n = Math.ceil(n * GROWTH);
+    while (n <= min) n = n < DOUBLE_BELOW ? n * 2 : Math.ceil(n * GROWTH);
     if (n > MAX_FRAMES) n = MAX_FRAMES;
     if (min >= n) throw new RangeError(`out of simulated physical frames (max ${MAX_FRAMES})`);
     const b = new Uint16Array(n);
@@ -230,6 +232,33 @@ export class Frames {
     this.freedTotal += n;
     if (order === 0) this.pushFree(f);
     // huge folios are not reused, to keep the allocator simple (no buddy merging)
+  }
+
+  /** {@link free} of frames[idx[k]] for k in [0, n), in that order. */
+  freeEach(frames: Int32Array, idx: Int32Array, n: number): void {
+    if (this.orders.size !== 0) {
+      for (let k = 0; k < n; k++) this.free(frames[idx[k]]);
+      return;
+    }
+    // the order-0 path for the lot: kinds cleared, frames pushed on the free list in order
+    if (this.freeTop + n > this.freeList.length) {
+      let len = this.freeList.length * 2;
+      while (this.freeTop + n > len) len *= 2;
+      const b = new Int32Array(len);
+      b.set(this.freeList);
+      this.freeList = b;
+    }
+    const word = this.word;
+    const list = this.freeList;
+    let top = this.freeTop;
+    for (let k = 0; k < n; k++) {
+      const f = frames[idx[k]];
+      word[f] &= ~KIND_MASK;
+      list[top++] = f;
+    }
+    this.freeTop = top;
+    this.allocated -= n;
+    this.freedTotal += n;
   }
 
   private pushFree(f: number): void {
