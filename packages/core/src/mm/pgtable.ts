@@ -56,7 +56,7 @@ export function childLevel(m: Machine, level: number): number {
 
 /** Entry size at `level` in bytes. */
 export function entrySize(m: Machine, level: number): number {
-  return 2 ** m.geometry.levels[level].shift;
+  return m.levelSizes[level];
 }
 
 /**

@@ -145,29 +145,35 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
         // until it fills, a PFN entry or a dirty file page (the general path below takes those)
         const b = g.active;
         const full = b.max - 1;
-        let n = b.nr;
-        const i0 = i;
+        const n0 = b.nr;
+        let n = n0;
         const iEnd = i + (end - addr) / ps;
+        const first = addr;
         let last = addr;
-        for (; i < iEnd && n < full; i++) {
+        const bFrame = b.frame;
+        const bAddr = b.addr;
+        for (; i < iEnd; i++, addr += ps) {
           const pte = ents[i];
           if (pte === 0) continue;
           const f = pte >>> PTE_FLAG_BITS;
           if (f === 0 || (pte & PTE_DIRTY && !(fr.flagsOf(f) & FOLIO_ANON))) break;
           ents[i] = 0;
-          last = addr + (i - i0) * ps;
-          if (removeEntry) m.hooks.removeTlbEntry(g, last);
+          last = addr;
+          if (removeEntry) m.hooks.removeTlbEntry(g, addr);
           fr.addMapcount(f, -1);
-          b.frame[n] = f;
-          b.flags[n] = 0;
-          b.addr[n] = last;
-          b.sizeShift[n] = shift;
-          b.epoch[n] = locked;
-          n++;
+          bFrame[n] = f;
+          bAddr[n] = addr;
+          if (++n === full) {
+            i++;
+            addr += ps;
+            break;
+          }
         }
-        const queued = n - b.nr;
-        const first = addr;
-        addr += (i - i0) * ps;
+        // what every slot of the run shares: no flag, the page size, the PTE lock's stamp
+        b.flags.fill(0, n0, n);
+        b.sizeShift.fill(shift, n0, n);
+        b.epoch.fill(locked, n0, n);
+        const queued = n - n0;
         pt.present -= queued;
         mm.rss -= queued;
         if (g.queuedPages(n, first, last)) {
