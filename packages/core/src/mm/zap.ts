@@ -3,7 +3,8 @@ import type { Mm, Vma } from '../machine/mm.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
 import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
 import type { PageTable } from '../machine/page-table.js';
-import { PTE_DIRTY, PTE_FLAG_BITS, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
+import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
+import { zapPresentPtesRun } from './zap-run.js';
 import { childLevel, clearEntry, entrySize, pmdpInvalidate, ptlStamp } from './pgtable.js';
 import { walkPmdRange } from './pagewalk.js';
 import { flushTlbBatchedPending } from './reclaim.js';
@@ -122,8 +123,6 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
   let pmdCleared = false;
   const hasLarge = m.tailHead.size > 0;
   const noGather = g.noGather;
-  const removeEntry = g.archRemovesEntries;
-  const shift = geo.pageShift;
   for (;;) {
     g.changePageSize(ps);
     flushTlbBatchedPending(m, mm);
@@ -141,42 +140,12 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       }
       const frame = pteFrame(e);
       if (!hasLarge && frame !== 0 && !noGather && g.active.nr < g.active.max - 1 && !(e & PTE_DIRTY && !(fr.flagsOf(frame) & FOLIO_ANON))) {
-        // zap_present_ptes for order-0 pages, one after another straight into the active batch
-        // until it fills, a PFN entry or a dirty file page (the general path below takes those)
-        const b = g.active;
-        const full = b.max - 1;
-        const n0 = b.nr;
-        let n = n0;
-        const iEnd = i + (end - addr) / ps;
-        const first = addr;
-        let last = addr;
-        const bFrame = b.frame;
-        const bAddr = b.addr;
-        for (; i < iEnd; i++, addr += ps) {
-          const pte = ents[i];
-          if (pte === 0) continue;
-          const f = pte >>> PTE_FLAG_BITS;
-          if (f === 0 || (pte & PTE_DIRTY && !(fr.flagsOf(f) & FOLIO_ANON))) break;
-          ents[i] = 0;
-          last = addr;
-          if (removeEntry) m.hooks.removeTlbEntry(g, addr);
-          fr.addMapcount(f, -1);
-          bFrame[n] = f;
-          bAddr[n] = addr;
-          if (++n === full) {
-            i++;
-            addr += ps;
-            break;
-          }
-        }
-        // what every slot of the run shares: no flag, the page size, the PTE lock's stamp
-        b.flags.fill(0, n0, n);
-        b.sizeShift.fill(shift, n0, n);
-        b.epoch.fill(locked, n0, n);
-        const queued = n - n0;
-        pt.present -= queued;
-        mm.rss -= queued;
-        if (g.queuedPages(n, first, last)) {
+        // zap_present_ptes for order-0 pages, straight into the active batch
+        const r = zapPresentPtesRun(m, g, pt, i, i + (end - addr) / ps, addr, locked);
+        const to = r < 0 ? ~r : r;
+        addr += (to - i) * ps;
+        i = to;
+        if (r < 0) {
           forceFlush = true;
           directReclaim = false;
           forceBreak = true;
