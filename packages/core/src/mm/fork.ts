@@ -5,7 +5,7 @@ import { PTE_LEAF, PTE_WRITE, PTE_YOUNG, pteFrame } from '../machine/pte.js';
 import { entrySize, setEntry, walkToTable } from './pgtable.js';
 import { walkPmdRange } from './pagewalk.js';
 import { copyVma } from './mmap.js';
-import type { Reduction } from './mprotect.js';
+import { pushPageReduction, type Reduction } from './mprotect.js';
 
 /**
  * fork's dup_mmap: copy the VMAs; copy_page_range only where vma_needs_copy says so (PFNMAP and
@@ -86,7 +86,7 @@ function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: numbe
       e &= ~PTE_WRITE;
       const changed = setEntry(m, pt.entries, i, e);
       m.hooks.pteUpdate(parent, a, old, e, 0);
-      reductions.push({ start: a, end: a + ps, epoch: changed });
+      pushPageReduction(reductions, a, ps, changed);
     }
     const cpt = walkToTable(m, child, a, 0, true)!;
     // the child's copy starts old (pte_mkold)
