@@ -153,6 +153,7 @@ export function splitVmaAt(m: Machine, mm: Mm, addr: number): void {
   if (v.flags.hugetlb) m.hugetlb?.split?.(m, mm, v, addr);
   const tail = copyVma(v, addr, v.pgoff + (addr - v.start) / ps);
   v.end = addr;
-  const i = mm.vmas.indexOf(v);
+  // v is the first VMA ending after addr (it contains addr)
+  const i = mm.firstVmaIndexEndingAfter(addr - 1);
   mm.vmas.splice(i + 1, 0, tail);
 }

@@ -52,8 +52,8 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
     at = mm.vmas[i].end;
   }
   if (at < end) return fail('ENOMEM', 'mprotect range is not fully mapped');
-  for (const v of mm.vmas) {
-    if (v.end <= start || v.start >= end) continue;
+  for (let i = mm.firstVmaIndexEndingAfter(start); i < mm.vmas.length && mm.vmas[i].start < end; i++) {
+    const v = mm.vmas[i];
     if (v.flags.hugetlb) {
       const hs = 2 ** v.hugeShift;
       if (start % hs || end % hs) return fail('EINVAL', 'mprotect of a hugetlb VMA off a huge-page boundary');

@@ -40,8 +40,9 @@ export function munmap(m: Machine, mm: Mm, start: number, length: number): OpRes
   const end = start + alignUp(length, ps);
   if (end > m.geometry.taskSize) return fail('EINVAL', 'munmap range ends above TASK_SIZE');
   // hugetlb VMAs may only be split at huge-page boundaries
-  for (const v of mm.vmas) {
-    if (!v.flags.hugetlb || v.end <= start || v.start >= end) continue;
+  for (let i = mm.firstVmaIndexEndingAfter(start); i < mm.vmas.length && mm.vmas[i].start < end; i++) {
+    const v = mm.vmas[i];
+    if (!v.flags.hugetlb) continue;
     const hs = 2 ** v.hugeShift;
     if ((start > v.start && start % hs) || (end < v.end && end % hs)) return fail('EINVAL', 'munmap splits a hugetlb VMA off a huge-page boundary');
   }
