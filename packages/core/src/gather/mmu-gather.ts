@@ -172,7 +172,7 @@ export class MmuGather implements GatherView {
   freeTableTlb(level: number, table: PageTable | null, addr: number): void {
     const folding = this.m.geometry.levels[level].folding;
     if (folding === 'compile') return; // asm-generic/pgtable-nop?d.h: empty macro
-    this.adjustRange(addr, 2 ** this.m.geometry.pageShift);
+    this.adjustRange(addr, this.m.pageSize);
     // a freed table counts as a cleared entry at its parent level
     if (level === 0) this.clearedPmds = true;
     else if (level === 1) this.clearedPuds = true;
@@ -187,7 +187,7 @@ export class MmuGather implements GatherView {
     t.state = TableState.Queued;
     if (!m.kconfig.MMU_GATHER_TABLE_FREE) {
       // the table page goes through the page batch like any page
-      this.removePageSize(t.frame, 2 ** m.geometry.pageShift, t.base, true, stampNow(m));
+      this.removePageSize(t.frame, m.pageSize, t.base, true, stampNow(m));
       return;
     }
     if (m.bugs.removeTable(t, (x) => m.freeTable(x))) return;

@@ -105,6 +105,8 @@ export class Machine {
   readonly geometry: Geometry;
   /** 2^shift of each level of the geometry: the bytes one entry of that level maps */
   readonly levelSizes: readonly number[];
+  /** PAGE_SIZE (2^geometry.pageShift), read on every mm path */
+  readonly pageSize: number;
   readonly kconfig: Kconfig;
   readonly cpus: Cpu[];
   readonly frames = new Frames();
@@ -178,6 +180,7 @@ export class Machine {
     this.arch = opts.kernel !== undefined || opts.features?.length ? forKernel(opts.arch, this.kernel) : opts.arch;
     this.geometry = this.arch.geometry;
     this.levelSizes = this.geometry.levels.map((l) => 2 ** l.shift);
+    this.pageSize = 2 ** this.geometry.pageShift;
     this.kconfig = resolveKconfig(this.arch.kconfig);
     this.cpus = Array.from({ length: opts.cpus }, (_, i) => new Cpu(i));
     this.tableIndex = new TableIndex(this.geometry);

@@ -16,7 +16,7 @@ import { pushPageReduction, type Reduction } from './mprotect.js';
  */
 export function fork(m: Machine, parent: Mm, childName: string): Mm {
   const child = m.createMm(childName);
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const pmdShift = m.geometry.levels[1].shift;
   const tableSpan = entrySize(m, 1);
   const fr = m.frames;
@@ -67,7 +67,7 @@ function vmaNeedsCopy(m: Machine, v: Vma): boolean {
 
 /** copy_pte_range, in one lazy-MMU section per PTE table */
 function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: number, end: number, cow: boolean, reductions: Reduction[]): void {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const fr = m.frames;
   m.hooks.enterLazyMmu(m.curCpu);
   for (; a < end; a += ps) {

@@ -47,7 +47,7 @@ export function freePgdRange(m: Machine, g: MmuGather, addr: number, end: number
   }
   if (lim(end) - 1 > lim(ceiling) - 1) end -= pmdSize;
   if (addr > lim(end) - 1) return;
-  g.changePageSize(2 ** m.geometry.pageShift);
+  g.changePageSize(m.pageSize);
   // walk the pgd entries covering [addr, end)
   const pgd = g.mm.pgd;
   const size = entrySize(m, 4);

@@ -41,7 +41,7 @@ export function pushPageReduction(reductions: Reduction[], a: number, ps: number
 
 /** mprotect(2): one gather around the VMA loop (4a18419f71cd, v5.19: every modelled release), change_protection per VMA. */
 export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot: Prot): OpResult {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   if (start % ps) return fail('EINVAL', `mprotect address 0x${start.toString(16)} is not page-aligned`);
   const end = start + alignUp(length, ps);
   if (end === start) return OK;
@@ -90,7 +90,7 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
 
 /** change_protection_range: tlb_start_vma, change_pte_range per PTE table, tlb_end_vma */
 export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number, end: number, reductions: Reduction[]): void {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const pmdSize = entrySize(m, 1);
   const rt = m.hooks;
   g.startVma(v);

@@ -34,7 +34,7 @@ export function clearPtes(m: Machine, mm: Mm, detached: Vma[], start: number, en
 
 /** munmap(2) (do_vmi_munmap) */
 export function munmap(m: Machine, mm: Mm, start: number, length: number): OpResult {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   if (start % ps !== 0) return fail('EINVAL', `munmap address 0x${start.toString(16)} is not page-aligned`);
   if (!(length > 0)) return fail('EINVAL', 'munmap length must be greater than 0');
   const end = start + alignUp(length, ps);

@@ -24,7 +24,7 @@ import { entrySize, walkToTable } from './pgtable.js';
 export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end: number, write: boolean, maxFrames = Infinity): number {
   if (v.flags.hugetlb) throw new RangeError('populateVmaRange: a hugetlb VMA is faulted one huge page at a time (touch)');
   if (write && !v.flags.write) throw new RangeError('populateVmaRange: write faults on a read-only VMA');
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const span = entrySize(m, 1);
   const fr = m.frames;
   // what each fault maps is the VMA's: decided once, the loop touches the tables and frames only

@@ -111,7 +111,7 @@ export function splitHugePmd(m: Machine, pmd: PageTable, i: number, base: number
  */
 export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pmdIdx: number, addr: number, end: number, d: ZapDetails | undefined): number {
   const geo = m.geometry;
-  const ps = 2 ** geo.pageShift;
+  const ps = m.pageSize;
   const pmdSize = entrySize(m, 1);
   const start = addr;
   const pt = m.tables.get(pteFrame(pmd.entries[pmdIdx]))!;
