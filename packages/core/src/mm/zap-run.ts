@@ -28,19 +28,20 @@ export function zapPresentPtesRun(m: Machine, g: MmuGather, pt: PageTable, i: nu
   const bAddr = b.addr;
   const removeEntry = g.archRemovesEntries;
   let n = n0;
-  const first = addr;
-  let last = addr;
-  for (; i < iEnd; i++, addr += ps) {
+  const i0 = i;
+  let lastI = i;
+  for (; i < iEnd; i++) {
     const pte = ents[i];
     if (pte === 0) continue;
     const f = pte >>> PTE_FLAG_BITS;
     if (f === 0 || (pte & PTE_DIRTY && !(fr.flagsOf(f) & FOLIO_ANON))) break;
     ents[i] = 0;
-    last = addr;
-    if (removeEntry) m.hooks.removeTlbEntry(g, addr);
+    lastI = i;
+    const a = addr + (i - i0) * ps;
+    if (removeEntry) m.hooks.removeTlbEntry(g, a);
     fr.addMapcount(f, -1);
     bFrame[n] = f;
-    bAddr[n] = addr;
+    bAddr[n] = a;
     if (++n === full) {
       i++;
       break;
@@ -53,5 +54,5 @@ export function zapPresentPtesRun(m: Machine, g: MmuGather, pt: PageTable, i: nu
   const queued = n - n0;
   pt.present -= queued;
   g.mm.rss -= queued;
-  return g.queuedPages(n, first, last) ? ~i : i;
+  return g.queuedPages(n, addr, addr + (lastI - i0) * ps) ? ~i : i;
 }

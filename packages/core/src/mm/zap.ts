@@ -134,8 +134,11 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
     while (addr < end) {
       const e = ents[i];
       if (e === 0) {
-        i++;
-        addr += ps;
+        // a run of none entries, skipped by index (one address update for the run)
+        const i1 = i;
+        const iEnd = i + (end - addr) / ps;
+        while (i < iEnd && ents[i] === 0) i++;
+        addr += (i - i1) * ps;
         continue;
       }
       const frame = pteFrame(e);
