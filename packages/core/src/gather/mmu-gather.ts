@@ -379,6 +379,8 @@ export class MmuGather implements GatherView {
   private batchPagesFlush(): void {
     const m = this.m;
     const fr = m.frames;
+    // every frame order 0 (no large folio): a freed page's kind goes at its last reference
+    const early = fr.allOrder0;
     for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
       if (freedIdx.length < b.nr) freedIdx = new Int32Array(b.max);
       let nf = 0;
@@ -393,12 +395,15 @@ export class MmuGather implements GatherView {
             if (t) m.freeTable(t);
             continue;
           }
+          if (early) fr.releaseKind(frame);
           freedIdx[nf++] = i;
         }
       }
-      // check before the frames go back: the free is the moment a stale TLB entry becomes a hazard
+      // check before the frames go back (on the free list, where the allocator finds them): the
+      // free is the moment a stale TLB entry becomes a hazard
       m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch, this);
-      fr.freeEach(b.frame, freedIdx, nf);
+      if (early) fr.listReleased(b.frame, freedIdx, nf);
+      else fr.freeEach(b.frame, freedIdx, nf);
       m.metrics.pagesFreed += nf;
       if (nf) m.cost(nf * m.arch.cost.pageFree);
       b.nr = 0;

@@ -234,13 +234,33 @@ export class Frames {
     // huge folios are not reused, to keep the allocator simple (no buddy merging)
   }
 
-  /** {@link free} of frames[idx[k]] for k in [0, n), in that order. */
-  freeEach(frames: Int32Array, idx: Int32Array, n: number): void {
-    if (this.orders.size !== 0) {
-      for (let k = 0; k < n; k++) this.free(frames[idx[k]]);
-      return;
-    }
-    // the order-0 path for the lot: kinds cleared, frames pushed on the free list in order
+  /** no large folio anywhere: every frame is order 0 (what {@link releaseKind} needs) */
+  get allOrder0(): boolean {
+    return this.orders.size === 0;
+  }
+
+  /**
+   * The first half of freeing an order-0 frame (all frames order 0): its kind becomes Free;
+   * {@link listReleased} later puts it on the free list. Split so that a pass that already has
+   * the frame's word at hand (the drop of its last reference) does not come back for it.
+   */
+  releaseKind(f: number): void {
+    this.word[f] &= ~KIND_MASK;
+  }
+
+  /** The second half: frames[idx[k]] (k in [0, n), each released) go on the free list in that order. */
+  listReleased(frames: Int32Array, idx: Int32Array, n: number): void {
+    this.reserveFree(n);
+    const list = this.freeList;
+    let top = this.freeTop;
+    for (let k = 0; k < n; k++) list[top++] = frames[idx[k]];
+    this.freeTop = top;
+    this.allocated -= n;
+    this.freedTotal += n;
+  }
+
+  /** Room for n more frames on the free list: it doubles, as one push at a time would make it. */
+  private reserveFree(n: number): void {
     if (this.freeTop + n > this.freeList.length) {
       let len = this.freeList.length * 2;
       while (this.freeTop + n > len) len *= 2;
@@ -248,6 +268,16 @@ export class Frames {
       b.set(this.freeList);
       this.freeList = b;
     }
+  }
+
+  /** {@link free} of frames[idx[k]] for k in [0, n), in that order. */
+  freeEach(frames: Int32Array, idx: Int32Array, n: number): void {
+    if (this.orders.size !== 0) {
+      for (let k = 0; k < n; k++) this.free(frames[idx[k]]);
+      return;
+    }
+    // the order-0 path for the lot: kinds cleared, frames pushed on the free list in order
+    this.reserveFree(n);
     const word = this.word;
     const list = this.freeList;
     let top = this.freeTop;
@@ -262,11 +292,7 @@ export class Frames {
   }
 
   private pushFree(f: number): void {
-    if (this.freeTop === this.freeList.length) {
-      const b = new Int32Array(this.freeList.length * 2);
-      b.set(this.freeList);
-      this.freeList = b;
-    }
+    if (this.freeTop === this.freeList.length) this.reserveFree(1);
     this.freeList[this.freeTop++] = f;
   }
 
