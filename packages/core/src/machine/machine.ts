@@ -1,7 +1,7 @@
 import type { ArchBackend, ArchContext, ArchRuntime, SendIpiOptions } from '../arch/contract.js';
 import { asmGenericTlb, type TlbHooks } from '../arch/asm-generic-tlb.js';
 import { countFlushOps } from './flush-ops.js';
-import type { Geometry } from '../arch/geometry.js';
+import { tableSpan, type Geometry } from '../arch/geometry.js';
 import { resolveKconfig, type Kconfig } from '../arch/kconfig.js';
 import { Checker } from '../check/checker.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -105,6 +105,8 @@ export class Machine {
   readonly geometry: Geometry;
   /** 2^shift of each level of the geometry: the bytes one entry of that level maps */
   readonly levelSizes: readonly number[];
+  /** tableSpan of each level: the bytes one table of that level maps */
+  readonly tableSpans: readonly number[];
   /** PAGE_SIZE (2^geometry.pageShift), read on every mm path */
   readonly pageSize: number;
   readonly kconfig: Kconfig;
@@ -181,6 +183,7 @@ export class Machine {
     this.geometry = this.arch.geometry;
     this.levelSizes = this.geometry.levels.map((l) => 2 ** l.shift);
     this.pageSize = 2 ** this.geometry.pageShift;
+    this.tableSpans = this.geometry.levels.map((_, l) => tableSpan(this.geometry, l));
     this.kconfig = resolveKconfig(this.arch.kconfig);
     this.cpus = Array.from({ length: opts.cpus }, (_, i) => new Cpu(i));
     this.tableIndex = new TableIndex(this.geometry);

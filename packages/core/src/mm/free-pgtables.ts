@@ -2,7 +2,6 @@ import type { Machine } from '../machine/machine.js';
 import type { Vma } from '../machine/mm.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
 import type { PageTable } from '../machine/page-table.js';
-import { tableSpan } from '../arch/geometry.js';
 import { PTE_LEAF, pteFrame } from '../machine/pte.js';
 import { entrySize } from './pgtable.js';
 
@@ -86,7 +85,7 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
     }
   }
   // then the level-`level` table itself, if the whole of what it maps is inside floor/ceiling
-  const span = tableSpan(geo, level);
+  const span = m.tableSpans[level];
   const s = start - (start % span);
   if (s < floor) return;
   let c = ceiling;
