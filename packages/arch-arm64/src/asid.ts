@@ -12,6 +12,18 @@ import { hex } from './tlbi.js';
 /** ASID_FIRST_VERSION: the generation step (fixed at 1 << 16 since the 2025 fix). */
 const GENERATION_STEP = 2 ** 16;
 
+/** An ASID map of `n` ASIDs with every odd one taken (KPTI's), made once per size and copied. */
+const kptiMaps = new Map<number, Uint8Array>();
+function kptiMap(n: number): Uint8Array {
+  let m = kptiMaps.get(n);
+  if (!m) {
+    m = new Uint8Array(n);
+    for (let i = 1; i < n; i += 2) m[i] = 1;
+    kptiMaps.set(n, m);
+  }
+  return m;
+}
+
 /** mm->context as far as the allocator is concerned */
 export interface Arm64MmContext {
   /** generation | asid (0: never allocated) */
@@ -74,7 +86,7 @@ export class AsidAllocator {
    * the odd ASIDs are marked taken and only even ones are handed out.
    */
   private setKptiBits(): void {
-    for (let i = 1; i < this.numAsids; i += 2) this.map[i] = 1;
+    this.map.set(kptiMap(this.numAsids));
   }
   /** set_reserved_asid_bits (no pinned ASIDs: no SVA users are modelled) */
   private setReservedBits(): void {

@@ -13,6 +13,12 @@ import { TableBatch, maxTableBatch } from './table-batch.js';
 import { gatherBits } from '../arch/asm-generic-tlb.js';
 import { PFNMAP_FLUSH_BEFORE_UNLINK } from '../mm/features.js';
 
+/**
+ * Scratch for tlb_batch_pages_flush: the slots of one batch whose pages go back to the
+ * allocator (filled and read within one call, which nothing re-enters)
+ */
+let freedIdx = new Int32Array(512);
+
 const hex = (n: number) => (n === Infinity ? '~0' : '0x' + n.toString(16));
 
 /** What caused a flush, for traces and the forcedFlushes metric. */
@@ -61,14 +67,12 @@ export class MmuGather implements GatherView {
   /** PAGE_SIZE, read per queued page */
   private readonly basePageSize: number;
   /** whether the arch defines __tlb_remove_tlb_entry (the generic one is empty: no per-page call) */
-  private readonly archRemovesEntries: boolean;
+  readonly archRemovesEntries: boolean;
   /** MMU_GATHER_NO_GATHER, read per queued page */
-  private readonly noGather: boolean;
+  readonly noGather: boolean;
   /** tlb.epoch after this gather's latest TLB flush (-1: none yet): what the bug counters compare */
   private flushedEpoch = -1;
   finished = false;
-  /** scratch for tlb_batch_pages_flush: the slots of one batch whose pages go back to the allocator */
-  private freedIdx = new Int32Array(0);
 
   constructor(readonly m: Machine, mm: Mm, fullmm: boolean) {
     this.mm = mm;
@@ -88,7 +92,7 @@ export class MmuGather implements GatherView {
     const m = this.m;
     this.fullmm = fullmm;
     this.needFlushAll = false;
-    if (!this.ownsLocal) this.local = takeBatch(m, MMU_GATHER_BUNDLE, -1);
+    if (!this.ownsLocal) this.local = takeBatch(MMU_GATHER_BUNDLE, -1);
     this.ownsLocal = true;
     this.local.nr = 0;
     this.local.next = null;
@@ -168,7 +172,7 @@ export class MmuGather implements GatherView {
   freeTableTlb(level: number, table: PageTable | null, addr: number): void {
     const folding = this.m.geometry.levels[level].folding;
     if (folding === 'compile') return; // asm-generic/pgtable-nop?d.h: empty macro
-    this.adjustRange(addr, 2 ** this.m.geometry.pageShift);
+    this.adjustRange(addr, this.m.pageSize);
     // a freed table counts as a cleared entry at its parent level
     if (level === 0) this.clearedPmds = true;
     else if (level === 1) this.clearedPuds = true;
@@ -183,7 +187,7 @@ export class MmuGather implements GatherView {
     t.state = TableState.Queued;
     if (!m.kconfig.MMU_GATHER_TABLE_FREE) {
       // the table page goes through the page batch like any page
-      this.removePageSize(t.frame, 2 ** m.geometry.pageShift, t.base, true, stampNow(m));
+      this.removePageSize(t.frame, m.pageSize, t.base, true, stampNow(m));
       return;
     }
     if (m.bugs.removeTable(t, (x) => m.freeTable(x))) return;
@@ -248,7 +252,7 @@ export class MmuGather implements GatherView {
     if (page < 0) return false;
     this.batchCount++;
     this.m.metrics.batchPagesAllocated++;
-    const b = takeBatch(this.m, this.maxBatch, page);
+    const b = takeBatch(this.maxBatch, page);
     this.active.next = b;
     this.active = b;
     return true;
@@ -288,6 +292,29 @@ export class MmuGather implements GatherView {
         this.cause = 'batch_full';
         return true;
       }
+    }
+    return false;
+  }
+
+  /**
+   * What __tlb_remove_folio_pages_size does for each of a run of order-0 pages that a zap wrote
+   * into the active batch itself (slots from `active.nr` up to `nr`), their PTEs cleared over
+   * [first, last + PAGE_SIZE): the range they add (tlb_remove_tlb_entry; the arch's per-page
+   * hook is the caller's), each page's check that the gather has a range, then tlb_next_batch
+   * if the last one filled the batch. Returns true when the gather is full (flush before more).
+   */
+  queuedPages(nr: number, first: number, last: number): boolean {
+    const b = this.active;
+    const n = nr - b.nr;
+    b.nr = nr;
+    this.flushPteRange(first, last + this.basePageSize - first);
+    const c = this.m.checker;
+    c.warnIf(this.end === 0, this.m.curCpu, first, 'page queued in an mmu_gather with no range (end == 0)');
+    // the same check for the other pages of the run: the range only grew in between
+    if (c.enabled) c.checks.H4 += n - 1;
+    if (nr >= b.max - 1 && !this.nextBatch()) {
+      this.cause = 'batch_full';
+      return true;
     }
     return false;
   }
@@ -352,8 +379,10 @@ export class MmuGather implements GatherView {
   private batchPagesFlush(): void {
     const m = this.m;
     const fr = m.frames;
+    // every frame order 0 (no large folio): a freed page's kind goes at its last reference
+    const early = fr.allOrder0;
     for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
-      const freedIdx = this.freedIdx.length >= b.nr ? this.freedIdx : (this.freedIdx = new Int32Array(b.max));
+      if (freedIdx.length < b.nr) freedIdx = new Int32Array(b.max);
       let nf = 0;
       for (let i = 0; i < b.nr; i++) {
         const f = b.flags[i];
@@ -366,12 +395,15 @@ export class MmuGather implements GatherView {
             if (t) m.freeTable(t);
             continue;
           }
+          if (early) fr.releaseKind(frame);
           freedIdx[nf++] = i;
         }
       }
-      // check before the frames go back: the free is the moment a stale TLB entry becomes a hazard
+      // check before the frames go back (on the free list, where the allocator finds them): the
+      // free is the moment a stale TLB entry becomes a hazard
       m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch, this);
-      for (let k = 0; k < nf; k++) fr.free(b.frame[freedIdx[k]]);
+      if (early) fr.listReleased(b.frame, freedIdx, nf);
+      else fr.freeEach(b.frame, freedIdx, nf);
       m.metrics.pagesFreed += nf;
       if (nf) m.cost(nf * m.arch.cost.pageFree);
       b.nr = 0;
@@ -403,7 +435,7 @@ export class MmuGather implements GatherView {
     for (let b = this.local.next; b; ) {
       const next = b.next;
       this.m.frames.free(b.page);
-      giveBatch(this.m, b);
+      giveBatch(b);
       b = next;
     }
     this.local.next = null;
@@ -522,7 +554,7 @@ export class MmuGather implements GatherView {
     }
     this.flushMmu('finish');
     this.batchListFree();
-    if (this.ownsLocal) giveBatch(m, this.local);
+    if (this.ownsLocal) giveBatch(this.local);
     this.ownsLocal = false;
     this.mm.tlbFlushPending--;
     this.finished = true;

@@ -44,15 +44,18 @@ export class PageBatch {
 }
 
 /**
- * Batches of finished gathers, by size, for the next gathers of the same machine: the kernel's
- * batch pages come and go (their frames are allocated and freed as before), the arrays that
- * model their slots need not be made again for every gather.
+ * Batches of finished gathers, by size, for the next gathers (of any machine: a batch holds
+ * nothing past its `nr`, and one in this list belongs to no gather): the kernel's batch pages
+ * come and go (their frames are allocated and freed as before), the arrays that model their
+ * slots need not be made again for every gather, nor for every machine of a run of many.
+ * At most SPARE_MAX of each size are kept.
  */
-const spare = new WeakMap<object, Map<number, PageBatch[]>>();
+const spare = new Map<number, PageBatch[]>();
+const SPARE_MAX = 64;
 
-/** A batch of `max` slots for `page`, empty (a spare one when `owner` has one). */
-export function takeBatch(owner: object, max: number, page: number): PageBatch {
-  const b = spare.get(owner)?.get(max)?.pop();
+/** A batch of `max` slots for `page`, empty (a spare one when there is one). */
+export function takeBatch(max: number, page: number): PageBatch {
+  const b = spare.get(max)?.pop();
   if (!b) return new PageBatch(max, page);
   b.nr = 0;
   b.next = null;
@@ -60,12 +63,10 @@ export function takeBatch(owner: object, max: number, page: number): PageBatch {
   return b;
 }
 
-/** `b` is no longer used by any gather of `owner`. */
-export function giveBatch(owner: object, b: PageBatch): void {
-  let bySize = spare.get(owner);
-  if (!bySize) spare.set(owner, (bySize = new Map()));
-  let l = bySize.get(b.max);
-  if (!l) bySize.set(b.max, (l = []));
+/** `b` is no longer used by any gather. */
+export function giveBatch(b: PageBatch): void {
+  let l = spare.get(b.max);
+  if (!l) spare.set(b.max, (l = []));
   b.next = null;
-  l.push(b);
+  if (l.length < SPARE_MAX) l.push(b);
 }

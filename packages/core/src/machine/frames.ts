@@ -1,4 +1,4 @@
-import { MAX_FRAMES } from './pte.js';
+import { MAX_FRAMES, PTE_FLAG_BITS, PTE_PRESENT } from './pte.js';
 
 /** What a physical frame currently holds. */
 export const FrameKind = {
@@ -32,6 +32,8 @@ const MC_MASK = ESC << MC_SHIFT;
 
 /** the frame words grow by 1/8 at a time: the slack is part of the per-page memory budget */
 const GROWTH = 1.125;
+/** below this many frames they double instead (a few copies, not dozens, for a small run) */
+const DOUBLE_BELOW = 65536;
 
 /**
  * The page allocator: one packed word per frame (no object per page) and a LIFO free list. Freed
@@ -56,7 +58,7 @@ export class Frames {
 
   private grow(min: number): void {
     let n = this.word.length;
-    while (n <= min) n = Math.ceil(n * GROWTH);
+    while (n <= min) n = n < DOUBLE_BELOW ? n * 2 : Math.ceil(n * GROWTH);
     if (n > MAX_FRAMES) n = MAX_FRAMES;
     if (min >= n) throw new RangeError(`out of simulated physical frames (max ${MAX_FRAMES})`);
     const b = new Uint16Array(n);
@@ -179,6 +181,39 @@ export class Frames {
     return f;
   }
 
+  /**
+   * do_anonymous_page for a run of PTEs: each absent entry of ents[i, end) gets a new order-0
+   * anonymous frame (refcount and mapcount 1), allocated as {@link alloc} would one by one, and
+   * is mapped with `pteBits`; at most `room` frames are taken. Returns the index reached (end,
+   * or the first absent entry left so once `room` frames are taken); the caller adds to its
+   * counters what `allocated` grew by.
+   */
+  mapAnonPtes(ents: Int32Array, i: number, end: number, pteBits: number, room: number): number {
+    const w = FrameKind.Data | (FOLIO_ANON << FLAG_SHIFT) | (1 << RC_SHIFT) | (1 << MC_SHIFT);
+    const bits = pteBits | PTE_PRESENT;
+    const spilled = this.bigRef.size + this.bigMap.size > 0;
+    let n = 0;
+    for (; i < end; i++) {
+      if (ents[i] !== 0) continue;
+      if (n >= room) break;
+      let f: number;
+      if (this.freeTop > 0) f = this.freeList[--this.freeTop];
+      else {
+        f = this.next++;
+        if (this.next >= this.word.length) this.grow(this.next);
+      }
+      if (spilled) {
+        this.bigRef.delete(f);
+        this.bigMap.delete(f);
+      }
+      this.word[f] = w;
+      ents[i] = (f << PTE_FLAG_BITS) | bits;
+      n++;
+    }
+    this.allocated += n;
+    return i;
+  }
+
   /** Return a folio to the allocator (only its kind changes). Order-0 frames are reused LIFO. */
   free(f: number): void {
     if (this.orders.size === 0) {
@@ -199,12 +234,65 @@ export class Frames {
     // huge folios are not reused, to keep the allocator simple (no buddy merging)
   }
 
-  private pushFree(f: number): void {
-    if (this.freeTop === this.freeList.length) {
-      const b = new Int32Array(this.freeList.length * 2);
+  /** no large folio anywhere: every frame is order 0 (what {@link releaseKind} needs) */
+  get allOrder0(): boolean {
+    return this.orders.size === 0;
+  }
+
+  /**
+   * The first half of freeing an order-0 frame (all frames order 0): its kind becomes Free;
+   * {@link listReleased} later puts it on the free list. Split so that a pass that already has
+   * the frame's word at hand (the drop of its last reference) does not come back for it.
+   */
+  releaseKind(f: number): void {
+    this.word[f] &= ~KIND_MASK;
+  }
+
+  /** The second half: frames[idx[k]] (k in [0, n), each released) go on the free list in that order. */
+  listReleased(frames: Int32Array, idx: Int32Array, n: number): void {
+    this.reserveFree(n);
+    const list = this.freeList;
+    let top = this.freeTop;
+    for (let k = 0; k < n; k++) list[top++] = frames[idx[k]];
+    this.freeTop = top;
+    this.allocated -= n;
+    this.freedTotal += n;
+  }
+
+  /** Room for n more frames on the free list: it doubles, as one push at a time would make it. */
+  private reserveFree(n: number): void {
+    if (this.freeTop + n > this.freeList.length) {
+      let len = this.freeList.length * 2;
+      while (this.freeTop + n > len) len *= 2;
+      const b = new Int32Array(len);
       b.set(this.freeList);
       this.freeList = b;
     }
+  }
+
+  /** {@link free} of frames[idx[k]] for k in [0, n), in that order. */
+  freeEach(frames: Int32Array, idx: Int32Array, n: number): void {
+    if (this.orders.size !== 0) {
+      for (let k = 0; k < n; k++) this.free(frames[idx[k]]);
+      return;
+    }
+    // the order-0 path for the lot: kinds cleared, frames pushed on the free list in order
+    this.reserveFree(n);
+    const word = this.word;
+    const list = this.freeList;
+    let top = this.freeTop;
+    for (let k = 0; k < n; k++) {
+      const f = frames[idx[k]];
+      word[f] &= ~KIND_MASK;
+      list[top++] = f;
+    }
+    this.freeTop = top;
+    this.allocated -= n;
+    this.freedTotal += n;
+  }
+
+  private pushFree(f: number): void {
+    if (this.freeTop === this.freeList.length) this.reserveFree(1);
     this.freeList[this.freeTop++] = f;
   }
 

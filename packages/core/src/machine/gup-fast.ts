@@ -23,6 +23,7 @@ export function gupFastBegin(m: Machine, cpu: number, mm: Mm, addr: number): Wal
   }
   c.irqsOff = true;
   c.walker = { mm, addr, tables, startEpoch: ++m.tlb.epoch };
+  m.gupWalkers++;
   if (m.tracing) m.trace({ cpu, name: 'gup_fast_begin', cat: 'gup', args: { addr: '0x' + addr.toString(16) } });
   return c.walker;
 }
@@ -32,6 +33,7 @@ export function gupFastEnd(m: Machine, cpu: number): void {
   const c = m.cpus[cpu];
   if (!c.irqsOff) return;
   c.irqsOff = false;
+  if (c.walker) m.gupWalkers--;
   c.walker = null;
   if (m.tracing) m.trace({ cpu, name: 'gup_fast_end', cat: 'gup' });
   const pend = c.pendingIpis;

@@ -1,7 +1,7 @@
 import type { ArchBackend, ArchContext, ArchRuntime, SendIpiOptions } from '../arch/contract.js';
 import { asmGenericTlb, type TlbHooks } from '../arch/asm-generic-tlb.js';
 import { countFlushOps } from './flush-ops.js';
-import type { Geometry } from '../arch/geometry.js';
+import { tableSpan, type Geometry } from '../arch/geometry.js';
 import { resolveKconfig, type Kconfig } from '../arch/kconfig.js';
 import { Checker } from '../check/checker.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -103,6 +103,12 @@ export class Machine {
   /** the kernel modelled: core, the backend and hugetlb read their features from it */
   readonly kernel: KernelSpec;
   readonly geometry: Geometry;
+  /** 2^shift of each level of the geometry: the bytes one entry of that level maps */
+  readonly levelSizes: readonly number[];
+  /** tableSpan of each level: the bytes one table of that level maps */
+  readonly tableSpans: readonly number[];
+  /** PAGE_SIZE (2^geometry.pageShift), read on every mm path */
+  readonly pageSize: number;
   readonly kconfig: Kconfig;
   readonly cpus: Cpu[];
   readonly frames = new Frames();
@@ -163,6 +169,8 @@ export class Machine {
   readonly deposits: Map<number, PageTable>;
   /** installed by @tlbsim/hugetlb */
   hugetlb: HugetlbHooks | null = null;
+  /** GUP-fast walks in progress (CPUs with a walker): while any is, a freed table's entries stay as they were */
+  gupWalkers = 0;
   /** schedule exploration (core SPEC.md §13): null unless a schedule is being explored */
   explore: Explorer | null = null;
 
@@ -173,6 +181,9 @@ export class Machine {
     this.kernel = machineKernel(opts);
     this.arch = opts.kernel !== undefined || opts.features?.length ? forKernel(opts.arch, this.kernel) : opts.arch;
     this.geometry = this.arch.geometry;
+    this.levelSizes = this.geometry.levels.map((l) => 2 ** l.shift);
+    this.pageSize = 2 ** this.geometry.pageShift;
+    this.tableSpans = this.geometry.levels.map((_, l) => tableSpan(this.geometry, l));
     this.kconfig = resolveKconfig(this.arch.kconfig);
     this.cpus = Array.from({ length: opts.cpus }, (_, i) => new Cpu(i));
     this.tableIndex = new TableIndex(this.geometry);

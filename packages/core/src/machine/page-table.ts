@@ -32,7 +32,9 @@ export class PageTable {
     /** the mm whose tree first linked it */
     public owner: Mm,
     nEntries: number,
+    /** an array of nEntries zeroes to use (a freed table's, zeroed again) instead of a new one */
+    entries?: Int32Array,
   ) {
-    this.entries = new Int32Array(nEntries);
+    this.entries = entries ?? new Int32Array(nEntries);
   }
 }

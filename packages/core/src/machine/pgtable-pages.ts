@@ -23,10 +23,23 @@ export class TableIndex {
   }
 }
 
+/**
+ * The entry arrays of freed tables below the pgd, by length, for the next tables of any machine:
+ * a table page's contents are garbage once it is freed, and making a typed array costs more than
+ * zeroing one. Only a table nothing can read any more goes here (properly unlinked, shared by no
+ * other mm, no GUP-fast walk holding a pointer into the tables); at most SPARE_TABLES of each
+ * length are kept.
+ */
+const spareEntries = new Map<number, Int32Array[]>();
+const SPARE_TABLES = 256;
+
 /** Allocate a table of `level` mapping from `base` for `owner`. */
 export function allocTable(m: Machine, level: number, base: number, owner: Mm): PageTable {
   const frame = m.frames.alloc(FrameKind.Table);
-  const t = new PageTable(frame, level, base, owner, m.geometry.levels[level].entries);
+  const n = m.geometry.levels[level].entries;
+  const spare = level < 4 ? spareEntries.get(n)?.pop() : undefined;
+  if (spare) spare.fill(0);
+  const t = new PageTable(frame, level, base, owner, n, spare);
   m.tables.set(frame, t);
   return t;
 }
@@ -40,6 +53,11 @@ export function freeTable(m: Machine, t: PageTable): void {
   if (t.unlinkEpoch >= 0) t.owner.outstanding--;
   m.metrics.tablesFreed++;
   m.cost(m.arch.cost.tableFree);
+  if (t.level < 4 && t.unlinkEpoch >= 0 && t.share === 0 && m.gupWalkers === 0) {
+    let l = spareEntries.get(t.entries.length);
+    if (!l) spareEntries.set(t.entries.length, (l = []));
+    if (l.length < SPARE_TABLES) l.push(t.entries);
+  }
 }
 
 /** Mark a table unlinked from its parent (its walk-cache entries may linger). */

@@ -34,7 +34,7 @@ const STACK_EXPAND = 131072;
 
 /** __bprm_mm_init and copy_strings: the stack VMA of the new mm with the argument pages written. */
 export function bprmMmInit(m: Machine, mm: Mm, s: ExecStack): void {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const start = s.stackTopMax - Math.max(1, s.argPages) * ps;
   mmap(m, mm, { addr: start, length: s.stackTopMax - start, read: true, write: true, exec: false, name: '[stack]' });
   for (let a = start; a < s.stackTopMax; a += ps) touch(m, mm, a, { write: true });
@@ -82,7 +82,7 @@ export function relocateVmaDown(m: Machine, mm: Mm, start: number, end: number, 
 export function execve(m: Machine, t: Thread, mm: Mm, s: ExecStack): Mm {
   bprmMmInit(m, mm, s);
   execMmap(m, t, mm);
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const start = s.stackTopMax - Math.max(1, s.argPages) * ps;
   const shift = s.stackTopMax - s.stackTop;
   relocateVmaDown(m, mm, start, s.stackTopMax, shift);

@@ -21,7 +21,7 @@ export function faultsAround(v: Vma): boolean {
 
 /** The pages around `addr` (its read fault already handled) mapped as do_fault_around maps them. */
 export function doFaultAround(m: Machine, mm: Mm, v: Vma, addr: number, bytes = FAULT_AROUND_BYTES): number {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const nr = Math.floor(bytes / ps);
   if (nr <= 1 || !faultsAround(v)) return 0;
   const span = entrySize(m, 1);

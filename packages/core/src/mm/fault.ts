@@ -26,7 +26,7 @@ function protBits(v: Vma, write: boolean): number {
 
 /** Page-cache lookup for a file page, allocating it on a miss (the cache holds one reference). */
 export function filePage(m: Machine, v: Vma, addr: number): number {
-  const idx = v.pgoff + (addr - v.start) / 2 ** m.geometry.pageShift;
+  const idx = v.pgoff + (addr - v.start) / m.pageSize;
   let f = v.file!.pages.get(idx);
   if (f === undefined) {
     f = m.frames.alloc(FrameKind.Data);
@@ -147,7 +147,7 @@ export function mapAnonPage(fr: Frames, mm: Mm, pt: PageTable, i: number, bits: 
 
 /** An mTHP: one folio of 2^order pages mapped by consecutive PTEs of one table. */
 function mapLargeFolio(m: Machine, mm: Mm, v: Vma, addr: number, order: number, write: boolean): OpResult {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const n = 2 ** order;
   const base = addr - (addr % (n * ps));
   if (base < v.start || base + n * ps > v.end) return fail('EINVAL', 'large folio does not fit in the VMA');

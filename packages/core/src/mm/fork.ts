@@ -5,7 +5,7 @@ import { PTE_LEAF, PTE_WRITE, PTE_YOUNG, pteFrame } from '../machine/pte.js';
 import { entrySize, setEntry, walkToTable } from './pgtable.js';
 import { walkPmdRange } from './pagewalk.js';
 import { copyVma } from './mmap.js';
-import type { Reduction } from './mprotect.js';
+import { pushPageReduction, type Reduction } from './mprotect.js';
 
 /**
  * fork's dup_mmap: copy the VMAs; copy_page_range only where vma_needs_copy says so (PFNMAP and
@@ -16,7 +16,7 @@ import type { Reduction } from './mprotect.js';
  */
 export function fork(m: Machine, parent: Mm, childName: string): Mm {
   const child = m.createMm(childName);
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const pmdShift = m.geometry.levels[1].shift;
   const tableSpan = entrySize(m, 1);
   const fr = m.frames;
@@ -67,7 +67,7 @@ function vmaNeedsCopy(m: Machine, v: Vma): boolean {
 
 /** copy_pte_range, in one lazy-MMU section per PTE table */
 function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: number, end: number, cow: boolean, reductions: Reduction[]): void {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const fr = m.frames;
   m.hooks.enterLazyMmu(m.curCpu);
   for (; a < end; a += ps) {
@@ -86,7 +86,7 @@ function copyPteRange(m: Machine, parent: Mm, child: Mm, pt: PageTable, a: numbe
       e &= ~PTE_WRITE;
       const changed = setEntry(m, pt.entries, i, e);
       m.hooks.pteUpdate(parent, a, old, e, 0);
-      reductions.push({ start: a, end: a + ps, epoch: changed });
+      pushPageReduction(reductions, a, ps, changed);
     }
     const cpt = walkToTable(m, child, a, 0, true)!;
     // the child's copy starts old (pte_mkold)

@@ -2,7 +2,6 @@ import type { Machine } from '../machine/machine.js';
 import type { Vma } from '../machine/mm.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
 import type { PageTable } from '../machine/page-table.js';
-import { tableSpan } from '../arch/geometry.js';
 import { PTE_LEAF, pteFrame } from '../machine/pte.js';
 import { entrySize } from './pgtable.js';
 
@@ -47,7 +46,7 @@ export function freePgdRange(m: Machine, g: MmuGather, addr: number, end: number
   }
   if (lim(end) - 1 > lim(ceiling) - 1) end -= pmdSize;
   if (addr > lim(end) - 1) return;
-  g.changePageSize(2 ** m.geometry.pageShift);
+  g.changePageSize(m.pageSize);
   // walk the pgd entries covering [addr, end)
   const pgd = g.mm.pgd;
   const size = entrySize(m, 4);
@@ -86,7 +85,7 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
     }
   }
   // then the level-`level` table itself, if the whole of what it maps is inside floor/ceiling
-  const span = tableSpan(geo, level);
+  const span = m.tableSpans[level];
   const s = start - (start % span);
   if (s < floor) return;
   let c = ceiling;

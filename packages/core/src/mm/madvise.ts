@@ -53,7 +53,7 @@ export function zapPageRangeSingle(m: Machine, mm: Mm, v: Vma, addr: number, siz
  * madvise_dontneed_single_vma -> zap_page_range_single), so each VMA ended in its own flush.
  */
 export function madvise(m: Machine, mm: Mm, start: number, length: number, advice: Advice): OpResult {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   if (start % ps) return fail('EINVAL', `madvise address 0x${start.toString(16)} is not page-aligned`);
   if (length < 0) return fail('EINVAL', 'madvise length is negative');
   const end = start + alignUp(length, ps);
@@ -96,7 +96,7 @@ export function madvise(m: Machine, mm: Mm, start: number, length: number, advic
 
 /** MADV_FREE on one anonymous VMA: clear young/dirty of mapped pages, queue nothing */
 function madviseFreeVma(m: Machine, g: MmuGather, v: Vma, s: number, e: number): void {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const pmdSize = entrySize(m, 1);
   const fr = m.frames;
   g.startVma(v);

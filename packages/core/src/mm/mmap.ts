@@ -80,7 +80,7 @@ function getUnmappedArea(m: Machine, mm: Mm, len: number, align: number): number
 
 /** do_mmap: create a VMA (no pages are populated until touched). */
 export function mmap(m: Machine, mm: Mm, a: MmapArgs): MmapResult {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const hugeSize = a.hugetlb ? a.hugeSize ?? 2 ** m.geometry.levels[1].shift : ps;
   if (a.hugetlb && !m.arch.hugePageSizes.includes(hugeSize)) {
     return fail('EINVAL', `hugetlb page size ${hugeSize} is not offered by ${m.arch.name}`);
@@ -146,13 +146,14 @@ export function insertVmaMerging(mm: Mm, vma: Vma): Vma {
 
 /** __split_vma: split the VMA containing `addr` so that a VMA starts exactly at addr. */
 export function splitVmaAt(m: Machine, mm: Mm, addr: number): void {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const v = mm.findVma(addr);
   if (!v || v.start === addr) return;
   // hugetlb_split: the piece that loses PUD alignment can no longer share its PMD table
   if (v.flags.hugetlb) m.hugetlb?.split?.(m, mm, v, addr);
   const tail = copyVma(v, addr, v.pgoff + (addr - v.start) / ps);
   v.end = addr;
-  const i = mm.vmas.indexOf(v);
+  // v is the first VMA ending after addr (it contains addr)
+  const i = mm.firstVmaIndexEndingAfter(addr - 1);
   mm.vmas.splice(i + 1, 0, tail);
 }

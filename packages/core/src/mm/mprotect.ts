@@ -28,9 +28,20 @@ export interface Reduction {
   shift?: number;
 }
 
+/**
+ * Record the reduction of one base page at `a` cleared at `epoch`: the range before it grows
+ * when it ends at `a` with the same stamp (what the checker sees of it is the same pages with
+ * the same stamps, in the same order), so that a long run of pages is one range, not one each.
+ */
+export function pushPageReduction(reductions: Reduction[], a: number, ps: number, epoch: number): void {
+  const last = reductions.length > 0 ? reductions[reductions.length - 1] : undefined;
+  if (last && last.end === a && last.epoch === epoch && last.shift === undefined) last.end = a + ps;
+  else reductions.push({ start: a, end: a + ps, epoch });
+}
+
 /** mprotect(2): one gather around the VMA loop (4a18419f71cd, v5.19: every modelled release), change_protection per VMA. */
 export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot: Prot): OpResult {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   if (start % ps) return fail('EINVAL', `mprotect address 0x${start.toString(16)} is not page-aligned`);
   const end = start + alignUp(length, ps);
   if (end === start) return OK;
@@ -41,8 +52,8 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
     at = mm.vmas[i].end;
   }
   if (at < end) return fail('ENOMEM', 'mprotect range is not fully mapped');
-  for (const v of mm.vmas) {
-    if (v.end <= start || v.start >= end) continue;
+  for (let i = mm.firstVmaIndexEndingAfter(start); i < mm.vmas.length && mm.vmas[i].start < end; i++) {
+    const v = mm.vmas[i];
     if (v.flags.hugetlb) {
       const hs = 2 ** v.hugeShift;
       if (start % hs || end % hs) return fail('EINVAL', 'mprotect of a hugetlb VMA off a huge-page boundary');
@@ -79,7 +90,7 @@ export function mprotect(m: Machine, mm: Mm, start: number, length: number, prot
 
 /** change_protection_range: tlb_start_vma, change_pte_range per PTE table, tlb_end_vma */
 export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number, end: number, reductions: Reduction[]): void {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const pmdSize = entrySize(m, 1);
   const rt = m.hooks;
   g.startVma(v);
@@ -107,15 +118,14 @@ export function changeProtection(m: Machine, g: MmuGather, v: Vma, start: number
       g.changePageSize(ps);
       flushTlbBatchedPending(m, g.mm);
       rt.enterLazyMmu(m.curCpu);
-      for (let a = addr; a < next; a += ps) {
-        const i = m.index(pt, a);
+      for (let a = addr, i = m.index(pt, addr); a < next; a += ps, i++) {
         const old = pt.entries[i];
         if (old === 0) continue;
         const np = newPte(m, v, old);
         const changed = setEntry(m, pt.entries, i, np);
         rt.pteUpdate(g.mm, a, old, np, 0);
         if (rt.pteNeedsFlush(old, np) && m.bugs.mprotectRecordsFlush(reduces(old, np))) g.flushPteRange(a, ps);
-        if (reduces(old, np)) reductions.push({ start: a, end: a + ps, epoch: changed });
+        if (reduces(old, np)) pushPageReduction(reductions, a, ps, changed);
       }
       rt.leaveLazyMmu(m.curCpu);
     },

@@ -52,7 +52,7 @@ export interface MremapResult extends OpResult {
  * move_normal_pmd moves a whole PTE table and flushes the PMD range.
  */
 export function mremap(m: Machine, mm: Mm, old: number, oldLen: number, newLen: number, mayMove = true): MremapResult {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   if (old % ps) return fail('EINVAL', `mremap address 0x${old.toString(16)} is not page-aligned`);
   oldLen = alignUp(oldLen, ps);
   newLen = alignUp(newLen, ps);
@@ -90,7 +90,7 @@ export function mremap(m: Machine, mm: Mm, old: number, oldLen: number, newLen: 
  * PTE table (move_normal_pmd), or move PTEs (move_ptes), flushing the old range after each.
  */
 export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, neu: number, len: number): void {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const pmdSize = entrySize(m, 1);
   const pudSize = entrySize(m, 2);
   const pudReal = m.geometry.levels[2].folding === 'none';

@@ -34,14 +34,15 @@ export function clearPtes(m: Machine, mm: Mm, detached: Vma[], start: number, en
 
 /** munmap(2) (do_vmi_munmap) */
 export function munmap(m: Machine, mm: Mm, start: number, length: number): OpResult {
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   if (start % ps !== 0) return fail('EINVAL', `munmap address 0x${start.toString(16)} is not page-aligned`);
   if (!(length > 0)) return fail('EINVAL', 'munmap length must be greater than 0');
   const end = start + alignUp(length, ps);
   if (end > m.geometry.taskSize) return fail('EINVAL', 'munmap range ends above TASK_SIZE');
   // hugetlb VMAs may only be split at huge-page boundaries
-  for (const v of mm.vmas) {
-    if (!v.flags.hugetlb || v.end <= start || v.start >= end) continue;
+  for (let i = mm.firstVmaIndexEndingAfter(start); i < mm.vmas.length && mm.vmas[i].start < end; i++) {
+    const v = mm.vmas[i];
+    if (!v.flags.hugetlb) continue;
     const hs = 2 ** v.hugeShift;
     if ((start > v.start && start % hs) || (end < v.end && end % hs)) return fail('EINVAL', 'munmap splits a hugetlb VMA off a huge-page boundary');
   }

@@ -2,7 +2,6 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm } from '../machine/mm.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
-import { tableSpan } from '../arch/geometry.js';
 import { stampNow, type ClearStamp } from '../check/checker.js';
 
 /**
@@ -56,7 +55,7 @@ export function childLevel(m: Machine, level: number): number {
 
 /** Entry size at `level` in bytes. */
 export function entrySize(m: Machine, level: number): number {
-  return 2 ** m.geometry.levels[level].shift;
+  return m.levelSizes[level];
 }
 
 /**
@@ -72,7 +71,7 @@ export function walkToTable(m: Machine, mm: Mm, addr: number, level: number, all
     if (e === 0) {
       if (!alloc) return null;
       const cl = childLevel(m, t.level);
-      const span = tableSpan(m.geometry, cl);
+      const span = m.tableSpans[cl];
       const child = m.newTable(cl, addr - (addr % span), mm);
       t.entries[idx] = mkPte(child.frame, 0);
       t.present++;

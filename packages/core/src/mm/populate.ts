@@ -24,7 +24,7 @@ import { entrySize, walkToTable } from './pgtable.js';
 export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end: number, write: boolean, maxFrames = Infinity): number {
   if (v.flags.hugetlb) throw new RangeError('populateVmaRange: a hugetlb VMA is faulted one huge page at a time (touch)');
   if (write && !v.flags.write) throw new RangeError('populateVmaRange: write faults on a read-only VMA');
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const span = entrySize(m, 1);
   const fr = m.frames;
   // what each fault maps is the VMA's: decided once, the loop touches the tables and frames only
@@ -61,6 +61,24 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
       i++;
     }
     const ents = pt.entries;
+    if (anon) {
+      // the rest of this table's part of the range in one pass over its entries
+      const iEnd = i + (tableEnd - a) / ps;
+      const before = fr.allocated;
+      const stop = fr.mapAnonPtes(ents, i, iEnd, bits, maxFrames - before);
+      const n = fr.allocated - before;
+      if (n > 0) {
+        if (prepareAnonVma) {
+          v.hasAnonVma = true;
+          prepareAnonVma = false;
+        }
+        pt.present += n;
+        mm.rss += n;
+      }
+      if (stop < iEnd) return a + (stop - i) * ps;
+      a = tableEnd;
+      continue;
+    }
     for (; a < tableEnd; a += ps, i++) {
       if (ents[i] !== 0) continue;
       if (fr.allocated >= maxFrames) return a;

@@ -46,7 +46,7 @@ export interface ReclaimResult {
 export function reclaimFilePages(m: Machine, file: { pages: Map<number, number> }, pageIdx: readonly number[]): ReclaimResult {
   // the Machine refuses an arch that selects the option without a batch
   const batch = m.kconfig.ARCH_WANT_BATCHED_UNMAP_TLB_FLUSH ? m.hooks.createTlbBatch() : null;
-  const ps = 2 ** m.geometry.pageShift;
+  const ps = m.pageSize;
   const cleared: { mm: Mm; addr: number; epoch: ClearStamp; frame: number }[] = [];
   const folios: { idx: number; frame: number }[] = [];
   for (const idx of pageIdx) {

@@ -59,7 +59,7 @@ function wpPageCopy(m: Machine, mm: Mm, v: Vma, ents: Int32Array, i: number, add
   fr.setFlags(nf, FOLIO_ANON);
   fr.setMapcount(nf, 1);
   const cleared = clearEntry(m, ents, i);
-  m.hooks.flushTlbPage(mm, addr - (addr % 2 ** m.geometry.pageShift));
+  m.hooks.flushTlbPage(mm, addr - (addr % m.pageSize));
   ents[i] = mkPte(nf, PTE_WRITE | PTE_YOUNG | PTE_DIRTY | (v.flags.exec ? PTE_EXEC : 0));
   if (zero) {
     // the zero page was not counted; the new anonymous page is

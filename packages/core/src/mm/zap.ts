@@ -4,6 +4,7 @@ import type { MmuGather } from '../gather/mmu-gather.js';
 import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
+import { zapPresentPtesRun } from './zap-run.js';
 import { childLevel, clearEntry, entrySize, pmdpInvalidate, ptlStamp } from './pgtable.js';
 import { walkPmdRange } from './pagewalk.js';
 import { flushTlbBatchedPending } from './reclaim.js';
@@ -110,7 +111,7 @@ export function splitHugePmd(m: Machine, pmd: PageTable, i: number, base: number
  */
 export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pmdIdx: number, addr: number, end: number, d: ZapDetails | undefined): number {
   const geo = m.geometry;
-  const ps = 2 ** geo.pageShift;
+  const ps = m.pageSize;
   const pmdSize = entrySize(m, 1);
   const start = addr;
   const pt = m.tables.get(pteFrame(pmd.entries[pmdIdx]))!;
@@ -121,6 +122,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
   let directReclaim = true;
   let pmdCleared = false;
   const hasLarge = m.tailHead.size > 0;
+  const noGather = g.noGather;
   for (;;) {
     g.changePageSize(ps);
     flushTlbBatchedPending(m, mm);
@@ -132,11 +134,28 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
     while (addr < end) {
       const e = ents[i];
       if (e === 0) {
-        i++;
-        addr += ps;
+        // a run of none entries, skipped by index (one address update for the run)
+        const i1 = i;
+        const iEnd = i + (end - addr) / ps;
+        while (i < iEnd && ents[i] === 0) i++;
+        addr += (i - i1) * ps;
         continue;
       }
       const frame = pteFrame(e);
+      if (!hasLarge && frame !== 0 && !noGather && g.active.nr < g.active.max - 1 && !(e & PTE_DIRTY && !(fr.flagsOf(frame) & FOLIO_ANON))) {
+        // zap_present_ptes for order-0 pages, straight into the active batch
+        const r = zapPresentPtesRun(m, g, pt, i, i + (end - addr) / ps, addr, locked);
+        const to = r < 0 ? ~r : r;
+        addr += (to - i) * ps;
+        i = to;
+        if (r < 0) {
+          forceFlush = true;
+          directReclaim = false;
+          forceBreak = true;
+          break;
+        }
+        continue;
+      }
       if (frame === 0) {
         // no struct page (PFNMAP): clear, record the TLB entry, queue nothing
         ents[i] = 0;
