@@ -21,7 +21,12 @@ const E2E = ['test/new-arch.test.ts', 'test/report.browser.test.ts'];
 export default defineConfig({
   test: {
     poolOptions: {
-      forks: { maxForks: 3, minForks: 1 },
+      // isolate here, not (only) in the project: the pool reads it from the root config, and without it
+      // every file starts a fresh process that loads the dist files, vega and the schemas again.
+      // minForks = maxForks: a shared worker that goes idle while others still run would be retired
+      // by tinypool's idle timer, which can fire twice for one worker (two teardowns, the second
+      // rejected: an unhandled "Terminating worker thread" that fails the run)
+      forks: { maxForks: 3, minForks: 3, isolate: false },
       threads: { maxThreads: 1, minThreads: 1 },
     },
     projects: [
