@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * The CLI's tests use the built dist files: `pnpm test` runs tsup first. Every child process is
@@ -18,10 +19,32 @@ import { defineConfig } from 'vitest/config';
  */
 const E2E = ['test/new-arch.test.ts', 'test/report.browser.test.ts'];
 
+/**
+ * The files that take longest, started first (in this order) so none of them is left running
+ * alone at the end while the other workers idle. Without it a fresh clone (no timings cached
+ * yet) would start the files largest first, and these are not the largest.
+ */
+const SLOWEST = ['check-schedules', 'new-arch', 'sweep', 'commands', 'fuzz', 'shard', 'replay', 'replay-fuzz', 'robust', 'replay-robust', 'record', 'trace-stream'];
+const rank = (s: TestSpecification) => {
+  const i = SLOWEST.findIndex((n) => s.moduleId.endsWith(`/test/${n}.test.ts`));
+  return i < 0 ? SLOWEST.length : i;
+};
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    return [...(await super.sort(files))].sort((a, b) => rank(a) - rank(b));
+  }
+}
+
 export default defineConfig({
   test: {
+    sequence: { sequencer: SlowestFirst },
     poolOptions: {
-      forks: { maxForks: 3, minForks: 1 },
+      // isolate here, not (only) in the project: the pool reads it from the root config, and without it
+      // every file starts a fresh process that loads the dist files, vega and the schemas again.
+      // minForks = maxForks: a shared worker that goes idle while others still run would be retired
+      // by tinypool's idle timer, which can fire twice for one worker (two teardowns, the second
+      // rejected: an unhandled "Terminating worker thread" that fails the run)
+      forks: { maxForks: 3, minForks: 3, isolate: false },
       threads: { maxThreads: 1, minThreads: 1 },
     },
     projects: [

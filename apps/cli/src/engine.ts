@@ -1,4 +1,4 @@
-import { Machine, collect, runScenario, type BugKey, type BugOptions, type Exercise, type RunResult, type Scenario, type TraceEvent } from '@tlbsim/core';
+import { Machine, collect, runScenario, type ArchBackend, type BugKey, type BugOptions, type Exercise, type RunResult, type Scenario, type TraceEvent, type Violation } from '@tlbsim/core';
 import { makeBackend, type ArchVariant } from './arches.js';
 import { findWorkload, type Extra, type Params } from './workloads/index.js';
 import { hugetlbExtra, setupHugetlb } from './workloads/hugetlb-share.js';
@@ -66,6 +66,30 @@ function kernelOpts(v: ArchVariant): { kernel?: string; features?: string[] } {
   return { ...(v.kernel !== undefined ? { kernel: v.kernel } : {}), ...(v.features?.length ? { features: v.features } : {}) };
 }
 
+/** A built-in workload run on its machine (the explorer attached, the trace started first). */
+function runWorkload(job: Job & { kind: 'workload' }, variant: ArchVariant, arch: ArchBackend, o: EngineOptions): { m: Machine; extra: Extra | void } {
+  const w = findWorkload(job.workload);
+  const m = new Machine({ arch, cpus: job.params.cpus as number, ...kernelOpts(variant), trace: o.trace, traceSink: o.traceTo?.sink, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp });
+  o.attach?.(m);
+  o.traceTo?.start(m);
+  return { m, extra: w.run(m, job.params) };
+}
+
+/**
+ * What the checker found in one run of `job` on one variant, and the variant's label: one
+ * schedule of `tlbsim check --schedules`, which reads nothing else, so a workload's run skips
+ * collecting the metrics and the exercise counts (runJob's run otherwise, the same machine).
+ */
+export function runFindings(job: Job, variant: ArchVariant, o: EngineOptions = {}): { label: string; violations: readonly Violation[] } {
+  if (job.kind !== 'workload') {
+    const r = runJob(job, variant, o).result;
+    return { label: r.label, violations: r.violations };
+  }
+  const { m } = runWorkload(job, variant, makeBackend(variant), o);
+  o.traceTo?.end();
+  return { label: m.arch.label, violations: m.metrics.violations };
+}
+
 /** Run `job` on one variant, deterministically (same inputs: same result). */
 export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): VariantRun {
   const arch = makeBackend(variant);
@@ -73,11 +97,7 @@ export function runJob(job: Job, variant: ArchVariant, o: EngineOptions = {}): V
   let result: RunResult;
   let extra: Extra | void;
   if (job.kind === 'workload') {
-    const w = findWorkload(job.workload);
-    m = new Machine({ arch, cpus: job.params.cpus as number, ...kernelOpts(variant), trace: o.trace, traceSink: o.traceTo?.sink, checker: true, bugs: o.bugs, setupMetrics: o.includeSetup ? 'include' : 'separate', perOpMetrics: o.perOp });
-    o.attach?.(m);
-    o.traceTo?.start(m);
-    extra = w.run(m, job.params);
+    ({ m, extra } = runWorkload(job, variant, arch, o));
     result = collect(m);
   } else {
     let captured!: Machine;

@@ -4,6 +4,7 @@ import type { ArchVariant } from './arches.js';
 import type { EngineOptions, Job, Outcome } from './engine.js';
 import { intOpt } from './args.js';
 import { UsageError } from './errors.js';
+import runTask from './sweep-worker.js';
 
 export interface Task {
   id: number;
@@ -35,14 +36,32 @@ export function terminateWorkers(): void {
   live.clear();
 }
 
+/** A task's reply as the sweep uses it: its result, or its error thrown again in this thread. */
+function resultOf(r: TaskReply): Outcome {
+  if ('error' in r) throw r.usage ? new UsageError(r.error) : new Error(r.error);
+  return r.result;
+}
+
 /**
  * Run every task on a pool of `jobs` worker threads (tinypool); results come back in task order
  * whatever order the workers finish in, so the output does not depend on scheduling. The first
- * task that fails stops the pool and is the error.
+ * task that fails stops the pool and is the error. With one worker the tasks run in this thread
+ * instead, one per turn of the event loop: a worker would load the whole simulator again first,
+ * which costs more than many a sweep. Each reply is copied as a worker's would be (structured
+ * clone), so the output is the same either way.
  */
 export async function runPool(tasks: readonly Task[], jobs: number, onProgress: (done: number) => void = () => {}): Promise<Outcome[]> {
   if (tasks.length === 0) return [];
   const n = Math.max(1, Math.min(jobs, tasks.length));
+  if (n === 1) {
+    const out: Outcome[] = [];
+    for (const t of tasks) {
+      await new Promise((res) => setImmediate(res));
+      out.push(resultOf(structuredClone(runTask(t))));
+      onProgress(out.length);
+    }
+    return out;
+  }
   // loaded when a sweep runs: the other commands start without it (replay runs in a 16 MiB heap)
   const { default: Pool } = await import('tinypool');
   const pool = new Pool({ filename: new URL('./sweep-worker.js', import.meta.url).href, minThreads: n, maxThreads: n, maxQueue: tasks.length });
@@ -51,10 +70,9 @@ export async function runPool(tasks: readonly Task[], jobs: number, onProgress: 
   try {
     return await Promise.all(
       tasks.map(async (t) => {
-        const r = (await pool.run(t)) as TaskReply;
-        if ('error' in r) throw r.usage ? new UsageError(r.error) : new Error(r.error);
+        const r = resultOf((await pool.run(t)) as TaskReply);
         onProgress(++done);
-        return r.result;
+        return r;
       }),
     );
   } finally {

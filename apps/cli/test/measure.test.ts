@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,24 +7,14 @@ import { interpretHost, kernelOf } from '../src/measure/host.js';
 import { cutPhases } from '../src/measure/phases.js';
 import { measureParams, predict } from '../src/measure/predict.js';
 import { load } from '../src/measure/saved.js';
-import { CLI, fixture } from './helpers.js';
+import { fixture, tlbsimIn } from './helpers.js';
 
 const rec = (name: string) => fixture(join('measure', name));
 const SEND8 = ['TLB_REMOTE_SEND_IPI pages=8', 'IPI -> 1', 'TLB_LOCAL_MM_SHOOTDOWN pages=8'];
 const RECV8 = ['IPI <- flush_tlb_func', 'TLB_REMOTE_SHOOTDOWN pages=8'];
 
-/** The built CLI, asynchronously (never blocking vitest's worker). */
-function tlbsim(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d));
-    c.stderr.on('data', (d: Buffer) => (stderr += d));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The built CLI's dispatcher in this worker: what `tlbsim measure` prints and its exit status (a saved measurement or a refusal; nothing here runs natively). */
+const tlbsim = (args: string[]) => tlbsimIn(args);
 
 describe('cutPhases on a recording (munmap, 8 pages, spinning peer, 25 iterations)', () => {
   const runs = cutPhases(parseTrace(load(rec('munmap-8-spin')).trace), 2);

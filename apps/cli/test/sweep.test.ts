@@ -11,6 +11,7 @@ import { ESC, ISSUE_WORKLOADS, SMALL } from './workload-sizes.js';
 
 
 describe('sweep', () => {
+  // --jobs 1 where the workers are not what a test checks: one worker runs in the calling thread
   it('csv: one row per value and variant; the same with one worker and with all', async () => {
     const args = ['sweep', '--workload', 'munmap', '--vary', 'pages=1,8,64', '--arch', 'x86', '--arch', 'arm64'];
     const r = await tlbsimIn(args);
@@ -27,7 +28,7 @@ describe('sweep', () => {
     expect((await tlbsimIn([...args, '--jobs', '1'])).stdout).toBe(r.stdout);
   });
   it('json: valid against schema/sweep.schema.json', async () => {
-    const r = await tlbsimIn(['sweep', '--workload', 'madvise-dontneed', '--vary', 'cpus=1..4', '--set', 'peer=sleep', '--format', 'json']);
+    const r = await tlbsimIn(['sweep', '--workload', 'madvise-dontneed', '--vary', 'cpus=1..4', '--set', 'peer=sleep', '--format', 'json', '--jobs', '1']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(validate(doc, 'sweep.schema.json')).toEqual([]);
@@ -47,7 +48,7 @@ describe('sweep', () => {
   it('--plot draws --metric against the parameter (SVG): variants with the same values as one line, nothing on stdout', async () => {
     const d = tmp();
     const svg = join(d, 'p.svg');
-    const r = await tlbsimIn(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64', '--plot', svg, '--metric', 'pagesFreed']);
+    const r = await tlbsimIn(['sweep', '--workload', 'munmap', '--vary', 'pages=1,16,64', '--plot', svg, '--metric', 'pagesFreed', '--jobs', '1']);
     expect([r.code, r.stdout, r.stderr]).toEqual([0, '', '']);
     const s = readFileSync(svg, 'utf8');
     expect(s.startsWith('<svg role="img" aria-label="pagesFreed vs pages (munmap)" xmlns="http://www.w3.org/2000/svg"')).toBe(true);
@@ -75,7 +76,7 @@ describe('sweep', () => {
   it('--report writes one self-contained HTML page', async () => {
     const d = tmp();
     const html = join(d, 'r.html');
-    const r = await tlbsimIn(['sweep', '--workload', 'munmap', '--vary', 'pages=1,8', '--report', html]);
+    const r = await tlbsimIn(['sweep', '--workload', 'munmap', '--vary', 'pages=1,8', '--report', html, '--jobs', '1']);
     expect(r.code).toBe(0);
     const h = readFileSync(html, 'utf8');
     expect(h.startsWith('<!DOCTYPE html>')).toBe(true);

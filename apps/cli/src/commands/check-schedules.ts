@@ -8,7 +8,7 @@ import type { Behaviour } from '@tlbsim/hugetlb';
 import { str, type Values } from '../args.js';
 import type { ArchVariant } from '../arches.js';
 import { describeJob } from '../common.js';
-import { bugOptions, runJob, type BugName, type Job } from '../engine.js';
+import { bugOptions, runFindings, type BugName, type Job } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { bold, green, red, useColor } from '../format/grid.js';
 import { emit, withDefaultSignals } from '../io.js';
@@ -62,9 +62,9 @@ export function checkSchedules(job: Job, variants: readonly ArchVariant[], s: Sc
     variants.map((variant): VariantExploration => {
       let label = '';
       const result = exploreSchedules((attach) => {
-        const r = runJob(job, variant, { bugs: bugOptions(o.bugs), hugetlb: o.hugetlb, includeSetup: o.includeSetup, attach });
-        label = r.result.label;
-        return r.result.violations;
+        const r = runFindings(job, variant, { bugs: bugOptions(o.bugs), hugetlb: o.hugetlb, includeSetup: o.includeSetup, attach });
+        label = r.label;
+        return r.violations;
       }, s);
       return { variant, label, result };
     }),

@@ -130,9 +130,12 @@ export function exploreSchedules(run: ScheduleRunner, o: ExploreOptions): Explor
   if (!Number.isInteger(base) || base < 0) throw new RangeError(`seed must be a whole number from 0, got ${base}`);
   const c = canonicalRun(run);
   const found = new Map<string, { seed: number; decisions: Decision[]; count: number; outcome: ScheduleOutcome }>();
+  // a schedule that places no actor is the canonical run (the runs are deterministic and an
+  // explorer without a plan only counts steps): its findings are the canonical run's
+  const unplaced: ScheduleOutcome = { violations: c.violations, applied: [] };
   for (let s = base; s < base + o.schedules; s++) {
     const decisions = planFor(s, c);
-    const out = runDecisions(run, decisions);
+    const out = decisions.length ? runDecisions(run, decisions) : unplaced;
     const keys = new Set(out.violations.map(findingKey));
     for (const k of keys) {
       const f = found.get(k);
