@@ -62,7 +62,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     const signal = opts.kill;
     const late = signal ? setTimeout(() => child.kill(signal[0]), signal[1]) : undefined;
     const cpu = opts.killAfterCpu;
-    if (cpu) busyFor(child, cpu[1]).then(() => child.kill(cpu[0]), () => {});
+    if (cpu) killWhenBusy(child, cpu[0], cpu[1]);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -133,6 +133,18 @@ export async function busyFor(child: ChildProcess, cpuMs: number, timeoutMs = CH
     if (Date.now() > deadline) throw new Error(`the CLI did not run ${cpuMs} ms of CPU within ${timeoutMs} ms`);
     await new Promise((res) => setTimeout(res, 20));
   }
+}
+
+/**
+ * Send `signal` to `child` once it has used `cpuMs` of CPU, from a watcher process of its own
+ * (sh, reading /proc/PID/stat): the signal is sent on time even while this worker's event loop is
+ * busy with an in-process run, so a short child cannot finish before a late signal reaches it.
+ */
+export function killWhenBusy(child: ChildProcess, signal: NodeJS.Signals, cpuMs: number): void {
+  const watch = 'p=$1; ms=$2; while [ -r /proc/$p/stat ]; do t=$(awk \'{print $14+$15}\' /proc/$p/stat 2>/dev/null); if [ -n "$t" ] && [ $((t*10)) -ge $ms ]; then kill -s $3 $p; exit 0; fi; sleep 0.02; done; exit 1';
+  const w = spawn('sh', ['-c', watch, 'watch', String(child.pid), String(cpuMs), signal.replace(/^SIG/, '')], { stdio: 'ignore' });
+  w.on('error', () => {});
+  child.on('close', () => w.kill('SIGKILL'));
 }
 
 /** The exit code of a background child, or the signal that ended it. */
