@@ -20,8 +20,10 @@ export const packageTestConfig = defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // The files of a package share one module graph (no per-file re-import of the sources: that
-    // was most of the run time). Safe because the simulator keeps no module-level mutable state:
-    // every run's state lives in its Machine (the backends' per-run state inside create()).
+    // was most of the run time). Safe because the simulator keeps no run state at module level:
+    // every run's state lives in its Machine (the backends' per-run state inside create()); the
+    // module-level pools (spare page batches, freed tables' entry arrays, a scratch index array)
+    // hold only storage that belongs to no live gather or table.
     isolate: false,
   },
 });
