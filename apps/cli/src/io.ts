@@ -5,6 +5,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type writeFileAtomicType from 'write-file-atomic';
 import { UsageError } from './errors.js';
+import { armInterrupts, withDefaultSignals } from './interrupts.js';
+
+export { withDefaultSignals, withDefaultSignalsAsync } from './interrupts.js';
 
 // write-file-atomic (CommonJS) is loaded on the first write, not at start (it brings signal-exit)
 let writeFileAtomic: typeof writeFileAtomicType | undefined;
@@ -150,6 +153,7 @@ export function writeAtomic(file: string, data: string): void {
  */
 export function tempFor(target: string): string {
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  armInterrupts();
   temps.add(tmp);
   return tmp;
 }
@@ -162,37 +166,6 @@ export function removeQuietly(f: string): void {
     unlinkSync(f);
   } catch {
     /* already gone */
-  }
-}
-
-/**
- * Run a long synchronous step (parsing, reading a FIFO, simulating) with the default signal
- * actions: a JavaScript handler cannot run while the thread is busy or blocked, so Ctrl-C
- * (SIGINT) and SIGTERM end the process at once instead (nothing has been written yet: outputs
- * are written, atomically, only after the runs).
- */
-export function withDefaultSignals<T>(fn: () => T): T {
-  const saved = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, process.listeners(s)] as const);
-  for (const [s] of saved) process.removeAllListeners(s);
-  try {
-    return fn();
-  } finally {
-    for (const [s, ls] of saved) for (const l of ls) process.on(s, l as NodeJS.SignalsListener);
-  }
-}
-
-/**
- * The same for an asynchronous step (the sweep's worker pool): with hundreds of workers busy the
- * main thread may not get to a handler for a second, and exiting has to stop every worker; the
- * default action ends the whole process at once.
- */
-export async function withDefaultSignalsAsync<T>(fn: () => Promise<T>): Promise<T> {
-  const saved = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, process.listeners(s)] as const);
-  for (const [s] of saved) process.removeAllListeners(s);
-  try {
-    return await fn();
-  } finally {
-    for (const [s, ls] of saved) for (const l of ls) process.on(s, l as NodeJS.SignalsListener);
   }
 }
 
@@ -230,6 +203,7 @@ export function openAtomic(file: string): AtomicStream {
     if (e instanceof UsageError) throw e;
   }
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  armInterrupts();
   temps.add(tmp);
   let failure: unknown;
   const out = createWriteStream(tmp);

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { busyFor, catches, exited, fixture, tlbsim, tlbsimAsync, tlbsimIn, tlbsimOnTty, tmp, validate } from './helpers.js';
+import { busyFor, exited, fixture, tlbsim, tlbsimAsync, tlbsimIn, tlbsimOnTty, tmp, validate } from './helpers.js';
 import { ESC, ISSUE_WORKLOADS, sets } from './workload-sizes.js';
 
 

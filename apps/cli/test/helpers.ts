@@ -107,12 +107,6 @@ export function tlbsimAsync(args: string[], cwd?: string): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { cwd: cwd ?? START_CWD, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Whether the child catches `sig` now (the SigCgt mask of /proc/PID/status; Linux). */
-export function catches(child: ChildProcess, sig: 'SIGINT' | 'SIGTERM'): boolean {
-  const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-  return !!m && (BigInt(`0x${m[1]}`) & (BigInt(1) << BigInt(sig === 'SIGINT' ? 1 : 14))) !== BigInt(0);
-}
-
 /**
  * Resolve once the child has spent `cpuMs` of CPU time (utime + stime of /proc/PID/stat, at
  * 100 ticks a second): it is then in its work, however slowly a loaded machine started it (a

@@ -128,4 +128,13 @@ describe('empty inputs are "no strace system-call line", whatever the file type 
     expect(r.signal ?? r.code).toBe('SIGTERM');
     expect(readdirSync(d)).toEqual(['pipe']);
   });
+  it('SIGTERM at any moment of the start-up, before the FIFO read blocks, ends it too', async () => {
+    // a signal caught by the CLI's handler would wait for a turn of the event loop that a blocked
+    // read never gives: the handler is armed only after the inputs are read (src/interrupts.ts)
+    const d = tmp();
+    await sh('mkfifo', [join(d, 'pipe')]);
+    const rs = await Promise.all([30, 90, 150].map((cpuMs) => run(process.execPath, [CLI, 'replay', 'pipe', '--out', 'o.txt'], { cwd: d, timeoutMs: 120_000, killAfterCpu: ['SIGTERM', cpuMs], kill: ['SIGTERM', 5000] })));
+    expect(rs.map((r) => r.signal ?? r.code)).toEqual(['SIGTERM', 'SIGTERM', 'SIGTERM']);
+    expect(readdirSync(d)).toEqual(['pipe']);
+  });
 });
