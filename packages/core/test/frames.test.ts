@@ -45,6 +45,8 @@ const op = fc.oneof(
   fc.record({ o: fc.constantFrom('setRef' as const, 'setMap' as const), i: fc.nat(), v: COUNT }),
   fc.record({ o: fc.constantFrom('addRef' as const, 'addMap' as const), i: fc.nat(), v: DELTA }),
   fc.record({ o: fc.constantFrom('setFlags' as const, 'addFlags' as const), i: fc.nat(), v: fc.integer({ min: 0, max: 15 }) }),
+  fc.record({ o: fc.constant('dropRef' as const), i: fc.nat() }),
+  fc.record({ o: fc.constant('zapMapcount' as const), i: fc.nat(), dirty: fc.boolean() }),
 );
 
 describe('Frames', () => {
@@ -139,6 +141,30 @@ describe('Frames', () => {
               fr.addFlags(f, x.v);
               ref.flags[f] |= x.v;
               break;
+            case 'dropRef': {
+              if (ref.order.has(f)) break; // order-0 frames only (the caller's all-order-0 path)
+              // the fused put_page: what addRefcount(-1) and, at 0 on a data frame, releaseKind do; or nothing
+              const r = ref.refcount[f];
+              const d = fr.dropRef(f);
+              if (r < 1 || r > 30 || (r === 1 && ref.kind[f] !== FrameKind.Data)) expect(d).toBe(-1);
+              else {
+                expect(d).toBe(r === 1 ? 1 : 0);
+                ref.refcount[f]--;
+                if (r === 1) {
+                  ref.kind[f] = FrameKind.Free;
+                  live.splice(live.indexOf(f), 1);
+                  ref.free.push(f);
+                  fr.listReleased(Int32Array.of(f), Int32Array.of(0), 1);
+                }
+              }
+              break;
+            }
+            case 'zapMapcount': {
+              const skip = x.dirty && !(ref.flags[f] & FOLIO_ANON);
+              expect(fr.zapMapcount(f, x.dirty)).toBe(!skip);
+              if (!skip) ref.mapcount[f]--;
+              break;
+            }
           }
           same();
         }

@@ -32,7 +32,7 @@ function perPage(m: Machine, mm: Mm, v: Vma, start: number, end: number, write: 
   return end;
 }
 
-/** Everything reachable from the machine but functions, in traversal order (cycles by reference number). */
+/** Everything reachable from the machine but functions and lookup hints, in traversal order (cycles by reference number). */
 function snapshot(root: unknown): unknown[] {
   const out: unknown[] = [];
   const seen = new Map<object, number>();
@@ -70,6 +70,8 @@ function snapshot(root: unknown): unknown[] {
     }
     out.push(Array.isArray(x) ? 'Array' : x.constructor?.name);
     for (const k of Object.keys(x)) {
+      // a table's kids are a lookup hint (childTable), filled by whichever walk came first: not state
+      if (k === 'kids') continue;
       out.push(k);
       walk((x as Record<string, unknown>)[k]);
     }

@@ -2,7 +2,6 @@ import type { BugOptions, Machine } from '../machine/machine.js';
 import type { Mm } from '../machine/mm.js';
 import type { PageTable } from '../machine/page-table.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
-import { tableSpan } from '../arch/geometry.js';
 import type { Violation } from '../metrics/metrics.js';
 
 const hex = (n: number) => (n === Infinity ? '~0' : '0x' + n.toString(16));
@@ -191,7 +190,7 @@ export class Checker {
     if (!this.enabled) return;
     this.checks.H2++;
     const mm = t.owner;
-    const span = tableSpan(this.m.geometry, t.level);
+    const span = this.m.tableSpans[t.level];
     const level = this.m.geometry.levels[t.level].name;
     if (how === 'freed' && t.unlinkEpoch < 0 && t.level !== 4) {
       // freed while its parent entry still points at it: any walker can step into the freed page

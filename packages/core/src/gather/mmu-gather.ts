@@ -388,6 +388,12 @@ export class MmuGather implements GatherView {
         const f = b.flags[i];
         if (f & SLOT_IS_COUNT) continue;
         const frame = b.frame[i];
+        if (early && f === 0) {
+          // one reference of an order-0 page: the fused drop, unless the frame needs more
+          const d = fr.dropRef(frame);
+          if (d === 1) freedIdx[nf++] = i;
+          if (d >= 0) continue;
+        }
         const refs = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? b.frame[i + 1] : 1;
         if (fr.addRefcount(frame, -refs) <= 0) {
           if (fr.kindOf(frame) === FrameKind.Table) {

@@ -120,6 +120,26 @@ export class Frames {
     return v;
   }
 
+  /**
+   * put_page's common case in one read and one write of the frame's word: drop one reference of
+   * an order-0 frame whose refcount is an exact 1..30; at the last one, a data frame's kind
+   * becomes Free ({@link releaseKind}). Returns 1 when it released the frame, 0 when references
+   * remain, and -1, changing nothing, for what {@link addRefcount} must do (a table frame at its
+   * last reference, a count in the overflow Map, a count at 0).
+   */
+  dropRef(f: number): number {
+    const w = this.word[f];
+    const r = (w >>> RC_SHIFT) & ESC;
+    if (r === ESC || r === 0) return -1;
+    if (r > 1) {
+      this.word[f] = w - (1 << RC_SHIFT);
+      return 0;
+    }
+    if ((w & KIND_MASK) !== FrameKind.Data) return -1;
+    this.word[f] = (w - (1 << RC_SHIFT)) & ~KIND_MASK;
+    return 1;
+  }
+
   mapcountOf(f: number): number {
     const c = this.word[f] >>> MC_SHIFT;
     return c === ESC ? this.bigMap.get(f)! : c;
@@ -149,6 +169,20 @@ export class Frames {
     const v = (this.mapcountOf(f) + d) & 0xffff;
     this.setMapcount(f, v);
     return v;
+  }
+
+  /**
+   * zap_present_ptes' per-page check and rmap drop in one read of the frame's word: unless the
+   * PTE was `dirty` on a file page (the caller's general path takes those: folio_mark_dirty,
+   * the delayed rmap), drop one mapcount and return true; else change nothing and return false.
+   */
+  zapMapcount(f: number, dirty: boolean): boolean {
+    const w = this.word[f];
+    if (dirty && !((w >>> FLAG_SHIFT) & FOLIO_ANON)) return false;
+    const c = w >>> MC_SHIFT;
+    if (c !== ESC && c > 0) this.word[f] = w - (1 << MC_SHIFT);
+    else this.addMapcount(f, -1);
+    return true;
   }
 
   orderOf(f: number): number {

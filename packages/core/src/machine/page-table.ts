@@ -22,6 +22,11 @@ export class PageTable {
   state: TableState = TableState.Linked;
   /** epoch at which the table was unlinked (for the walk-cache check) */
   unlinkEpoch = -1;
+  /**
+   * Above the PTE level: the table each entry was last found to point at (see childTable), a
+   * hint checked on use, so that a walk reads a slot instead of looking the frame up.
+   */
+  kids: (PageTable | undefined)[] | null = null;
   /** epoch at which the table was last repurposed (hugetlb: became exclusive again) */
   constructor(
     readonly frame: number,

@@ -7,19 +7,29 @@ import { FrameKind } from './frames.js';
 import type { Machine } from './machine.js';
 import type { Mm } from './mm.js';
 import { PageTable, TableState } from './page-table.js';
+import { PTE_FLAG_BITS } from './pte.js';
 
-/** The index of `addr` in a table of each level, with 2^shift and entries precomputed per level. */
+/**
+ * The index of `addr` in a table of each level. Addresses exceed 32 bits, so this is float
+ * arithmetic; with every size a power of two, multiplying by the reciprocal is exact, and it
+ * avoids the float modulo (a call out of compiled code) on every step of every walk.
+ */
 export class TableIndex {
-  private readonly div: number[] = [];
+  private readonly inv: number[] = [];
   private readonly entries: number[] = [];
+  private readonly invEntries: number[] = [];
   constructor(geometry: Geometry) {
     for (const l of geometry.levels) {
-      this.div.push(2 ** l.shift);
+      if (!Number.isInteger(Math.log2(l.entries))) throw new RangeError(`level ${l.name}: ${l.entries} entries is not a power of two`);
+      this.inv.push(2 ** -l.shift);
       this.entries.push(l.entries);
+      this.invEntries.push(1 / l.entries);
     }
   }
   index(t: PageTable, addr: number): number {
-    return Math.floor(addr / this.div[t.level]) % this.entries[t.level];
+    const l = t.level;
+    const q = Math.floor(addr * this.inv[l]);
+    return q - Math.floor(q * this.invEntries[l]) * this.entries[l];
   }
 }
 
@@ -42,6 +52,27 @@ export function allocTable(m: Machine, level: number, base: number, owner: Mm): 
   const t = new PageTable(frame, level, base, owner, n, spare);
   m.tables.set(frame, t);
   return t;
+}
+
+/**
+ * The table that entry `i` of `t` (a table entry, `e`) points at: the hint kept in t.kids when
+ * it is still that live table (its frame, not freed: live tables have distinct frames), else
+ * the lookup by frame, which becomes the hint. Entries change in many places (clears, moves,
+ * hugetlb sharing); a hint that no longer matches is simply not used.
+ */
+const KIDS_MAX = 1024;
+
+export function childTable(m: Machine, t: PageTable, i: number, e: number): PageTable {
+  const f = e >>> PTE_FLAG_BITS;
+  const kids = t.kids;
+  if (kids !== null) {
+    const c = kids[i];
+    if (c !== undefined && c.frame === f && c.state !== TableState.Freed) return c;
+  }
+  const c = m.tables.get(f)!;
+  // not for a pgd of thousands of entries (powerpc's 8192), which a walk reads once
+  if (t.entries.length <= KIDS_MAX) (t.kids ??= new Array<PageTable | undefined>(t.entries.length))[i] = c;
+  return c;
 }
 
 /** Free a page-table page now (after whatever flush / grace period protects it). */

@@ -2,7 +2,8 @@ import type { Machine } from '../machine/machine.js';
 import type { Vma } from '../machine/mm.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
 import type { PageTable } from '../machine/page-table.js';
-import { PTE_LEAF, pteFrame } from '../machine/pte.js';
+import { PTE_LEAF } from '../machine/pte.js';
+import { childTable } from '../machine/pgtable-pages.js';
 import { entrySize } from './pgtable.js';
 
 /** 2^64: "0 means the top of the address space" for floor/ceiling arithmetic on unsigned longs */
@@ -71,17 +72,19 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
   if (folded) {
     freeLevel(m, g, level - 1, parent, pi, addr, end, floor, ceiling);
   } else {
-    table = m.tables.get(pteFrame(parent.entries[pi]))!;
+    table = childTable(m, parent, pi, parent.entries[pi]);
+    // the entries of [addr, end) by index: none entries (most, in a sparse tree) cost a read each
     const size = entrySize(m, level);
-    while (addr < end) {
-      const next = Math.min(addr - (addr % size) + size, end);
-      const idx = m.index(table, addr);
-      const e = table.entries[idx];
-      if (e !== 0 && !(e & PTE_LEAF)) {
-        if (level === 1) freePteTable(m, g, table, idx, addr);
-        else freeLevel(m, g, level - 1, table, idx, addr, next, floor, ceiling);
-      }
-      addr = next;
+    const ents = table.entries;
+    const i0 = m.index(table, addr);
+    const first = Math.floor(addr / size) * size;
+    const iEnd = Math.min(ents.length, i0 + Math.ceil((end - first) / size));
+    for (let idx = i0; idx < iEnd; idx++) {
+      const e = ents[idx];
+      if (e === 0 || e & PTE_LEAF) continue;
+      const a = idx === i0 ? addr : first + (idx - i0) * size;
+      if (level === 1) freePteTable(m, g, table, idx, a);
+      else freeLevel(m, g, level - 1, table, idx, a, Math.min(first + (idx - i0 + 1) * size, end), floor, ceiling);
     }
   }
   // then the level-`level` table itself, if the whole of what it maps is inside floor/ceiling
@@ -109,7 +112,7 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
 
 /** free_pte_range: clear the PMD entry and queue the PTE table */
 function freePteTable(m: Machine, g: MmuGather, pmd: PageTable, idx: number, addr: number): void {
-  const pt = m.tables.get(pteFrame(pmd.entries[idx]))!;
+  const pt = childTable(m, pmd, idx, pmd.entries[idx]);
   pmd.entries[idx] = 0;
   pmd.present--;
   m.hooks.setTableEntry(g.mm, 1, false); // pmd_clear

@@ -7,7 +7,8 @@
 import type { Machine } from '../machine/machine.js';
 import type { Mm } from '../machine/mm.js';
 import type { PageTable } from '../machine/page-table.js';
-import { PTE_LEAF, pteFrame } from '../machine/pte.js';
+import { PTE_LEAF } from '../machine/pte.js';
+import { childTable } from '../machine/pgtable-pages.js';
 import { entrySize, walkToTable } from './pgtable.js';
 
 /** A pmdLeaf callback's answer: walk this entry again (pagewalk.c's ACTION_AGAIN, after a split). */
@@ -26,24 +27,32 @@ export function walkPmdRange(m: Machine, mm: Mm, start: number, end: number, ops
   walkLevel(m, mm.pgd, start, end, ops);
 }
 
-/** walk_p?d_range for the entries of table `t` (a real level above the PTE tables). */
+/**
+ * walk_p?d_range for the entries of table `t` (a real level above the PTE tables). [addr, end)
+ * lies inside what `t` maps; its entries are scanned by index, so that a long stretch of none
+ * entries (a big sparse mapping) costs an array read each, not an address computation each.
+ */
 function walkLevel(m: Machine, t: PageTable, addr: number, end: number, ops: PmdWalkOps): void {
   const size = entrySize(m, t.level);
-  while (addr < end) {
-    const next = Math.min(addr - (addr % size) + size, end);
-    const i = m.index(t, addr);
-    const e = t.entries[i];
-    if (e !== 0) {
-      if (t.level === 1) {
-        if (e & PTE_LEAF) {
-          if (ops.pmdLeaf?.(t, i, addr, next) === ACTION_AGAIN) continue;
-        } else ops.pteTable?.(t, i, m.tables.get(pteFrame(e))!, addr, next);
-      } else if (!(e & PTE_LEAF)) {
-        // a huge leaf above the PMD level (PUD-level THP/DAX) is not modelled
-        walkLevel(m, m.tables.get(pteFrame(e))!, addr, next, ops);
-      }
+  const ents = t.entries;
+  const i0 = m.index(t, addr);
+  // the address entry i0 starts at; entry i starts (i - i0) entries after it (exact: sizes are powers of two)
+  const first = Math.floor(addr / size) * size; // addr - addr % size, without a float modulo
+  const iEnd = Math.min(ents.length, i0 + Math.ceil((end - first) / size));
+  for (let i = i0; i < iEnd; i++) {
+    const e = ents[i];
+    if (e === 0) continue;
+    const a = i === i0 ? addr : first + (i - i0) * size;
+    const next = Math.min(first + (i - i0 + 1) * size, end);
+    if (t.level === 1) {
+      if (e & PTE_LEAF) {
+        // ACTION_AGAIN: the callback split the entry; walk the same entry again
+        if (ops.pmdLeaf?.(t, i, a, next) === ACTION_AGAIN) i--;
+      } else ops.pteTable?.(t, i, childTable(m, t, i, e), a, next);
+    } else if (!(e & PTE_LEAF)) {
+      // a huge leaf above the PMD level (PUD-level THP/DAX) is not modelled
+      walkLevel(m, childTable(m, t, i, e), a, next, ops);
     }
-    addr = next;
   }
 }
 

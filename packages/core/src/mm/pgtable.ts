@@ -1,7 +1,8 @@
 import type { Machine } from '../machine/machine.js';
 import type { Mm } from '../machine/mm.js';
 import type { PageTable } from '../machine/page-table.js';
-import { PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
+import { PTE_LEAF, mkPte } from '../machine/pte.js';
+import { childTable } from '../machine/pgtable-pages.js';
 import { stampNow, type ClearStamp } from '../check/checker.js';
 
 /**
@@ -84,7 +85,7 @@ export function walkToTable(m: Machine, mm: Mm, addr: number, level: number, all
       continue;
     }
     if (e & PTE_LEAF) return null;
-    t = m.tables.get(pteFrame(e))!;
+    t = childTable(m, t, idx, e);
   }
   return t;
 }

@@ -42,7 +42,7 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
   };
   let a = start;
   while (a < end) {
-    const tableEnd = Math.min(end, a - (a % span) + span);
+    const tableEnd = Math.min(end, Math.floor(a / span) * span + span);
     let pt = walkToTable(m, mm, a, 0, false);
     let i: number;
     if (pt) i = m.index(pt, a);

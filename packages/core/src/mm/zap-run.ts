@@ -5,7 +5,7 @@
  * the loop compiles tight.
  */
 import type { MmuGather } from '../gather/mmu-gather.js';
-import { FOLIO_ANON, type Frames } from '../machine/frames.js';
+import type { Frames } from '../machine/frames.js';
 import type { Machine } from '../machine/machine.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_DIRTY, PTE_FLAG_BITS } from '../machine/pte.js';
@@ -34,12 +34,12 @@ export function zapPresentPtesRun(m: Machine, g: MmuGather, pt: PageTable, i: nu
     const pte = ents[i];
     if (pte === 0) continue;
     const f = pte >>> PTE_FLAG_BITS;
-    if (f === 0 || (pte & PTE_DIRTY && !(fr.flagsOf(f) & FOLIO_ANON))) break;
+    // the rmap drop first: the TLB hook below does not look at the frame
+    if (f === 0 || !fr.zapMapcount(f, (pte & PTE_DIRTY) !== 0)) break;
     ents[i] = 0;
     lastI = i;
     const a = addr + (i - i0) * ps;
     if (removeEntry) m.hooks.removeTlbEntry(g, a);
-    fr.addMapcount(f, -1);
     bFrame[n] = f;
     bAddr[n] = a;
     if (++n === full) {

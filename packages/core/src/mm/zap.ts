@@ -2,7 +2,8 @@ import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
 import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
-import type { PageTable } from '../machine/page-table.js';
+import { TableState, type PageTable } from '../machine/page-table.js';
+import { childTable } from '../machine/pgtable-pages.js';
 import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
 import { zapPresentPtesRun } from './zap-run.js';
 import { childLevel, clearEntry, entrySize, pmdpInvalidate, ptlStamp } from './pgtable.js';
@@ -75,6 +76,7 @@ function zapHugePmd(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, i: number,
   if (dep) {
     m.deposits.delete(f);
     m.tables.delete(dep.frame);
+    dep.state = TableState.Freed;
     m.frames.free(dep.frame);
   }
   m.frames.addMapcount(f, -1);
@@ -114,7 +116,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
   const ps = m.pageSize;
   const pmdSize = entrySize(m, 1);
   const start = addr;
-  const pt = m.tables.get(pteFrame(pmd.entries[pmdIdx]))!;
+  const pt = childTable(m, pmd, pmdIdx, pmd.entries[pmdIdx]);
   const ents = pt.entries;
   const fr = m.frames;
   const mm = g.mm;

@@ -1,0 +1,86 @@
+/**
+ * The walk's table hints (childTable, machine/pgtable-pages.ts): whatever the unmaps, frees and
+ * reuses of table frames did, an entry's hint never stands for another table than the one its
+ * frame names, and a walk through hints reaches the same table as the lookup by frame.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { generic, Machine, madvise, mmap, munmap, pteFrame, PTE_LEAF, touch, walkToTable, type PageTable } from '../src/index.js';
+import { childTable } from '../src/machine/pgtable-pages.js';
+import { propertyParams, propertyTestTimeout } from '../src/testing/index.js';
+
+const PAGE = 0x1000;
+const PMD = 0x200000;
+const PUD = 0x40000000;
+const BASE = 0x40000000;
+/** spans 4 PUD entries of 4 PMD tables' worth each: unmaps free PTE and PMD tables, new faults reuse their frames */
+const SPANS = 16;
+
+/** every table entry of the tree under `t`: its hint (if any) is the table its frame names */
+function checkHints(m: Machine, t: PageTable): number {
+  let n = 0;
+  t.entries.forEach((e, i) => {
+    if (e === 0 || e & PTE_LEAF || t.level === 0) return;
+    const byFrame = m.tables.get(pteFrame(e))!;
+    const hint = t.kids?.[i];
+    if (hint !== undefined && hint.frame === pteFrame(e)) expect(hint.state === 3 ? byFrame : hint).toBe(byFrame);
+    expect(childTable(m, t, i, e)).toBe(byFrame);
+    n += 1 + checkHints(m, byFrame);
+  });
+  return n;
+}
+
+const op = fc.record({
+  kind: fc.constantFrom('map-touch', 'munmap', 'dontneed'),
+  span: fc.nat(SPANS - 1),
+  pages: fc.integer({ min: 1, max: 600 }),
+});
+
+describe('table hints (childTable)', () => {
+  it('never stand for another table than the frame in the entry, over unmaps and reused frames', () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 25 }), (ops) => {
+        const m = new Machine({ arch: generic(), cpus: 2 });
+        const mm = m.createMm('A');
+        m.addThread(mm, 'a', 0, 'running');
+        for (const o of ops) {
+          const addr = BASE + Math.floor(o.span / 4) * PUD + (o.span % 4) * PMD * 2 + PAGE * 3;
+          const len = o.pages * PAGE;
+          if (o.kind === 'map-touch') {
+            m.op('mmap', 0, () => mmap(m, mm, { addr, length: len, read: true, write: true }));
+            m.op('fault', 0, () => {
+              for (let a = addr; a < addr + len; a += PAGE) touch(m, mm, a, { write: true });
+            });
+          } else if (o.kind === 'munmap') m.op('munmap', 0, () => munmap(m, mm, addr, len));
+          else m.op('madvise', 0, () => madvise(m, mm, addr, len, 'dontneed'));
+          checkHints(m, mm.pgd);
+          // a walk through the hints ends where the per-level lookups end
+          const pt = walkToTable(m, mm, addr, 0, false);
+          if (pt) expect(m.tables.get(pt.frame)).toBe(pt);
+        }
+        expect(m.metrics.violations).toEqual([]);
+      }),
+      propertyParams(150),
+    );
+  }, propertyTestTimeout());
+
+  it('a hint left on a slot whose table was freed and whose frame went to a new table is not used', () => {
+    const m = new Machine({ arch: generic(), cpus: 1 });
+    const mm = m.createMm('A');
+    m.addThread(mm, 'a', 0, 'running');
+    const at = (a: number) => walkToTable(m, mm, a, 0, false);
+    m.op('mmap', 0, () => mmap(m, mm, { addr: BASE, length: PMD * 2, read: true, write: true }));
+    m.op('fault', 0, () => touch(m, mm, BASE, { write: true }));
+    const first = at(BASE)!;
+    // the whole PMD-aligned range goes: free_pgtables frees the PTE table (its frame is free again)
+    m.op('munmap', 0, () => munmap(m, mm, BASE, PMD * 2));
+    expect(at(BASE)).toBeNull();
+    m.op('mmap', 0, () => mmap(m, mm, { addr: BASE, length: PMD * 2, read: true, write: true }));
+    m.op('fault', 0, () => touch(m, mm, BASE + PMD, { write: true }));
+    m.op('fault', 0, () => touch(m, mm, BASE, { write: true }));
+    const second = at(BASE)!;
+    expect(second).not.toBe(first);
+    expect(second.frame === first.frame || m.tables.get(first.frame) !== first).toBe(true);
+    expect(m.tables.get(second.frame)).toBe(second);
+  });
+});
