@@ -44,6 +44,7 @@ export { reclaimFilePages, flushTlbBatchedPending, type ReclaimResult } from './
 export { unmapVmas, unmapSingleVma, unmapPageRange, zapPteRange, type ZapDetails } from './mm/zap.js';
 export { freePgtables, freePgdRange } from './mm/free-pgtables.js';
 export { walkToTable, lookupEntry, childLevel, entrySize, clearEntry, setEntry, ptlStamp } from './mm/pgtable.js';
+export { clearTableEntry } from './machine/pgtable-pages.js';
 export { walkPmdRange, findPmd, ACTION_AGAIN, type PmdWalkOps } from './mm/pagewalk.js';
 export { toJsonl, jsonlLine } from './trace/jsonl.js';
 export { toFtrace, formatTlbFlush, ftraceLine, FTRACE_HEADER, FTRACE_NO_EVENTS } from './trace/ftrace.js';

@@ -1,6 +1,6 @@
 // ================================================================ unsharing (hugetlb SPEC.md §3)
 /** huge_pmd_unshare: detaching a shared PMD table from one mm; the policy decides the rest. */
-import { pteFrame, type Mm, type PageTable, type Vma } from '@tlbsim/core';
+import { clearTableEntry, pteFrame, type Mm, type PageTable, type Vma } from '@tlbsim/core';
 import type { HugetlbContext } from './context.js';
 import type { Hstate } from './hstate.js';
 import { noteRewrite } from './reuse-check.js';
@@ -21,7 +21,7 @@ export function hugePmdUnshare(ctx: HugetlbContext, u: Unshares, mm: Mm, vma: Vm
   const pudBase = addr - (addr % ctx.pudSize);
   if (ctx.unmapLog) logTable(ctx, mm, t, pudBase);
   // pud_clear
-  slot.pud.entries[slot.pi] = 0;
+  clearTableEntry(slot.pud, slot.pi);
   slot.pud.present--;
   ctx.registry.recordUnsharer(t, { mm, base: pudBase, epoch: ctx.m.tlb.epoch });
   // keep the TLB model's range records for this mm until the table's reuse is checked

@@ -75,10 +75,20 @@ export function childTable(m: Machine, t: PageTable, i: number, e: number): Page
   return c;
 }
 
+/**
+ * Clear entry `i` of upper table `t` (pmd_clear, pud_clear, a move's clear of the old slot) and
+ * its hint: a hint left behind would keep the freed table and its entries alive.
+ */
+export function clearTableEntry(t: PageTable, i: number): void {
+  t.entries[i] = 0;
+  if (t.kids !== null) t.kids[i] = undefined;
+}
+
 /** Free a page-table page now (after whatever flush / grace period protects it). */
 export function freeTable(m: Machine, t: PageTable): void {
   m.checker.tableFreedOrReused(t, 'freed');
   t.state = TableState.Freed;
+  t.kids = null;
   m.tables.delete(t.frame);
   m.frames.free(t.frame);
   if (t.unlinkEpoch >= 0) t.owner.outstanding--;

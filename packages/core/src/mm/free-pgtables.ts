@@ -3,7 +3,7 @@ import type { Vma } from '../machine/mm.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
 import type { PageTable } from '../machine/page-table.js';
 import { PTE_LEAF } from '../machine/pte.js';
-import { childTable } from '../machine/pgtable-pages.js';
+import { childTable, clearTableEntry } from '../machine/pgtable-pages.js';
 import { entrySize } from './pgtable.js';
 
 /** 2^64: "0 means the top of the address space" for floor/ceiling arithmetic on unsigned longs */
@@ -100,7 +100,7 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
   if (table) {
     // the kernel frees it regardless: floor/ceiling guarantee nothing else maps there
     m.checker.warnIf(table.present !== 0, m.curCpu, s, () => `free_pgtables frees a ${geo.levels[level].name} table at 0x${s.toString(16)} that still maps ${table.present} entries`);
-    parent.entries[pi] = 0;
+    clearTableEntry(parent, pi);
     parent.present--;
     m.hooks.setTableEntry(g.mm, level + 1, false); // pud_clear / p4d_clear / pgd_clear
     m.unlinkTable(table);
@@ -113,7 +113,7 @@ function freeLevel(m: Machine, g: MmuGather, level: number, parent: PageTable, p
 /** free_pte_range: clear the PMD entry and queue the PTE table */
 function freePteTable(m: Machine, g: MmuGather, pmd: PageTable, idx: number, addr: number): void {
   const pt = childTable(m, pmd, idx, pmd.entries[idx]);
-  pmd.entries[idx] = 0;
+  clearTableEntry(pmd, idx);
   pmd.present--;
   m.hooks.setTableEntry(g.mm, 1, false); // pmd_clear
   m.unlinkTable(pt);

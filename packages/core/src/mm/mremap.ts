@@ -1,6 +1,7 @@
 import type { Machine } from '../machine/machine.js';
 import type { Mm, Vma } from '../machine/mm.js';
 import { PTE_DIRTY, PTE_LEAF, pteFrame } from '../machine/pte.js';
+import { clearTableEntry } from '../machine/pgtable-pages.js';
 import { MREMAP_FLUSH_UNDER_PTL } from './features.js';
 import { alignUp } from '../arch/geometry.js';
 import { fail, type OpResult } from './errors.js';
@@ -21,7 +22,7 @@ function movePud(m: Machine, mm: Mm, o: number, n: number): boolean {
   const npud = walkToTable(m, mm, n, 2, true)!;
   const ni = m.index(npud, n);
   if (npud.entries[ni] !== 0) return false;
-  opud.entries[oi] = 0;
+  clearTableEntry(opud, oi);
   opud.present--;
   npud.entries[ni] = oe;
   npud.present++;
@@ -127,7 +128,7 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
       const ni = m.index(npmd, n);
       if (extent === pmdSize && npmd.entries[ni] === 0) {
         // move_huge_pmd: the THP moves whole; flush_pmd_tlb_range over the old PMD
-        opmd!.entries[oi] = 0;
+        clearTableEntry(opmd!, oi);
         opmd!.present--;
         npmd.entries[ni] = oe;
         npmd.present++;
@@ -147,7 +148,7 @@ export function movePageTables(m: Machine, mm: Mm, exec: boolean, old: number, n
       const npmd = walkToTable(m, mm, n, 1, true)!;
       const ni = m.index(npmd, n);
       if (npmd.entries[ni] === 0) {
-        opmd!.entries[m.index(opmd!, o)] = 0;
+        clearTableEntry(opmd!, m.index(opmd!, o));
         opmd!.present--;
         m.hooks.setTableEntry(mm, 1, false); // pmd_clear(old_pmd)
         npmd.entries[ni] = oe;

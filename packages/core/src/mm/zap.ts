@@ -3,7 +3,7 @@ import type { Mm, Vma } from '../machine/mm.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
 import { FOLIO_ANON, FOLIO_DIRTY } from '../machine/frames.js';
 import { TableState, type PageTable } from '../machine/page-table.js';
-import { childTable } from '../machine/pgtable-pages.js';
+import { childTable, clearTableEntry } from '../machine/pgtable-pages.js';
 import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
 import { zapPresentPtesRun } from './zap-run.js';
 import { childLevel, clearEntry, entrySize, pmdpInvalidate, ptlStamp } from './pgtable.js';
@@ -210,7 +210,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
     }
     if (canReclaim && directReclaim && addr === end) {
       // try_get_and_clear_pmd: uncontended in the simulation
-      pmd.entries[pmdIdx] = 0;
+      clearTableEntry(pmd, pmdIdx);
       pmd.present--;
       m.hooks.setTableEntry(mm, 1, false); // pmd_clear
       m.unlinkTable(pt);
@@ -235,7 +235,7 @@ export function zapPteRange(m: Machine, g: MmuGather, v: Vma, pmd: PageTable, pm
       mm.nrPtes--;
     } else if (pt.present === 0) {
       // try_to_free_pte: recheck under the PMD and PTE locks that every entry is none
-      pmd.entries[pmdIdx] = 0;
+      clearTableEntry(pmd, pmdIdx);
       pmd.present--;
       m.hooks.setTableEntry(mm, 1, false); // pmd_clear
       m.unlinkTable(pt);
