@@ -115,21 +115,27 @@ export class AddressMap {
     const out: SimRange[] = [];
     const first = Math.floor(s / this.slotSize);
     const last = Math.floor((e - 1) / this.slotSize);
-    // a range wider than the slots in use (a length of 2^64) visits the used slots only
-    const slots = last - first + 1 <= this.toSimSlot.size
-      ? Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => first + k)
-      : [...this.toSimSlot.keys()].filter((k) => k >= first && k <= last).sort((x, y) => x - y);
-    for (const slot of slots) {
-      const sim = this.toSimSlot.get(slot);
-      if (sim === undefined) continue;
-      const a = Math.max(s, slot * this.slotSize);
-      const b = Math.min(e, (slot + 1) * this.slotSize);
-      const r = { start: this.simOf(sim, a, slot), end: this.simOf(sim, b, slot) };
-      const prev = out[out.length - 1];
-      if (prev && prev.end === r.start) prev.end = r.end;
-      else out.push(r);
+    // the slots in order (a loop, not an array of them: this runs for every unmap); a range
+    // wider than the slots in use (a length of 2^64) visits the used slots only
+    if (last - first + 1 <= this.toSimSlot.size) {
+      for (let slot = first; slot <= last; slot++) this.piece(out, slot, s, e);
+    } else {
+      for (const slot of [...this.toSimSlot.keys()].filter((k) => k >= first && k <= last).sort((x, y) => x - y)) this.piece(out, slot, s, e);
     }
     return out;
+  }
+
+  /** The part of [s, e) in trace slot `slot`, if used, appended to out (merged with the one before when contiguous). */
+  private piece(out: SimRange[], slot: number, s: number, e: number): void {
+    const sim = this.toSimSlot.get(slot);
+    if (sim === undefined) return;
+    const a = Math.max(s, slot * this.slotSize);
+    const b = Math.min(e, (slot + 1) * this.slotSize);
+    const start = this.simOf(sim, a, slot);
+    const end = this.simOf(sim, b, slot);
+    const prev = out.length > 0 ? out[out.length - 1] : undefined;
+    if (prev !== undefined && prev.end === start) prev.end = end;
+    else out.push({ start, end });
   }
 
   /** A single address (in a slot already used), or undefined. */

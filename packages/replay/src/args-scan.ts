@@ -165,8 +165,35 @@ function nextPart(s: string): boolean {
   return false;
 }
 
-/** parseProt of argument k; null when a part is neither PROT_* nor a number (the general way says why). */
-function prot(s: string, k: number): ProtBits | null {
+/**
+ * What a flags argument reads as, by its text: a program passes the same few flag sets over and
+ * over, and one lookup of the argument's text costs less than reading its parts name by name.
+ * Bounded: emptied when full.
+ */
+class ArgMemo {
+  private readonly byText = new Map<string, number>();
+  /** what s[b, e) read as, or undefined when it was not seen */
+  get(s: string, b: number, e: number): number | undefined {
+    return this.byText.get(s.slice(b, e));
+  }
+  set(s: string, b: number, e: number, v: number): number {
+    if (this.byText.size >= MEMO_MAX) this.byText.clear();
+    this.byText.set(s.slice(b, e), v);
+    return v;
+  }
+}
+
+const MEMO_MAX = 512;
+
+const PROT_MEMO = new ArgMemo();
+
+/** the PROT bits of argument k (as parseProt reads them), or -1 when a part is neither PROT_* nor a number */
+function protBits(s: string, k: number): number {
+  const v = PROT_MEMO.get(s, argB[k], argE[k]);
+  return v !== undefined ? v : PROT_MEMO.set(s, argB[k], argE[k], readProt(s, k));
+}
+
+function readProt(s: string, k: number): number {
   let bits = 0;
   for (parts(k); nextPart(s); ) {
     const f = PROT.find(s, partB, partE);
@@ -174,11 +201,42 @@ function prot(s: string, k: number): ProtBits | null {
     else if (!s.startsWith('PROT_', partB)) {
       // a number's bits (what parseNum reads of the part)
       const n = numIn(s, partB, partE);
-      if (Number.isNaN(n)) return null;
+      if (Number.isNaN(n)) return -1;
       bits |= n & 7;
     }
   }
-  return { read: (bits & READ) !== 0, write: (bits & WRITE) !== 0, exec: (bits & EXEC) !== 0 };
+  return bits;
+}
+
+/** parseProt of argument k; null when a part is neither PROT_* nor a number (the general way says why). */
+function prot(s: string, k: number): ProtBits | null {
+  const bits = protBits(s, k);
+  return bits < 0 ? null : { read: (bits & READ) !== 0, write: (bits & WRITE) !== 0, exec: (bits & EXEC) !== 0 };
+}
+
+const MAP_MEMO = new ArgMemo();
+/** the MAP_ bits below this; the huge page size above (a power of two: exact) */
+const MAP_BITS = 256;
+
+/** The MAP_ bits of argument k plus MAP_BITS times its MAP_HUGE_ size, or -1 for what only the general way reads. */
+function mapFlags(s: string, k: number): number {
+  const v = MAP_MEMO.get(s, argB[k], argE[k]);
+  return v !== undefined ? v : MAP_MEMO.set(s, argB[k], argE[k], readMapFlags(s, k));
+}
+
+function readMapFlags(s: string, k: number): number {
+  let fl = 0;
+  let hugeSize = 0;
+  for (parts(k); nextPart(s); ) {
+    const f = MAP.find(s, partB, partE);
+    if (f !== undefined) {
+      fl |= f.bits;
+      // two sizes: which one wins depends on the order of a Set (the general way keeps it)
+      if (f.size && hugeSize) return -1;
+      if (f.size) hugeSize = f.size;
+    } else if (!s.startsWith('MAP_', partB) && !isDigit(s.charCodeAt(partB))) return -1; // a name an object's prototype may have
+  }
+  return fl + hugeSize * MAP_BITS;
 }
 
 export function mmapFast(name: string, s: string): Decoded | null {
@@ -190,17 +248,10 @@ export function mmapFast(name: string, s: string): Decoded | null {
   let offset = num(s, 5);
   if (Number.isNaN(addr) || Number.isNaN(length) || Number.isNaN(fd) || Number.isNaN(offset)) return null;
   if (name === 'mmap2') offset *= 4096;
-  let fl = 0;
-  let hugeSize = 0;
-  for (parts(3); nextPart(s); ) {
-    const f = MAP.find(s, partB, partE);
-    if (f !== undefined) {
-      fl |= f.bits;
-      // two sizes: which one wins depends on the order of a Set (the general way keeps it)
-      if (f.size && hugeSize) return null;
-      if (f.size) hugeSize = f.size;
-    } else if (!s.startsWith('MAP_', partB) && !isDigit(s.charCodeAt(partB))) return null; // a name an object's prototype may have
-  }
+  const flags = mapFlags(s, 3);
+  if (flags < 0) return null;
+  const fl = flags % MAP_BITS;
+  const hugeSize = (flags - fl) / MAP_BITS;
   const p = prot(s, 2);
   if (!p) return null;
   const d: Decoded & { op: 'mmap' } = {

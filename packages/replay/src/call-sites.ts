@@ -16,10 +16,14 @@ export interface CallSite {
 
 const TOP = 10;
 
+/** a line whose figure is `v` would enter the list */
+function enters(list: CallSite[], v: number, key: 'ipis' | 'tlbInstructions'): boolean {
+  return v > 0 && (list.length < TOP || v > list[list.length - 1][key]);
+}
+
 function offer(list: CallSite[], site: CallSite, key: 'ipis' | 'tlbInstructions'): void {
   const v = site[key];
-  if (v <= 0) return;
-  if (list.length >= TOP && v <= list[list.length - 1][key]) return;
+  if (!enters(list, v, key)) return;
   let i = list.length;
   while (i > 0 && list[i - 1][key] < v) i--;
   list.splice(i, 0, site);
@@ -53,7 +57,8 @@ export class CallSites {
     const mt = this.m.metrics;
     const dIpis = mt.ipis - this.ipis;
     const dInstr = this.instrTotal() - this.instr;
-    if (dIpis > 0 || dInstr > 0) {
+    // the site (and its text) only for a line that enters a list: once they are full, most do not
+    if (enters(this.byIpis, dIpis, 'ipis') || enters(this.byTlbInstructions, dInstr, 'tlbInstructions')) {
       const text = ev.kind === 'call' ? callText(ev) : ev.kind === 'exit' ? `+++ ${ev.how} +++ (thread ${ev.tid})` : ev.kind;
       const site: CallSite = { file: ev.file, line: ev.line, text, ipis: dIpis, tlbInstructions: dInstr, archFlushes: mt.archFlushes - this.flushes };
       offer(this.byIpis, site, 'ipis');

@@ -86,6 +86,8 @@ export function callText(e: { name: string; args: string; result?: StraceResult 
   return s.length > max ? s.slice(0, max - 3) + '...' : s;
 }
 
+const IDLE_REASON = 'not read: a call that changes no thread, while threads are counted';
+
 /**
  * Parses one input line by line and joins `<unfinished ...>` / `<... resumed>` pairs per thread.
  * State is one pending start per live thread: memory is bounded by the number of threads.
@@ -122,10 +124,10 @@ export class StraceParser {
     if (body) {
       const idle = this.idle;
       if (idle !== undefined && idle(hasPid ? sc.pid : this.defaultTid) && sc.callNotNamed(THREAD_CALL_NAMES)) {
-        const ev = this.base(n, hasPid ? sc.pid : this.defaultTid, sc.ts) as NoiseEvent;
-        ev.kind = 'noise';
-        ev.reason = 'not read: a call that changes no thread, while threads are counted';
-        return ev;
+        // one literal, not fields added to the base: most lines of the first pass are these
+        const tid = hasPid ? sc.pid : this.defaultTid;
+        const ts = sc.ts;
+        return ts !== undefined ? { file: this.file, line: n, tid, ts, kind: 'noise', reason: IDLE_REASON } : { file: this.file, line: n, tid, kind: 'noise', reason: IDLE_REASON };
       }
       sc.rest();
     }

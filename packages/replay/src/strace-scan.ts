@@ -41,6 +41,11 @@ function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
 
+/** the body s[b, e) ends with ` <unfinished ...>` (its last character first: most lines end with a result, not `>`) */
+function endsUnfinished(s: string, b: number, e: number): boolean {
+  return e - b >= UNFINISHED_LEN && s.charCodeAt(e - 1) === 62 /* > */ && s.startsWith(UNFINISHED_TEXT, e - UNFINISHED_LEN);
+}
+
 /** where the last readHex/readDec stopped */
 export let numEnd = 0;
 
@@ -275,7 +280,7 @@ export class LineScan {
     let k = b + 1;
     while (k < e && isWord(s.charCodeAt(k))) k++;
     if (k === e || s.charCodeAt(k) !== 40 /* ( */) return false;
-    if (e - b >= UNFINISHED_LEN && s.startsWith(UNFINISHED_TEXT, e - UNFINISHED_LEN)) return false;
+    if (endsUnfinished(s, b, e)) return false;
     for (const name of names) if (name.length === k - b && s.startsWith(name, b)) return false;
     return true;
   }
@@ -382,7 +387,7 @@ export class LineScan {
       while (k < e && isWord(s.charCodeAt(k))) k++;
       if (k < e && s.charCodeAt(k) === 40 /* ( */) {
         this.name = nameAt(s, b, k);
-        if (e - b >= UNFINISHED_LEN && s.startsWith(UNFINISHED_TEXT, e - UNFINISHED_LEN)) {
+        if (endsUnfinished(s, b, e)) {
           this.kind = UNFINISHED;
           this.args = s.slice(k + 1, e - UNFINISHED_LEN);
           return;

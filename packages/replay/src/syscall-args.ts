@@ -1,5 +1,6 @@
 /** Decoding the arguments of the memory and process system calls, as strace prints them. */
 import { brkFast, HUGE_SIZES, MADVICE, madviseFast, mmapFast, mprotectFast, mremapFast, munmapFast } from './args-scan.js';
+import { isSpace } from './strace-scan.js';
 import { splitArgs } from './strace-line.js';
 
 export interface ProtBits {
@@ -105,6 +106,29 @@ function flagSet(s: string | undefined): Set<string> {
     const part = (bar < 0 ? s.slice(from) : s.slice(from, bar)).trim();
     if (part !== '') r.add(part);
     if (bar < 0) return r;
+    from = bar + 1;
+  }
+}
+
+const CLONE_FLAGS_RE = /\bflags=([^,}]*)/;
+const CLONE_VM = 1;
+const CLONE_THREAD = 2;
+const CLONE_VFORK = 4;
+
+/** The CLONE_VM, CLONE_THREAD and CLONE_VFORK parts of a flags argument (what flagSet would hold), without a Set of every part. */
+function cloneBits(s: string): number {
+  let fl = 0;
+  for (let from = 0; ; ) {
+    const bar = s.indexOf('|', from);
+    let b = from;
+    let e = bar < 0 ? s.length : bar;
+    while (b < e && isSpace(s.charCodeAt(b))) b++;
+    while (e > b && isSpace(s.charCodeAt(e - 1))) e--;
+    const len = e - b;
+    if (len === 8 && s.startsWith('CLONE_VM', b)) fl |= CLONE_VM;
+    else if (len === 12 && s.startsWith('CLONE_THREAD', b)) fl |= CLONE_THREAD;
+    else if (len === 11 && s.startsWith('CLONE_VFORK', b)) fl |= CLONE_VFORK;
+    if (bar < 0) return fl;
     from = bar + 1;
   }
 }
@@ -281,9 +305,9 @@ export function decodeGeneral(name: string, argsText: string): Decoded {
     }
     case 'clone':
     case 'clone3': {
-      const m = /\bflags=([^,}]*)/.exec(argsText);
-      const fl = flagSet(m ? m[1] : '');
-      return { op: 'clone', vm: fl.has('CLONE_VM'), thread: fl.has('CLONE_THREAD'), vfork: fl.has('CLONE_VFORK') };
+      const m = CLONE_FLAGS_RE.exec(argsText);
+      const fl = m ? cloneBits(m[1]) : 0;
+      return { op: 'clone', vm: (fl & CLONE_VM) !== 0, thread: (fl & CLONE_THREAD) !== 0, vfork: (fl & CLONE_VFORK) !== 0 };
     }
     case 'fork':
       return { op: 'clone', vm: false, thread: false, vfork: false };
