@@ -34,7 +34,8 @@ export class AddressMap {
   private readonly simSlotSize: number;
   private readonly nSlots: number;
   private readonly toSimSlot = new Map<number, number>();
-  private readonly used: Uint8Array;
+  /** the target slots in use: a set, not an array of every slot (2^18 of them for powerpc's 4 PB) */
+  private readonly used = new Set<number>();
 
   constructor(geometry: Geometry, tracePageSize = 4096) {
     const page = 2 ** geometry.pageShift;
@@ -47,7 +48,6 @@ export class AddressMap {
     this.slotSize = 2 ** SLOT_SHIFT;
     this.simSlotSize = this.slotSize * this.scale;
     this.nSlots = this.identity ? 0 : Math.floor(geometry.taskSize / this.simSlotSize);
-    this.used = new Uint8Array(this.nSlots);
   }
 
   /** trace page-aligned bounds of [addr, addr+len) (the kernel rounds lengths up to pages) */
@@ -94,12 +94,12 @@ export class AddressMap {
       const sim = base + k;
       if (sim < 0 || sim >= this.nSlots) return null;
       const owner = this.toSimSlot.get(s0 + k);
-      if (owner === undefined && this.used[sim]) return null;
+      if (owner === undefined && this.used.has(sim)) return null;
     }
     for (let k = 0; k < n; k++) {
       if (!this.toSimSlot.has(s0 + k)) {
         this.toSimSlot.set(s0 + k, base + k);
-        this.used[base + k] = 1;
+        this.used.add(base + k);
       }
     }
     return { start: this.simOf(base, s, s0), end: this.simOf(base + n - 1, e, s1) };
@@ -148,7 +148,7 @@ export class AddressMap {
 
   private free(from: number, n: number): boolean {
     if (from < 0 || from + n > this.nSlots) return false;
-    for (let i = from; i < from + n; i++) if (this.used[i]) return false;
+    for (let i = from; i < from + n; i++) if (this.used.has(i)) return false;
     return true;
   }
 
