@@ -96,6 +96,12 @@ async function* gzipLines(file: string, count: (n: number) => void): AsyncGenera
 }
 
 const CHUNK = 1 << 16;
+/**
+ * One read buffer for every file: each chunk is decoded to a string as soon as it is read, so
+ * sources read in turn (several files interleaved) can share it, and a replay does not allocate
+ * 64 KiB per pass.
+ */
+let readBuf: Buffer | null = null;
 /** chunks read between two turns of the event loop (signal handlers run there: Ctrl-C) */
 const CHUNKS_PER_TURN = 16;
 
@@ -115,7 +121,7 @@ async function* fileLines(file: string, count: (n: number) => void): AsyncGenera
   }
   let n = 0;
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
+    const buf = (readBuf ??= Buffer.allocUnsafe(CHUNK));
     const dec = new StringDecoder('utf8');
     const split = new LineSplitter();
     for (let chunks = 1; ; chunks++) {
