@@ -51,11 +51,13 @@ let slowest = Infinity;
 const first = await replay(input(), x86());
 console.log(`tlbsim replay: ${basename(file)} (${first.lines} lines, ${first.syscalls} syscalls, ${first.threads} threads on ${first.cpus.length} CPUs, touch=all)`);
 console.log(`${'arch'.padEnd(6)}  ${'lines replayed per second'.padStart(25)}  ${'ms per replay'.padStart(13)}  runs  (best of ${Number(process.env.BENCH_ROUNDS ?? 3)} rounds)`);
-// warm-up: every architecture replays for BENCH_WARMUP_SECONDS (2) of CPU before any is timed: the
+// warm-up: every architecture replays for BENCH_WARMUP_SECONDS (4) of CPU before any is timed: the
 // figure is the steady rate a long trace replays at (the JIT optimises the replay loop over its
-// first hundred or so runs; a 1M-line trace is thousands of this file), and the first architecture
-// timed does not pay alone for compiling the code all four share
-const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+// first hundred or so runs, and what runs once per replay only after several hundred: --trace-opt
+// showed compilations until about the 700th replay of one architecture; a 1M-line trace is
+// thousands of this file), and the first architecture timed does not pay alone for compiling the
+// code all four share
+const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
 // one backend per architecture, as `tlbsim replay FILE --arch A` makes one for its whole trace
 // (a fresh machine still for every replay: the replay makes it)
 const BACKENDS = Object.fromEntries(Object.entries(ARCHES).map(([name, make]) => [name, make()]));
