@@ -39,6 +39,19 @@ export function gatherBits(g: GatherView): string[] {
   return b;
 }
 
+/** gatherBits' names, in its order, by bit of {@link bitMask} */
+const BIT_NAMES = ['fullmm', 'need_flush_all', 'freed_tables', 'cleared_ptes', 'cleared_pmds', 'cleared_puds', 'cleared_p4ds', 'unshared_tables'];
+/** the gather's flags gatherBits lists, as bits of one number */
+export function bitMask(g: GatherView): number {
+  return (+g.fullmm) | (+g.needFlushAll << 1) | (+g.freedTables << 2) | (+g.clearedPtes << 3) | (+g.clearedPmds << 4) | (+g.clearedPuds << 5) | (+g.clearedP4ds << 6) | (+g.unsharedTables << 7);
+}
+/** gatherBits(g).join(',') for the gather whose bitMask was `mask` */
+export function bitNames(mask: number): string {
+  const r: string[] = [];
+  for (let k = 0; k < BIT_NAMES.length; k++) if (mask & (1 << k)) r.push(BIT_NAMES[k]);
+  return r.join(',');
+}
+
 /** tlb_get_unmap_shift: the smallest level whose entries were cleared */
 export function tlbGetUnmapShift(g: GatherView, shifts: { page: number; pmd: number; pud: number; p4d: number }): number {
   if (g.clearedPtes) return shifts.page;

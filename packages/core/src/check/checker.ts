@@ -2,6 +2,7 @@ import type { BugOptions, Machine } from '../machine/machine.js';
 import type { Mm } from '../machine/mm.js';
 import type { PageTable } from '../machine/page-table.js';
 import type { MmuGather } from '../gather/mmu-gather.js';
+import type { SlotBounds } from '../gather/page-batch.js';
 import type { Violation } from '../metrics/metrics.js';
 
 const hex = (n: number) => (n === Infinity ? '~0' : '0x' + n.toString(16));
@@ -122,13 +123,11 @@ export class Checker {
     return `${n} range invalidation${n > 1 ? 's' : ''} of ${mm.name} reached CPU${cpu} since ${what}, none covering ${hex(addr)}`;
   }
 
-  /**
-   * H1 for a batch of freed pages: addr[i], sizeShift[i], epoch[i] for i in idx. `g`: the gather
-   * freeing them, if any (a finding then names its pending flush).
-   */
-  pagesFreed(mm: Mm, idx: ArrayLike<number>, count: number, addr: Float64Array, sizeShift: Uint8Array, epoch: Float64Array, g?: MmuGather): void {
-    if (!this.enabled || count === 0) return;
-    this.checks.H1 += count;
+  /** exact bounds of the slots being freed (scratch of {@link pagesFreed}, no object per batch) */
+  private readonly exact: SlotBounds = { lo: Infinity, hi: -Infinity, maxEpoch: -1, minShift: 64 };
+
+  /** the exact bounds of addr/sizeShift/epoch over the slots idx[0, count), into `exact` */
+  private boundsOf(idx: ArrayLike<number>, count: number, addr: Float64Array, sizeShift: Uint8Array, epoch: Float64Array): SlotBounds {
     let maxEpoch = -1;
     let lo = Infinity;
     let hi = -Infinity;
@@ -150,13 +149,45 @@ export class Checker {
       }
       if (a + size > hi) hi = a + size;
     }
+    const e = this.exact;
+    e.lo = lo;
+    e.hi = hi;
+    e.maxEpoch = maxEpoch;
+    e.minShift = minShift;
+    return e;
+  }
+
+  /**
+   * H1 for a batch of freed pages: addr[i], sizeShift[i], epoch[i] for i in idx. `g`: the gather
+   * freeing them, if any (a finding then names its pending flush). `kept`: bounds the batch kept
+   * as its slots were queued, a superset of the freed slots' own: when the TLB model clears that
+   * wider batch, it clears these pages; when it does not, the exact bounds are asked next, then
+   * each page, so the answer is the same either way.
+   */
+  pagesFreed(mm: Mm, idx: ArrayLike<number>, count: number, addr: Float64Array, sizeShift: Uint8Array, epoch: Float64Array, g?: MmuGather, kept?: SlotBounds): void {
+    if (!this.enabled || count === 0) return;
+    this.checks.H1 += count;
+    let exact = kept === undefined;
+    let bd = kept ?? this.boundsOf(idx, count, addr, sizeShift, epoch);
+    let lo = bd.lo;
+    let hi = bd.hi;
+    let maxEpoch = bd.maxEpoch;
+    let minSize = 2 ** bd.minShift;
     const tlb = this.m.tlb;
-    const minSize = 2 ** minShift;
     let stale: Uint8Array | null = null;
     for (const cpu of this.m.cpus) {
       const usesNow = cpu.loadedMm === mm && !cpu.lazy;
       if (!usesNow && mm.users === 0) continue; // nobody can run this mm's user code again
       if (tlb.batchCleared(cpu.id, mm, lo, hi, minSize, maxEpoch, usesNow)) continue;
+      if (!exact) {
+        exact = true;
+        bd = this.boundsOf(idx, count, addr, sizeShift, epoch);
+        lo = bd.lo;
+        hi = bd.hi;
+        maxEpoch = bd.maxEpoch;
+        minSize = 2 ** bd.minShift;
+        if (tlb.batchCleared(cpu.id, mm, lo, hi, minSize, maxEpoch, usesNow)) continue;
+      }
       let first = -1;
       let n = 0;
       for (let k = 0; k < count; k++) {

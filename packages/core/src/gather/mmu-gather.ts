@@ -10,7 +10,7 @@ import {
   giveBatch, maxGatherBatch, maxGatherBatchCount, takeBatch,
 } from './page-batch.js';
 import { TableBatch, maxTableBatch } from './table-batch.js';
-import { gatherBits } from '../arch/asm-generic-tlb.js';
+import { bitMask, bitNames, gatherBits } from '../arch/asm-generic-tlb.js';
 import { PFNMAP_FLUSH_BEFORE_UNLINK } from '../mm/features.js';
 
 /**
@@ -94,7 +94,7 @@ export class MmuGather implements GatherView {
     this.needFlushAll = false;
     if (!this.ownsLocal) this.local = takeBatch(MMU_GATHER_BUNDLE, -1);
     this.ownsLocal = true;
-    this.local.nr = 0;
+    this.local.clear();
     this.local.next = null;
     this.active = this.local;
     this.batchCount = 0;
@@ -277,6 +277,7 @@ export class MmuGather implements GatherView {
     b.addr[i] = addr;
     b.sizeShift[i] = sizeShift;
     b.epoch[i] = epoch;
+    b.cover(addr, addr + 2 ** sizeShift, epoch, sizeShift);
     if (nr === 1) {
       b.flags[i] = flags;
       b.nr = i + 1;
@@ -382,19 +383,23 @@ export class MmuGather implements GatherView {
     // every frame order 0 (no large folio): a freed page's kind goes at its last reference
     const early = fr.allOrder0;
     for (let b: PageBatch | null = this.local; b && b.nr > 0; b = b.next) {
-      if (freedIdx.length < b.nr) freedIdx = new Int32Array(b.max);
+      const nr = b.nr;
+      if (freedIdx.length < nr) freedIdx = new Int32Array(b.max);
+      const idx = freedIdx;
+      const slotFlags = b.flags;
+      const slotFrame = b.frame;
       let nf = 0;
-      for (let i = 0; i < b.nr; i++) {
-        const f = b.flags[i];
+      for (let i = 0; i < nr; i++) {
+        const f = slotFlags[i];
         if (f & SLOT_IS_COUNT) continue;
-        const frame = b.frame[i];
+        const frame = slotFrame[i];
         if (early && f === 0) {
           // one reference of an order-0 page: the fused drop, unless the frame needs more
           const d = fr.dropRef(frame);
-          if (d === 1) freedIdx[nf++] = i;
+          if (d === 1) idx[nf++] = i;
           if (d >= 0) continue;
         }
-        const refs = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? b.frame[i + 1] : 1;
+        const refs = f & ENCODED_PAGE_BIT_NR_PAGES_NEXT ? slotFrame[i + 1] : 1;
         if (fr.addRefcount(frame, -refs) <= 0) {
           if (fr.kindOf(frame) === FrameKind.Table) {
             const t = m.tables.get(frame);
@@ -402,17 +407,17 @@ export class MmuGather implements GatherView {
             continue;
           }
           if (early) fr.releaseKind(frame);
-          freedIdx[nf++] = i;
+          idx[nf++] = i;
         }
       }
       // check before the frames go back (on the free list, where the allocator finds them): the
       // free is the moment a stale TLB entry becomes a hazard
-      m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch, this);
+      m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch, this, b);
       if (early) fr.listReleased(b.frame, freedIdx, nf);
       else fr.freeEach(b.frame, freedIdx, nf);
       m.metrics.pagesFreed += nf;
       if (nf) m.cost(nf * m.arch.cost.pageFree);
-      b.nr = 0;
+      b.clear();
     }
     this.active = this.local;
   }
@@ -460,12 +465,15 @@ export class MmuGather implements GatherView {
     this.cause = 'explicit';
     m.metrics.archFlushes++;
     if (why === 'batch_full') m.metrics.forcedFlushes++;
-    const bitList = gatherBits(this);
-    const [start, end, name] = [this.start, this.end, this.mm.name];
-    m.note(() => `tlb_flush(${name}) [${hex(start)}, ${hex(end)}) ${bitList.join(',')} cause=${why}`);
+    // the note keeps the flags as a mask, its text built only when read: no list per flush
+    const mask = bitMask(this);
+    const start = this.start;
+    const end = this.end;
+    const name = this.mm.name;
+    m.note(() => `tlb_flush(${name}) [${hex(start)}, ${hex(end)}) ${bitNames(mask)} cause=${why}`);
     if (m.tracing) {
       m.trace({ cpu: m.curCpu, name: 'tlb_flush_hook', cat: 'gather', args: {
-        mm: this.mm.name, cause: why, start: hex(this.start), end: hex(this.end), bits: bitList.join(','), vmaExec: this.vmaExec,
+        mm: this.mm.name, cause: why, start: hex(this.start), end: hex(this.end), bits: gatherBits(this).join(','), vmaExec: this.vmaExec,
         vmaHuge: this.vmaHuge, pageSize: this.pageSize,
       } });
     }
@@ -482,7 +490,9 @@ export class MmuGather implements GatherView {
 
   /** tlb_flush_mmu: TLB flush, then free tables (RCU) and pages */
   flushMmu(cause?: FlushCause): void {
-    if (this.m.bugs.flushMmu(this.flushMmuSteps(cause))) return;
+    // the steps (four closures) are made only for the bug that reorders them
+    const bugs = this.m.bugs;
+    if (bugs.options.freePagesBeforeFlush && bugs.flushMmu(this.flushMmuSteps(cause))) return;
     this.flushMmuTlbonly(cause);
     if (this.m.explore) this.m.explore.at('tlb_flush_mmu:before-free', { mm: this.mm });
     this.flushMmuFree();

@@ -22,9 +22,26 @@ export function maxGatherBatchCount(pageShift: number): number {
   return Math.floor(10000 / maxGatherBatch(pageShift));
 }
 
-export class PageBatch {
+/**
+ * Bounds over a batch's queued slots (what the checker's fast path asks the TLB model about):
+ * the lowest address, the highest end (addr + 2^sizeShift), the latest clear stamp and the
+ * smallest size shift. Kept as slots are queued, so they may cover more than the slots that are
+ * finally freed (a page still referenced elsewhere): a superset, never less.
+ */
+export interface SlotBounds {
+  lo: number;
+  hi: number;
+  maxEpoch: number;
+  minShift: number;
+}
+
+export class PageBatch implements SlotBounds {
   nr = 0;
   next: PageBatch | null = null;
+  lo = Infinity;
+  hi = -Infinity;
+  maxEpoch = -1;
+  minShift = 64;
   readonly frame: Int32Array;
   readonly flags: Uint8Array;
   readonly addr: Float64Array;
@@ -40,6 +57,23 @@ export class PageBatch {
     this.addr = new Float64Array(max);
     this.sizeShift = new Uint8Array(max);
     this.epoch = new Float64Array(max);
+  }
+
+  /** no slot queued: the bounds cover nothing */
+  clear(): void {
+    this.nr = 0;
+    this.lo = Infinity;
+    this.hi = -Infinity;
+    this.maxEpoch = -1;
+    this.minShift = 64;
+  }
+
+  /** widen the bounds over a run of slots of 2^shift bytes from lo to hi, cleared at `epoch` */
+  cover(lo: number, hi: number, epoch: number, shift: number): void {
+    if (lo < this.lo) this.lo = lo;
+    if (hi > this.hi) this.hi = hi;
+    if (epoch > this.maxEpoch) this.maxEpoch = epoch;
+    if (shift < this.minShift) this.minShift = shift;
   }
 }
 
@@ -57,7 +91,7 @@ const SPARE_MAX = 64;
 export function takeBatch(max: number, page: number): PageBatch {
   const b = spare.get(max)?.pop();
   if (!b) return new PageBatch(max, page);
-  b.nr = 0;
+  b.clear();
   b.next = null;
   b.page = page;
   return b;

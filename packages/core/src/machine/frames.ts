@@ -226,24 +226,37 @@ export class Frames {
     const w = FrameKind.Data | (FOLIO_ANON << FLAG_SHIFT) | (1 << RC_SHIFT) | (1 << MC_SHIFT);
     const bits = pteBits | PTE_PRESENT;
     const spilled = this.bigRef.size + this.bigMap.size > 0;
+    // the allocator's fields in locals for the loop, written back after it
+    const list = this.freeList;
+    let top = this.freeTop;
+    let word = this.word;
+    let next = this.next;
     let n = 0;
     for (; i < end; i++) {
       if (ents[i] !== 0) continue;
       if (n >= room) break;
       let f: number;
-      if (this.freeTop > 0) f = this.freeList[--this.freeTop];
+      if (top > 0) f = list[--top];
       else {
-        f = this.next++;
-        if (this.next >= this.word.length) this.grow(this.next);
+        f = next++;
+        if (next >= word.length) {
+          // the fields as they are before a grow that may throw (out of frames)
+          this.next = next;
+          this.freeTop = top;
+          this.grow(next);
+          word = this.word;
+        }
       }
       if (spilled) {
         this.bigRef.delete(f);
         this.bigMap.delete(f);
       }
-      this.word[f] = w;
+      word[f] = w;
       ents[i] = (f << PTE_FLAG_BITS) | bits;
       n++;
     }
+    this.freeTop = top;
+    this.next = next;
     this.allocated += n;
     return i;
   }

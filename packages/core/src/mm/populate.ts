@@ -31,15 +31,6 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
   const kind = newPageKind(v, write);
   const bits = newPageBits(v, write, kind);
   const anon = kind === NewPage.Anon;
-  let prepareAnonVma = anon && !v.flags.anon;
-  const fault = (pt: PageTable, i: number, a: number) => {
-    if (!anon) return mapNewPage(m, mm, v, pt, i, a, write, kind, bits);
-    if (prepareAnonVma) {
-      v.hasAnonVma = true; // anon_vma_prepare on the first private copy
-      prepareAnonVma = false;
-    }
-    mapAnonPage(fr, mm, pt, i, bits);
-  };
   let a = start;
   while (a < end) {
     const tableEnd = Math.min(end, Math.floor(a / span) * span + span);
@@ -56,7 +47,7 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
         continue;
       }
       i = m.index(pt, a);
-      fault(pt, i, a);
+      faultOne(m, mm, v, pt, i, a, write, kind, bits);
       a += ps;
       i++;
     }
@@ -68,10 +59,7 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
       const stop = fr.mapAnonPtes(ents, i, iEnd, bits, maxFrames - before);
       const n = fr.allocated - before;
       if (n > 0) {
-        if (prepareAnonVma) {
-          v.hasAnonVma = true;
-          prepareAnonVma = false;
-        }
+        if (!v.flags.anon) v.hasAnonVma = true; // anon_vma_prepare
         pt.present += n;
         mm.rss += n;
       }
@@ -82,8 +70,19 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
     for (; a < tableEnd; a += ps, i++) {
       if (ents[i] !== 0) continue;
       if (fr.allocated >= maxFrames) return a;
-      fault(pt, i, a);
+      faultOne(m, mm, v, pt, i, a, write, kind, bits);
     }
   }
   return end;
+}
+
+/**
+ * One page's fault (do_anonymous_page or the VMA's other kind), a plain function rather than a
+ * closure made per call. anon_vma_prepare on a private copy's fault: setting hasAnonVma again is
+ * a no-op, as the kernel's finds the anon_vma there.
+ */
+function faultOne(m: Machine, mm: Mm, v: Vma, pt: PageTable, i: number, a: number, write: boolean, kind: NewPage, bits: number): void {
+  if (kind !== NewPage.Anon) return mapNewPage(m, mm, v, pt, i, a, write, kind, bits);
+  if (!v.flags.anon) v.hasAnonVma = true;
+  mapAnonPage(m.frames, mm, pt, i, bits);
 }

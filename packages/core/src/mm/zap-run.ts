@@ -51,8 +51,10 @@ export function zapPresentPtesRun(m: Machine, g: MmuGather, pt: PageTable, i: nu
   b.flags.fill(0, n0, n);
   b.sizeShift.fill(m.geometry.pageShift, n0, n);
   b.epoch.fill(locked, n0, n);
+  const last = addr + (lastI - i0) * ps;
+  b.cover(addr, last + ps, locked, m.geometry.pageShift);
   const queued = n - n0;
   pt.present -= queued;
   g.mm.rss -= queued;
-  return g.queuedPages(n, addr, addr + (lastI - i0) * ps) ? ~i : i;
+  return g.queuedPages(n, addr, last) ? ~i : i;
 }

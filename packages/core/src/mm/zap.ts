@@ -7,7 +7,7 @@ import { childTable, clearTableEntry } from '../machine/pgtable-pages.js';
 import { PTE_DIRTY, PTE_LEAF, mkPte, pteFrame } from '../machine/pte.js';
 import { zapPresentPtesRun } from './zap-run.js';
 import { childLevel, clearEntry, entrySize, pmdpInvalidate, ptlStamp } from './pgtable.js';
-import { walkPmdRange } from './pagewalk.js';
+import { walkPmdRange, type PmdWalkOps } from './pagewalk.js';
 import { flushTlbBatchedPending } from './reclaim.js';
 
 /** struct zap_details, the parts the gather cares about */
@@ -40,23 +40,30 @@ export function unmapSingleVma(m: Machine, g: MmuGather, v: Vma, start: number, 
 
 /** unmap_page_range: tlb_start_vma, zap_p?d_range down the tables, tlb_end_vma */
 export function unmapPageRange(m: Machine, g: MmuGather, v: Vma, addr: number, end: number, d: ZapDetails | undefined): void {
-  const size = entrySize(m, 1);
   g.startVma(v);
-  walkPmdRange(m, g.mm, addr, end, {
-    // zap_pmd_range on a THP: whole -> zap_huge_pmd; partly -> split, then its PTEs
-    pmdLeaf(pmd, i, a, next) {
-      if (next - a === size) return zapHugePmd(m, g, v, pmd, i, a);
-      const base = a - (a % size);
-      // __split_huge_pmd_locked: pmdp_invalidate, then the PTE table is populated
-      pmdpInvalidate(m, g.mm, base, v.flags.exec);
-      splitHugePmd(m, pmd, i, base);
-      zapPteRange(m, g, v, pmd, i, a, next, d);
-    },
-    pteTable(pmd, i, _pt, a, next) {
-      zapPteRange(m, g, v, pmd, i, a, next, d);
-    },
-  });
+  walkPmdRange(m, g.mm, addr, end, new ZapWalk(m, g, v, d));
   g.endVma();
+}
+
+/** unmap_page_range's walk callbacks: one object per call, its methods shared (no closures per call) */
+class ZapWalk implements PmdWalkOps {
+  private readonly size: number;
+  constructor(private readonly m: Machine, private readonly g: MmuGather, private readonly v: Vma, private readonly d: ZapDetails | undefined) {
+    this.size = entrySize(m, 1);
+  }
+  // zap_pmd_range on a THP: whole -> zap_huge_pmd; partly -> split, then its PTEs
+  pmdLeaf(pmd: PageTable, i: number, a: number, next: number): void {
+    const { m, g, v, size } = this;
+    if (next - a === size) return zapHugePmd(m, g, v, pmd, i, a);
+    const base = a - (a % size);
+    // __split_huge_pmd_locked: pmdp_invalidate, then the PTE table is populated
+    pmdpInvalidate(m, g.mm, base, v.flags.exec);
+    splitHugePmd(m, pmd, i, base);
+    zapPteRange(m, g, v, pmd, i, a, next, this.d);
+  }
+  pteTable(pmd: PageTable, i: number, _pt: PageTable, a: number, next: number): void {
+    zapPteRange(this.m, this.g, this.v, pmd, i, a, next, this.d);
+  }
 }
 
 /** zap_huge_pmd for a PMD-mapped THP */
