@@ -61,6 +61,17 @@ export function allocTable(m: Machine, level: number, base: number, owner: Mm): 
  * hugetlb sharing); a hint that no longer matches is simply not used.
  */
 const KIDS_MAX = 1024;
+/**
+ * The hint arrays of freed tables, by length, emptied, for the next tables (of any machine): a
+ * long trace frees and makes upper tables all the time, and a new array of 512 slots for each
+ * was a third of what a replay allocated. At most SPARE_KIDS of each length are kept.
+ */
+const spareKids = new Map<number, (PageTable | undefined)[][]>();
+const SPARE_KIDS = 64;
+
+function newKids(n: number): (PageTable | undefined)[] {
+  return spareKids.get(n)?.pop() ?? new Array<PageTable | undefined>(n);
+}
 
 export function childTable(m: Machine, t: PageTable, i: number, e: number): PageTable {
   const f = e >>> PTE_FLAG_BITS;
@@ -71,7 +82,7 @@ export function childTable(m: Machine, t: PageTable, i: number, e: number): Page
   }
   const c = m.tables.get(f)!;
   // not for a pgd of thousands of entries (powerpc's 8192), which a walk reads once
-  if (t.entries.length <= KIDS_MAX) (t.kids ??= new Array<PageTable | undefined>(t.entries.length))[i] = c;
+  if (t.entries.length <= KIDS_MAX) (t.kids ??= newKids(t.entries.length))[i] = c;
   return c;
 }
 
@@ -88,7 +99,14 @@ export function clearTableEntry(t: PageTable, i: number): void {
 export function freeTable(m: Machine, t: PageTable): void {
   m.checker.tableFreedOrReused(t, 'freed');
   t.state = TableState.Freed;
-  t.kids = null;
+  const kids = t.kids;
+  if (kids !== null) {
+    // nothing else holds a table's hint array: it goes back emptied
+    t.kids = null;
+    let l = spareKids.get(kids.length);
+    if (!l) spareKids.set(kids.length, (l = []));
+    if (l.length < SPARE_KIDS) l.push(kids.fill(undefined));
+  }
   m.tables.delete(t.frame);
   m.frames.free(t.frame);
   if (t.unlinkEpoch >= 0) t.owner.outstanding--;
