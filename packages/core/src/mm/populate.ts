@@ -34,19 +34,19 @@ export function populateVmaRange(m: Machine, mm: Mm, v: Vma, start: number, end:
   let a = start;
   while (a < end) {
     const tableEnd = Math.min(end, Math.floor(a / span) * span + span);
-    let pt = walkToTable(m, mm, a, 0, false);
-    let i: number;
-    if (pt) i = m.index(pt, a);
-    else {
-      // no PTE table yet: the first page's fault allocates the missing tables (p?d_alloc,
-      // pte_alloc) and maps the page, one step under the frame limit
-      if (fr.allocated >= maxFrames) return a;
-      pt = walkToTable(m, mm, a, 0, true);
-      if (!pt) {
-        a = tableEnd; // a huge mapping covers this part of the range
-        continue;
-      }
-      i = m.index(pt, a);
+    // under the frame limit one walk finds the PTE table or makes the missing ones (p?d_alloc,
+    // pte_alloc); at the limit nothing may be allocated: the walk only looks
+    const had = fr.allocated;
+    const pt = walkToTable(m, mm, a, 0, had < maxFrames);
+    if (!pt) {
+      if (had >= maxFrames) return a;
+      a = tableEnd; // a huge mapping covers this part of the range
+      continue;
+    }
+    let i = m.index(pt, a);
+    if (fr.allocated !== had) {
+      // the tables are new: the first page's fault made them and maps the page, one step under
+      // the frame limit
       faultOne(m, mm, v, pt, i, a, write, kind, bits);
       a += ps;
       i++;
