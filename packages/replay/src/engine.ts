@@ -10,6 +10,7 @@ import type { FtraceReader } from './ftrace-events.js';
 import type { CallEvent, FaultEvent, StraceEvent, SwitchEvent } from './strace-events.js';
 import { decodeCall, execName, isCloneName, resultProblem, THREAD_CALL_NAMES, type Decoded, type MemoryCall } from './syscall-args.js';
 import { Tally } from './tally.js';
+import { ThreadCountScan, NOT_SURE } from './thread-count.js';
 import { ThreadTable, type ThreadSink, type TracedThread } from './threads.js';
 
 /** What the replay does to what it models, besides threads coming and going. */
@@ -68,6 +69,11 @@ export class Replayer<P, T> implements EventSink {
    * line's reading and its turn). Undefined when replaying: every line is read whole.
    */
   readonly ignoresCallsOf: ((tid: number) => boolean) | undefined;
+  /**
+   * Counting threads, one input: a line the light scan is sure is such a call of a thread already
+   * known is not even parsed (see {@link EventSink.skipsLine}). Undefined when replaying.
+   */
+  readonly skipsLine: ((text: string, defaultTid: number) => number) | undefined;
 
   /**
    * @param tracePage page size of the traced machine (an mmap result must be aligned to it)
@@ -78,6 +84,13 @@ export class Replayer<P, T> implements EventSink {
     // a flag, not the object's identity: the first pass adds its own recording callback to a copy
     this.countOnly = model.threadsOnly === true && !strict;
     this.ignoresCallsOf = this.countOnly ? (tid) => this.threads.threads.has(tid) : undefined;
+    const scan = new ThreadCountScan();
+    this.skipsLine = this.countOnly
+      ? (text, defaultTid) => {
+          const r = scan.scan(text, defaultTid);
+          return r !== NOT_SURE && this.threads.threads.has(scan.tid) ? r : NOT_SURE;
+        }
+      : undefined;
   }
 
   /** The event must wait: the kernel chose [start, end) for rec, another thread of its mm releases it. */

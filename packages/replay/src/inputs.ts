@@ -6,6 +6,7 @@ import { FtraceReader, looksLikeFtrace, type FtraceOptions } from './ftrace-even
 import { StraceParser, type StraceEvent } from './strace-events.js';
 import { LINE_BATCHES, type BatchedLines } from './lines.js';
 import { pidFromFileName } from './strace-line.js';
+import { IDLE_PID, NOT_SURE } from './thread-count.js';
 
 export type LineSource = Iterable<string> | AsyncIterable<string>;
 
@@ -53,6 +54,12 @@ export interface EventSink {
    * Asked for one input only, just before its event is fed.
    */
   readonly ignoresCallsOf?: (tid: number) => boolean;
+  /**
+   * The first pass, one strace input: the light scan of a line (thread-count.ts), IDLE_PID or
+   * IDLE_NO_PID when it surely changes no thread now (then it is counted, not parsed), NOT_SURE
+   * to parse it. `defaultTid`: the thread of a line without a pid column.
+   */
+  readonly skipsLine?: (text: string, defaultTid: number) => number;
 }
 
 /** True when iterating the source again would not start it over. */
@@ -78,8 +85,10 @@ class Stream {
   private lastTs = -Infinity;
   private offset = 0;
   private sniffed = false;
+  /** the strace parser once the first line showed strace output, when lines may be skipped (see {@link skipped}) */
+  private light: StraceParser | undefined = undefined;
   /** @param alone the only input: each event is fed as soon as it is read */
-  constructor(index: number, name: string, private readonly sink: EventSink, private readonly ftrace: FtraceOptions, alone: boolean) {
+  constructor(index: number, name: string, private readonly sink: EventSink, private readonly ftrace: FtraceOptions, private readonly alone: boolean) {
     const filePid = pidFromFileName(name);
     const parser = new StraceParser(name, filePid ?? -(index + 1));
     if (alone) parser.idle = sink.ignoresCallsOf;
@@ -94,7 +103,7 @@ class Stream {
         this.state.parser = r;
         this.state.recording = r;
         this.sink.recording?.(r);
-      }
+      } else if (this.alone && this.sink.skipsLine !== undefined) this.light = this.state.parser as StraceParser;
     }
     const ev = this.state.parser.push(text);
     if (ev.ts !== undefined) {
@@ -109,6 +118,21 @@ class Stream {
       this.key = ts;
     }
     return ev;
+  }
+
+  /**
+   * The first pass, the only input: true when the light scan is sure the line changes no thread
+   * (it is counted as read, and not parsed). Its time is not read: with one input, counting
+   * threads, nothing uses the events' times (they order several inputs only).
+   */
+  skipped(text: string): boolean {
+    const p = this.light;
+    if (p === undefined) return false;
+    const r = this.sink.skipsLine!(text, p.defaultTid);
+    if (r === NOT_SURE) return false;
+    p.lines++;
+    if (r === IDLE_PID) p.sawPid = true;
+    return true;
   }
 }
 
@@ -128,7 +152,7 @@ export function readSync(inputs: ReplayInput[], sink: EventSink, ftrace: FtraceO
   const streams = inputs.map((inp, i) => new Stream(i, inp.name, sink, ftrace, inputs.length === 1));
   if (inputs.length === 1) {
     const s = streams[0];
-    for (const text of open(inputs[0].lines) as Iterable<string>) sink.feed(s.parse(text), s.state);
+    for (const text of open(inputs[0].lines) as Iterable<string>) if (!s.skipped(text)) sink.feed(s.parse(text), s.state);
   } else {
     const its = inputs.map((inp) => (open(inp.lines) as Iterable<string>)[Symbol.iterator]());
     const pull = (i: number) => {
@@ -212,7 +236,7 @@ export async function readAsync(inputs: ReplayInput[], sink: EventSink, ftrace: 
         let text = cur.take();
         if (text === undefined) text = await cur.next();
         if (text === null) break;
-        sink.feed(s.parse(text), s.state);
+        if (!s.skipped(text)) sink.feed(s.parse(text), s.state);
       }
     } else {
       const pull = (i: number, text: string | null) => {
