@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generic, Machine, madvise, mmap, munmap, pteFrame, PTE_LEAF, TableState, touch, walkToTable, type PageTable } from '../src/index.js';
-import { childTable } from '../src/machine/pgtable-pages.js';
+import { childTable, TableIndex } from '../src/machine/pgtable-pages.js';
 import { propertyParams, propertyTestTimeout } from '../src/testing/index.js';
 
 const PAGE = 0x1000;
@@ -85,5 +85,15 @@ describe('table hints (childTable)', () => {
     expect(second).not.toBe(first);
     expect(second.frame === first.frame || m.tables.get(first.frame) !== first).toBe(true);
     expect(m.tables.get(second.frame)).toBe(second);
+  });
+
+  it('the index of an address is exact above 2^32, and a level of other than 2^n entries is refused', () => {
+    const m = new Machine({ arch: generic(), cpus: 1 });
+    const pgd = m.createMm('A').pgd;
+    // x86-64's pgd: bits 39..47 (float arithmetic: the address exceeds 32 bits)
+    expect(m.index(pgd, 0x7fff_ffff_f000)).toBe(255);
+    expect(m.index(pgd, 0x0000_8000_0000 * 256 + 0x1000)).toBe(1);
+    const levels = m.geometry.levels.map((l, i) => (i === 1 ? { ...l, entries: 500 } : l));
+    expect(() => new TableIndex({ ...m.geometry, levels })).toThrow('level pmd: 500 entries is not a power of two');
   });
 });

@@ -18,7 +18,7 @@ export interface LevelSpec {
   name: LevelName;
   /** log2 of the VA span one entry of this level maps (PAGE_SHIFT for pte, PMD_SHIFT for pmd...). */
   shift: number;
-  /** entries per table of this level (PTRS_PER_*); 1 when folded. */
+  /** entries per table of this level (PTRS_PER_*, a power of two, as the index bits make it); 1 when folded. */
   entries: number;
   folding: Folding;
 }
