@@ -60,7 +60,6 @@ export function allocTable(m: Machine, level: number, base: number, owner: Mm): 
  * the lookup by frame, which becomes the hint. Entries change in many places (clears, moves,
  * hugetlb sharing); a hint that no longer matches is simply not used.
  */
-const KIDS_MAX = 1024;
 /**
  * The hint arrays of freed tables, by length, emptied, for the next tables (of any machine): a
  * long trace frees and makes upper tables all the time, and a new array of 512 slots for each
@@ -81,9 +80,18 @@ export function childTable(m: Machine, t: PageTable, i: number, e: number): Page
     if (c !== undefined && c.frame === f && c.state !== TableState.Freed) return c;
   }
   const c = m.tables.get(f)!;
-  // not for a pgd of thousands of entries (powerpc's 8192), which a walk reads once
-  if (t.entries.length <= KIDS_MAX) (t.kids ??= newKids(t.entries.length))[i] = c;
+  (t.kids ??= newKids(t.entries.length))[i] = c;
   return c;
+}
+
+/** A freed table's hint array goes back emptied (nothing else holds it). */
+export function releaseKids(t: PageTable): void {
+  const kids = t.kids;
+  if (kids === null) return;
+  t.kids = null;
+  let l = spareKids.get(kids.length);
+  if (!l) spareKids.set(kids.length, (l = []));
+  if (l.length < SPARE_KIDS) l.push(kids.fill(undefined));
 }
 
 /**
@@ -99,14 +107,7 @@ export function clearTableEntry(t: PageTable, i: number): void {
 export function freeTable(m: Machine, t: PageTable): void {
   m.checker.tableFreedOrReused(t, 'freed');
   t.state = TableState.Freed;
-  const kids = t.kids;
-  if (kids !== null) {
-    // nothing else holds a table's hint array: it goes back emptied
-    t.kids = null;
-    let l = spareKids.get(kids.length);
-    if (!l) spareKids.set(kids.length, (l = []));
-    if (l.length < SPARE_KIDS) l.push(kids.fill(undefined));
-  }
+  releaseKids(t);
   m.tables.delete(t.frame);
   m.frames.free(t.frame);
   if (t.unlinkEpoch >= 0) t.owner.outstanding--;

@@ -2,6 +2,7 @@ import type { Machine } from '../machine/machine.js';
 import type { Thread } from '../machine/cpu.js';
 import type { Mm } from '../machine/mm.js';
 import { TableState } from '../machine/page-table.js';
+import { releaseKids } from '../machine/pgtable-pages.js';
 import { tlbGatherMmu } from '../gather/mmu-gather.js';
 import { freePgtables } from './free-pgtables.js';
 import { unmapVmas } from './zap.js';
@@ -51,6 +52,7 @@ export function mmdrop(m: Machine, mm: Mm): void {
   const pgd = mm.pgd;
   if (m.tables.get(pgd.frame) === pgd) {
     pgd.state = TableState.Freed;
+    releaseKids(pgd);
     m.tables.delete(pgd.frame);
     m.frames.free(pgd.frame);
   }
