@@ -103,11 +103,16 @@ describe('page batch bounds', () => {
     );
   });
 
-  it("a flush note's bit mask names the bits gatherBits lists, in its order", () => {
-    const keys = ['fullmm', 'needFlushAll', 'freedTables', 'clearedPtes', 'clearedPmds', 'clearedPuds', 'clearedP4ds', 'unsharedTables'] as const;
-    for (let mask = 0; mask < 256; mask++) {
-      const g = Object.fromEntries(keys.map((k, b) => [k, (mask & (1 << b)) !== 0])) as unknown as GatherView;
-      expect(bitNames(bitMask(g))).toBe(gatherBits(g).join(','));
+  it("a flush note's bit mask names exactly the gather's set flags, by their kernel names, in order", () => {
+    const keys = [
+      ['fullmm', 'fullmm'], ['needFlushAll', 'need_flush_all'], ['freedTables', 'freed_tables'], ['clearedPtes', 'cleared_ptes'],
+      ['clearedPmds', 'cleared_pmds'], ['clearedPuds', 'cleared_puds'], ['clearedP4ds', 'cleared_p4ds'], ['unsharedTables', 'unshared_tables'],
+    ] as const;
+    for (let set = 0; set < 256; set++) {
+      const g = Object.fromEntries(keys.map(([k], b) => [k, (set & (1 << b)) !== 0])) as unknown as GatherView;
+      const want = keys.filter((_, b) => set & (1 << b)).map(([, name]) => name);
+      expect(gatherBits(g)).toEqual(want);
+      expect(bitNames(bitMask(g))).toBe(want.join(','));
     }
   });
 });

@@ -25,31 +25,28 @@ export function genericTlbFlush(rt: Pick<ArchRuntime, 'flushTlbMm' | 'flushTlbRa
   else if (g.end !== 0) rt.flushTlbRange(g.mm, g.start, g.end, g.vmaHuge ? { exec: g.vmaExec, hugetlb: true, hugeShift: g.vmaHugeShift } : { exec: g.vmaExec, hugetlb: false });
 }
 
-/** The gather's flush bits that are set, by their kernel names (for traces, notes and tests). */
-export function gatherBits(g: GatherView): string[] {
-  const b: string[] = [];
-  if (g.fullmm) b.push('fullmm');
-  if (g.needFlushAll) b.push('need_flush_all');
-  if (g.freedTables) b.push('freed_tables');
-  if (g.clearedPtes) b.push('cleared_ptes');
-  if (g.clearedPmds) b.push('cleared_pmds');
-  if (g.clearedPuds) b.push('cleared_puds');
-  if (g.clearedP4ds) b.push('cleared_p4ds');
-  if (g.unsharedTables) b.push('unshared_tables');
-  return b;
-}
-
-/** gatherBits' names, in its order, by bit of {@link bitMask} */
+/** The kernel names of the gather's flush bits, by bit of {@link bitMask} (one list for both forms). */
 const BIT_NAMES = ['fullmm', 'need_flush_all', 'freed_tables', 'cleared_ptes', 'cleared_pmds', 'cleared_puds', 'cleared_p4ds', 'unshared_tables'];
-/** the gather's flags gatherBits lists, as bits of one number */
+
+/** the gather's flush bits as bits of one number (a note keeps that, not a list) */
 export function bitMask(g: GatherView): number {
   return (+g.fullmm) | (+g.needFlushAll << 1) | (+g.freedTables << 2) | (+g.clearedPtes << 3) | (+g.clearedPmds << 4) | (+g.clearedPuds << 5) | (+g.clearedP4ds << 6) | (+g.unsharedTables << 7);
 }
-/** gatherBits(g).join(',') for the gather whose bitMask was `mask` */
-export function bitNames(mask: number): string {
+
+function namesOf(mask: number): string[] {
   const r: string[] = [];
   for (let k = 0; k < BIT_NAMES.length; k++) if (mask & (1 << k)) r.push(BIT_NAMES[k]);
-  return r.join(',');
+  return r;
+}
+
+/** The gather's flush bits that are set, by their kernel names (for traces, notes and tests). */
+export function gatherBits(g: GatherView): string[] {
+  return namesOf(bitMask(g));
+}
+
+/** gatherBits(g).join(',') for the gather whose bitMask was `mask` */
+export function bitNames(mask: number): string {
+  return namesOf(mask).join(',');
 }
 
 /** tlb_get_unmap_shift: the smallest level whose entries were cleared */

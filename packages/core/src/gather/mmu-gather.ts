@@ -412,9 +412,9 @@ export class MmuGather implements GatherView {
       }
       // check before the frames go back (on the free list, where the allocator finds them): the
       // free is the moment a stale TLB entry becomes a hazard
-      m.checker.pagesFreed(this.mm, freedIdx, nf, b.addr, b.sizeShift, b.epoch, this, b);
-      if (early) fr.listReleased(b.frame, freedIdx, nf);
-      else fr.freeEach(b.frame, freedIdx, nf);
+      m.checker.pagesFreed(this.mm, idx, nf, b.addr, b.sizeShift, b.epoch, this, b);
+      if (early) fr.listReleased(slotFrame, idx, nf);
+      else fr.freeEach(slotFrame, idx, nf);
       m.metrics.pagesFreed += nf;
       if (nf) m.cost(nf * m.arch.cost.pageFree);
       b.clear();
@@ -490,9 +490,7 @@ export class MmuGather implements GatherView {
 
   /** tlb_flush_mmu: TLB flush, then free tables (RCU) and pages */
   flushMmu(cause?: FlushCause): void {
-    // the steps (four closures) are made only for the bug that reorders them
-    const bugs = this.m.bugs;
-    if (bugs.options.freePagesBeforeFlush && bugs.flushMmu(this.flushMmuSteps(cause))) return;
+    if (this.m.bugs.flushMmu(() => this.flushMmuSteps(cause))) return;
     this.flushMmuTlbonly(cause);
     if (this.m.explore) this.m.explore.at('tlb_flush_mmu:before-free', { mm: this.mm });
     this.flushMmuFree();

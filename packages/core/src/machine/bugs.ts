@@ -33,8 +33,11 @@ export type BugActed = (bug: keyof BugOptions, n?: number) => void;
 /** The kernel steps a bug can change; the kernel's own behaviour when no bug is selected. */
 export interface BugInjection {
   readonly options: Readonly<BugOptions>;
-  /** tlb_flush_mmu: true when a bug ran the steps in its own order (the caller then does nothing) */
-  flushMmu(steps: FlushMmuSteps): boolean;
+  /**
+   * tlb_flush_mmu: true when a bug ran the steps in its own order (the caller then does nothing);
+   * the steps are made only then (`steps` is called at most once)
+   */
+  flushMmu(steps: () => FlushMmuSteps): boolean;
   /** tlb_remove_table: true when a bug freed the table itself (no flush, no grace period) */
   removeTable(t: PageTable, free: (t: PageTable) => void): boolean;
   /**
@@ -47,8 +50,9 @@ export interface BugInjection {
 export function bugInjection(o: BugOptions = {}, acted: BugActed = () => {}): BugInjection {
   return {
     options: o,
-    flushMmu(steps) {
+    flushMmu(make) {
       if (!o.freePagesBeforeFlush) return false;
+      const steps = make();
       acted('freePagesBeforeFlush', steps.pagesUnflushed());
       steps.freePages();
       steps.flush();
