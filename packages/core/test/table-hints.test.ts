@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generic, Machine, madvise, mmap, munmap, pteFrame, PTE_LEAF, TableState, touch, walkToTable, type PageTable } from '../src/index.js';
-import { childTable, TableIndex } from '../src/machine/pgtable-pages.js';
+import { childTable, releaseKids, TableIndex } from '../src/machine/pgtable-pages.js';
 import { propertyParams, propertyTestTimeout } from '../src/testing/index.js';
 
 const PAGE = 0x1000;
@@ -22,6 +22,10 @@ function checkHints(m: Machine, t: PageTable): number {
   let n = 0;
   // no hint keeps a freed table (and its entries) alive: clears drop the slot's hint, frees the table's own
   t.kids?.forEach((k) => expect(k?.state).not.toBe(TableState.Freed));
+  // a hint array (new or a freed table's, emptied) holds hints between the lowest and highest slot set only: what releaseKids empties
+  t.kids?.forEach((k, i) => {
+    if (i < t.kidsLo || i > t.kidsHi) expect(k).toBeUndefined();
+  });
   t.entries.forEach((e, i) => {
     if (e === 0 || e & PTE_LEAF || t.level === 0) return;
     const byFrame = m.tables.get(pteFrame(e))!;
@@ -85,6 +89,29 @@ describe('table hints (childTable)', () => {
     expect(second).not.toBe(first);
     expect(second.frame === first.frame || m.tables.get(first.frame) !== first).toBe(true);
     expect(m.tables.get(second.frame)).toBe(second);
+  });
+
+  it("a hint array goes back to the pool empty, whatever hints it still holds", () => {
+    const m = new Machine({ arch: generic(), cpus: 1 });
+    const mm = m.createMm('A');
+    m.addThread(mm, 'a', 0, 'running');
+    const fault = (a: number) => {
+      m.op('fault', 0, () => touch(m, mm, a, { write: true }));
+      return walkToTable(m, mm, a, 1, false)!; // its pmd table
+    };
+    m.op('mmap', 0, () => mmap(m, mm, { addr: PUD, length: 2 * PUD, read: true, write: true }));
+    // a pmd table with hints in slots 1 and 5 (the lowest and highest set), its array released while they are still there
+    fault(PUD + PMD);
+    const t = fault(PUD + 5 * PMD);
+    for (const i of [5, 1]) childTable(m, t, i, t.entries[i]);
+    expect([t.kidsLo, t.kidsHi]).toEqual([1, 5]);
+    const array = t.kids;
+    releaseKids(t);
+    // the next table to need one takes it (the pool's last), holding its own hint only
+    const u = fault(2 * PUD + 3 * PMD);
+    childTable(m, u, 3, u.entries[3]);
+    expect(u.kids).toBe(array);
+    expect(u.kids!.flatMap((k, i) => (k ? [i] : []))).toEqual([3]);
   });
 
   it('the index of an address is exact above 2^32, and a level of other than 2^n entries is refused', () => {

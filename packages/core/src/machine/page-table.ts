@@ -27,6 +27,9 @@ export class PageTable {
    * hint checked on use, so that a walk reads a slot instead of looking the frame up.
    */
   kids: (PageTable | undefined)[] | null = null;
+  /** the lowest and highest slot of `kids` ever set: what releaseKids empties */
+  kidsLo = 0;
+  kidsHi = 0;
   /** epoch at which the table was last repurposed (hugetlb: became exclusive again) */
   constructor(
     readonly frame: number,

@@ -80,18 +80,27 @@ export function childTable(m: Machine, t: PageTable, i: number, e: number): Page
     if (c !== undefined && c.frame === f && c.state !== TableState.Freed) return c;
   }
   const c = m.tables.get(f)!;
-  (t.kids ??= newKids(t.entries.length))[i] = c;
+  if (kids === null) {
+    t.kids = newKids(t.entries.length);
+    t.kidsLo = t.kidsHi = i;
+  } else if (i < t.kidsLo) t.kidsLo = i;
+  else if (i > t.kidsHi) t.kidsHi = i;
+  t.kids![i] = c;
   return c;
 }
 
-/** A freed table's hint array goes back emptied (nothing else holds it). */
+/**
+ * A freed table's hint array goes back emptied (nothing else holds it): only the slots between
+ * the lowest and highest ever set can hold a table (a pmd table usually points at a few PTE
+ * tables of its 512 slots; powerpc's pgd has 8192).
+ */
 export function releaseKids(t: PageTable): void {
   const kids = t.kids;
   if (kids === null) return;
   t.kids = null;
   let l = spareKids.get(kids.length);
   if (!l) spareKids.set(kids.length, (l = []));
-  if (l.length < SPARE_KIDS) l.push(kids.fill(undefined));
+  if (l.length < SPARE_KIDS) l.push(kids.fill(undefined, t.kidsLo, t.kidsHi + 1));
 }
 
 /**
