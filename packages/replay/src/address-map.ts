@@ -24,6 +24,7 @@ const MARGIN = 4;
  *   slot, page counts, and which mappings share a PTE table are kept.
  *
  * State: one entry per used slot (bounded by the target's address space, not the trace length).
+ * One map serves one address space ({@link AddressMaps}).
  */
 export class AddressMap {
   readonly identity: boolean;
@@ -37,7 +38,7 @@ export class AddressMap {
   /** the target slots in use: a set, not an array of every slot (2^18 of them for powerpc's 4 PB) */
   private readonly used = new Set<number>();
 
-  constructor(geometry: Geometry, tracePageSize = 4096) {
+  constructor(private readonly geometry: Geometry, tracePageSize = 4096) {
     const page = 2 ** geometry.pageShift;
     if (page < tracePageSize || page % tracePageSize) {
       throw new RangeError(`replay: target page size ${page} is smaller than or not a multiple of the trace page size ${tracePageSize}`);
@@ -48,6 +49,14 @@ export class AddressMap {
     this.slotSize = 2 ** SLOT_SHIFT;
     this.simSlotSize = this.slotSize * this.scale;
     this.nSlots = this.identity ? 0 : Math.floor(geometry.taskSize / this.simSlotSize);
+  }
+
+  /** A map with the same slots placed: a forked child's, which starts with its parent's layout. */
+  clone(): AddressMap {
+    const c = new AddressMap(this.geometry, this.tracePage);
+    for (const [k, v] of this.toSimSlot) c.toSimSlot.set(k, v);
+    for (const s of this.used) c.used.add(s);
+    return c;
   }
 
   /** trace page-aligned bounds of [addr, addr+len) (the kernel rounds lengths up to pages) */
@@ -169,5 +178,59 @@ export class AddressMap {
       }
     }
     return undefined;
+  }
+}
+
+/**
+ * The address maps of the trace's address spaces, one per simulated mm. Every process lays out
+ * its own mappings (ASLR gives each its own mmap base), so a process's slots must neither stay
+ * claimed once it is gone nor crowd out another's: with one map for the whole trace, a long
+ * trace of many processes filled a small target (riscv Sv39's 256 slots) and then refused
+ * mappings the kernel made. A forked child starts with a copy of its parent's map (dup_mmap
+ * keeps the layout); the mm of an execve starts empty; a map goes when its mm is dropped. The
+ * identity mapping has no state: one map serves every mm.
+ */
+export class AddressMaps<K extends object = object> {
+  private readonly maps = new Map<K, AddressMap>();
+  private readonly first: AddressMap;
+
+  constructor(private readonly geometry: Geometry, readonly tracePage = 4096) {
+    this.first = new AddressMap(geometry, tracePage);
+  }
+
+  get identity(): boolean {
+    return this.first.identity;
+  }
+
+  /** target pages per trace page */
+  get scale(): number {
+    return this.first.scale;
+  }
+
+  /** the map of address space `mm` (made on first use) */
+  of(mm: K): AddressMap {
+    if (this.first.identity) return this.first;
+    let a = this.maps.get(mm);
+    if (a === undefined) {
+      a = new AddressMap(this.geometry, this.tracePage);
+      this.maps.set(mm, a);
+    }
+    return a;
+  }
+
+  /** `child` was forked from `parent`: it maps the trace's addresses where its parent does */
+  forked(parent: K, child: K): void {
+    const p = this.maps.get(parent);
+    if (p !== undefined) this.maps.set(child, p.clone());
+  }
+
+  /** address space `mm` is gone */
+  dropped(mm: K): void {
+    this.maps.delete(mm);
+  }
+
+  /** the address spaces holding a map */
+  get size(): number {
+    return this.maps.size;
   }
 }

@@ -18,7 +18,7 @@ export {
   decodeCall, parseNum, parseProt, execName, isCloneName, madviseIgnoredReason, resultProblem,
   type Decoded, type ProtBits, type MadviseKind,
 } from './syscall-args.js';
-export { AddressMap, type SimRange } from './address-map.js';
+export { AddressMap, AddressMaps, type SimRange } from './address-map.js';
 export { TOUCH_BOUNDS, NORESERVE_LABEL } from './touch.js';
 export { FtraceReader, looksLikeFtrace, type FtraceOptions } from './ftrace-events.js';
 export { FlushCounter, countModelEvent, countModelEvents, comparisonRows, agreement, relativeError, PAGE_FAULT, EXIT, OTHER, type ComparisonRow, type FlushFigures } from './kernel-flushes.js';

@@ -1,6 +1,6 @@
 /** The replay's model: the simulated machine, with each trace line's cost recorded. */
 import type { Machine, Mm, Thread } from '@tlbsim/core';
-import { AddressMap } from './address-map.js';
+import { AddressMaps } from './address-map.js';
 import { CallSites } from './call-sites.js';
 import type { ReplayModel } from './engine.js';
 import { MachineThreads, type SimThread } from './machine-threads.js';
@@ -17,18 +17,14 @@ export class MachineModel extends MachineThreads implements ReplayModel<Mm, Thre
   private readonly calls: SyscallReplay;
 
   constructor(m: Machine, opts: ReplayOptions, tally: Tally, waitForRelease: WaitForRelease) {
-    super(m, new TouchAssumption(m, opts.touch ?? 'all'));
+    super(m, new TouchAssumption(m, opts.touch ?? 'all'), new AddressMaps<Mm>(m.geometry, opts.tracePageSize ?? 4096));
     this.sites = new CallSites(m);
-    this.calls = new SyscallReplay(this, this.touch, new AddressMap(m.geometry, opts.tracePageSize ?? 4096), tally, waitForRelease);
+    this.calls = new SyscallReplay(this, this.touch, tally, waitForRelease);
   }
 
   /** pages the touch bounds left out */
   get touchCapped(): number {
     return this.touch.capped;
-  }
-
-  get addressMap(): AddressMap {
-    return this.calls.amap;
   }
 
   beforeEvent(): void {

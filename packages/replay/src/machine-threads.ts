@@ -4,6 +4,7 @@
  * address space nobody uses any more is dropped once nothing refers to it.
  */
 import { exitThread, fork, exitMmap, mmdrop, type Machine, type Mm, type Thread } from '@tlbsim/core';
+import type { AddressMaps } from './address-map.js';
 import type { ThreadSink, TracedProcess, TracedThread } from './threads.js';
 import type { TouchAssumption } from './touch.js';
 
@@ -51,7 +52,8 @@ export class MachineThreads implements ThreadSink<Mm, Thread> {
   /** address spaces no traced thread uses, dropped once nothing refers to them */
   protected readonly zombies = new Set<Mm>();
 
-  constructor(readonly m: Machine, protected readonly touch: TouchAssumption) {
+  /** @param maps the trace's addresses on the machine, per address space */
+  constructor(readonly m: Machine, protected readonly touch: TouchAssumption, readonly maps: AddressMaps<Mm>) {
     this.placement = new CpuPlacement(m.cpus.length);
   }
 
@@ -84,7 +86,9 @@ export class MachineThreads implements ThreadSink<Mm, Thread> {
   fork(parent: SimThread, name: string): Mm {
     return this.onThread(parent, 'fork', (pmm) => {
       this.touch.all(pmm);
-      return fork(this.m, pmm, name);
+      const cm = fork(this.m, pmm, name);
+      this.maps.forked(pmm, cm);
+      return cm;
     });
   }
 
@@ -135,6 +139,7 @@ export class MachineThreads implements ThreadSink<Mm, Thread> {
       if (!mm.dead || mm.outstanding > 0 || mm.tlbFlushPending !== 0) continue;
       if (m.cpus.some((c) => c.loadedMm === mm)) continue;
       mmdrop(m, mm);
+      this.maps.dropped(mm);
       this.zombies.delete(mm);
     }
   }

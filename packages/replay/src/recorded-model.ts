@@ -121,8 +121,8 @@ export class RecordedModel extends MachineModel {
   }
 
   pageFault(ev: FaultEvent, rec: SimThread): void {
-    const tp = this.addressMap.tracePage;
-    const sim = this.addressMap.claim(ev.addr - (ev.addr % tp), tp);
+    const tp = this.maps.tracePage;
+    const sim = this.maps.of(rec.proc.mm).claim(ev.addr - (ev.addr % tp), tp);
     if (!sim) {
       this.faults.refused++;
       return;

@@ -84,7 +84,7 @@ function result(run: ReturnType<typeof machineReplay>, opts: ReplayOptions, coun
   const { m, model, rp } = run;
   const rec = model instanceof RecordedModel ? model : undefined;
   return replayResult({
-    m, tally: rp.tally, sites: model.sites, amap: model.addressMap, touch: rec?.reader?.faults ? 'none' : opts.touch ?? 'all', touchCapped: model.touchCapped, tracePage: opts.tracePageSize ?? 4096,
+    m, tally: rp.tally, sites: model.sites, amap: model.maps, touch: rec?.reader?.faults ? 'none' : opts.touch ?? 'all', touchCapped: model.touchCapped, tracePage: opts.tracePageSize ?? 4096,
     counts, threads: rp.threads.maxLive, processes: rp.threads.processes, recorded: rec,
   });
 }

@@ -1,6 +1,6 @@
 /** What a replay reports: the machine's results, the trace's counts and the assumptions made. */
 import { collect, type Machine, type RunResult } from '@tlbsim/core';
-import type { AddressMap } from './address-map.js';
+import type { AddressMaps } from './address-map.js';
 import type { CallSite } from './call-sites.js';
 import type { TouchRule } from './options.js';
 import type { SkippedLine, Tally } from './tally.js';
@@ -66,7 +66,7 @@ function boundsText(rule: TouchRule, capped: number): string {
   return capped ? `${text} These bounds left ${capped} pages untouched.` : text;
 }
 
-function assumptionText(rule: TouchRule, amap: AddressMap, tracePage: number, capped: number): string {
+function assumptionText(rule: TouchRule, amap: AddressMaps, tracePage: number, capped: number): string {
   const touched =
     rule === 'none'
       ? 'touch=none: no page is ever touched, so only page-table pages and populated (MAP_POPULATE/MAP_LOCKED) memory are freed.'
@@ -75,7 +75,7 @@ function assumptionText(rule: TouchRule, amap: AddressMap, tracePage: number, ca
         : 'touch=all: before a range is unmapped, changed (mprotect, madvise, mremap, fork) or torn down (exit, execve), every page of it not mapped yet in an accessible (not PROT_NONE) anonymous mapping or a writable private mapping is touched by the calling thread (written if the mapping is writable, read otherwise; a mapped page, even write-protected after fork, counts as touched); read-only and shared file mappings are never touched.';
   const layout = amap.identity
     ? 'Addresses are the traced ones.'
-    : `Each ${tracePage}-byte trace page is one target page (addresses scaled by ${amap.scale}); the trace's 1 GiB regions are placed, in order and on first use, into the target's address space.`;
+    : `Each ${tracePage}-byte trace page is one target page (addresses scaled by ${amap.scale}); each process's 1 GiB regions of the trace are placed, in order and on first use, into its address space on the target (a forked child starts with its parent's placement).`;
   return `${touched} ${boundsText(rule, capped)} ${layout} Mappings the kernel made at execve (program, interpreter, stack, vdso) are unknown until a call on them succeeds in the trace; such ranges are then created as anonymous read-write memory ("implied"). Threads keep their CPU while alive (round-robin placement; more threads than CPUs share them). strace's print order is the order of operations (several -ff files are merged by timestamp), except that an address the kernel handed out waits for another thread's unfinished unmap of it.`;
 }
 
@@ -83,7 +83,7 @@ export interface ReplayFigures {
   m: Machine;
   tally: Tally;
   sites: { byIpis: CallSite[]; byTlbInstructions: CallSite[] };
-  amap: AddressMap;
+  amap: AddressMaps;
   touch: TouchRule;
   /** pages the touch bounds left out */
   touchCapped: number;

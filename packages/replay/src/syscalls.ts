@@ -23,7 +23,6 @@ export class SyscallReplay {
   constructor(
     private readonly threads: MachineThreads,
     private readonly touch: TouchAssumption,
-    readonly amap: AddressMap,
     private readonly tally: Tally,
     private readonly waitForRelease: WaitForRelease,
   ) {
@@ -88,9 +87,14 @@ export class SyscallReplay {
     return f;
   }
 
+  /** the trace's addresses in the address space of rec's process */
+  private mapOf(rec: SimThread): AddressMap {
+    return this.threads.maps.of(rec.proc.mm);
+  }
+
   private modelHas(rec: SimThread, start: number, len: number): boolean {
     const mm = rec.proc.mm;
-    for (const p of this.amap.pieces(start, len)) if (this.hasVma(mm, p.start, p.end)) return true;
+    for (const p of this.mapOf(rec).pieces(start, len)) if (this.hasVma(mm, p.start, p.end)) return true;
     return false;
   }
 
@@ -101,7 +105,7 @@ export class SyscallReplay {
   }
 
   private pageUp(a: number): number {
-    const p = this.amap.tracePage;
+    const p = this.threads.maps.tracePage;
     return a % p ? a + p - (a % p) : a;
   }
 
@@ -114,13 +118,13 @@ export class SyscallReplay {
     }
     const kernelChose = !d.fixed || d.noReplace;
     if (kernelChose && mayBlock && this.mustWait(rec, addr, d.length)) return BLOCKED;
-    const sim = this.amap.claim(addr, d.length);
+    const sim = this.mapOf(rec).claim(addr, d.length);
     if (!sim) {
       this.tally.refuse(ev, 'mmap', { ok: false, message: 'the target address space cannot hold this range next to the others' });
       return 0;
     }
     const m = this.m;
-    const tp = this.amap.tracePage;
+    const tp = this.threads.maps.tracePage;
     // accessible at mmap without reserving memory (a sanitizer's shadow, a sparse table): used
     // sparsely, never assumed touched; a PROT_NONE reservation mprotect opens later is ordinary
     const sparse = d.noreserve && (d.prot.read || d.prot.write || d.prot.exec);
@@ -142,7 +146,7 @@ export class SyscallReplay {
 
   private munmapCall(ev: CallEvent, rec: SimThread, d: Decoded & { op: 'munmap' }): number {
     const m = this.m;
-    for (const p of this.amap.pieces(d.addr, d.length)) {
+    for (const p of this.mapOf(rec).pieces(d.addr, d.length)) {
       this.threads.onThread(rec, 'munmap', (mm) => {
         this.touch.range(mm, p.start, p.end);
         const r = munmap(m, mm, p.start, p.end - p.start);
@@ -154,7 +158,7 @@ export class SyscallReplay {
 
   private mprotectCall(ev: CallEvent, rec: SimThread, d: Decoded & { op: 'mprotect' }): number {
     if (d.length === 0) return 0;
-    const sim = this.amap.claim(d.addr, d.length);
+    const sim = this.mapOf(rec).claim(d.addr, d.length);
     if (!sim) {
       this.tally.refuse(ev, 'mprotect', { ok: false, message: 'the target address space cannot hold this range' });
       return 0;
@@ -175,7 +179,7 @@ export class SyscallReplay {
       return 0;
     }
     if (d.length === 0) return 0;
-    const sim = this.amap.claim(d.addr, d.length);
+    const sim = this.mapOf(rec).claim(d.addr, d.length);
     if (!sim) {
       this.tally.refuse(ev, 'madvise', { ok: false, message: 'the target address space cannot hold this range' });
       return 0;
@@ -197,7 +201,7 @@ export class SyscallReplay {
       return 0;
     }
     const m = this.m;
-    const amap = this.amap;
+    const amap = this.mapOf(rec);
     const old = amap.claim(d.addr, d.oldLength);
     if (!old) {
       this.tally.refuse(ev, 'mremap', { ok: false, message: 'the target address space cannot hold the old range' });
@@ -292,7 +296,7 @@ export class SyscallReplay {
     const oldEnd = this.pageUp(oldBrk);
     const newEnd = this.pageUp(ret);
     if (newEnd > oldEnd) {
-      const sim = this.amap.claim(oldEnd, newEnd - oldEnd);
+      const sim = this.mapOf(rec).claim(oldEnd, newEnd - oldEnd);
       if (!sim) {
         this.tally.refuse(ev, 'brk', { ok: false, message: 'the target address space cannot hold the heap' });
         return 0;
@@ -306,7 +310,7 @@ export class SyscallReplay {
         if (!r.ok) this.tally.refuse(ev, 'brk', r);
       });
     } else if (newEnd < oldEnd) {
-      for (const p of this.amap.pieces(newEnd, oldEnd - newEnd)) {
+      for (const p of this.mapOf(rec).pieces(newEnd, oldEnd - newEnd)) {
         this.threads.onThread(rec, 'brk', (mm) => {
           this.touch.range(mm, p.start, p.end);
           const r = munmap(m, mm, p.start, p.end - p.start);
