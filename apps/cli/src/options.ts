@@ -182,8 +182,8 @@ then a chart and a table per metric, grouped by topic`,
     short: 'j',
     type: 'string',
     arg: 'N',
-    help: `worker threads (default: one per core; at most one per core unless
---force-jobs, up to 1024)`,
+    help: `runs at once: this thread and N-1 worker threads (default: one per
+core; at most one per core unless --force-jobs, up to 1024)`,
   },
   shard: {
     name: 'shard',
