@@ -24,6 +24,7 @@ function time(jobs) {
 }
 
 const cores = availableParallelism();
+const load = loadavg()[0];
 console.log(`sweep of ${points} points x ${4} architectures: tlbsim ${args.join(' ')}`);
 const one = time(1);
 const all = time(cores);
@@ -35,5 +36,5 @@ console.log(`--jobs 1:        ${one.ms.toFixed(0)} ms`);
 console.log(`${`--jobs ${cores}:`.padEnd(17)}${all.ms.toFixed(0)} ms`);
 console.log(`speed-up (--jobs 1 / --jobs ${cores} wall time): ${(one.ms / all.ms).toFixed(2)}x on ${cores} cores`);
 console.log(`FIGURE: sweep speed-up on ${cores} cores: ${(one.ms / all.ms).toFixed(2)}`);
-const load = loadavg()[0];
-if (load > 0.5) console.log(`note: load average ${load.toFixed(2)} from other processes; the ratio is meaningful on an otherwise idle machine`);
+// the load before the sweeps ran (after them it counts their own workers)
+if (load > 0.5) console.log(`note: load average ${load.toFixed(2)} before the sweeps ran; the ratio is meaningful on an otherwise idle machine`);
