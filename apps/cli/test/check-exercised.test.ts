@@ -75,7 +75,7 @@ describe('check: the 8-page munmap with each bug (x86)', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('check munmap: cpus=2 iterations=1 pages=8 peer=spin aligned=false, re-creating bug free-pages-before-flush');
     expect(lines.slice(2, 8)).toEqual([
-      'x86 (x86-64 v6.15 (PCID, no PTI)): 4 findings shown, 8 pages affected',
+      'x86 (x86-64 7.1 (PCID, no PTI)): 4 findings shown, 8 pages affected',
       '  bug free-pages-before-flush: acted 8 times (pages freed before the TLB flush that covers them)',
       '  H1: 8 page frees checked, 4 findings',
       '  H2: not exercised (no page table freed)',
@@ -147,7 +147,7 @@ describe('check: where each bug acts', () => {
       ]);
     }
     const t = await run([...MUNMAP, '--set', 'aligned=true', '--bug', 'free-tables-without-flush', '--arch', 'x86']);
-    expect(t.stdout).toContain('x86 (x86-64 v6.15 (PCID, no PTI)): 2 findings shown, 1 page table affected\n');
+    expect(t.stdout).toContain('x86 (x86-64 7.1 (PCID, no PTI)): 2 findings shown, 1 page table affected\n');
     expect(t.stdout).toContain('\n  H2: 1 page-table free or reuse checked, 2 findings\n');
   });
   it('free-pages-before-flush on every architecture: arm64 and riscv flush at tlb_end_vma first, so it never acts there', async () => {
@@ -174,7 +174,7 @@ describe('check: where each bug acts', () => {
   it('skip-mprotect-flush on the mprotect workload: 2 findings shown, 8 pages affected', async () => {
     const r = await run(['check', '--workload', 'mprotect', '--bug', 'skip-mprotect-flush', '--arch', 'x86']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('x86 (x86-64 v6.15 (PCID, no PTI)): 2 findings shown, 8 pages affected\n  bug skip-mprotect-flush: acted 8 times (flushes of a reduced permission skipped)\n');
+    expect(r.stdout).toContain('x86 (x86-64 7.1 (PCID, no PTI)): 2 findings shown, 8 pages affected\n  bug skip-mprotect-flush: acted 8 times (flushes of a reduced permission skipped)\n');
     expect(r.stdout).toContain('\n  H3: 8 permission reductions checked, 2 findings\n');
     expect(r.stdout).toContain('     affected: 8 pages on CPU1 (one finding per CPU per mprotect or fork; 7 folded into this one)\n');
   });

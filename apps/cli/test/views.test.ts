@@ -80,7 +80,7 @@ describe('-A/--per-cpu', () => {
     const parts = r.stdout.split('\n\n');
     expect(parts[0]).toBe('munmap: cpus=2 iterations=1 pages=8 peer=spin aligned=false, per CPU');
     expect(parts[1].split('\n')).toEqual([
-      'x86  x86-64 v6.15 (PCID, no PTI)',
+      'x86  x86-64 7.1 (PCID, no PTI)',
       'metric                                 CPU0  CPU1',
       '-------------------------------------  ----  ----',
       'ipis                                      0     1',

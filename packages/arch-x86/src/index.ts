@@ -178,7 +178,8 @@ function build(options: X86Options, machine?: KernelSpec): ArchBackend {
   }
   const self: ArchBackend = defineArch({
     name: 'x86',
-    label: x86Label(resolved),
+    // the kernel modelled: the option's, else the machine's, else mainline's release
+    label: x86Label({ ...resolved, kernel: explicit ? resolved.kernel : spec.label }),
     options: { ...resolved },
     optionSpecs: X86_OPTION_SPECS,
     kconfig: x86Kconfig(resolved, feat),

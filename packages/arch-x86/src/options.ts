@@ -52,7 +52,7 @@ export interface ResolvedX86Options {
   invlpgbCountMax: number;
   paravirt: Paravirt;
   ceiling: number;
-  /** as given, or the machine's kernel label (`6.1`); `v6.15` when neither gave one */
+  /** as given, or the machine's kernel label (`6.1`); `mainline` when neither gave one */
   kernel: string;
   gbpages: boolean;
 }
@@ -67,7 +67,7 @@ export const X86_OPTION_SPECS: readonly OptionSpec[] = [
   // tlb_single_page_flush_ceiling: `ceiling` on every backend that has the knob (powerpc too);
   // the camel-cased kernel name is accepted as well
   { name: 'ceiling', kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, unit: 'strides', aliases: ['tlbSinglePageFlushCeiling'], description: 'tlb_single_page_flush_ceiling in strides: more strides than this becomes a full flush (0: always full unless less than one stride)', default: 33 },
-  { name: 'kernel', kind: 'release', description: "overrides the machine's kernel (--kernel) for x86: a release from 6.1 (e.g. 6.18.44), or the named behaviours v6.15 (v6.15 and later), v6.14, v6.13 (v5.13 to v6.13); default: the machine's kernel", default: 'v6.15', choices: [...KERNEL_VERSIONS, ...MODELLED_RELEASES], named: KERNEL_VERSIONS },
+  { name: 'kernel', kind: 'release', description: "overrides the machine's kernel (--kernel) for x86: a release from 6.1 (e.g. 6.18.44), or the named behaviours v6.15 (v6.15 and later), v6.14, v6.13 (v5.13 to v6.13); default: the machine's kernel", default: 'mainline', choices: [...KERNEL_VERSIONS, ...MODELLED_RELEASES], named: KERNEL_VERSIONS },
   { name: 'gbpages', kind: 'boolean', description: '1 GiB hugetlb pages offered (GBPAGES)', default: true, choices: [true, false] },
 ];
 

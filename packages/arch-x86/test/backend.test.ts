@@ -11,10 +11,10 @@ describe('x86() factory', () => {
   it('defaults model bare-metal Intel on the newest kernel', () => {
     const b = x86();
     expect(b.name).toBe('x86');
-    expect(b.label).toBe('x86-64 v6.15 (PCID, no PTI)');
+    expect(b.label).toBe('x86-64 7.1 (PCID, no PTI)');
     expect(b.options).toEqual({
       pcid: true, pti: false, invpcid: true, invlpgb: false, invlpgbCountMax: 8, paravirt: 'none', ceiling: 33,
-      kernel: 'v6.15', gbpages: true,
+      kernel: 'mainline', gbpages: true,
     });
     expect(b.geometry).toBe(X86_64_4LEVEL);
     expect(b.geometry.levels.map((l) => [l.name, l.shift, l.folding])).toEqual([
@@ -38,10 +38,10 @@ describe('x86() factory', () => {
   });
 
   it('labels name the options that matter', () => {
-    expect(x86({ pti: true, invpcid: false }).label).toBe('x86-64 v6.15 (PCID, PTI, no INVPCID)');
-    expect(x86({ invlpgb: true }).label).toBe('x86-64 v6.15 (PCID, no PTI, INVLPGB x8)');
-    expect(x86({ paravirt: 'kvm', ceiling: 64 }).label).toBe('x86-64 v6.15 (PCID, no PTI, KVM PV flush, ceiling 64)');
-    expect(x86({ paravirt: 'xen' }).label).toBe('x86-64 v6.15 (no PCID, no PTI, Xen PV)');
+    expect(x86({ pti: true, invpcid: false }).label).toBe('x86-64 7.1 (PCID, PTI, no INVPCID)');
+    expect(x86({ invlpgb: true }).label).toBe('x86-64 7.1 (PCID, no PTI, INVLPGB x8)');
+    expect(x86({ paravirt: 'kvm', ceiling: 64 }).label).toBe('x86-64 7.1 (PCID, no PTI, KVM PV flush, ceiling 64)');
+    expect(x86({ paravirt: 'xen' }).label).toBe('x86-64 7.1 (no PCID, no PTI, Xen PV)');
     expect(x86({ kernel: 'v6.13', pcid: false }).label).toBe('x86-64 v6.13 (no PCID, no PTI)');
   });
 
@@ -72,7 +72,7 @@ describe('x86() factory', () => {
   it("ceiling is also accepted as tlbSinglePageFlushCeiling (the kernel knob's name, as powerpc spells it)", () => {
     const b = x86({ tlbSinglePageFlushCeiling: 10 } as never);
     expect(b.options.ceiling).toBe(10);
-    expect(b.label).toBe('x86-64 v6.15 (PCID, no PTI, ceiling 10)');
+    expect(b.label).toBe('x86-64 7.1 (PCID, no PTI, ceiling 10)');
     expect(() => x86({ ceiling: 5, tlbSinglePageFlushCeiling: 10 } as never)).toThrow(
       "x86: option 'ceiling' must be given once (given as 'ceiling' and as 'tlbSinglePageFlushCeiling')",
     );
