@@ -61,8 +61,8 @@ function build(opts: RiscvOptions, machine?: KernelSpec): ArchBackend {
   const hugePageSizes = [...(o.svnapot ? [2 ** 16] : []), 2 ** 21, 2 ** 30];
   return defineArch({
     name: NAME,
-    // the machine's kernel is named only when one was given (the default label stays as it was)
-    label: machine ? label.replace(/^riscv64 /, `riscv64 ${spec.label} `) : label,
+    // the kernel modelled: the machine's, else mainline's release
+    label: label.replace(/^riscv64 /, `riscv64 ${spec.label} `),
     options: { ...o },
     optionSpecs: OPTION_SPECS,
     kconfig: riscvKconfig(o, f),

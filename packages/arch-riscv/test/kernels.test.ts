@@ -62,8 +62,8 @@ describe('69be3fb111e7 riscv-rcu-table-free (v6.9)', () => {
 });
 
 describe('the machine kernel reaches riscv', () => {
-  it('labels name it only when given; ptReclaim needs a kernel with PT_RECLAIM', () => {
-    expect(new Machine({ arch: riscv(), cpus: 1 }).arch.label).toBe('riscv64 Sv39 (ASID 16-bit, SBI rfence)');
+  it('labels name the kernel modelled (mainline when none is given); ptReclaim needs a kernel with PT_RECLAIM', () => {
+    expect(new Machine({ arch: riscv(), cpus: 1 }).arch.label).toBe('riscv64 7.1 Sv39 (ASID 16-bit, SBI rfence)');
     expect(new Machine({ arch: riscv(), cpus: 1, kernel: '6.1' }).arch.label).toBe('riscv64 6.1 Sv39 (ASID 16-bit, SBI rfence)');
     expect(() => new Machine({ arch: riscv({ ptReclaim: true }), cpus: 1, kernel: '6.13' })).toThrow(
       "riscv: option 'ptReclaim' must be false with kernel '6.13' (CONFIG_PT_RECLAIM was merged in v6.14)",

@@ -12,7 +12,7 @@ describe('options', () => {
       satpMode: 'sv39', asid: true, asidBits: 16, rfence: 'sbi', svinval: false, svnapot: false,
       tlbFlushAllThreshold: 64, sifiveCip1200: false, sbiRangeFlushLimit: 4096, ptReclaim: false,
     });
-    expect(b.label).toMatch(/riscv64 Sv39/);
+    expect(b.label).toMatch(/riscv64 7.1 Sv39/);
     expect(b.label).toMatch(/SBI/);
   });
   it('every option has a spec with a description and the resolved default; enums list their choices', () => {
