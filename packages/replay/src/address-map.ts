@@ -228,9 +228,4 @@ export class AddressMaps<K extends object = object> {
   dropped(mm: K): void {
     this.maps.delete(mm);
   }
-
-  /** the address spaces holding a map */
-  get size(): number {
-    return this.maps.size;
-  }
 }
